@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "TalkVault",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "talkvault", targets: ["talkvault"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries, each behind a small Swift wrapper of its own.
+        .systemLibrary(
+            name: "CTalkVaultSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CTalkVaultZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(name: "SQLiteDB", dependencies: ["CTalkVaultSQLite"]),
+        .target(name: "Gzip", dependencies: ["CTalkVaultZlib"]),
+
+        // Domain: kinds, chats, states, windows, deadlines. No I/O.
+        .target(name: "TalkVaultDomain"),
+
+        // Adapters.
+        .target(name: "RetentionConfig", dependencies: [
+            "TalkVaultDomain",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "LINE", dependencies: [
+            "TalkVaultDomain",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB"]),
+        .target(name: "Capture", dependencies: ["TalkVaultDomain", "LINE", "Ledger"]),
+
+        .executableTarget(name: "talkvault", dependencies: [
+            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "TalkVaultTests", dependencies: [
+            "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "Ledger", "Capture",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,8 @@
+#ifndef CTALKVAULT_SQLITE_SHIM_H
+#define CTALKVAULT_SQLITE_SHIM_H
+#include <sqlite3.h>
+
+/* SQLITE_TRANSIENT is a cast macro Swift cannot import: SQLite copies the bound bytes. */
+static inline sqlite3_destructor_type ctv_sqlite_transient(void) { return SQLITE_TRANSIENT; }
+
+#endif

@@ -1,0 +1,45 @@
+import Foundation
+import LINE
+import Ledger
+import TalkVaultDomain
+
+/// What happened to one webhook body.
+public enum BodyResult: Sendable, Equatable {
+    /// Its events are committed to the ledger.
+    case stored(CaptureCounts)
+    /// It was not a webhook body; nothing of it was stored.
+    case rejected(WebhookError)
+}
+
+/// The one path from raw webhook bodies to the ledger, shared by `ingest` and `serve`: parse
+/// each body, then store every parseable one in a single transaction.
+public final class Capturer {
+    public let ledger: Ledger
+    let clock: any WallClock
+
+    public init(ledger: Ledger, clock: any WallClock) {
+        self.ledger = ledger
+        self.clock = clock
+    }
+
+    /// Parses and stores `bodies`, returning one result per body in order. Throws only when
+    /// the ledger write fails, in which case none of the batch was stored.
+    public func capture(_ bodies: [Data]) throws(LedgerError) -> [BodyResult] {
+        var results: [BodyResult?] = Array(repeating: nil, count: bodies.count)
+        var parsed: [CapturedBody] = []
+        var parsedIndex: [Int] = []
+        for (index, body) in bodies.enumerated() {
+            do {
+                parsed.append(try WebhookParser.parse(body))
+                parsedIndex.append(index)
+            } catch {
+                results[index] = .rejected(error)
+            }
+        }
+        if !parsed.isEmpty {
+            let counts = try ledger.capture(parsed, receivedAt: clock.now())
+            for (slot, count) in zip(parsedIndex, counts) { results[slot] = .stored(count) }
+        }
+        return results.map { $0! }
+    }
+}

@@ -1,0 +1,119 @@
+import Crypto
+import Foundation
+import TalkVaultDomain
+
+/// Turns a webhook body into `CapturedEvent`s. Unknown event and message types are kept, and an
+/// event missing a field it needs is kept raw as `.invalid`; only a body that is not a JSON
+/// object with an `events` array is rejected.
+public enum WebhookParser {
+    /// Event types that carry no message: stored raw, nothing more.
+    public static let knownOtherTypes: Set<String> = [
+        "follow", "unfollow", "join", "leave", "memberJoined", "memberLeft", "postback", "beacon",
+        "accountLink", "things", "videoPlayComplete", "activated", "deactivated", "botSuspended",
+        "botResumed", "membership", "module", "delivery",
+    ]
+
+    public static func parse(_ body: Data) throws(WebhookError) -> CapturedBody {
+        let root: JSONValue
+        do { root = try JSONDecoder().decode(JSONValue.self, from: body) } catch {
+            throw malformed(error)
+        }
+        guard case .object(let members) = root else { throw .notAnObject }
+        guard case .array(let rawEvents)? = members["events"] else { throw .missingEvents }
+        var events: [CapturedEvent] = []
+        events.reserveCapacity(rawEvents.count)
+        for (index, raw) in rawEvents.enumerated() {
+            guard case .object(let fields) = raw else { throw .eventNotAnObject(index: index) }
+            events.append(event(fields))
+        }
+        return CapturedBody(destination: members["destination"]?.stringValue, events: events)
+    }
+
+    static func event(_ fields: [String: JSONValue]) -> CapturedEvent {
+        let rawJSON = JSONValue.object(fields).canonicalJSON()
+        var withoutDelivery = fields
+        withoutDelivery.removeValue(forKey: "deliveryContext")
+        let fingerprint = sha256Hex(JSONValue.object(withoutDelivery).canonicalJSON())
+
+        let type = fields["type"]?.stringValue ?? ""
+        let timestamp = fields["timestamp"]?.int64Value.map(Instant.init(milliseconds:))
+        let (chat, sender) = source(fields["source"])
+        let eventId = fields["webhookEventId"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "sha256:\(fingerprint)"
+
+        var payload = self.payload(type: type, fields: fields, chat: chat)
+        if timestamp == nil, !payload.isInvalid { payload = .invalid(reason: "missing timestamp") }
+        return CapturedEvent(
+            eventId: eventId, type: type.isEmpty ? "(missing)" : type,
+            timestamp: timestamp ?? Instant(milliseconds: 0),
+            isRedelivery: fields["deliveryContext"]?["isRedelivery"]?.boolValue ?? false,
+            mode: fields["mode"]?.stringValue, chat: chat, senderId: sender,
+            rawJSON: rawJSON, fingerprint: fingerprint, payload: payload)
+    }
+
+    static func payload(type: String, fields: [String: JSONValue], chat: ChatRef?) -> CapturedEvent.Payload {
+        switch type {
+        case "message", "messageEdited":
+            guard chat != nil else { return .invalid(reason: "\(type) event without a usable source") }
+            guard let message = fields["message"]?.objectValue else { return .invalid(reason: "\(type) event without a message") }
+            guard let captured = self.message(message) else { return .invalid(reason: "message without id or type") }
+            return type == "message" ? .message(captured) : .edit(captured)
+        case "unsend":
+            guard let id = fields["unsend"]?["messageId"]?.idValue else { return .invalid(reason: "unsend without messageId") }
+            return .unsend(messageId: id)
+        case "":
+            return .invalid(reason: "event without a type")
+        default:
+            return knownOtherTypes.contains(type) ? .other : .unknownType
+        }
+    }
+
+    static func message(_ fields: [String: JSONValue]) -> CapturedMessage? {
+        guard let id = fields["id"]?.idValue, let lineType = fields["type"]?.stringValue, !lineType.isEmpty else { return nil }
+        let kind = MessageKind(lineType: lineType)
+        let provider = fields["contentProvider"]
+        return CapturedMessage(
+            id: id, lineType: lineType, kind: kind,
+            text: kind == .text ? fields["text"]?.stringValue : nil,
+            fileName: fields["fileName"]?.stringValue,
+            fileSize: fields["fileSize"]?.int64Value,
+            contentProvider: provider?["type"]?.stringValue ?? (kind.hasContent ? "line" : nil),
+            originalContentURL: provider?["originalContentUrl"]?.stringValue,
+            markAsReadToken: fields["markAsReadToken"]?.stringValue,
+            metadataJSON: JSONValue.object(fields).canonicalJSON())
+    }
+
+    static func source(_ value: JSONValue?) -> (ChatRef?, String?) {
+        guard let value, let type = value["type"]?.stringValue else { return (nil, nil) }
+        let user = value["userId"]?.idValue
+        switch type {
+        case "user": return (user.map { ChatRef(type: .user, id: $0) }, user)
+        case "group": return (value["groupId"]?.idValue.map { ChatRef(type: .group, id: $0) }, user)
+        case "room": return (value["roomId"]?.idValue.map { ChatRef(type: .room, id: $0) }, user)
+        default: return (nil, user)
+        }
+    }
+
+    static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Keeps only the position from a decoder error: its text may quote the body.
+    static func malformed(_ error: any Error) -> WebhookError {
+        var text = String(describing: error)
+        if case DecodingError.dataCorrupted(let context) = error, let underlying = context.underlyingError {
+            text = String(describing: underlying)
+        }
+        guard let range = text.range(of: #"line (\d+), column (\d+)"#, options: .regularExpression) else {
+            return .malformedJSON(line: nil, column: nil)
+        }
+        let numbers = text[range].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        return .malformedJSON(line: numbers.first, column: numbers.dropFirst().first)
+    }
+}
+
+extension CapturedEvent.Payload {
+    var isInvalid: Bool {
+        if case .invalid = self { return true }
+        return false
+    }
+}

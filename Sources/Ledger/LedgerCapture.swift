@@ -1,0 +1,210 @@
+import SQLiteDB
+import TalkVaultDomain
+
+extension Ledger {
+    /// Stores the events of several webhook bodies in one transaction (one fsync), and returns
+    /// what each body did. Idempotent: storing the same events again changes nothing but the
+    /// delivery counts. All of the batch is committed, or none of it.
+    public func capture(_ bodies: [CapturedBody], receivedAt: Instant) throws(LedgerError) -> [CaptureCounts] {
+        try transaction {
+            try bodies.map { body in
+                var counts = CaptureCounts()
+                for event in body.events {
+                    try store(event, destination: body.destination, receivedAt: receivedAt, counts: &counts)
+                }
+                return counts
+            }
+        }
+    }
+
+    private func store(_ event: CapturedEvent, destination: String?, receivedAt: Instant, counts: inout CaptureCounts) throws {
+        counts.eventsRead += 1
+        let disposition: String, invalidReason: String?
+        switch event.payload {
+        case .message: (disposition, invalidReason) = ("message", nil)
+        case .edit: (disposition, invalidReason) = ("edit", nil)
+        case .unsend: (disposition, invalidReason) = ("unsend", nil)
+        case .other: (disposition, invalidReason) = ("other", nil)
+        case .unknownType: (disposition, invalidReason) = ("unknown", nil)
+        case .invalid(let reason): (disposition, invalidReason) = ("invalid", reason)
+        }
+        let seq = try db.first("""
+            INSERT INTO raw_events(event_id, type, timestamp_ms, received_at_ms, mode, chat_id, sender_id, destination,
+                                   is_redelivery, disposition, invalid_reason, fingerprint, body)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+            ON CONFLICT(event_id) DO NOTHING RETURNING seq
+            """, [.text(event.eventId), .text(event.type), .integer(event.timestamp.milliseconds),
+                  .integer(receivedAt.milliseconds), .text(event.mode), .text(event.chat?.id), .text(event.senderId),
+                  .text(destination), .bool(event.isRedelivery), .text(disposition), .text(invalidReason),
+                  .text(event.fingerprint), .text(event.rawJSON)]) { $0.int64(0) }
+        guard let seq else {
+            try storeRepeat(event, receivedAt: receivedAt, counts: &counts)
+            return
+        }
+        counts.newEvents += 1
+        if let chat = event.chat {
+            try db.run("""
+                INSERT INTO chats(chat_id, chat_type, first_seen_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?3)
+                ON CONFLICT(chat_id) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
+                                                   last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)
+                """, [.text(chat.id), .text(chat.type.rawValue), .integer(event.timestamp.milliseconds)])
+            if let sender = event.senderId {
+                // A row to fetch a display name for; 1:1 profiles use chat_id ''.
+                try db.run("INSERT INTO profiles(user_id, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                           [.text(sender), .text(chat.type == .user ? "" : chat.id)])
+            }
+        }
+        switch event.payload {
+        case .message(let message):
+            try storeMessage(message, event: event, seq: seq, receivedAt: receivedAt, counts: &counts)
+        case .edit(let message):
+            try storeEdit(message, event: event, seq: seq, receivedAt: receivedAt, counts: &counts)
+        case .unsend(let messageId):
+            try storeUnsend(messageId, event: event, seq: seq, receivedAt: receivedAt, counts: &counts)
+        case .other:
+            break
+        case .unknownType:
+            counts.unknownTypes += 1
+        case .invalid:
+            counts.invalidEvents += 1
+        }
+    }
+
+    /// An event id seen before: a redelivery or duplicate if the content matches, else a conflict.
+    private func storeRepeat(_ event: CapturedEvent, receivedAt: Instant, counts: inout CaptureCounts) throws {
+        let stored = try db.first("SELECT seq, fingerprint FROM raw_events WHERE event_id = ?1", [.text(event.eventId)]) {
+            ($0.int64(0), $0.text(1))
+        }
+        guard let stored, stored.1 == event.fingerprint else {
+            counts.conflictingEvents += 1
+            try db.run("""
+                INSERT INTO event_conflicts(event_id, received_at_ms, fingerprint, body) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT DO NOTHING
+                """, [.text(event.eventId), .integer(receivedAt.milliseconds), .text(event.fingerprint), .text(event.rawJSON)])
+            return
+        }
+        counts.duplicateEvents += 1
+        try db.run("UPDATE raw_events SET redelivered = 1 WHERE seq = ?1 AND redelivered = 0", [.integer(stored.0)])
+        if case .message(let message) = event.payload {
+            try history(message.id, at: receivedAt, "redelivered", detail: event.eventId)
+        }
+    }
+
+    private func storeMessage(_ message: CapturedMessage, event: CapturedEvent, seq: Int64, receivedAt: Instant,
+                              counts: inout CaptureCounts) throws {
+        guard let chat = event.chat else { return }
+        if message.kind == .unknown { counts.unknownMessageTypes += 1 }
+        let deadline = policy.deadline(sentAt: event.timestamp, kind: message.kind, chat: chat.type)
+        let initial = MessageState.initial(kind: message.kind, unsent: false).rawValue
+        // The pending unsend and edits are folded into the insert, so arrival order does not matter.
+        let inserted = try db.first("""
+            INSERT INTO messages(id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state,
+                                 text, original_text, metadata, content_provider, content_url, file_name, file_size,
+                                 mark_as_read_token, origin, edited, unsent_at_ms, event_seq, captured_at_ms, updated_at_ms)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+                    CASE WHEN EXISTS(SELECT 1 FROM unsends WHERE message_id = ?1) THEN 'unsent' ELSE ?9 END,
+                    ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'message',
+                    EXISTS(SELECT 1 FROM message_edits WHERE message_id = ?1),
+                    (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?17, ?18, ?18)
+            ON CONFLICT(id) DO NOTHING RETURNING edited
+            """, messageValues(message, chat: chat, sender: event.senderId, sentAt: event.timestamp, deadline: deadline) +
+                [.text(initial), .text(message.text), .text(message.metadataJSON), .text(message.contentProvider),
+                 .text(message.originalContentURL), .text(message.fileName), .integer(message.fileSize),
+                 .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds)]) { $0.int(0) != 0 }
+        if let edited = inserted {
+            counts.newMessages += 1
+            if edited { try refreshText(message.id) }
+            return
+        }
+        // The id exists. Either an edit arrived first and made a placeholder, or this is a duplicate.
+        let upgraded = try db.run("""
+            UPDATE messages SET kind = ?2, line_type = ?3, chat_type = ?4, chat_id = ?5, sender_id = ?6,
+                   sent_at_ms = ?7, deadline_ms = ?8, original_text = ?9, metadata = ?10, content_provider = ?11,
+                   content_url = ?12, file_name = ?13, file_size = ?14, mark_as_read_token = ?15, origin = 'message',
+                   event_seq = ?16, updated_at_ms = ?17
+            WHERE id = ?1 AND origin = 'edit'
+            """, messageValues(message, chat: chat, sender: event.senderId, sentAt: event.timestamp, deadline: deadline) +
+                [.text(message.text), .text(message.metadataJSON), .text(message.contentProvider),
+                 .text(message.originalContentURL), .text(message.fileName), .integer(message.fileSize),
+                 .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds)])
+        if upgraded > 0 {
+            counts.newMessages += 1
+            try refreshText(message.id)
+        } else {
+            counts.duplicateMessages += 1
+            try history(message.id, at: receivedAt, "same message id in another event", detail: event.eventId)
+        }
+    }
+
+    private func messageValues(_ message: CapturedMessage, chat: ChatRef, sender: String?, sentAt: Instant,
+                               deadline: Instant) -> [SQLValue] {
+        [.text(message.id), .text(message.kind.rawValue), .text(message.lineType), .text(chat.type.rawValue),
+         .text(chat.id), .text(sender), .integer(sentAt.milliseconds), .integer(deadline.milliseconds)]
+    }
+
+    private func storeEdit(_ message: CapturedMessage, event: CapturedEvent, seq: Int64, receivedAt: Instant,
+                           counts: inout CaptureCounts) throws {
+        guard let chat = event.chat else { return }
+        counts.editsApplied += 1
+        try db.run("INSERT INTO message_edits(message_id, edited_at_ms, text, metadata, event_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
+                   [.text(message.id), .integer(event.timestamp.milliseconds), .text(message.text),
+                    .text(message.metadataJSON), .integer(seq)])
+        let stored = try db.first("SELECT state, kind FROM messages WHERE id = ?1", [.text(message.id)]) {
+            (MessageState(rawValue: $0.text(0)) ?? .received, MessageKind(rawValue: $0.text(1)) ?? .unknown)
+        }
+        if let (state, kind) = stored {
+            let next = state.applying(.edited, kind: kind) ?? state
+            try db.run("UPDATE messages SET state = ?2, edited = 1, updated_at_ms = ?3 WHERE id = ?1",
+                       [.text(message.id), .text(next.rawValue), .integer(receivedAt.milliseconds)])
+            try refreshText(message.id)
+            try history(message.id, at: receivedAt, "edited", detail: event.eventId)
+            return
+        }
+        // The edit came before its message: keep its text now (webhooks are the only source of
+        // text), dated by the edit until the original arrives and corrects it.
+        let deadline = policy.deadline(sentAt: event.timestamp, kind: message.kind, chat: chat.type)
+        try db.run("""
+            INSERT INTO messages(id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state,
+                                 text, metadata, origin, edited, unsent_at_ms, event_seq, captured_at_ms, updated_at_ms)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+                    CASE WHEN EXISTS(SELECT 1 FROM unsends WHERE message_id = ?1) THEN 'unsent' ELSE ?9 END,
+                    ?10, ?11, 'edit', 1, (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?12, ?13, ?13)
+            """, messageValues(message, chat: chat, sender: event.senderId, sentAt: event.timestamp, deadline: deadline) +
+                [.text(MessageState.initial(kind: message.kind, unsent: false).rawValue), .text(message.text),
+                 .text(message.metadataJSON), .integer(seq), .integer(receivedAt.milliseconds)])
+        try refreshText(message.id)
+    }
+
+    /// Sets a message's text to its latest version: the edit with the greatest timestamp, else
+    /// the original. Ties are broken by text, so the result does not depend on arrival order.
+    private func refreshText(_ id: String) throws {
+        try db.run("""
+            UPDATE messages SET text = COALESCE(
+                (SELECT e.text FROM message_edits e WHERE e.message_id = ?1 AND e.text IS NOT NULL
+                 ORDER BY e.edited_at_ms DESC, e.text DESC LIMIT 1), original_text)
+            WHERE id = ?1
+            """, [.text(id)])
+    }
+
+    private func storeUnsend(_ messageId: String, event: CapturedEvent, seq: Int64, receivedAt: Instant,
+                             counts: inout CaptureCounts) throws {
+        try db.run("INSERT INTO unsends(message_id, unsent_at_ms, event_seq) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                   [.text(messageId), .integer(event.timestamp.milliseconds), .integer(seq)])
+        let changed = try db.run("""
+            UPDATE messages SET state = 'unsent', reason = NULL, unsent_at_ms = ?2, updated_at_ms = ?3
+            WHERE id = ?1 AND state != 'unsent'
+            """, [.text(messageId), .integer(event.timestamp.milliseconds), .integer(receivedAt.milliseconds)])
+        if changed > 0 {
+            counts.unsendsApplied += 1
+            try history(messageId, at: receivedAt, "unsent", detail: event.eventId)
+        } else if try db.scalar("SELECT count(*) FROM messages WHERE id = ?1", [.text(messageId)]) == 0 {
+            counts.unsendsPending += 1
+        }
+    }
+
+    private func history(_ messageId: String, at: Instant, _ what: String, detail: String?) throws {
+        // Once per (message, what, event): capturing the same events again adds nothing.
+        try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                   [.text(messageId), .integer(at.milliseconds), .text(what), .text(detail)])
+    }
+}

@@ -1,0 +1,37 @@
+import SQLiteDB
+
+/// Errors from the ledger. None carries message text or bound values.
+public enum LedgerError: Error, Sendable, CustomStringConvertible {
+    /// The database file does not exist and was not to be created.
+    case notFound(path: String)
+    /// The file was written by a newer TalkVault.
+    case schemaTooNew(found: Int, supported: Int)
+    /// The disk is full: nothing of the failed write was kept.
+    case diskFull(path: String)
+    /// Another process holds the database past the busy timeout.
+    case busy(path: String)
+    /// Any other SQLite failure.
+    case database(SQLiteError)
+    /// A filesystem failure around the database (creating its directory, say).
+    case io(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let path): return "no ledger at \(path) (run `talkvault ingest` or `talkvault serve` first, or check --data-dir)"
+        case .schemaTooNew(let found, let supported):
+            return "the ledger has schema version \(found), newer than this talkvault supports (\(supported)); upgrade talkvault"
+        case .diskFull(let path): return "disk full writing \(path); nothing of the failed batch was kept"
+        case .busy(let path): return "the ledger \(path) is locked by another process"
+        case .database(let error): return "ledger error: \(error)"
+        case .io(let path, let reason): return "\(path): \(reason)"
+        }
+    }
+
+    static func wrap(_ error: any Error, path: String = "") -> LedgerError {
+        if let error = error as? LedgerError { return error }
+        guard let sqlite = error as? SQLiteError else { return .io(path: path, reason: String(describing: error)) }
+        if sqlite.isDiskFull { return .diskFull(path: path) }
+        if sqlite.isBusy { return .busy(path: path) }
+        return .database(sqlite)
+    }
+}

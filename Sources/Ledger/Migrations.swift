@@ -1,0 +1,147 @@
+import SQLiteDB
+
+/// The ledger's schema, as numbered migrations applied in order on open. A migration is never
+/// edited once shipped; changes go into a new one.
+enum Migrations {
+    static let all: [String] = [v1]
+
+    static let v1 = """
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT;
+
+    -- Every webhook event ever accepted, once per webhookEventId.
+    CREATE TABLE raw_events (
+        seq            INTEGER PRIMARY KEY,
+        event_id       TEXT NOT NULL UNIQUE,
+        type           TEXT NOT NULL,
+        timestamp_ms   INTEGER NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        mode           TEXT,
+        chat_id        TEXT,
+        sender_id      TEXT,
+        destination    TEXT,
+        is_redelivery  INTEGER NOT NULL,
+        redelivered    INTEGER NOT NULL DEFAULT 0, -- 1 once the same event arrived again
+        disposition    TEXT NOT NULL CHECK (disposition IN ('message','edit','unsend','other','unknown','invalid')),
+        invalid_reason TEXT,
+        fingerprint    TEXT NOT NULL,
+        body           TEXT NOT NULL
+    ) STRICT;
+
+    -- Events that reused a stored webhookEventId with different content: kept, not applied.
+    CREATE TABLE event_conflicts (
+        seq            INTEGER PRIMARY KEY,
+        event_id       TEXT NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        fingerprint    TEXT NOT NULL,
+        body           TEXT NOT NULL,
+        UNIQUE (event_id, fingerprint)
+    ) STRICT;
+
+    CREATE TABLE chats (
+        chat_id       TEXT PRIMARY KEY,
+        chat_type     TEXT NOT NULL CHECK (chat_type IN ('user','group','room')),
+        name          TEXT,
+        first_seen_ms INTEGER NOT NULL,
+        last_seen_ms  INTEGER NOT NULL
+    ) STRICT;
+
+    -- Display names from LINE's profile API; chat_id is '' for a 1:1 profile.
+    CREATE TABLE profiles (
+        user_id          TEXT NOT NULL,
+        chat_id          TEXT NOT NULL DEFAULT '',
+        display_name     TEXT,
+        fetched_at_ms    INTEGER,
+        failures         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms  INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, chat_id)
+    ) STRICT;
+
+    CREATE TABLE messages (
+        id                 TEXT PRIMARY KEY,
+        kind               TEXT NOT NULL CHECK (kind IN ('text','sticker','location','image','video','audio','file','unknown')),
+        line_type          TEXT NOT NULL,
+        chat_type          TEXT NOT NULL,
+        chat_id            TEXT NOT NULL,
+        sender_id          TEXT,
+        sent_at_ms         INTEGER NOT NULL,
+        deadline_ms        INTEGER NOT NULL,
+        state              TEXT NOT NULL CHECK (state IN ('received','content_due','downloaded','archived','lost','unsent')),
+        reason             TEXT,
+        text               TEXT,
+        original_text      TEXT,
+        metadata           TEXT NOT NULL,
+        content_provider   TEXT,
+        content_url        TEXT,
+        file_name          TEXT,
+        file_size          INTEGER,
+        content_type       TEXT,
+        content_size       INTEGER,
+        content_sha256     TEXT,
+        mark_as_read_token TEXT,
+        origin             TEXT NOT NULL CHECK (origin IN ('message','edit')),
+        edited             INTEGER NOT NULL DEFAULT 0,
+        unsent_at_ms       INTEGER,
+        event_seq          INTEGER NOT NULL REFERENCES raw_events(seq),
+        captured_at_ms     INTEGER NOT NULL,
+        updated_at_ms      INTEGER NOT NULL,
+        CHECK ((state = 'lost') = (reason IS NOT NULL))
+    ) STRICT;
+    CREATE INDEX messages_pending_deadline ON messages(deadline_ms) WHERE state IN ('received','content_due','downloaded');
+    CREATE INDEX messages_state ON messages(state, kind);
+    CREATE INDEX messages_chat_time ON messages(chat_id, sent_at_ms);
+    CREATE INDEX messages_sent ON messages(sent_at_ms);
+
+    -- messageEdited events; the message's text is the version with the latest timestamp.
+    CREATE TABLE message_edits (
+        message_id   TEXT NOT NULL,
+        edited_at_ms INTEGER NOT NULL,
+        text         TEXT,
+        metadata     TEXT NOT NULL,
+        event_seq    INTEGER NOT NULL UNIQUE REFERENCES raw_events(seq)
+    ) STRICT;
+    CREATE INDEX message_edits_by_message ON message_edits(message_id, edited_at_ms);
+
+    -- Unsends, kept even when their message has not arrived, so arrival order does not matter.
+    CREATE TABLE unsends (
+        message_id  TEXT PRIMARY KEY,
+        unsent_at_ms INTEGER NOT NULL,
+        event_seq   INTEGER NOT NULL REFERENCES raw_events(seq)
+    ) STRICT;
+
+    -- What happened to a message after capture, for `show`: redelivered, edited, unsent, ...
+    CREATE TABLE message_history (
+        seq        INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        at_ms      INTEGER NOT NULL,
+        what       TEXT NOT NULL,
+        detail     TEXT
+    ) STRICT;
+    CREATE INDEX message_history_by_message ON message_history(message_id, seq);
+    CREATE UNIQUE INDEX message_history_once ON message_history(message_id, what, detail);
+    """
+}
+
+extension Database {
+    /// Applies the migrations this database has not seen, each in its own transaction.
+    func migrate() throws(LedgerError) {
+        do {
+            let current = try userVersion
+            guard current <= Migrations.all.count else {
+                throw LedgerError.schemaTooNew(found: current, supported: Migrations.all.count)
+            }
+            for (index, sql) in Migrations.all.enumerated() where index + 1 > current {
+                try transaction {
+                    try execute(sql)
+                    try setUserVersion(index + 1)
+                }
+            }
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError.wrap(error)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import TalkVaultDomain
+import Yams
+
+/// Reads and strictly validates `retention.yaml`. Every problem is reported at `file:line:col`
+/// with its key; nothing is silently ignored.
+public enum ConfigLoader {
+    /// The default search order when no `--config` is given.
+    public static let defaultLocations = ["retention.yaml", "/etc/talkvault/retention.yaml"]
+
+    /// Loads `explicitPath`, else the first default location that exists, else the built-in
+    /// defaults. An explicit path that does not exist is an error.
+    public static func locateAndLoad(explicitPath: String?,
+                                     workingDirectory: String = FileManager.default.currentDirectoryPath) throws(ConfigError) -> TalkVaultConfig {
+        if let explicitPath {
+            return try load(path: TalkVaultConfig.absolute(explicitPath, base: workingDirectory))
+        }
+        for candidate in defaultLocations {
+            let path = TalkVaultConfig.absolute(candidate, base: workingDirectory)
+            if FileManager.default.fileExists(atPath: path) { return try load(path: path) }
+        }
+        return try parse(yaml: embeddedDefaultYAML, file: "<built-in retention.yaml>", source: .embedded,
+                         baseDirectory: workingDirectory)
+    }
+
+    /// Loads and validates the file at `path`.
+    public static func load(path: String) throws(ConfigError) -> TalkVaultConfig {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "permission denied or unreadable" : "no such file"
+            throw .unreadable(file: path, reason: reason)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .invalid([ConfigIssue(file: path, line: 1, column: 1, key: "", message: "the file is not valid UTF-8")])
+        }
+        return try parse(yaml: text, file: path, source: .file(path),
+                         baseDirectory: (path as NSString).deletingLastPathComponent)
+    }
+
+    /// Parses and validates YAML text; `file` names it in errors.
+    public static func parse(yaml: String, file: String, source: TalkVaultConfig.Source,
+                             baseDirectory: String) throws(ConfigError) -> TalkVaultConfig {
+        let root: Node?
+        do { root = try Yams.compose(yaml: yaml) } catch {
+            throw .invalid([issue(fromYAMLError: error, file: file, yaml: yaml)])
+        }
+        var validator = Validator(file: file, baseDirectory: baseDirectory)
+        let config = validator.validate(root, source: source)
+        guard validator.issues.isEmpty, let config else { throw .invalid(validator.issues) }
+        return config
+    }
+
+    static func issue(fromYAMLError error: any Error, file: String, yaml: String) -> ConfigIssue {
+        guard let yamlError = error as? YamlError else {
+            return ConfigIssue(file: file, line: 1, column: 1, key: "", message: "invalid YAML")
+        }
+        switch yamlError {
+        case .scanner(let context, let problem, let mark, _),
+             .parser(let context, let problem, let mark, _),
+             .composer(let context, let problem, let mark, _):
+            let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+            return ConfigIssue(file: file, line: mark.line, column: mark.column, key: "", message: "invalid YAML: \(what)")
+        case .reader(let problem, let offset, _, _):
+            let (line, column) = position(ofUTF8Offset: offset ?? 0, in: yaml)
+            return ConfigIssue(file: file, line: line, column: column, key: "", message: "invalid YAML: \(problem)")
+        default:
+            return ConfigIssue(file: file, line: 1, column: 1, key: "", message: "invalid YAML")
+        }
+    }
+
+    static func position(ofUTF8Offset offset: Int, in text: String) -> (Int, Int) {
+        var line = 1, column = 1
+        for byte in text.utf8.prefix(offset) {
+            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
+        }
+        return (line, column)
+    }
+}

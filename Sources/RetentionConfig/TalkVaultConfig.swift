@@ -1,0 +1,57 @@
+import Foundation
+import TalkVaultDomain
+
+/// The validated configuration.
+public struct TalkVaultConfig: Sendable, Equatable {
+    /// Where the config came from.
+    public enum Source: Sendable, Equatable, CustomStringConvertible {
+        case file(String)
+        case embedded
+
+        public var description: String {
+            switch self {
+            case .file(let path): return path
+            case .embedded: return "built-in defaults"
+            }
+        }
+    }
+
+    public var source: Source
+    /// IANA time zone identifier, e.g. `Asia/Tokyo`.
+    public var timeZoneIdentifier: String
+    public var policy: RetentionPolicy
+    /// The data dir from the file, already made absolute.
+    public var dataDir: String
+    /// Paths relative to the data dir.
+    public var database: String
+    public var archiveDir: String
+    public var exportDir: String
+
+    /// The time zone (validated at load).
+    public var timeZone: TimeZone { TimeZone(identifier: timeZoneIdentifier)! }
+
+    /// Absolute locations of everything TalkVault writes, under one data dir.
+    public struct Paths: Sendable, Equatable, Codable {
+        public var dataDir: String
+        public var database: String
+        public var archiveDir: String
+        public var exportDir: String
+
+        enum CodingKeys: String, CodingKey {
+            case dataDir = "data_dir", database, archiveDir = "archive_dir", exportDir = "export_dir"
+        }
+    }
+
+    /// Resolves the paths against `dataDirOverride` (from `--data-dir` or the environment,
+    /// relative to the working directory) or else the config's own `data_dir`.
+    public func paths(dataDirOverride: String?, workingDirectory: String = FileManager.default.currentDirectoryPath) -> Paths {
+        let root = dataDirOverride.map { Self.absolute($0, base: workingDirectory) } ?? dataDir
+        func inside(_ relative: String) -> String { (root as NSString).appendingPathComponent(relative) }
+        return Paths(dataDir: root, database: inside(database), archiveDir: inside(archiveDir), exportDir: inside(exportDir))
+    }
+
+    static func absolute(_ path: String, base: String) -> String {
+        let joined = path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
+        return (joined as NSString).standardizingPath
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import TalkVaultDomain
+import Yams
+
+/// Walks the YAML node tree, collecting every issue rather than stopping at the first.
+struct Validator {
+    let file: String
+    let baseDirectory: String
+    var issues: [ConfigIssue] = []
+
+    static let topLevelKeys = ["timezone", "data_dir", "paths", "windows", "chat_overrides", "safety_margin"]
+    static let pathKeys = ["database", "archive_dir", "export_dir"]
+
+    init(file: String, baseDirectory: String) {
+        self.file = file
+        self.baseDirectory = baseDirectory
+    }
+
+    mutating func validate(_ root: Node?, source: TalkVaultConfig.Source) -> TalkVaultConfig? {
+        var timeZone = "Asia/Tokyo"
+        var dataDir = "/var/lib/talkvault"
+        var paths = ["database": "ledger.sqlite3", "archive_dir": "archive", "export_dir": "exports"]
+        var windows: [MessageKind: RetentionDuration] = [:]
+        var windowNodes: [MessageKind: Node] = [:]
+        var overrides: [ChatType: [MessageKind: RetentionDuration]] = [:]
+        var margin = RetentionPolicy.lineDefaults.safetyMargin
+        var marginNode: Node?
+
+        if let root, !isNull(root) {
+            guard let top = mapping(root, key: "") else { return nil }
+            for entry in top {
+                let key = entry.name, value = entry.value
+                switch key {
+                case "timezone":
+                    guard let text = string(value, key: key) else { continue }
+                    if TimeZone(identifier: text) == nil {
+                        report(value, key: key, "unknown time zone '\(text)' (use an IANA name such as Asia/Tokyo)")
+                    } else {
+                        timeZone = text
+                    }
+                case "data_dir":
+                    guard let text = string(value, key: key) else { continue }
+                    if text.isEmpty { report(value, key: key, "must not be empty"); continue }
+                    dataDir = TalkVaultConfig.absolute(text, base: baseDirectory)
+                case "paths":
+                    guard let entries = mapping(value, key: key) else { continue }
+                    for entry in entries {
+                        let name = entry.name, node = entry.value
+                        let path = "paths.\(name)"
+                        guard Self.pathKeys.contains(name) else {
+                            unknownKey(entry, key: path, expected: Self.pathKeys); continue
+                        }
+                        guard let text = string(node, key: path) else { continue }
+                        if let problem = Self.relativePathProblem(text) {
+                            report(node, key: path, problem)
+                        } else {
+                            paths[name] = text
+                        }
+                    }
+                case "windows":
+                    guard let entries = mapping(value, key: key) else { continue }
+                    for entry in entries {
+                        let name = entry.name, node = entry.value
+                        guard let kind = kind(entry, prefix: key),
+                              let window = window(node, key: "windows.\(name)") else { continue }
+                        windows[kind] = window
+                        windowNodes[kind] = node
+                    }
+                case "chat_overrides":
+                    guard let chats = mapping(value, key: key) else { continue }
+                    for chatEntry in chats {
+                        let chatName = chatEntry.name, chatNode = chatEntry.value
+                        guard let chat = ChatType(rawValue: chatName) else {
+                            unknownKey(chatEntry, key: "chat_overrides.\(chatName)",
+                                       expected: ChatType.allCases.map(\.rawValue)); continue
+                        }
+                        guard let entries = mapping(chatNode, key: "chat_overrides.\(chatName)") else { continue }
+                        for entry in entries {
+                            let name = entry.name, node = entry.value
+                            let prefix = "chat_overrides.\(chatName)"
+                            guard let kind = kind(entry, prefix: prefix),
+                                  let window = window(node, key: "\(prefix).\(name)") else { continue }
+                            overrides[chat, default: [:]][kind] = window
+                            windowNodes[kind] = windowNodes[kind] ?? node
+                        }
+                    }
+                case "safety_margin":
+                    guard let duration = duration(value, key: key) else { continue }
+                    if duration.seconds < 0 {
+                        report(value, key: key, "must not be negative")
+                    } else {
+                        margin = duration
+                        marginNode = value
+                    }
+                default:
+                    unknownKey(entry, key: key, expected: Self.topLevelKeys)
+                }
+            }
+        }
+
+        let policy = RetentionPolicy(windows: windows, overrides: overrides, safetyMargin: margin)
+        // The margin must leave time: an item may not be at risk the moment it arrives.
+        let tooShort = policy.effectiveRows.filter { $0.window.seconds > 0 && $0.window <= margin }
+        if let first = tooShort.first, let marginNode {
+            let names = tooShort.map { $0.overridden ? "\($0.kind.rawValue) in \($0.chatType.rawValue) chats" : $0.kind.rawValue }
+            var seen = Set<String>()
+            let unique = names.filter { seen.insert($0).inserted }
+            report(marginNode, key: "safety_margin",
+                   "\(margin) is not shorter than the \(first.window) window for \(unique.joined(separator: ", "))")
+        }
+        guard issues.isEmpty else { return nil }
+        return TalkVaultConfig(source: source, timeZoneIdentifier: timeZone, policy: policy, dataDir: dataDir,
+                               database: paths["database"]!, archiveDir: paths["archive_dir"]!,
+                               exportDir: paths["export_dir"]!)
+    }
+
+    // MARK: - Node helpers
+
+    /// One key and its value, with the key's node for positioning errors at the key.
+    struct Entry {
+        let name: String
+        let keyNode: Node
+        let value: Node
+    }
+
+    /// The entries of a mapping node; reports non-string and duplicate keys.
+    mutating func mapping(_ node: Node, key: String) -> [Entry]? {
+        if isNull(node) { return [] }
+        guard let map = node.mapping else {
+            report(node, key: key, "expected a mapping of keys to values")
+            return nil
+        }
+        var seen: Set<String> = []
+        var result: [Entry] = []
+        for (k, v) in map {
+            guard let name = k.scalar?.string else {
+                report(k, key: key, "keys must be plain names")
+                continue
+            }
+            guard seen.insert(name).inserted else {
+                report(k, key: key.isEmpty ? name : "\(key).\(name)", "duplicate key")
+                continue
+            }
+            result.append(Entry(name: name, keyNode: k, value: v))
+        }
+        return result
+    }
+
+    mutating func string(_ node: Node, key: String) -> String? {
+        guard let scalar = node.scalar, !isNull(node) else {
+            report(node, key: key, isNull(node) ? "needs a value" : "expected a single value")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func duration(_ node: Node, key: String) -> RetentionDuration? {
+        guard let text = string(node, key: key) else { return nil }
+        do {
+            return try RetentionDuration(parsing: text)
+        } catch {
+            report(node, key: key, "bad duration '\(text)': \(error) (write it like 1y, 14d, 36h or 90m)")
+            return nil
+        }
+    }
+
+    mutating func window(_ node: Node, key: String) -> RetentionDuration? {
+        guard let value = duration(node, key: key) else { return nil }
+        guard value.seconds > 0 else {
+            report(node, key: key, "a window must be longer than zero (got \(value))")
+            return nil
+        }
+        return value
+    }
+
+    mutating func kind(_ entry: Entry, prefix: String) -> MessageKind? {
+        guard let kind = MessageKind(rawValue: entry.name) else {
+            unknownKey(entry, key: "\(prefix).\(entry.name)", expected: MessageKind.allCases.map(\.rawValue))
+            return nil
+        }
+        return kind
+    }
+
+    func isNull(_ node: Node) -> Bool {
+        // The resolved tag: a plain `~`, `null` or nothing is null; a quoted '' is a string.
+        node.scalar != nil && node.tag.description == Tag.Name.null.rawValue
+    }
+
+    mutating func unknownKey(_ entry: Entry, key: String, expected: [String]) {
+        report(entry.keyNode, key: key, "unknown key (expected one of: \(expected.joined(separator: ", ")))")
+    }
+
+    mutating func report(_ node: Node, key: String, _ message: String) {
+        let mark = node.mark
+        issues.append(ConfigIssue(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0, key: key, message: message))
+    }
+
+    static func relativePathProblem(_ path: String) -> String? {
+        if path.isEmpty { return "must not be empty" }
+        if path.hasPrefix("/") { return "must be relative to the data dir, not absolute" }
+        if path.split(separator: "/").contains("..") { return "must stay inside the data dir (no '..')" }
+        if path.utf8.contains(0) { return "must not contain NUL" }
+        return nil
+    }
+}

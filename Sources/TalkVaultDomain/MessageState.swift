@@ -1,0 +1,88 @@
+/// Why an item could not be saved. Every loss carries one.
+public enum LossReason: String, CaseIterable, Sendable, Codable {
+    /// LINE answered 404 after the item's deadline: its window had closed.
+    case expired
+    /// LINE answered 404 before the deadline: unknown or already deleted.
+    case notFound = "not_found"
+    /// LINE reported that transcoding the video or audio failed.
+    case transcodingFailed = "transcoding_failed"
+    /// An `external` content URL failed permanently.
+    case externalUnavailable = "external_unavailable"
+}
+
+/// Where a message stands in capture. See the README for the diagram.
+///
+/// `received → archived` for text, stickers, locations and unknown types;
+/// `content_due → downloaded → archived` for images, videos, audio and files.
+/// `lost` and `unsent` are terminal; `archived` is left only by an unsend or an edit.
+public enum MessageState: String, CaseIterable, Sendable, Codable {
+    /// Captured; the record waits to be packed into an archive.
+    case received
+    /// Captured; its content waits to be downloaded from LINE.
+    case contentDue = "content_due"
+    /// Content downloaded and verified; waits to be packed.
+    case downloaded
+    /// Record (and content, if any) sealed in an archive segment.
+    case archived
+    /// The content could not be saved; `LossReason` says why.
+    case lost
+    /// The user unsent the message.
+    case unsent
+
+    /// The state a newly captured message starts in.
+    public static func initial(kind: MessageKind, unsent: Bool) -> MessageState {
+        if unsent { return .unsent }
+        return kind.hasContent ? .contentDue : .received
+    }
+
+    /// True when nothing more will happen to the message's content.
+    public var isTerminal: Bool {
+        switch self {
+        case .lost, .unsent: return true
+        case .received, .contentDue, .downloaded, .archived: return false
+        }
+    }
+
+    /// True while TalkVault still owes work before the deadline: not archived, not terminal.
+    public var isPending: Bool {
+        switch self {
+        case .received, .contentDue, .downloaded: return true
+        case .archived, .lost, .unsent: return false
+        }
+    }
+
+    /// The pending states, for queries.
+    public static let pending: [MessageState] = allCases.filter(\.isPending)
+}
+
+/// Something that happens to a message after capture.
+public enum Transition: Sendable, Equatable {
+    /// Content streamed to disk and verified.
+    case downloaded
+    /// Sealed into an archive segment.
+    case archived
+    /// The content cannot be saved.
+    case lost(LossReason)
+    /// The user unsent it (an `unsend` event, or LINE's 410).
+    case unsent
+    /// Its text changed (`messageEdited`): an archived message must be archived again.
+    case edited
+}
+
+extension MessageState {
+    /// The state after `transition`, or nil when the transition is not allowed from here.
+    public func applying(_ transition: Transition, kind: MessageKind) -> MessageState? {
+        switch (self, transition) {
+        case (.unsent, .unsent): return .unsent
+        case (.unsent, _): return nil
+        case (_, .unsent): return .unsent
+        case (.contentDue, .downloaded): return .downloaded
+        case (.received, .archived) where !kind.hasContent: return .archived
+        case (.downloaded, .archived): return .archived
+        case (.contentDue, .lost(_)), (.downloaded, .lost(_)): return .lost
+        case (.archived, .edited): return .received
+        case (.received, .edited), (.contentDue, .edited), (.downloaded, .edited), (.lost, .edited): return self
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import RetentionConfig
+import TalkVaultDomain
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the config and print the effective retention policy.",
+        discussion: "Exits 78 and names file:line:col and the key for every problem found.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Print the policy as JSON.")
+    var json = false
+
+    func run() throws {
+        try reportingFailures {
+            let config = try global.loadConfig()
+            let report = PolicyReport(config: config, paths: global.paths(config))
+            if json {
+                try printJSON(report)
+            } else {
+                print(report.renderText(), terminator: "")
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Capture
+import Foundation
+import Ledger
+
+/// The documented exit codes (see the README's table). Scripts and systemd rely on them.
+enum Exit: Int32 {
+    case ok = 0
+    /// An unexpected internal error.
+    case internalError = 1
+    /// The command finished, but some input was rejected (ingest: malformed bodies).
+    case partial = 2
+    /// A bad command line or environment variable.
+    case usage = 64
+    /// An input file, or the ledger a reading command needs, does not exist or cannot be read.
+    case noInput = 66
+    /// Writing failed (disk full, permissions, a damaged ledger); nothing half-written was kept.
+    case ioError = 74
+    /// The ledger is locked by another process; try again.
+    case busy = 75
+    /// The config file is invalid or unreadable.
+    case config = 78
+}
+
+/// A failure with a message for stderr and an exit code from the table.
+struct Failure: Error, CustomStringConvertible {
+    let exit: Exit
+    let message: String
+
+    init(_ exit: Exit, _ message: String) {
+        self.exit = exit
+        self.message = message
+    }
+
+    init(_ error: LedgerError) {
+        switch error {
+        case .notFound: self.init(.noInput, error.description)
+        case .busy: self.init(.busy, error.description)
+        case .schemaTooNew, .diskFull, .database, .io: self.init(.ioError, error.description)
+        }
+    }
+
+    var description: String { message }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, turning a `Failure` into its message on stderr and its exit code.
+    func reportingFailures(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let failure as Failure {
+            FileHandle.standardError.write(Data("talkvault: \(failure.message)\n".utf8))
+            throw ExitCode(failure.exit.rawValue)
+        }
+    }
+}
+
+/// Writes a Codable value as pretty JSON with sorted keys, for `--json` outputs.
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    FileHandle.standardOutput.write(try encoder.encode(value))
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}

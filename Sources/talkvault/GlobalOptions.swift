@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import RetentionConfig
+import TalkVaultDomain
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The retention policy file.",
+        discussion: "Default: ./retention.yaml, then /etc/talkvault/retention.yaml, then built-in defaults.",
+        valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where every file TalkVault writes goes (env TALKVAULT_DATA_DIR; default: data_dir in the config).",
+        valueName: "dir"))
+    var dataDir: String?
+
+    /// The validated config, or exit 78 with every problem at `file:line:col`.
+    func loadConfig() throws -> TalkVaultConfig {
+        do {
+            return try ConfigLoader.locateAndLoad(explicitPath: config)
+        } catch {
+            throw Failure(.config, "\(error)")
+        }
+    }
+
+    /// Absolute paths under the data dir: `--data-dir`, else TALKVAULT_DATA_DIR, else the config's.
+    func paths(_ config: TalkVaultConfig) -> TalkVaultConfig.Paths {
+        let fromEnvironment = ProcessInfo.processInfo.environment["TALKVAULT_DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        return config.paths(dataDirOverride: dataDir ?? fromEnvironment)
+    }
+
+    /// The clock: TALKVAULT_NOW when set, else the system clock.
+    func clock() throws -> any WallClock {
+        guard let text = ProcessInfo.processInfo.environment["TALKVAULT_NOW"], !text.isEmpty else { return SystemClock() }
+        guard let instant = Instant(rfc3339: text) else {
+            throw Failure(.usage, "TALKVAULT_NOW is not an RFC 3339 time (like 2026-11-22T09:00:00+09:00)")
+        }
+        return FixedClock(instant)
+    }
+
+    /// Opens the ledger; `create: false` for commands that only read.
+    func openLedger(_ config: TalkVaultConfig, create: Bool) throws -> Ledger {
+        do {
+            return try Ledger(path: paths(config).database, policy: config.policy, create: create)
+        } catch {
+            throw Failure(error)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Capture
+import Foundation
+
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Load raw webhook bodies into the ledger, through the same path as `serve`.",
+        discussion: """
+        Each FILE holds one JSON webhook body (it may span lines) or JSONL with one body per line;
+        `-` reads standard input. Ingesting the same bodies again changes nothing.
+        A malformed body is rejected alone, named by its line, and the exit code is then 2.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    @Argument(help: ArgumentHelp("Webhook body files, or - for standard input.", valueName: "file"))
+    var files: [String]
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("name at least one FILE, or - for standard input") }
+        guard files.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("- (standard input) may be given once") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let config = try global.loadConfig()
+            let ledger = try global.openLedger(config, create: true)
+            let ingester = Ingester(capturer: Capturer(ledger: ledger, clock: try global.clock()))
+            var report = IngestReport()
+            var failure: Failure?
+            for file in files {
+                do throws(IngestError) {
+                    try ingester.ingest(path: file, into: &report)
+                } catch {
+                    // Stop at the first file that cannot be read or stored; what came before is kept.
+                    switch error {
+                    case .unreadable: failure = Failure(.noInput, error.description)
+                    case .ledger(let ledgerError, _, _): failure = Failure(Failure(ledgerError).exit, error.description)
+                    }
+                }
+                if failure != nil { break }
+            }
+            for rejected in report.rejected {
+                FileHandle.standardError.write(Data("talkvault: \(rejected.file):\(rejected.line): rejected: \(rejected.reason)\n".utf8))
+            }
+            if json { try printJSON(report) } else { print(Self.render(report), terminator: "") }
+            if let failure { throw failure }
+            if !report.rejected.isEmpty {
+                throw Failure(.partial, "\(report.rejected.count) of \(report.bodiesRead) bodies rejected; the rest are stored")
+            }
+        }
+    }
+
+    static func render(_ report: IngestReport) -> String {
+        let c = report.counts
+        let rows: [(String, Int)] = [
+            ("bodies read", report.bodiesRead), ("bodies stored", report.bodiesStored),
+            ("events read", c.eventsRead), ("new events", c.newEvents), ("duplicate events", c.duplicateEvents),
+            ("conflicting event ids (kept raw)", c.conflictingEvents), ("new messages", c.newMessages),
+            ("duplicate message ids", c.duplicateMessages), ("edits applied", c.editsApplied),
+            ("unsends applied", c.unsendsApplied), ("unsends waiting for their message", c.unsendsPending),
+            ("unknown event types (kept raw)", c.unknownTypes), ("unknown message types (kept)", c.unknownMessageTypes),
+            ("invalid events (kept raw)", c.invalidEvents), ("rejected lines", report.rejected.count),
+        ]
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { "\($0.0.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.1)" }.joined(separator: "\n") + "\n"
+    }
+}

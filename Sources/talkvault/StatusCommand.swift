@@ -1,0 +1,37 @@
+import ArgumentParser
+import Ledger
+import TalkVaultDomain
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show messages by kind and state, the next deadlines, what is at risk and what was lost.",
+        discussion: "--json gives the same with the stable keys documented in the README.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Print the status as JSON.")
+    var json = false
+
+    @Option(help: "How many upcoming deadlines to list.")
+    var deadlines = 10
+
+    func validate() throws {
+        guard deadlines >= 0 else { throw ValidationError("--deadlines must be zero or more") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let config = try global.loadConfig()
+            let ledger = try global.openLedger(config, create: false)
+            let now = try global.clock().now()
+            let report: StatusReport
+            do throws(LedgerError) {
+                report = try ledger.status(now: now, timeZone: config.timeZone, deadlineLimit: deadlines)
+            } catch {
+                throw Failure(error)
+            }
+            if json { try printJSON(report) } else { print(report.renderText(), terminator: "") }
+        }
+    }
+}
