@@ -60,6 +60,10 @@ public enum ConfigLoader {
              .composer(let context, let problem, let mark, _):
             let what = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
             return ConfigIssue(file: file, line: mark.line, column: mark.column, key: "", message: "invalid YAML: \(what)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // The context's text is the whole document: only its mark is used.
+            return ConfigIssue(file: file, line: context.mark.line, column: context.mark.column,
+                               key: duplicates.joined(separator: ", "), message: "duplicate key: each key may appear once per mapping")
         case .reader(let problem, let offset, _, _):
             let (line, column) = position(ofUTF8Offset: offset ?? 0, in: yaml)
             return ConfigIssue(file: file, line: line, column: column, key: "", message: "invalid YAML: \(problem)")

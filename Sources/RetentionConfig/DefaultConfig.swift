@@ -52,5 +52,6 @@ chat_overrides:
 # `talkvault status`, in the metrics and in the sweep's exit code. It must be shorter
 # than every window.
 safety_margin: 2d
+
 """#
 }

@@ -123,22 +123,18 @@ struct Validator {
         let value: Node
     }
 
-    /// The entries of a mapping node; reports non-string and duplicate keys.
+    /// The entries of a mapping node; reports keys that are not plain names.
     mutating func mapping(_ node: Node, key: String) -> [Entry]? {
         if isNull(node) { return [] }
         guard let map = node.mapping else {
             report(node, key: key, "expected a mapping of keys to values")
             return nil
         }
-        var seen: Set<String> = []
+        // Duplicate keys never get here: Yams rejects them while composing.
         var result: [Entry] = []
         for (k, v) in map {
             guard let name = k.scalar?.string else {
                 report(k, key: key, "keys must be plain names")
-                continue
-            }
-            guard seen.insert(name).inserted else {
-                report(k, key: key.isEmpty ? name : "\(key).\(name)", "duplicate key")
                 continue
             }
             result.append(Entry(name: name, keyNode: k, value: v))

@@ -111,6 +111,9 @@ public final class Database {
         try first(sql, values) { $0.int64(0) } ?? 0
     }
 
+    /// How many prepared statements are cached (one per distinct SQL text run so far).
+    public var cachedStatementCount: Int { cache.count }
+
     /// The rowid of the last successful INSERT.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 

@@ -1,0 +1,176 @@
+import Foundation
+import RetentionConfig
+import TalkVaultDomain
+import Testing
+
+@Suite struct ConfigTests {
+    let dir = TempDir()
+
+    func load(_ yaml: String) throws(ConfigError) -> TalkVaultConfig {
+        try ConfigLoader.load(path: dir.write("retention.yaml", yaml))
+    }
+
+    /// The single issue a broken config produces.
+    func issue(_ yaml: String) throws -> ConfigIssue {
+        do {
+            _ = try load(yaml)
+        } catch {
+            guard case .invalid(let issues) = error else { throw error }
+            try #require(issues.count == 1, "expected one issue, got \(issues)")
+            return issues[0]
+        }
+        Issue.record("expected the config to be rejected")
+        throw CancellationError()
+    }
+
+    @Test func theShippedFileIsValidAndMatchesTheEmbeddedDefaults() throws {
+        let shipped = try String(contentsOfFile: "\(Fixtures.packageRoot)/retention.yaml", encoding: .utf8)
+        #expect(shipped == ConfigLoader.embeddedDefaultYAML, "run scripts/embed-default-config")
+        let config = try ConfigLoader.load(path: "\(Fixtures.packageRoot)/retention.yaml")
+        #expect(config.policy == RetentionPolicy.lineDefaults)
+        #expect(config.timeZoneIdentifier == "Asia/Tokyo")
+        #expect(config.database == "ledger.sqlite3")
+    }
+
+    @Test func withNoFileTheEmbeddedDefaultsApply() throws {
+        let config = try ConfigLoader.locateAndLoad(explicitPath: nil, workingDirectory: dir.path)
+        #expect(config.source == .embedded || FileManager.default.fileExists(atPath: "/etc/talkvault/retention.yaml"))
+        #expect(config.policy.window(for: .file, in: .user) == .days(7))
+    }
+
+    @Test func anExplicitPathThatDoesNotExistIsAnError() {
+        #expect(throws: ConfigError.unreadable(file: dir.file("nope.yaml"), reason: "no such file")) {
+            _ = try ConfigLoader.locateAndLoad(explicitPath: dir.file("nope.yaml"))
+        }
+    }
+
+    @Test func anEmptyFileMeansDefaults() throws {
+        #expect(try load("# nothing here\n").policy == .lineDefaults)
+    }
+
+    @Test func overridesAndMarginAreRead() throws {
+        let config = try load("""
+            timezone: Europe/Berlin
+            windows:
+              image: 10d
+            chat_overrides:
+              user:
+                image: 1y
+                file: 1y
+              group: {file: 3d}
+            safety_margin: 36h
+            """)
+        #expect(config.timeZoneIdentifier == "Europe/Berlin")
+        #expect(config.policy.window(for: .image, in: .group) == .days(10))
+        #expect(config.policy.window(for: .image, in: .user) == .days(365))
+        #expect(config.policy.window(for: .file, in: .group) == .days(3))
+        #expect(config.policy.window(for: .file, in: .room) == .days(7))
+        #expect(config.policy.safetyMargin == .hours(36))
+        #expect(config.policy.isOverridden(.file, in: .group))
+        #expect(!config.policy.isOverridden(.file, in: .room))
+    }
+
+    @Test func anUnknownKeyIsNamedAtItsPosition() throws {
+        let found = try issue("timezone: Asia/Tokyo\nwindows:\n  text: 1y\n  imgae: 14d\n")
+        #expect(found.line == 4)
+        #expect(found.column == 3)
+        #expect(found.key == "windows.imgae")
+        #expect(found.message.contains("unknown key"))
+        #expect(found.description.hasPrefix(dir.file("retention.yaml") + ":4:3: windows.imgae: unknown key"))
+    }
+
+    @Test func anUnknownTopLevelKeyIsNamed() throws {
+        let found = try issue("timezone: Asia/Tokyo\nchannel_secret: abc\n")
+        #expect((found.line, found.column, found.key) == (2, 1, "channel_secret"))
+    }
+
+    @Test func anUnknownChatTypeIsNamed() throws {
+        let found = try issue("chat_overrides:\n  dm:\n    text: 1y\n")
+        #expect((found.line, found.column, found.key) == (2, 3, "chat_overrides.dm"))
+    }
+
+    @Test func aBadDurationIsNamed() throws {
+        let found = try issue("windows:\n  image: 14days\n")
+        #expect((found.line, found.column, found.key) == (2, 10, "windows.image"))
+        #expect(found.message.contains("bad duration '14days'"))
+    }
+
+    @Test(arguments: ["0d", "-3d", "0s"])
+    func aZeroOrNegativeWindowIsNamed(_ value: String) throws {
+        let found = try issue("windows:\n  file: \(value)\n")
+        #expect((found.line, found.column, found.key) == (2, 9, "windows.file"))
+        #expect(found.message.contains("longer than zero"))
+    }
+
+    @Test func aZeroOverrideWindowIsNamed() throws {
+        let found = try issue("chat_overrides:\n  group:\n    video: 0h\n")
+        #expect((found.line, found.key) == (3, "chat_overrides.group.video"))
+    }
+
+    @Test func aMarginLongerThanAWindowIsNamed() throws {
+        let found = try issue("windows:\n  file: 7d\nsafety_margin: 8d\n")
+        #expect((found.line, found.column, found.key) == (3, 16, "safety_margin"))
+        #expect(found.message.contains("file"))
+    }
+
+    @Test func aMarginLongerThanAnOverrideIsNamed() throws {
+        let found = try issue("chat_overrides:\n  room:\n    image: 1d\nsafety_margin: 2d\n")
+        #expect(found.key == "safety_margin")
+        #expect(found.message.contains("image in room chats"))
+    }
+
+    @Test func aNegativeMarginIsNamed() throws {
+        let found = try issue("safety_margin: -1h\n")
+        #expect((found.line, found.key) == (1, "safety_margin"))
+    }
+
+    @Test func aBadTimeZoneIsNamed() throws {
+        let found = try issue("# comment\ntimezone: Asia/Tokio\n")
+        #expect((found.line, found.column, found.key) == (2, 11, "timezone"))
+        #expect(found.message.contains("Asia/Tokio"))
+    }
+
+    @Test func aDuplicateKeyIsNamed() throws {
+        let found = try issue("windows:\n  text: 1y\n  text: 2y\n")
+        #expect((found.line, found.column, found.key) == (2, 3, "text"))
+        #expect(found.message.hasPrefix("duplicate key"))
+    }
+
+    @Test func aPathEscapingTheDataDirIsRejected() throws {
+        let found = try issue("paths:\n  database: ../../etc/passwd\n")
+        #expect((found.line, found.key) == (2, "paths.database"))
+        let absolute = try issue("paths:\n  export_dir: /tmp/x\n")
+        #expect(absolute.key == "paths.export_dir")
+    }
+
+    @Test func aWrongShapeIsNamed() throws {
+        let found = try issue("windows:\n  - text\n  - 1y\n")
+        #expect((found.line, found.key) == (2, "windows"))
+        #expect(found.message.contains("mapping"))
+    }
+
+    @Test func brokenYAMLIsLocated() throws {
+        let found = try issue("windows:\n  text: 1y\n   image: [14d\n")
+        #expect(found.line >= 3)
+        #expect(found.message.hasPrefix("invalid YAML"))
+    }
+
+    @Test func everyProblemIsReportedAtOnce() throws {
+        do {
+            _ = try load("timezone: Mars/Base\nwindows:\n  file: 0d\n  foo: 1d\n")
+            Issue.record("expected rejection")
+        } catch {
+            guard case .invalid(let issues) = error else { throw error }
+            #expect(issues.map(\.key) == ["timezone", "windows.file", "windows.foo"])
+        }
+    }
+
+    @Test func aRelativeDataDirIsTakenFromTheConfigFilesDirectory() throws {
+        let config = try load("data_dir: state\n")
+        #expect(config.dataDir == dir.file("state"))
+        let paths = config.paths(dataDirOverride: nil)
+        #expect(paths.database == dir.file("state/ledger.sqlite3"))
+        let overridden = config.paths(dataDirOverride: "elsewhere", workingDirectory: "/srv")
+        #expect(overridden.archiveDir == "/srv/elsewhere/archive")
+    }
+}
