@@ -71,3 +71,66 @@ public final class Ledger {
         (error as NSError).localizedFailureReason ?? (error as NSError).localizedDescription
     }
 }
+
+/// One message as the ledger holds it.
+public struct MessageRecord: Sendable, Equatable {
+    public var id: String
+    public var kind: MessageKind
+    public var lineType: String
+    public var chat: ChatRef
+    public var senderId: String?
+    public var sentAt: Instant
+    public var deadline: Instant
+    public var state: MessageState
+    public var reason: LossReason?
+    public var text: String?
+    public var originalText: String?
+    public var metadataJSON: String
+    public var contentProvider: String?
+    public var contentURL: String?
+    public var fileName: String?
+    public var fileSize: Int64?
+    public var markAsReadToken: String?
+    public var edited: Bool
+    public var unsentAt: Instant?
+}
+
+extension Ledger {
+    /// The message with `id`, or nil.
+    public func message(id: String) throws(LedgerError) -> MessageRecord? {
+        do {
+            return try db.first("""
+                SELECT id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state, reason, text,
+                       original_text, metadata, content_provider, content_url, file_name, file_size, mark_as_read_token,
+                       edited, unsent_at_ms
+                FROM messages WHERE id = ?1
+                """, [.text(id)]) { row in
+                MessageRecord(
+                    id: row.text(0), kind: MessageKind(rawValue: row.text(1)) ?? .unknown, lineType: row.text(2),
+                    chat: ChatRef(type: ChatType(rawValue: row.text(3)) ?? .user, id: row.text(4)),
+                    senderId: row.optionalText(5), sentAt: Instant(milliseconds: row.int64(6)),
+                    deadline: Instant(milliseconds: row.int64(7)), state: MessageState(rawValue: row.text(8)) ?? .received,
+                    reason: row.optionalText(9).flatMap(LossReason.init(rawValue:)), text: row.optionalText(10),
+                    originalText: row.optionalText(11), metadataJSON: row.text(12), contentProvider: row.optionalText(13),
+                    contentURL: row.optionalText(14), fileName: row.optionalText(15), fileSize: row.optionalInt64(16),
+                    markAsReadToken: row.optionalText(17), edited: row.int(18) != 0,
+                    unsentAt: row.optionalInt64(19).map(Instant.init(milliseconds:)))
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// Row counts per table, for tests and diagnostics.
+    public func tableCounts() throws(LedgerError) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        do {
+            for table in ["raw_events", "event_conflicts", "chats", "profiles", "messages", "message_edits", "unsends", "message_history"] {
+                counts[table] = Int(try db.scalar("SELECT count(*) FROM \(table)"))
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+        return counts
+    }
+}

@@ -30,7 +30,7 @@ extension Ledger {
         }
         let seq = try db.first("""
             INSERT INTO raw_events(event_id, type, timestamp_ms, received_at_ms, mode, chat_id, sender_id, destination,
-                                   is_redelivery, disposition, invalid_reason, fingerprint, body)
+                                   redelivered, disposition, invalid_reason, fingerprint, body)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             ON CONFLICT(event_id) DO NOTHING RETURNING seq
             """, [.text(event.eventId), .text(event.type), .integer(event.timestamp.milliseconds),
@@ -53,6 +53,10 @@ extension Ledger {
                 try db.run("INSERT INTO profiles(user_id, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                            [.text(sender), .text(chat.type == .user ? "" : chat.id)])
             }
+        }
+        if event.isRedelivery, case .message(let message) = event.payload {
+            // The first copy we saw was already a retry: LINE's first attempt never arrived.
+            try history(message.id, at: receivedAt, "redelivered", detail: event.eventId)
         }
         switch event.payload {
         case .message(let message):
@@ -84,6 +88,8 @@ extension Ledger {
             return
         }
         counts.duplicateEvents += 1
+        // Only LINE's own flag counts: the same bytes ingested again are not news.
+        guard event.isRedelivery else { return }
         try db.run("UPDATE raw_events SET redelivered = 1 WHERE seq = ?1 AND redelivered = 0", [.integer(stored.0)])
         if case .message(let message) = event.payload {
             try history(message.id, at: receivedAt, "redelivered", detail: event.eventId)
@@ -149,6 +155,7 @@ extension Ledger {
         try db.run("INSERT INTO message_edits(message_id, edited_at_ms, text, metadata, event_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
                    [.text(message.id), .integer(event.timestamp.milliseconds), .text(message.text),
                     .text(message.metadataJSON), .integer(seq)])
+        try history(message.id, at: receivedAt, "edited", detail: event.eventId)
         let stored = try db.first("SELECT state, kind FROM messages WHERE id = ?1", [.text(message.id)]) {
             (MessageState(rawValue: $0.text(0)) ?? .received, MessageKind(rawValue: $0.text(1)) ?? .unknown)
         }
@@ -157,7 +164,6 @@ extension Ledger {
             try db.run("UPDATE messages SET state = ?2, edited = 1, updated_at_ms = ?3 WHERE id = ?1",
                        [.text(message.id), .text(next.rawValue), .integer(receivedAt.milliseconds)])
             try refreshText(message.id)
-            try history(message.id, at: receivedAt, "edited", detail: event.eventId)
             return
         }
         // The edit came before its message: keep its text now (webhooks are the only source of
@@ -194,9 +200,9 @@ extension Ledger {
             UPDATE messages SET state = 'unsent', reason = NULL, unsent_at_ms = ?2, updated_at_ms = ?3
             WHERE id = ?1 AND state != 'unsent'
             """, [.text(messageId), .integer(event.timestamp.milliseconds), .integer(receivedAt.milliseconds)])
+        try history(messageId, at: receivedAt, "unsent", detail: event.eventId)
         if changed > 0 {
             counts.unsendsApplied += 1
-            try history(messageId, at: receivedAt, "unsent", detail: event.eventId)
         } else if try db.scalar("SELECT count(*) FROM messages WHERE id = ?1", [.text(messageId)]) == 0 {
             counts.unsendsPending += 1
         }

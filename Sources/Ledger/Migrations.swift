@@ -22,8 +22,8 @@ enum Migrations {
         chat_id        TEXT,
         sender_id      TEXT,
         destination    TEXT,
-        is_redelivery  INTEGER NOT NULL,
-        redelivered    INTEGER NOT NULL DEFAULT 0, -- 1 once the same event arrived again
+        -- 1 once any delivery of the event carried deliveryContext.isRedelivery: LINE retried it.
+        redelivered    INTEGER NOT NULL,
         disposition    TEXT NOT NULL CHECK (disposition IN ('message','edit','unsend','other','unknown','invalid')),
         invalid_reason TEXT,
         fingerprint    TEXT NOT NULL,

@@ -27,9 +27,10 @@ struct IngestCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            let clock = try global.clock()
             let config = try global.loadConfig()
             let ledger = try global.openLedger(config, create: true)
-            let ingester = Ingester(capturer: Capturer(ledger: ledger, clock: try global.clock()))
+            let ingester = Ingester(capturer: Capturer(ledger: ledger, clock: clock))
             var report = IngestReport()
             var failure: Failure?
             for file in files {

@@ -22,9 +22,9 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            let now = try global.clock().now()
             let config = try global.loadConfig()
             let ledger = try global.openLedger(config, create: false)
-            let now = try global.clock().now()
             let report: StatusReport
             do throws(LedgerError) {
                 report = try ledger.status(now: now, timeZone: config.timeZone, deadlineLimit: deadlines)
