@@ -132,7 +132,8 @@ extension StatusReport {
     /// The report as aligned text for a terminal.
     public func renderText() -> String {
         var out = "TalkVault status at \(generatedAt) (\(timezone))\n"
-        out += "ledger \(ledger.path): \(ledger.messages) messages in \(ledger.chats) chats, \(ledger.events) events\n\n"
+        out += "ledger \(ledger.path): \(Self.count(ledger.messages, "message")) in \(Self.count(ledger.chats, "chat")), "
+            + "\(Self.count(ledger.events, "event"))\n\n"
 
         let states = MessageState.allCases.map(\.rawValue)
         let kinds = MessageKind.allCases.map(\.rawValue)
@@ -181,6 +182,8 @@ extension StatusReport {
                                          : "\(RetentionDuration(seconds: roundToMinutes(-item.secondsLeft))) ago"
         return "\(item.deadline)  \(left)  \(item.kind) \(item.messageId) in \(item.chatType) \(item.chatId) [\(item.state)]"
     }
+
+    static func count(_ n: Int, _ noun: String) -> String { n == 1 ? "1 \(noun)" : "\(n) \(noun)s" }
 
     private static func roundToMinutes(_ seconds: Int64) -> Int64 { seconds < 60 ? seconds : seconds / 60 * 60 }
 
