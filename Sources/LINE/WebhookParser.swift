@@ -15,8 +15,8 @@ public enum WebhookParser {
 
     public static func parse(_ body: Data) throws(WebhookError) -> CapturedBody {
         let root: JSONValue
-        do { root = try JSONDecoder().decode(JSONValue.self, from: body) } catch {
-            throw malformed(error)
+        do { root = try JSONValue.parse(body) } catch {
+            throw malformed(error, in: body)
         }
         guard case .object(let members) = root else { throw .notAnObject }
         guard case .array(let rawEvents)? = members["events"] else { throw .missingEvents }
@@ -78,8 +78,7 @@ public enum WebhookParser {
             fileSize: fields["fileSize"]?.int64Value,
             contentProvider: provider?["type"]?.stringValue ?? (kind.hasContent ? "line" : nil),
             originalContentURL: provider?["originalContentUrl"]?.stringValue,
-            markAsReadToken: fields["markAsReadToken"]?.stringValue,
-            metadataJSON: JSONValue.object(fields).canonicalJSON())
+            markAsReadToken: fields["markAsReadToken"]?.stringValue)
     }
 
     static func source(_ value: JSONValue?) -> (ChatRef?, String?) {
@@ -94,20 +93,13 @@ public enum WebhookParser {
     }
 
     static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        JSONValue.hex(SHA256.hash(data: Data(text.utf8)))
     }
 
-    /// Keeps only the position from a decoder error: its text may quote the body.
-    static func malformed(_ error: any Error) -> WebhookError {
-        var text = String(describing: error)
-        if case DecodingError.dataCorrupted(let context) = error, let underlying = context.underlyingError {
-            text = String(describing: underlying)
-        }
-        guard let range = text.range(of: #"line (\d+), column (\d+)"#, options: .regularExpression) else {
-            return .malformedJSON(line: nil, column: nil)
-        }
-        let numbers = text[range].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
-        return .malformedJSON(line: numbers.first, column: numbers.dropFirst().first)
+    /// Locates a parse failure as line and column; the problem never quotes the body.
+    static func malformed(_ error: JSONParseError, in body: Data) -> WebhookError {
+        let (line, column) = TextPosition.lineAndColumn(ofUTF8Offset: error.offset, in: body)
+        return .malformedJSON(line: line, column: column, problem: error.problem)
     }
 }
 

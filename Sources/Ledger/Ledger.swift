@@ -85,7 +85,8 @@ public struct MessageRecord: Sendable, Equatable {
     public var reason: LossReason?
     public var text: String?
     public var originalText: String?
-    public var metadataJSON: String
+    /// The webhook event that defined the message, as canonical JSON (the `message` object inside).
+    public var eventJSON: String
     public var contentProvider: String?
     public var contentURL: String?
     public var fileName: String?
@@ -100,10 +101,10 @@ extension Ledger {
     public func message(id: String) throws(LedgerError) -> MessageRecord? {
         do {
             return try db.first("""
-                SELECT id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state, reason, text,
-                       original_text, metadata, content_provider, content_url, file_name, file_size, mark_as_read_token,
-                       edited, unsent_at_ms
-                FROM messages WHERE id = ?1
+                SELECT m.id, m.kind, m.line_type, m.chat_type, m.chat_id, m.sender_id, m.sent_at_ms, m.deadline_ms,
+                       m.state, m.reason, m.text, m.original_text, e.body, m.content_provider, m.content_url, m.file_name,
+                       m.file_size, m.mark_as_read_token, m.edited, m.unsent_at_ms
+                FROM messages m JOIN raw_events e ON e.seq = m.event_seq WHERE m.id = ?1
                 """, [.text(id)]) { row in
                 MessageRecord(
                     id: row.text(0), kind: MessageKind(rawValue: row.text(1)) ?? .unknown, lineType: row.text(2),
@@ -111,7 +112,7 @@ extension Ledger {
                     senderId: row.optionalText(5), sentAt: Instant(milliseconds: row.int64(6)),
                     deadline: Instant(milliseconds: row.int64(7)), state: MessageState(rawValue: row.text(8)) ?? .received,
                     reason: row.optionalText(9).flatMap(LossReason.init(rawValue:)), text: row.optionalText(10),
-                    originalText: row.optionalText(11), metadataJSON: row.text(12), contentProvider: row.optionalText(13),
+                    originalText: row.optionalText(11), eventJSON: row.text(12), contentProvider: row.optionalText(13),
                     contentURL: row.optionalText(14), fileName: row.optionalText(15), fileSize: row.optionalInt64(16),
                     markAsReadToken: row.optionalText(17), edited: row.int(18) != 0,
                     unsentAt: row.optionalInt64(19).map(Instant.init(milliseconds:)))

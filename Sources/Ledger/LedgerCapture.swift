@@ -105,16 +105,16 @@ extension Ledger {
         // The pending unsend and edits are folded into the insert, so arrival order does not matter.
         let inserted = try db.first("""
             INSERT INTO messages(id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state,
-                                 text, original_text, metadata, content_provider, content_url, file_name, file_size,
+                                 text, original_text, content_provider, content_url, file_name, file_size,
                                  mark_as_read_token, origin, edited, unsent_at_ms, event_seq, captured_at_ms, updated_at_ms)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
                     CASE WHEN EXISTS(SELECT 1 FROM unsends WHERE message_id = ?1) THEN 'unsent' ELSE ?9 END,
-                    ?10, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'message',
+                    ?10, ?10, ?11, ?12, ?13, ?14, ?15, 'message',
                     EXISTS(SELECT 1 FROM message_edits WHERE message_id = ?1),
-                    (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?17, ?18, ?18)
+                    (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?16, ?17, ?17)
             ON CONFLICT(id) DO NOTHING RETURNING edited
             """, messageValues(message, chat: chat, sender: event.senderId, sentAt: event.timestamp, deadline: deadline) +
-                [.text(initial), .text(message.text), .text(message.metadataJSON), .text(message.contentProvider),
+                [.text(initial), .text(message.text), .text(message.contentProvider),
                  .text(message.originalContentURL), .text(message.fileName), .integer(message.fileSize),
                  .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds)]) { $0.int(0) != 0 }
         if let edited = inserted {
@@ -125,12 +125,12 @@ extension Ledger {
         // The id exists. Either an edit arrived first and made a placeholder, or this is a duplicate.
         let upgraded = try db.run("""
             UPDATE messages SET kind = ?2, line_type = ?3, chat_type = ?4, chat_id = ?5, sender_id = ?6,
-                   sent_at_ms = ?7, deadline_ms = ?8, original_text = ?9, metadata = ?10, content_provider = ?11,
-                   content_url = ?12, file_name = ?13, file_size = ?14, mark_as_read_token = ?15, origin = 'message',
-                   event_seq = ?16, updated_at_ms = ?17
+                   sent_at_ms = ?7, deadline_ms = ?8, original_text = ?9, content_provider = ?10,
+                   content_url = ?11, file_name = ?12, file_size = ?13, mark_as_read_token = ?14, origin = 'message',
+                   event_seq = ?15, updated_at_ms = ?16
             WHERE id = ?1 AND origin = 'edit'
             """, messageValues(message, chat: chat, sender: event.senderId, sentAt: event.timestamp, deadline: deadline) +
-                [.text(message.text), .text(message.metadataJSON), .text(message.contentProvider),
+                [.text(message.text), .text(message.contentProvider),
                  .text(message.originalContentURL), .text(message.fileName), .integer(message.fileSize),
                  .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds)])
         if upgraded > 0 {
@@ -152,9 +152,8 @@ extension Ledger {
                            counts: inout CaptureCounts) throws {
         guard let chat = event.chat else { return }
         counts.editsApplied += 1
-        try db.run("INSERT INTO message_edits(message_id, edited_at_ms, text, metadata, event_seq) VALUES (?1, ?2, ?3, ?4, ?5)",
-                   [.text(message.id), .integer(event.timestamp.milliseconds), .text(message.text),
-                    .text(message.metadataJSON), .integer(seq)])
+        try db.run("INSERT INTO message_edits(message_id, edited_at_ms, text, event_seq) VALUES (?1, ?2, ?3, ?4)",
+                   [.text(message.id), .integer(event.timestamp.milliseconds), .text(message.text), .integer(seq)])
         try history(message.id, at: receivedAt, "edited", detail: event.eventId)
         let stored = try db.first("SELECT state, kind FROM messages WHERE id = ?1", [.text(message.id)]) {
             (MessageState(rawValue: $0.text(0)) ?? .received, MessageKind(rawValue: $0.text(1)) ?? .unknown)
@@ -171,13 +170,13 @@ extension Ledger {
         let deadline = policy.deadline(sentAt: event.timestamp, kind: message.kind, chat: chat.type)
         try db.run("""
             INSERT INTO messages(id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state,
-                                 text, metadata, origin, edited, unsent_at_ms, event_seq, captured_at_ms, updated_at_ms)
+                                 text, origin, edited, unsent_at_ms, event_seq, captured_at_ms, updated_at_ms)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
                     CASE WHEN EXISTS(SELECT 1 FROM unsends WHERE message_id = ?1) THEN 'unsent' ELSE ?9 END,
-                    ?10, ?11, 'edit', 1, (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?12, ?13, ?13)
+                    ?10, 'edit', 1, (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?11, ?12, ?12)
             """, messageValues(message, chat: chat, sender: event.senderId, sentAt: event.timestamp, deadline: deadline) +
                 [.text(MessageState.initial(kind: message.kind, unsent: false).rawValue), .text(message.text),
-                 .text(message.metadataJSON), .integer(seq), .integer(receivedAt.milliseconds)])
+                 .integer(seq), .integer(receivedAt.milliseconds)])
         try refreshText(message.id)
     }
 

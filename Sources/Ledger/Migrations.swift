@@ -59,6 +59,7 @@ enum Migrations {
         PRIMARY KEY (user_id, chat_id)
     ) STRICT;
 
+    -- The full message JSON is the raw event's body (event_seq): it is not copied here.
     CREATE TABLE messages (
         id                 TEXT PRIMARY KEY,
         kind               TEXT NOT NULL CHECK (kind IN ('text','sticker','location','image','video','audio','file','unknown')),
@@ -72,7 +73,6 @@ enum Migrations {
         reason             TEXT,
         text               TEXT,
         original_text      TEXT,
-        metadata           TEXT NOT NULL,
         content_provider   TEXT,
         content_url        TEXT,
         file_name          TEXT,
@@ -89,17 +89,14 @@ enum Migrations {
         updated_at_ms      INTEGER NOT NULL,
         CHECK ((state = 'lost') = (reason IS NOT NULL))
     ) STRICT;
+    -- Indexes serve the queries that exist; find and export add theirs in their own migrations.
     CREATE INDEX messages_pending_deadline ON messages(deadline_ms) WHERE state IN ('received','content_due','downloaded');
-    CREATE INDEX messages_state ON messages(state, kind);
-    CREATE INDEX messages_chat_time ON messages(chat_id, sent_at_ms);
-    CREATE INDEX messages_sent ON messages(sent_at_ms);
 
     -- messageEdited events; the message's text is the version with the latest timestamp.
     CREATE TABLE message_edits (
         message_id   TEXT NOT NULL,
         edited_at_ms INTEGER NOT NULL,
         text         TEXT,
-        metadata     TEXT NOT NULL,
         event_seq    INTEGER NOT NULL UNIQUE REFERENCES raw_events(seq)
     ) STRICT;
     CREATE INDEX message_edits_by_message ON message_edits(message_id, edited_at_ms);

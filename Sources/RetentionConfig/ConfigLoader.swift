@@ -65,18 +65,10 @@ public enum ConfigLoader {
             return ConfigIssue(file: file, line: context.mark.line, column: context.mark.column,
                                key: duplicates.joined(separator: ", "), message: "duplicate key: each key may appear once per mapping")
         case .reader(let problem, let offset, _, _):
-            let (line, column) = position(ofUTF8Offset: offset ?? 0, in: yaml)
+            let (line, column) = TextPosition.lineAndColumn(ofUTF8Offset: offset ?? 0, in: yaml.utf8)
             return ConfigIssue(file: file, line: line, column: column, key: "", message: "invalid YAML: \(problem)")
         default:
             return ConfigIssue(file: file, line: 1, column: 1, key: "", message: "invalid YAML")
         }
-    }
-
-    static func position(ofUTF8Offset offset: Int, in text: String) -> (Int, Int) {
-        var line = 1, column = 1
-        for byte in text.utf8.prefix(offset) {
-            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
-        }
-        return (line, column)
     }
 }

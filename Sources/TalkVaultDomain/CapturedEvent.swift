@@ -54,7 +54,7 @@ public struct CapturedEvent: Sendable, Equatable {
     }
 }
 
-/// The message inside a `message` or `messageEdited` event.
+/// The message inside a `message` or `messageEdited` event. Its full JSON stays in the event.
 public struct CapturedMessage: Sendable, Equatable {
     /// `message.id`.
     public var id: String
@@ -73,12 +73,10 @@ public struct CapturedMessage: Sendable, Equatable {
     public var originalContentURL: String?
     /// `markAsReadToken`.
     public var markAsReadToken: String?
-    /// The `message` object as canonical JSON.
-    public var metadataJSON: String
 
     public init(id: String, lineType: String, kind: MessageKind, text: String? = nil, fileName: String? = nil,
                 fileSize: Int64? = nil, contentProvider: String? = nil, originalContentURL: String? = nil,
-                markAsReadToken: String? = nil, metadataJSON: String) {
+                markAsReadToken: String? = nil) {
         self.id = id
         self.lineType = lineType
         self.kind = kind
@@ -88,7 +86,6 @@ public struct CapturedMessage: Sendable, Equatable {
         self.contentProvider = contentProvider
         self.originalContentURL = originalContentURL
         self.markAsReadToken = markAsReadToken
-        self.metadataJSON = metadataJSON
     }
 }
 
