@@ -6,10 +6,15 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "talkvault", targets: ["talkvault"]),
+        .executable(name: "line-simulator", targets: ["line-simulator"]),
+        .library(name: "LINESimulator", targets: ["LINESimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
@@ -42,13 +47,31 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB"]),
         .target(name: "Capture", dependencies: ["TalkVaultDomain", "LINE", "Ledger"]),
 
+        // The LINE platform simulator: LINE's real paths, headers and faults, for tests, the demo
+        // and benchmarks.
+        .target(name: "LINESimulator", dependencies: [
+            "TalkVaultDomain", "LINE", "Gzip",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "line-simulator", dependencies: [
+            "LINESimulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .executableTarget(name: "talkvault", dependencies: [
             "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "TalkVaultTests", dependencies: [
-            "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "Ledger", "Capture",
+            "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "Ledger", "Capture", "LINESimulator",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,61 @@
+import Foundation
+import TalkVaultDomain
+
+/// A message the simulated platform knows, and so can serve content for.
+public struct SimulatedMessage: Sendable, Codable, Equatable {
+    public var id: String
+    public var kind: MessageKind
+    public var chatType: ChatType
+    public var chatId: String
+    public var userId: String
+    /// The message's `timestamp` (ms): content expires a window after it.
+    public var timestamp: Int64
+    /// Content length in bytes (0 for kinds without content).
+    public var size: Int64
+    /// The file name, for files.
+    public var fileName: String?
+    /// True when the content is on an external server rather than LINE's.
+    public var external: Bool
+    /// When the user unsent it (ms), if they did: LINE answers 410 from then on.
+    public var unsentAt: Int64?
+
+    public init(id: String, kind: MessageKind, chatType: ChatType, chatId: String, userId: String, timestamp: Int64,
+                size: Int64, fileName: String? = nil, external: Bool = false, unsentAt: Int64? = nil) {
+        self.id = id
+        self.kind = kind
+        self.chatType = chatType
+        self.chatId = chatId
+        self.userId = userId
+        self.timestamp = timestamp
+        self.size = size
+        self.fileName = fileName
+        self.external = external
+        self.unsentAt = unsentAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, chatType = "chat_type", chatId = "chat_id", userId = "user_id", timestamp, size
+        case fileName = "file_name", external, unsentAt = "unsent_at"
+    }
+}
+
+/// One line of the ground truth: what the simulator generated, so completeness can be measured.
+public struct GroundTruthRecord: Sendable, Codable, Equatable {
+    public var id: String
+    public var kind: String
+    public var chatId: String
+    public var timestamp: Int64
+    /// When the simulator stops serving the content (ms); nil for kinds without content.
+    public var expiresAt: Int64?
+    public var size: Int64
+    /// SHA-256 of the content; nil for kinds without content.
+    public var sha256: String?
+    public var unsent: Bool
+    /// The file name as sent, for files.
+    public var fileName: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, chatId = "chat_id", timestamp, expiresAt = "expires_at", size, sha256, unsent
+        case fileName = "file_name"
+    }
+}

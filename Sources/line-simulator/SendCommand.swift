@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import LINESimulator
+import TalkVaultDomain
+
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Generate realistic webhook traffic, sign it, and POST it to a receiver.",
+        discussion: """
+        Each message is registered with the simulator at --simulator before its webhook is sent,
+        so the simulator can serve its content. A request the receiver does not answer 2xx is
+        redelivered with isRedelivery: true and the same webhookEventId, up to --max-attempts.
+        Prints a JSON report; --ground-truth writes one JSON line per generated message
+        (id, kind, chat_id, timestamp, expires_at, size, sha256, unsent, file_name).
+        """)
+
+    @Option(help: "The webhook URL to POST to.") var target: String
+    @Option(help: "The simulator's base URL, to register messages and serve external content.") var simulator: String
+    @Option(help: "The channel secret to sign with.") var channelSecret = SimulatorConfig.defaultChannelSecret
+    @Option(help: "Seed for traffic; the simulator's --seed decides content bytes.") var seed: UInt64 = 1
+    @Option(help: "The simulator's --seed, for the ground truth's SHA-256 values.") var contentSeed: UInt64 = 1
+    @Option(help: "Message events to generate.") var messages = 100
+    @Option(help: "Spread timestamps over this period before --end, e.g. 21d.") var period = "21d"
+    @Option(help: "The latest timestamp (RFC 3339); default now.") var end: String?
+    @Option(help: "Users, groups and rooms to spread messages over.") var users = 12
+    @Option var groups = 3
+    @Option var rooms = 1
+    @Option(help: "Share of accepted requests redelivered anyway.") var redeliveryRate = 0.0
+    @Option(help: "Attempts per request before giving up.") var maxAttempts = 5
+    @Option(help: "Requests in flight at once.") var concurrency = 1
+    @Option(help: "Most events in one request.") var maxBatch = 4
+    @Option(help: "Share of requests that overtake the previous one.") var outOfOrderRate = 0.1
+    @Option(help: "Share of messages later unsent.") var unsendRate = 0.04
+    @Option(help: "Share of group and room texts later edited.") var editRate = 0.1
+    @Option(help: "Write the ground truth JSONL here.") var groundTruth: String?
+
+    func run() async throws {
+        guard let periodDuration = try? RetentionDuration(parsing: period), periodDuration.seconds > 0 else {
+            throw ValidationError("--period: bad duration")
+        }
+        var endInstant = SystemClock().now()
+        if let end {
+            guard let parsed = Instant(rfc3339: end) else { throw ValidationError("--end is not RFC 3339") }
+            endInstant = parsed
+        }
+        let traffic = TrafficConfig(seed: seed, messages: messages, end: endInstant, period: periodDuration, users: users,
+                                    groups: groups, rooms: rooms, unsendRate: unsendRate, editRate: editRate,
+                                    maxBatch: maxBatch, outOfOrderRate: outOfOrderRate, externalBaseURL: simulator)
+        let simulatorConfig = SimulatorConfig(seed: contentSeed, channelSecret: channelSecret)
+        let plan = TrafficGenerator.plan(traffic, simulator: simulatorConfig)
+        let sender = WebhookSender(target: target, channelSecret: channelSecret, registry: RemoteRegistry(baseURL: simulator),
+                                   redeliveryRate: redeliveryRate, maxAttempts: maxAttempts, concurrency: concurrency, seed: seed)
+        let report = try await sender.send(plan)
+        if let groundTruth { try plan.writeGroundTruth(to: groundTruth, simulator: simulatorConfig) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        if report.gaveUp > 0 { throw ExitCode(2) }
+    }
+}
