@@ -135,3 +135,10 @@ extension Ledger {
         return counts
     }
 }
+
+extension Ledger {
+    /// Runs a trivial query: throws when the database cannot be read.
+    public func ping() throws(LedgerError) {
+        do { _ = try db.scalar("SELECT count(*) FROM meta") } catch { throw LedgerError.wrap(error, path: path) }
+    }
+}

@@ -40,6 +40,18 @@ windows:
   file: 7d
   unknown: 7d       # message types LINE adds later: assume the shortest window
 
+# The webhook receiver (`talkvault serve`). Host and port are flags: --host, --port.
+capture:
+  webhook_path: /webhook      # the path to give LINE as the webhook URL
+  max_body_bytes: 1048576     # bodies over this get 413; LINE's are far smaller
+  profile_refresh: 7d         # how long a fetched display name is kept before it is fetched again
+
+# Where LINE's APIs are. Point both at the simulator (line-simulator serve) for tests and demos.
+# The access token comes from TALKVAULT_ACCESS_TOKEN or the systemd credential 'access-token'.
+line:
+  api_base_url: https://api.line.me
+  data_api_base_url: https://api-data.line.me
+
 # Windows that differ by chat type: user (1:1), group, room. Some sources say 1:1 chats
 # keep everything for a year while groups and rooms use the short windows; if your
 # account sees that, say so here. An empty mapping means no override.

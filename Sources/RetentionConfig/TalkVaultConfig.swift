@@ -26,6 +26,16 @@ public struct TalkVaultConfig: Sendable, Equatable {
     public var database: String
     public var archiveDir: String
     public var exportDir: String
+    /// `capture.webhook_path`: where `serve` accepts LINE's webhooks.
+    public var webhookPath: String = "/webhook"
+    /// `capture.max_body_bytes`: larger webhook bodies get 413.
+    public var maxBodyBytes: Int = 1 << 20
+    /// `capture.profile_refresh`: how long a display name is kept before it is fetched again.
+    public var profileRefresh: RetentionDuration = .days(7)
+    /// `line.api_base_url`: profiles, bot info, mark as read.
+    public var apiBaseURL: String = "https://api.line.me"
+    /// `line.data_api_base_url`: message content.
+    public var dataAPIBaseURL: String = "https://api-data.line.me"
 
     /// The time zone (validated at load).
     public var timeZone: TimeZone { TimeZone(identifier: timeZoneIdentifier)! }

@@ -8,7 +8,9 @@ struct Validator {
     let baseDirectory: String
     var issues: [ConfigIssue] = []
 
-    static let topLevelKeys = ["timezone", "data_dir", "paths", "windows", "chat_overrides", "safety_margin"]
+    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "line", "windows", "chat_overrides", "safety_margin"]
+    static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh"]
+    static let lineKeys = ["api_base_url", "data_api_base_url"]
     static let pathKeys = ["database", "archive_dir", "export_dir"]
 
     init(file: String, baseDirectory: String) {
@@ -25,6 +27,10 @@ struct Validator {
         var overrides: [ChatType: [MessageKind: RetentionDuration]] = [:]
         var margin = RetentionPolicy.lineDefaults.safetyMargin
         var marginNode: Node?
+        var webhookPath = "/webhook"
+        var maxBodyBytes = 1 << 20
+        var profileRefresh = RetentionDuration.days(7)
+        var urls = ["api_base_url": "https://api.line.me", "data_api_base_url": "https://api-data.line.me"]
 
         if let root, !isNull(root) {
             guard let top = mapping(root, key: "") else { return nil }
@@ -55,6 +61,44 @@ struct Validator {
                             report(node, key: path, problem)
                         } else {
                             paths[name] = text
+                        }
+                    }
+                case "capture":
+                    guard let entries = mapping(value, key: key) else { continue }
+                    for entry in entries {
+                        let path = "capture.\(entry.name)"
+                        switch entry.name {
+                        case "webhook_path":
+                            guard let text = string(entry.value, key: path) else { continue }
+                            if text.hasPrefix("/"), !text.contains(" "), !text.contains("?") {
+                                webhookPath = text
+                            } else {
+                                report(entry.value, key: path, "must be a URL path starting with / (got '\(text)')")
+                            }
+                        case "max_body_bytes":
+                            guard let text = string(entry.value, key: path) else { continue }
+                            if let bytes = Int(text), bytes >= 1_024, bytes <= 64 << 20 {
+                                maxBodyBytes = bytes
+                            } else {
+                                report(entry.value, key: path, "must be a whole number of bytes from 1024 to 67108864")
+                            }
+                        case "profile_refresh":
+                            guard let duration = duration(entry.value, key: path) else { continue }
+                            if duration.seconds > 0 { profileRefresh = duration } else { report(entry.value, key: path, "must be longer than zero") }
+                        default:
+                            unknownKey(entry, key: path, expected: Self.captureKeys)
+                        }
+                    }
+                case "line":
+                    guard let entries = mapping(value, key: key) else { continue }
+                    for entry in entries {
+                        let path = "line.\(entry.name)"
+                        guard Self.lineKeys.contains(entry.name) else { unknownKey(entry, key: path, expected: Self.lineKeys); continue }
+                        guard let text = string(entry.value, key: path) else { continue }
+                        if let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, !text.hasSuffix("/") {
+                            urls[entry.name] = text
+                        } else {
+                            report(entry.value, key: path, "must be an http(s) URL without a trailing slash (got '\(text)')")
                         }
                     }
                 case "windows":
@@ -111,7 +155,9 @@ struct Validator {
         guard issues.isEmpty else { return nil }
         return TalkVaultConfig(source: source, timeZoneIdentifier: timeZone, policy: policy, dataDir: dataDir,
                                database: paths["database"]!, archiveDir: paths["archive_dir"]!,
-                               exportDir: paths["export_dir"]!)
+                               exportDir: paths["export_dir"]!, webhookPath: webhookPath, maxBodyBytes: maxBodyBytes,
+                               profileRefresh: profileRefresh, apiBaseURL: urls["api_base_url"]!,
+                               dataAPIBaseURL: urls["data_api_base_url"]!)
     }
 
     // MARK: - Node helpers

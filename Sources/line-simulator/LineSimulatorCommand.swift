@@ -11,6 +11,6 @@ struct LineSimulatorCommand: AsyncParsableCommand {
         whose provider is `external`, and /admin/{stats,faults,messages,clock} for tests.
         `send` generates realistic webhook traffic, signs it and POSTs it to a receiver.
         """,
-        subcommands: [ServeCommand.self, SendCommand.self]
+        subcommands: [ServeCommand.self, SendCommand.self, NoopCommand.self]
     )
 }

@@ -43,15 +43,31 @@ struct Failure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-extension ParsableCommand {
+extension ParsableArguments {
     /// Runs `body`, turning a `Failure` into its message on stderr and its exit code.
     func reportingFailures(_ body: () throws -> Void) throws {
         do {
             try body()
         } catch let failure as Failure {
-            FileHandle.standardError.write(Data("talkvault: \(failure.message)\n".utf8))
-            throw ExitCode(failure.exit.rawValue)
+            throw failure.exitCode()
         }
+    }
+
+    /// Runs `body`, turning a `Failure` into its message on stderr and its exit code.
+    func reportingFailures(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let failure as Failure {
+            throw failure.exitCode()
+        }
+    }
+}
+
+extension Failure {
+    /// Writes the message to stderr and returns the exit code to throw.
+    func exitCode() -> ExitCode {
+        FileHandle.standardError.write(Data("talkvault: \(message)\n".utf8))
+        return ExitCode(exit.rawValue)
     }
 }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct TalkVault: ParsableCommand {
+struct TalkVault: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "talkvault",
         abstract: "Keeps a LINE Official Account's chat history safe after LINE deletes it.",
@@ -13,7 +13,7 @@ struct TalkVault: ParsableCommand {
         Exit codes are listed in the README; 78 means a bad config, 64 a bad command line.
         """,
         version: TalkVaultVersion.current,
-        subcommands: [CheckCommand.self, IngestCommand.self, StatusCommand.self]
+        subcommands: [CheckCommand.self, IngestCommand.self, ServeCommand.self, StatusCommand.self]
     )
 }
 

@@ -143,6 +143,20 @@ import Testing
         #expect(absolute.key == "paths.export_dir")
     }
 
+    @Test func captureAndLineSettingsAreValidated() throws {
+        let config = try load("capture:\n  webhook_path: /line/hook\n  max_body_bytes: 2048\nline:\n  api_base_url: http://127.0.0.1:9000\n")
+        #expect(config.webhookPath == "/line/hook")
+        #expect(config.maxBodyBytes == 2048)
+        #expect(config.apiBaseURL == "http://127.0.0.1:9000")
+        #expect(config.dataAPIBaseURL == "https://api-data.line.me")
+        #expect(try issue("capture:\n  webhook_path: hook\n").key == "capture.webhook_path")
+        #expect(try issue("capture:\n  max_body_bytes: lots\n").key == "capture.max_body_bytes")
+        #expect(try issue("capture:\n  profile_refresh: 0d\n").key == "capture.profile_refresh")
+        let url = try issue("line:\n  api_base_url: ftp://example.com\n")
+        #expect((url.line, url.column, url.key) == (2, 17, "line.api_base_url"))
+        #expect(try issue("line:\n  channel_secret: x\n").message.contains("unknown key"))
+    }
+
     @Test func aWrongShapeIsNamed() throws {
         let found = try issue("windows:\n  - text\n  - 1y\n")
         #expect((found.line, found.key) == (2, "windows"))

@@ -1,0 +1,30 @@
+import Foundation
+import Ledger
+import TalkVaultDomain
+
+/// A second, read-side connection for `/healthz` and `/metrics`, so they never wait behind the
+/// writer thread (WAL lets readers run beside one writer).
+public actor LedgerReader {
+    private let ledger: Ledger
+    private let timeZone: TimeZone
+
+    public init(path: String, policy: RetentionPolicy, timeZone: TimeZone) throws(LedgerError) {
+        ledger = try Ledger(path: path, policy: policy, create: false)
+        self.timeZone = timeZone
+    }
+
+    /// True when the ledger answers a query.
+    public func isReachable() -> Bool { (try? ledger.ping()) != nil }
+
+    /// The status at `now`, for the gauges.
+    public func status(now: Instant) throws(LedgerError) -> StatusReport {
+        try ledger.status(now: now, timeZone: timeZone, deadlineLimit: 0, riskLimit: 0)
+    }
+
+    /// Bytes on disk: the database and its WAL.
+    public func sizeOnDisk() -> Int64 {
+        [ledger.path, ledger.path + "-wal"].reduce(Int64(0)) { total, path in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
+        }
+    }
+}

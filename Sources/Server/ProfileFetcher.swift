@@ -1,0 +1,115 @@
+import AsyncHTTPClient
+import Foundation
+import Ledger
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TalkVaultDomain
+
+/// Fetches senders' display names from LINE's profile API in the background, never on the
+/// request path. Names are cached in the ledger and refreshed after `refresh`; a failure is
+/// retried with exponential backoff (1 min doubling to 6 h) and never stops the server.
+public struct ProfileFetcher: Service {
+    public struct Settings: Sendable {
+        /// `https://api.line.me`, or the simulator.
+        public var apiBaseURL: String
+        public var accessToken: String
+        public var refresh: RetentionDuration
+        public var interval: Duration
+        public var batch: Int
+
+        public init(apiBaseURL: String, accessToken: String, refresh: RetentionDuration = .days(7),
+                    interval: Duration = .seconds(30), batch: Int = 50) {
+            self.apiBaseURL = apiBaseURL
+            self.accessToken = accessToken
+            self.refresh = refresh
+            self.interval = interval
+            self.batch = batch
+        }
+    }
+
+    let settings: Settings
+    let ledgerPath: String
+    let policy: RetentionPolicy
+    let clock: any WallClock
+    let logger: Logger
+    let client: HTTPClient
+
+    public init(settings: Settings, ledgerPath: String, policy: RetentionPolicy, clock: any WallClock, logger: Logger,
+                client: HTTPClient = .shared) {
+        self.settings = settings
+        self.ledgerPath = ledgerPath
+        self.policy = policy
+        self.clock = clock
+        self.logger = logger
+        self.client = client
+    }
+
+    public func run() async throws {
+        let ledger: Ledger
+        do {
+            ledger = try Ledger(path: ledgerPath, policy: policy, create: false)
+        } catch {
+            logger.error("profile fetcher cannot open the ledger; display names will not be fetched", metadata: ["error": "\(error)"])
+            try? await gracefulShutdown()
+            return
+        }
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            _ = await runOnce(ledger)
+            try? await Task.sleep(for: settings.interval)
+        }
+    }
+
+    /// Fetches one batch of due profiles; returns how many names were stored.
+    @discardableResult
+    public func runOnce(_ ledger: Ledger) async -> Int {
+        let now = clock.now()
+        guard let due = try? ledger.profilesDue(now: now, refresh: settings.refresh, limit: settings.batch), !due.isEmpty else {
+            return 0
+        }
+        var stored = 0, failed = 0
+        for ref in due {
+            switch await fetch(ref) {
+            case .success(let name):
+                if (try? ledger.recordProfile(ref, displayName: name, now: now)) != nil { stored += 1 }
+            case .failure:
+                failed += 1
+                let backoff = min(6 * 3_600, 60 << min(ref.failures, 12))
+                try? ledger.recordProfileFailure(ref, retryAt: now.adding(RetentionDuration(seconds: Int64(backoff))))
+            }
+        }
+        logger.info("profiles fetched", metadata: ["stored": "\(stored)", "failed": "\(failed)"])
+        return stored
+    }
+
+    enum FetchError: Error { case status(Int), transport }
+
+    /// The display name, nil when LINE has no profile (404: blocked, left, or never followed).
+    func fetch(_ ref: ProfileRef) async -> Result<String?, FetchError> {
+        let user = ref.userId.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? ref.userId
+        let path: String
+        switch ref.chat {
+        case .some(let chat) where chat.type == .group: path = "/v2/bot/group/\(chat.id)/member/\(user)"
+        case .some(let chat) where chat.type == .room: path = "/v2/bot/room/\(chat.id)/member/\(user)"
+        default: path = "/v2/bot/profile/\(user)"
+        }
+        var request = HTTPClientRequest(url: settings.apiBaseURL + path)
+        request.headers.add(name: "Authorization", value: "Bearer \(settings.accessToken)")
+        do {
+            let response = try await client.execute(request, timeout: .seconds(10))
+            let body = try await response.body.collect(upTo: 64 * 1024)
+            switch response.status.code {
+            case 200:
+                struct Profile: Decodable { let displayName: String }
+                guard let profile = try? JSONDecoder().decode(Profile.self, from: Data(body.readableBytesView)) else {
+                    return .failure(.status(200))
+                }
+                return .success(profile.displayName)
+            case 404: return .success(nil)
+            default: return .failure(.status(Int(response.status.code)))
+            }
+        } catch {
+            return .failure(.transport)
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Capture
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LINE
+import Ledger
+import Logging
+import ServiceLifecycle
+import TalkVaultDomain
+
+/// What the receiver needs; built from the config and the environment at the command's edge.
+public struct ServerSettings: Sendable {
+    public var host: String
+    public var port: Int
+    /// The path LINE posts to.
+    public var webhookPath: String
+    /// Bodies over this size get 413; LINE's are small.
+    public var maxBodyBytes: Int
+    public var channelSecret: String
+    public var ledgerPath: String
+    public var policy: RetentionPolicy
+    public var timeZone: TimeZone
+    /// Display-name fetching; nil when there is no access token.
+    public var profiles: ProfileFetcher.Settings?
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, webhookPath: String = "/webhook", maxBodyBytes: Int = 1 << 20,
+                channelSecret: String, ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone,
+                profiles: ProfileFetcher.Settings? = nil) {
+        self.host = host
+        self.port = port
+        self.webhookPath = webhookPath
+        self.maxBodyBytes = maxBodyBytes
+        self.channelSecret = channelSecret
+        self.ledgerPath = ledgerPath
+        self.policy = policy
+        self.timeZone = timeZone
+        self.profiles = profiles
+    }
+}
+
+/// The webhook receiver: `buildApplication` is shared by `talkvault serve` and its tests.
+public enum WebhookServer {
+    /// Opens the ledger (writer and reader), starts the group committer, and builds the app.
+    /// `onRunning` receives the bound port once the server accepts connections.
+    public static func buildApplication(settings: ServerSettings, clock: any WallClock, logger: Logger,
+                                        metrics: ServerMetrics = ServerMetrics(),
+                                        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws(LedgerError) -> some ApplicationProtocol {
+        let ledger = try Ledger(path: settings.ledgerPath, policy: settings.policy, create: true)
+        let reader = try LedgerReader(path: settings.ledgerPath, policy: settings.policy, timeZone: settings.timeZone)
+        let committer = GroupCommitter(capturer: Capturer(ledger: ledger, clock: clock)) { batch in
+            metrics.record(batch)
+            var meta: Logger.Metadata = [
+                "bodies": "\(batch.bodies)", "stored": "\(batch.stored)", "rejected": "\(batch.rejected)",
+                "events": "\(batch.counts.eventsRead)", "new_events": "\(batch.counts.newEvents)",
+                "duplicates": "\(batch.counts.duplicateEvents)", "new_messages": "\(batch.counts.newMessages)",
+                "ms": "\(Int(batch.seconds * 1000))",
+            ]
+            if let failure = batch.failed {
+                meta["error"] = "\(failure)"
+                logger.error("webhook batch not stored; LINE will redeliver", metadata: meta)
+            } else {
+                logger.info("webhook batch committed", metadata: meta)
+            }
+        }
+        let router = buildRouter(settings: settings, committer: committer, reader: reader, metrics: metrics, clock: clock)
+        let host = settings.host
+        var services: [any Service] = [CommitterService(committer: committer)]
+        if let profiles = settings.profiles {
+            services.append(ProfileFetcher(settings: profiles, ledgerPath: settings.ledgerPath, policy: settings.policy,
+                                           clock: clock, logger: logger))
+        } else {
+            logger.warning("no access token (TALKVAULT_ACCESS_TOKEN or credential 'access-token'): display names will not be fetched")
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "talkvault"),
+            services: services,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.port
+                logger.info("listening on http://\(host):\(port)")
+                await onRunning(port)
+            },
+            logger: logger)
+    }
+
+    public static func buildRouter(settings: ServerSettings, committer: GroupCommitter, reader: LedgerReader,
+                                   metrics: ServerMetrics, clock: any WallClock) -> Router<BasicRequestContext> {
+        let router = Router()
+        let signature = WebhookSignature(channelSecret: settings.channelSecret)
+        let maxBody = settings.maxBodyBytes
+        let signatureHeader = HTTPField.Name("x-line-signature")!
+
+        router.post(RouterPath(settings.webhookPath)) { request, _ -> Response in
+            let started = DispatchTime.now().uptimeNanoseconds
+            defer { metrics.latency.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
+            if let declared = request.headers[.contentLength].flatMap(Int.init), declared > maxBody {
+                metrics.request("too_large")
+                return json(.contentTooLarge, ["message": "body over \(maxBody) bytes"])
+            }
+            let body: Data
+            do {
+                body = Data(try await request.body.collect(upTo: maxBody).readableBytesView)
+            } catch {
+                metrics.request("too_large")
+                return json(.contentTooLarge, ["message": "body over \(maxBody) bytes"])
+            }
+            // Nothing is parsed or stored before the signature checks out.
+            guard signature.isValid(request.headers[signatureHeader], for: body) else {
+                metrics.request("bad_signature")
+                return json(.unauthorized, ["message": "invalid or missing x-line-signature"])
+            }
+            switch await committer.submit(body) {
+            case .success(.stored):
+                metrics.request("stored")
+                return json(.ok, [String: String]())
+            case .success(.rejected(let error)):
+                metrics.request("malformed")
+                return json(.badRequest, ["message": error.description])
+            case .failure:
+                metrics.request("failed")
+                // Not acknowledged, so LINE redelivers it later.
+                return json(.internalServerError, ["message": "not stored; retry later"])
+            }
+        }
+        router.get("/healthz") { _, _ -> Response in
+            let reachable = await reader.isReachable()
+            return json(reachable ? .ok : .serviceUnavailable, ["status": reachable ? "ok" : "degraded",
+                                                                 "ledger": reachable ? "reachable" : "unreachable"])
+        }
+        router.get("/metrics") { _, _ -> Response in
+            if let status = try? await reader.status(now: clock.now()) {
+                metrics.update(from: status, ledgerBytes: await reader.sizeOnDisk())
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+        return router
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: [String: String]) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers,
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(value)) ?? Data("{}".utf8))))
+    }
+}
+
+/// Drains the group committer after the HTTP server has stopped accepting: the app's service
+/// group shuts services down in reverse order, so in-flight requests finish first.
+struct CommitterService: Service {
+    let committer: GroupCommitter
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await committer.shutdown()
+    }
+}

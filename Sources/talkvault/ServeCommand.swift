@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Ledger
+import Logging
+import Server
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Receive LINE's webhooks: verify, store durably, then answer 200.",
+        discussion: """
+        The channel secret comes from TALKVAULT_CHANNEL_SECRET or the systemd credential
+        'channel-secret' ($CREDENTIALS_DIRECTORY/channel-secret), never from the config. The
+        access token (TALKVAULT_ACCESS_TOKEN or credential 'access-token') lets it fetch senders'
+        display names from line.api_base_url in the background.
+        Endpoints: POST <capture.webhook_path> (default /webhook), GET /healthz, GET /metrics.
+        SIGTERM or SIGINT stops accepting, commits what is in flight, and exits 0.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on; 0 picks a free one.") var port = 8080
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            let clock = try global.clock()
+            let config = try global.loadConfig()
+            let secret: String
+            do {
+                secret = try Credentials.require(named: "channel-secret", environment: "TALKVAULT_CHANNEL_SECRET")
+            } catch {
+                throw Failure(.config, "\(error)")
+            }
+            var logger = Logger(label: "talkvault.serve")
+            logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN")
+            let settings = ServerSettings(host: host, port: port, webhookPath: config.webhookPath, maxBodyBytes: config.maxBodyBytes,
+                                          channelSecret: secret, ledgerPath: global.paths(config).database,
+                                          policy: config.policy, timeZone: config.timeZone,
+                                          profiles: token.map {
+                                              ProfileFetcher.Settings(apiBaseURL: config.apiBaseURL, accessToken: $0,
+                                                                      refresh: config.profileRefresh)
+                                          })
+            let app: any ApplicationProtocol
+            do throws(LedgerError) {
+                app = try WebhookServer.buildApplication(settings: settings, clock: clock, logger: logger)
+            } catch {
+                throw Failure(error)
+            }
+            try await app.runService()
+        }
+    }
+}

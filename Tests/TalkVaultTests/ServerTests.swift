@@ -1,0 +1,226 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import LINE
+import LINESimulator
+import Ledger
+import Logging
+import NIOCore
+import NIOHTTP1
+import Server
+import TalkVaultDomain
+import Testing
+
+/// `WebhookServer`'s app, in this process, on a free port.
+struct ServerHarness {
+    static let secret = "channel_secret"
+    let dir: TempDir
+    let url: String
+    let metrics: ServerMetrics
+    let task: Task<Void, any Error>
+    var ledgerPath: String { dir.file("data/ledger.sqlite3") }
+
+    static func start(maxBody: Int = 1 << 20) async throws -> ServerHarness {
+        let dir = TempDir()
+        let metrics = ServerMetrics()
+        let settings = ServerSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBody, channelSecret: secret,
+                                      ledgerPath: dir.file("data/ledger.sqlite3"), policy: .lineDefaults,
+                                      timeZone: TimeZone(identifier: "Asia/Tokyo")!)
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let app = try WebhookServer.buildApplication(settings: settings, clock: FixedClock(LedgerHarness.now), logger: logger,
+                                                     metrics: metrics) { continuation.yield($0); continuation.finish() }
+        let task = Task { try await app.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = await iterator.next() ?? 0
+        return ServerHarness(dir: dir, url: "http://127.0.0.1:\(port)", metrics: metrics, task: task)
+    }
+
+    private init(dir: TempDir, url: String, metrics: ServerMetrics, task: Task<Void, any Error>) {
+        self.dir = dir  // keeps the directory alive as long as the harness
+        self.url = url
+        self.metrics = metrics
+        self.task = task
+    }
+
+    func request(_ method: HTTPMethod = .POST, _ path: String = "/webhook", body: Data? = nil, signature: String? = nil,
+                 sign: Bool = true) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url + path)
+        request.method = method
+        if let body {
+            request.body = .bytes(ByteBuffer(bytes: body))
+            let header = signature ?? (sign ? WebhookSignature(channelSecret: Self.secret).sign(body) : nil)
+            if let header { request.headers.add(name: "x-line-signature", value: header) }
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    func counts() throws -> [String: Int] {
+        try Ledger(path: ledgerPath, policy: .lineDefaults, create: false).tableCounts()
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+@Suite struct ServerTests {
+    @Test func theConformanceFixtureIsStoredOverHTTP() async throws {
+        let server = try await ServerHarness.start()
+        let (status, _) = try await server.request(body: try Fixtures.uniqueConformanceData())
+        #expect(status == 200)
+        let counts = try server.counts()
+        #expect(counts["raw_events"] == 27)
+        #expect(counts["messages"] == 11)
+        // As is, with its reused event id: answered 200 and kept as conflicts.
+        #expect(try await server.request(body: try Fixtures.conformanceData()).0 == 200)
+        #expect(try await server.request(.GET, "/healthz").0 == 200)
+        await server.stop()
+    }
+
+    @Test func everyRejectionLeavesTheLedgerUntouchedAndTheServerUp() async throws {
+        let server = try await ServerHarness.start(maxBody: 4_096)
+        let good = Webhook.body([Webhook.text("m1", "ok", eventId: "e1", at: 1_790_000_000_000)])
+        #expect(try await server.request(body: good).0 == 200)
+        let before = try server.counts()
+
+        #expect(try await server.request(body: good, signature: "AAAA").0 == 401)
+        #expect(try await server.request(body: good, sign: false).0 == 401)
+        #expect(try await server.request(body: good, signature: WebhookSignature(channelSecret: "other").sign(good)).0 == 401)
+        let malformed = Data("{\"events\": [ 秘密".utf8)
+        let (status400, message) = try await server.request(body: malformed)
+        #expect(status400 == 400)
+        #expect(!message.contains("秘密"))
+        #expect(try await server.request(body: Data(repeating: 0x20, count: 5_000)).0 == 413)
+        #expect(try await server.request(body: good, signature: nil).0 == 200, "a true redelivery is fine")
+        #expect([404, 405].contains(try await server.request(.GET, "/webhook").0))
+        #expect(try await server.request(.POST, "/elsewhere", body: good).0 == 404)
+        #expect(try await server.request(body: Data("{\"destination\":\"U\",\"events\":[]}".utf8)).0 == 200)
+
+        #expect(try server.counts() == before)
+        #expect(try await server.request(.GET, "/healthz").0 == 200)
+        let metrics = try await server.request(.GET, "/metrics").1
+        #expect(metrics.contains(#"talkvault_webhook_requests_total{outcome="bad_signature"} 3"#))
+        #expect(metrics.contains(#"talkvault_webhook_requests_total{outcome="malformed"} 1"#))
+        #expect(metrics.contains(#"talkvault_webhook_requests_total{outcome="too_large"} 1"#))
+        #expect(metrics.contains("talkvault_ledger_messages 1"))
+        #expect(metrics.contains("talkvault_webhook_request_duration_seconds_bucket"))
+        await server.stop()
+    }
+
+    @Test func aRedeliveryStormEndsWithOneRowPerMessage() async throws {
+        let server = try await ServerHarness.start()
+        let simulator = try await SimulatorServer.start(config: SimulatorConfig(seed: 5))
+        let plan = TrafficGenerator.plan(TrafficConfig(seed: 5, messages: 120, end: LedgerHarness.now, unsendRate: 0, editRate: 0),
+                                         simulator: SimulatorConfig(seed: 5))
+        let sender = WebhookSender(target: server.url + "/webhook", channelSecret: ServerHarness.secret,
+                                   registry: simulator.state, redeliveryRate: 1, concurrency: 8, seed: 5)
+        let report = try await sender.send(plan)
+        #expect(report.extraRedeliveries == plan.deliveries.count)
+        #expect(report.gaveUp == 0)
+        let status = try Ledger(path: server.ledgerPath, policy: .lineDefaults, create: false)
+            .status(now: LedgerHarness.now, timeZone: TimeZone(identifier: "UTC")!)
+        #expect(status.ledger.messages == plan.messages.count)
+        #expect(status.ledger.events == report.events)
+        #expect(status.ledger.redeliveredEvents == report.events)
+        await simulator.stop()
+        await server.stop()
+    }
+}
+
+/// The built binary: shutdown, secrets, and kill -9 under load.
+@Suite struct ServeBinaryTests {
+    static func startServe(dataDir: String, environment: [String: String] = ["TALKVAULT_CHANNEL_SECRET": ServerHarness.secret])
+        throws -> (Process, String, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLITests.binary)
+        process.arguments = ["serve", "--port", "0", "--data-dir", dataDir, "--config", "\(Fixtures.packageRoot)/retention.yaml"]
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "TALKVAULT_CHANNEL_SECRET")
+        env.removeValue(forKey: "CREDENTIALS_DIRECTORY")
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("listening on http://") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen.append(chunk)
+        }
+        let text = String(decoding: seen, as: UTF8.self)
+        let url = text.range(of: #"http://[0-9.]+:[0-9]+"#, options: .regularExpression).map { String(text[$0]) } ?? ""
+        return (process, url, err)
+    }
+
+    @Test func aMissingSecretIsAConfigError() throws {
+        let dir = TempDir()
+        let result = try run(CLITests.binary, ["serve", "--port", "0", "--data-dir", dir.path],
+                             environment: ["TALKVAULT_CHANNEL_SECRET": "", "CREDENTIALS_DIRECTORY": ""])
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("TALKVAULT_CHANNEL_SECRET"))
+    }
+
+    @Test func theSecretComesFromSystemdCredentialsAndSIGTERMExitsZero() async throws {
+        let dir = TempDir()
+        dir.write("creds/channel-secret", ServerHarness.secret + "\n")
+        let (process, url, err) = try Self.startServe(dataDir: dir.file("data"), environment: ["CREDENTIALS_DIRECTORY": dir.file("creds")])
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        let body = Webhook.body([Webhook.text("m1", "秘密の本文", eventId: "e1", at: 1_790_000_000_000)])
+        var request = HTTPClientRequest(url: url + "/webhook")
+        request.method = .POST
+        request.headers.add(name: "x-line-signature", value: WebhookSignature(channelSecret: ServerHarness.secret).sign(body))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .ok)
+        process.terminate()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let logs = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(!logs.contains(ServerHarness.secret), "the secret must never be logged")
+        #expect(!logs.contains("秘密"), "message text must never be logged")
+    }
+
+    @Test func everyAcknowledgedEventSurvivesKill9UnderLoad() async throws {
+        let dir = TempDir()
+        let (process, url, _) = try Self.startServe(dataDir: dir.file("data"))
+        let signer = WebhookSignature(channelSecret: ServerHarness.secret)
+        let acknowledged = await withTaskGroup(of: [String].self) { group in
+            for worker in 0..<16 {
+                group.addTask {
+                    var ok: [String] = []
+                    for i in 0..<400 {
+                        let id = "w\(worker)-\(i)"
+                        let body = Webhook.body([Webhook.text("m-\(id)", "load \(id)", eventId: id, at: 1_790_000_000_000)])
+                        var request = HTTPClientRequest(url: url + "/webhook")
+                        request.method = .POST
+                        request.headers.add(name: "x-line-signature", value: signer.sign(body))
+                        request.body = .bytes(ByteBuffer(bytes: body))
+                        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)) else { break }
+                        if response.status == .ok { ok.append(id) }
+                        _ = try? await response.body.collect(upTo: 1 << 16)
+                    }
+                    return ok
+                }
+            }
+            // Kill the server in the middle of the load.
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(700))
+                kill(process.processIdentifier, SIGKILL)
+                return []
+            }
+            return await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(acknowledged.count > 0, "no request was acknowledged before the kill")
+        let ledger = try Ledger(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
+        var missing = 0
+        for id in acknowledged where try ledger.message(id: "m-\(id)") == nil { missing += 1 }
+        #expect(missing == 0, "\(missing) of \(acknowledged.count) acknowledged events were lost")
+    }
+}
