@@ -37,9 +37,15 @@ public final class Capturer {
             }
         }
         if !parsed.isEmpty {
-            let counts = try ledger.capture(parsed, receivedAt: clock.now())
+            let counts = try store(parsed)
             for (slot, count) in zip(parsedIndex, counts) { results[slot] = .stored(count) }
         }
         return results.map { $0! }
+    }
+
+    /// Stores bodies already parsed with `WebhookParser` in one transaction. `serve` parses on
+    /// its request threads and leaves only this to its single writer.
+    public func store(_ bodies: [CapturedBody]) throws(LedgerError) -> [CaptureCounts] {
+        try ledger.capture(bodies, receivedAt: clock.now())
     }
 }

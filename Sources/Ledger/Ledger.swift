@@ -10,6 +10,10 @@ public final class Ledger {
     /// The policy deadlines are computed with.
     public let policy: RetentionPolicy
     let db: Database
+    /// Chats and profile rows known to be committed, so capture can skip their upserts.
+    /// Filled only after a commit succeeds: a rolled-back batch must not leave ids here.
+    var knownChats: Set<String> = []
+    var knownProfiles: Set<String> = []
 
     /// Opens the ledger at `path`, applying migrations and, when the policy changed since the
     /// last open, recomputing every deadline.

@@ -6,18 +6,29 @@ extension Ledger {
     /// what each body did. Idempotent: storing the same events again changes nothing but the
     /// delivery counts. All of the batch is committed, or none of it.
     public func capture(_ bodies: [CapturedBody], receivedAt: Instant) throws(LedgerError) -> [CaptureCounts] {
-        try transaction {
+        var seen = Seen()
+        let result = try transaction {
             try bodies.map { body in
                 var counts = CaptureCounts()
                 for event in body.events {
-                    try store(event, destination: body.destination, receivedAt: receivedAt, counts: &counts)
+                    try store(event, destination: body.destination, receivedAt: receivedAt, counts: &counts, seen: &seen)
                 }
                 return counts
             }
         }
+        knownChats.formUnion(seen.chats)
+        knownProfiles.formUnion(seen.profiles)
+        return result
     }
 
-    private func store(_ event: CapturedEvent, destination: String?, receivedAt: Instant, counts: inout CaptureCounts) throws {
+    /// Chats and profiles written by the current transaction.
+    private struct Seen {
+        var chats: Set<String> = []
+        var profiles: Set<String> = []
+    }
+
+    private func store(_ event: CapturedEvent, destination: String?, receivedAt: Instant, counts: inout CaptureCounts,
+                       seen: inout Seen) throws {
         counts.eventsRead += 1
         let disposition: String, invalidReason: String?
         switch event.payload {
@@ -43,15 +54,18 @@ extension Ledger {
         }
         counts.newEvents += 1
         if let chat = event.chat {
-            try db.run("""
-                INSERT INTO chats(chat_id, chat_type, first_seen_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?3)
-                ON CONFLICT(chat_id) DO UPDATE SET first_seen_ms = min(first_seen_ms, excluded.first_seen_ms),
-                                                   last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)
-                """, [.text(chat.id), .text(chat.type.rawValue), .integer(event.timestamp.milliseconds)])
+            if !knownChats.contains(chat.id), seen.chats.insert(chat.id).inserted {
+                try db.run("INSERT INTO chats(chat_id, chat_type, first_seen_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                           [.text(chat.id), .text(chat.type.rawValue), .integer(event.timestamp.milliseconds)])
+            }
             if let sender = event.senderId {
                 // A row to fetch a display name for; 1:1 profiles use chat_id ''.
-                try db.run("INSERT INTO profiles(user_id, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                           [.text(sender), .text(chat.type == .user ? "" : chat.id)])
+                let chatKey = chat.type == .user ? "" : chat.id
+                let key = sender + "\u{0}" + chatKey
+                if !knownProfiles.contains(key), seen.profiles.insert(key).inserted {
+                    try db.run("INSERT INTO profiles(user_id, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                               [.text(sender), .text(chatKey)])
+                }
             }
         }
         if event.isRedelivery, case .message(let message) = event.payload {

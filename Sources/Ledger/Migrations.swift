@@ -44,8 +44,7 @@ enum Migrations {
         chat_id       TEXT PRIMARY KEY,
         chat_type     TEXT NOT NULL CHECK (chat_type IN ('user','group','room')),
         name          TEXT,
-        first_seen_ms INTEGER NOT NULL,
-        last_seen_ms  INTEGER NOT NULL
+        first_seen_ms INTEGER NOT NULL   -- the first event seen from the chat, by arrival
     ) STRICT;
 
     -- Display names from LINE's profile API; chat_id is '' for a 1:1 profile.

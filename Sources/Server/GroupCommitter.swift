@@ -19,15 +19,13 @@ public final class GroupCommitter: @unchecked Sendable {
     private let onBatch: @Sendable (BatchSummary) -> Void
 
     private struct Waiting {
-        let body: Data
-        let continuation: CheckedContinuation<Result<BodyResult, LedgerError>, Never>
+        let body: CapturedBody
+        let continuation: CheckedContinuation<Result<CaptureCounts, LedgerError>, Never>
     }
 
     /// What one commit did, for logs and metrics.
     public struct BatchSummary: Sendable {
         public var bodies: Int
-        public var stored: Int
-        public var rejected: Int
         public var counts: CaptureCounts
         public var failed: LedgerError?
         public var seconds: Double
@@ -43,8 +41,8 @@ public final class GroupCommitter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stores `body` and returns once it is committed (or rejected, or the write failed).
-    public func submit(_ body: Data) async -> Result<BodyResult, LedgerError> {
+    /// Stores a parsed body and returns once it is committed, or the write failed.
+    public func submit(_ body: CapturedBody) async -> Result<CaptureCounts, LedgerError> {
         await withCheckedContinuation { continuation in
             condition.lock()
             if stopped {
@@ -90,18 +88,12 @@ public final class GroupCommitter: @unchecked Sendable {
             condition.unlock()
 
             let started = DispatchTime.now().uptimeNanoseconds
-            var summary = BatchSummary(bodies: batch.count, stored: 0, rejected: 0, counts: CaptureCounts(), failed: nil, seconds: 0)
+            var summary = BatchSummary(bodies: batch.count, counts: CaptureCounts(), failed: nil, seconds: 0)
             do {
-                let results = try capturer.capture(batch.map(\.body))
-                for (waiting, result) in zip(batch, results) {
-                    switch result {
-                    case .stored(let counts):
-                        summary.stored += 1
-                        summary.counts.add(counts)
-                    case .rejected:
-                        summary.rejected += 1
-                    }
-                    waiting.continuation.resume(returning: .success(result))
+                let results = try capturer.store(batch.map(\.body))
+                for (waiting, counts) in zip(batch, results) {
+                    summary.counts.add(counts)
+                    waiting.continuation.resume(returning: .success(counts))
                 }
             } catch {
                 summary.failed = error

@@ -50,7 +50,7 @@ public enum WebhookServer {
         let committer = GroupCommitter(capturer: Capturer(ledger: ledger, clock: clock)) { batch in
             metrics.record(batch)
             var meta: Logger.Metadata = [
-                "bodies": "\(batch.bodies)", "stored": "\(batch.stored)", "rejected": "\(batch.rejected)",
+                "bodies": "\(batch.bodies)",
                 "events": "\(batch.counts.eventsRead)", "new_events": "\(batch.counts.newEvents)",
                 "duplicates": "\(batch.counts.duplicateEvents)", "new_messages": "\(batch.counts.newMessages)",
                 "ms": "\(Int(batch.seconds * 1000))",
@@ -77,7 +77,7 @@ public enum WebhookServer {
             services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
-                logger.info("listening on http://\(host):\(port)")
+                logger.notice("listening on http://\(host):\(port)")
                 await onRunning(port)
             },
             logger: logger)
@@ -109,13 +109,18 @@ public enum WebhookServer {
                 metrics.request("bad_signature")
                 return json(.unauthorized, ["message": "invalid or missing x-line-signature"])
             }
-            switch await committer.submit(body) {
-            case .success(.stored):
-                metrics.request("stored")
-                return json(.ok, [String: String]())
-            case .success(.rejected(let error)):
+            // Parsing happens here, in parallel across requests; the writer thread only writes.
+            let parsed: CapturedBody
+            do throws(WebhookError) {
+                parsed = try WebhookParser.parse(body)
+            } catch {
                 metrics.request("malformed")
                 return json(.badRequest, ["message": error.description])
+            }
+            switch await committer.submit(parsed) {
+            case .success:
+                metrics.request("stored")
+                return json(.ok, [String: String]())
             case .failure:
                 metrics.request("failed")
                 // Not acknowledged, so LINE redelivers it later.

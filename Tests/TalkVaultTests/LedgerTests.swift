@@ -285,7 +285,9 @@ struct LedgerHarness {
         // Cap the database just above its current size, so the next big batch cannot fit.
         let pages = try harness.ledger.db.scalar("PRAGMA page_count")
         try harness.ledger.db.execute("PRAGMA max_page_count=\(pages + 2)")
-        let big = (0..<400).map { Webhook.text("m\($0)", String(repeating: "長い文章 ", count: 200), eventId: "big\($0)", at: base) }
+        // From a chat not yet stored: the rolled-back batch must not leave it marked as known.
+        let big = (0..<400).map { Webhook.text("m\($0)", String(repeating: "長い文章 ", count: 200), eventId: "big\($0)", at: base,
+                                               source: Webhook.source(user: "Unewcomer")) }
         #expect {
             _ = try harness.capturer.capture([Webhook.body(big)])
         } throws: { error in
@@ -296,6 +298,8 @@ struct LedgerHarness {
         // The ledger still works once space is back.
         try harness.ledger.db.execute("PRAGMA max_page_count=1073741823")
         #expect(try harness.capture(Webhook.body(big)).newMessages == 400)
+        #expect(try harness.ledger.tableCounts()["chats"] == 2)
+        #expect(try harness.ledger.profilesDue(now: LedgerHarness.now, refresh: .days(7), limit: 10).map(\.userId).contains("Unewcomer"))
     }
 }
 

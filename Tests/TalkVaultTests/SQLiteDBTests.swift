@@ -34,6 +34,8 @@ import Testing
         #expect(try db.first("PRAGMA journal_mode") { $0.text(0) } == "wal")
         #expect(try db.scalar("PRAGMA foreign_keys") == 1)
         #expect(try db.scalar("PRAGMA synchronous") == 2) // FULL
+        #expect(try db.scalar("PRAGMA cache_size") == -65_536)
+        #expect(try db.scalar("PRAGMA wal_autocheckpoint") == 10_000)
     }
 
     @Test func aFailedTransactionLeavesNothing() throws {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import LINE
+@testable import LINESimulator
 import TalkVaultDomain
 import Testing
 
@@ -65,7 +66,7 @@ import Testing
 
     /// Differential check against Foundation's parser over generated documents.
     @Test func agreesWithFoundationOnGeneratedDocuments() throws {
-        var rng = SplitMix(seed: 42)
+        var rng = SeededGenerator(seed: 42)
         for _ in 0..<500 {
             let document = randomJSON(&rng, depth: 0)
             let data = Data(document.utf8)
@@ -86,7 +87,7 @@ import Testing
         }
     }
 
-    func randomJSON(_ rng: inout SplitMix, depth: Int) -> String {
+    func randomJSON(_ rng: inout SeededGenerator, depth: Int) -> String {
         let pick = depth > 3 ? rng.next() % 4 : rng.next() % 6
         switch pick {
         case 0: return ["true", "false", "null"][Int(rng.next() % 3)]
@@ -101,19 +102,6 @@ import Testing
             let members = (0..<Int(rng.next() % 4)).map { i in "\"k\(i)\(rng.next() % 3)\": " + randomJSON(&rng, depth: depth + 1) }
             return "{" + members.joined(separator: ",\n ") + "}"
         }
-    }
-}
-
-/// A small deterministic PRNG for generated test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
