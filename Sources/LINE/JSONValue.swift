@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Why text is not JSON. It never quotes the text.
@@ -75,6 +76,32 @@ public enum JSONValue: Sendable, Equatable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The canonical JSON of an object, and the SHA-256 (hex) of the canonical JSON of the same
+    /// object without the member `excluded`, computed in one pass.
+    public static func canonicalJSON(object members: [String: JSONValue], hashingWithout excluded: String) -> (json: String, sha256: String) {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        var hasher = SHA256()
+        var hashedAny = false
+        out.append(UInt8(ascii: "{"))
+        hasher.update(data: [UInt8(ascii: "{")])
+        let keys = members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for (index, key) in keys.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            let start = out.count
+            writeString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            members[key]!.write(to: &out)
+            guard key != excluded else { continue }
+            if hashedAny { hasher.update(data: [UInt8(ascii: ",")]) }
+            hashedAny = true
+            out.withUnsafeBufferPointer { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer($0)[start...])) }
+        }
+        out.append(UInt8(ascii: "}"))
+        hasher.update(data: [UInt8(ascii: "}")])
+        return (String(decoding: out, as: UTF8.self), hex(hasher.finalize()))
+    }
+
     private func write(to out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
@@ -107,6 +134,12 @@ public enum JSONValue: Sendable, Equatable {
 
     private static func writeString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most strings need no escape: copy them whole.
+        if !string.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out.append(contentsOf: string.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

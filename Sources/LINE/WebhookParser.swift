@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import TalkVaultDomain
 
@@ -30,10 +29,8 @@ public enum WebhookParser {
     }
 
     static func event(_ fields: [String: JSONValue]) -> CapturedEvent {
-        let rawJSON = JSONValue.object(fields).canonicalJSON()
-        var withoutDelivery = fields
-        withoutDelivery.removeValue(forKey: "deliveryContext")
-        let fingerprint = sha256Hex(JSONValue.object(withoutDelivery).canonicalJSON())
+        // The fingerprint leaves out deliveryContext, so a redelivery matches its original.
+        let (rawJSON, fingerprint) = JSONValue.canonicalJSON(object: fields, hashingWithout: "deliveryContext")
 
         let type = fields["type"]?.stringValue ?? ""
         let timestamp = fields["timestamp"]?.int64Value.map(Instant.init(milliseconds:))
@@ -90,10 +87,6 @@ public enum WebhookParser {
         case "room": return (value["roomId"]?.idValue.map { ChatRef(type: .room, id: $0) }, user)
         default: return (nil, user)
         }
-    }
-
-    static func sha256Hex(_ text: String) -> String {
-        JSONValue.hex(SHA256.hash(data: Data(text.utf8)))
     }
 
     /// Locates a parse failure as line and column; the problem never quotes the body.

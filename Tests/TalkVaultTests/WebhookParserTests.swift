@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 @testable import LINE
 @testable import LINESimulator
@@ -28,6 +29,20 @@ import Testing
         let a = try JSONValue.parse(Data(#"{"x": 1, "y": [1, 2], "z": {"k": "v"}}"#.utf8))
         let b = try JSONValue.parse(Data("{\n  \"z\" : {\"k\":\"v\"},\n  \"y\":[1,2], \"x\":1\n}".utf8))
         #expect(a.canonicalJSON() == b.canonicalJSON())
+    }
+
+    /// The one-pass form must hash exactly what the canonical JSON of the object without the
+    /// member would be, wherever the member sorts: first, between others, last, or absent.
+    @Test(arguments: [#"{"a":1,"b":{"c":[2]}}"#, #"{"b":1,"c":2}"#, #"{"a":1,"b":2,"c":3}"#, #"{"x":"y","z":true}"#, #"{"m":1}"#, #"{"b":null}"#, "{}"])
+    func onePassHashLeavesOutTheExcludedMember(_ text: String) throws {
+        guard case .object(var members) = try JSONValue.parse(Data(text.utf8)) else { Issue.record("not an object"); return }
+        let full = JSONValue.object(members).canonicalJSON()
+        members["b"] = nil
+        let expected = SHA256.hash(data: Data(JSONValue.object(members).canonicalJSON().utf8)).map { String(format: "%02x", $0) }.joined()
+        guard case .object(let original) = try JSONValue.parse(Data(text.utf8)) else { return }
+        let (json, sha) = JSONValue.canonicalJSON(object: original, hashingWithout: "b")
+        #expect(json == full)
+        #expect(sha == expected)
     }
 }
 
