@@ -51,6 +51,11 @@ let package = Package(
         ]),
         .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB"]),
         .target(name: "Capture", dependencies: ["TalkVaultDomain", "LINE", "Ledger"]),
+        // Segments: tar entries in gzip members, manifest, hash chain, random-access reads.
+        .target(name: "Archive", dependencies: [
+            "Gzip",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
@@ -92,6 +97,7 @@ let package = Package(
 
         .testTarget(name: "TalkVaultTests", dependencies: [
             "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "Ledger", "Capture", "LINESimulator", "Server",
+            "Archive",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

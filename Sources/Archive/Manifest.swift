@@ -1,0 +1,139 @@
+import Foundation
+
+/// `MANIFEST.json`, the last entry of every segment: where each member, entry and message
+/// record is, with their checksums, and the link to the previous segment.
+public struct Manifest: Codable, Sendable, Equatable {
+    public static let formatName = "talkvault-segment/1"
+
+    public var format: String
+    /// The segment's path under the archive dir.
+    public var segment: String
+    /// Position in the hash chain, from 1.
+    public var sequence: Int
+    /// When it was packed, Unix milliseconds.
+    public var createdAtMs: Int64
+    public var toolVersion: String
+    /// The previous segment in the chain; nil for the first.
+    public var previous: ChainLink?
+    /// SHA-256 of every byte of this file before the manifest's member.
+    public var contentSHA256: String
+    public var members: [Member]
+    public var entries: [Entry]
+    public var records: [Record]
+
+    /// The previous segment's path and the SHA-256 of its whole file.
+    public struct ChainLink: Codable, Sendable, Equatable {
+        public var segment: String
+        public var sha256: String
+        public init(segment: String, sha256: String) {
+            self.segment = segment
+            self.sha256 = sha256
+        }
+    }
+
+    /// One gzip member: where it is in the file, and how many tar-stream bytes it inflates to.
+    public struct Member: Codable, Sendable, Equatable {
+        public var offset: UInt64
+        public var length: UInt64
+        public var uncompressedLength: UInt64
+        /// The member's own CRC-32, as in its gzip trailer.
+        public var crc32: UInt32
+
+        enum CodingKeys: String, CodingKey {
+            case offset, length, crc32
+            case uncompressedLength = "uncompressed_length"
+        }
+    }
+
+    /// One tar entry: its data lies in member `member`, `dataOffset` bytes into the member's
+    /// inflated bytes (entries never span members, except `messages.jsonl`).
+    public struct Entry: Codable, Sendable, Equatable {
+        public var name: String
+        public var originalName: String?
+        public var messageId: String?
+        public var contentType: String?
+        public var member: Int
+        /// Offset of the entry's header in the tar stream.
+        public var tarOffset: UInt64
+        public var dataOffset: UInt64
+        public var size: UInt64
+        public var crc32: UInt32
+        public var sha256: String
+        /// True when stored rather than deflated.
+        public var stored: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case name, member, size, crc32, sha256, stored
+            case originalName = "original_name", messageId = "message_id", contentType = "content_type"
+            case tarOffset = "tar_offset", dataOffset = "data_offset"
+        }
+    }
+
+    /// One line of `messages.jsonl`; a line never spans members.
+    public struct Record: Codable, Sendable, Equatable {
+        public var messageId: String
+        public var member: Int
+        public var offset: UInt64
+        public var length: UInt64
+        public var sha256: String
+
+        enum CodingKeys: String, CodingKey {
+            case member, offset, length, sha256
+            case messageId = "message_id"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, segment, sequence, previous, members, entries, records
+        case createdAtMs = "created_at_ms", toolVersion = "tool_version", contentSHA256 = "content_sha256"
+    }
+
+    /// Deterministic JSON: sorted keys, so the same segment gives the same bytes.
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self))
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> Manifest {
+        let decoder = JSONDecoder()
+        return try decoder.decode(Manifest.self, from: Data(bytes))
+    }
+}
+
+/// Where one item is: enough to read it back without the manifest.
+public struct ItemLocation: Sendable, Equatable, Codable {
+    /// The segment's path under the archive dir.
+    public var segment: String
+    public var memberOffset: UInt64
+    public var memberLength: UInt64
+    /// Where the item's bytes start among the member's inflated bytes.
+    public var offsetInMember: UInt64
+    public var length: UInt64
+    public var sha256: String
+
+    public init(segment: String, memberOffset: UInt64, memberLength: UInt64, offsetInMember: UInt64, length: UInt64, sha256: String) {
+        self.segment = segment
+        self.memberOffset = memberOffset
+        self.memberLength = memberLength
+        self.offsetInMember = offsetInMember
+        self.length = length
+        self.sha256 = sha256
+    }
+}
+
+extension Manifest {
+    /// Where `entry` is.
+    public func location(of entry: Entry) -> ItemLocation {
+        let member = members[entry.member]
+        return ItemLocation(segment: segment, memberOffset: member.offset, memberLength: member.length,
+                            offsetInMember: entry.dataOffset, length: entry.size, sha256: entry.sha256)
+    }
+
+    /// Where `record` is.
+    public func location(of record: Record) -> ItemLocation {
+        let member = members[record.member]
+        return ItemLocation(segment: segment, memberOffset: member.offset, memberLength: member.length,
+                            offsetInMember: record.offset, length: record.length, sha256: record.sha256)
+    }
+}

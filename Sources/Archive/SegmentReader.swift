@@ -1,0 +1,116 @@
+import Crypto
+import Foundation
+import Gzip
+
+/// Reads segments: the manifest through the trailer, and single items by offset, inflating only
+/// the member that holds them and checking their SHA-256.
+public enum SegmentReader {
+    /// Streams the item at `location` to `sink`, then checks its SHA-256 and its member's CRC.
+    /// The bytes reach `sink` before the check ends, so a caller writes them somewhere
+    /// provisional and keeps them only when this returns without throwing.
+    public static func read(_ location: ItemLocation, archiveDir: String,
+                            sink: (UnsafeRawBufferPointer) throws -> Void) throws(ArchiveError) {
+        var hash = SHA256()
+        var position: UInt64 = 0
+        let start = location.offsetInMember, end = location.offsetInMember + location.length
+        var sinkError: (any Error)?
+        var inflated: Result<Void, ArchiveError> = .success(())
+        withoutActuallyEscaping(sink) { sink in
+            do throws(ArchiveError) {
+                try inflateMember(path: archiveDir + "/" + location.segment, segment: location.segment,
+                                  offset: location.memberOffset, length: location.memberLength) { chunk in
+                    let chunkStart = position, chunkEnd = position + UInt64(chunk.count)
+                    position = chunkEnd
+                    guard sinkError == nil, chunkEnd > start, chunkStart < end else { return }
+                    let from = Int(max(start, chunkStart) - chunkStart), to = Int(min(end, chunkEnd) - chunkStart)
+                    let slice = UnsafeRawBufferPointer(rebasing: chunk[from..<to])
+                    hash.update(bufferPointer: slice)
+                    do { try sink(slice) } catch { sinkError = error }
+                }
+            } catch {
+                inflated = .failure(error)
+            }
+        }
+        try inflated.get()
+        if let sinkError { throw .io(path: location.segment, reason: "could not write the item out (\(sinkError))") }
+        guard position >= end else { throw .damaged(segment: location.segment, detail: "member shorter than its item") }
+        guard SegmentWriter.hex(hash.finalize()) == location.sha256 else {
+            throw .checksumMismatch(segment: location.segment, entry: "item at \(location.memberOffset)+\(location.offsetInMember)")
+        }
+    }
+
+    /// The item's bytes, checked; for small items such as message records.
+    public static func bytes(_ location: ItemLocation, archiveDir: String) throws(ArchiveError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(location.length))
+        try read(location, archiveDir: archiveDir) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// The manifest of the segment at `archiveDir/segment`, found through the trailer.
+    public static func manifest(segment: String, archiveDir: String) throws(ArchiveError) -> Manifest {
+        let path = archiveDir + "/" + segment
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw .io(path: segment, reason: "cannot open (\(Errno.text()))")
+        }
+        defer { try? handle.close() }
+        let size: UInt64
+        do { size = try handle.seekToEnd() } catch { throw .io(path: segment, reason: "cannot seek") }
+        guard size >= UInt64(Trailer.size) else { throw .damaged(segment: segment, detail: "too short for a segment") }
+        let tail = (try? handle.seek(toOffset: size - UInt64(Trailer.size))).flatMap { try? handle.read(upToCount: Trailer.size) }
+        guard let tail, let pointer = Trailer.parse(Array(tail)) else {
+            throw .damaged(segment: segment, detail: "end-of-archive trailer missing or altered")
+        }
+        guard pointer.offset + pointer.length + UInt64(Trailer.size) == size else {
+            throw .damaged(segment: segment, detail: "trailer points outside the manifest's place")
+        }
+        var tar: [UInt8] = []
+        try inflateMember(path: path, segment: segment, offset: pointer.offset, length: pointer.length) { tar.append(contentsOf: $0) }
+        guard let header = Tar.parseHeader(tar[...]), header.path == "MANIFEST.json",
+              header.headerBytes + Int(header.size) <= tar.count else {
+            throw .damaged(segment: segment, detail: "the manifest entry is not a valid tar entry")
+        }
+        let json = Array(tar[header.headerBytes..<(header.headerBytes + Int(header.size))])
+        let manifest: Manifest
+        do { manifest = try Manifest.decode(json) } catch { throw .damaged(segment: segment, detail: "manifest is not valid JSON") }
+        guard manifest.format == Manifest.formatName else {
+            throw .damaged(segment: segment, detail: "unknown format \(manifest.format)")
+        }
+        return manifest
+    }
+
+    /// Inflates the one gzip member at `offset`, `length` bytes long, into `sink`. Fails unless
+    /// the bytes are exactly one member whose CRC-32 and length check out.
+    static func inflateMember(path: String, segment: String, offset: UInt64, length: UInt64,
+                              sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws(ArchiveError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: segment, reason: "cannot open (\(Errno.text()))") }
+        defer { close(fd) }
+        do {
+            let reader = try GzipReader(bufferSize: 256 * 1024, sink: sink)
+            var buffer = [UInt8](repeating: 0, count: Int(min(length, 1 << 20)))
+            var done: UInt64 = 0
+            while done < length {
+                let want = Int(min(UInt64(buffer.count), length - done))
+                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(offset + done)) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw ArchiveError.damaged(segment: segment, detail: "file ends inside the member at \(offset)") }
+                try buffer.withUnsafeBytes { try reader.feed(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                done += UInt64(n)
+                if reader.membersRead > 0 && done < length {
+                    throw ArchiveError.damaged(segment: segment, detail: "member at \(offset) is shorter than recorded")
+                }
+            }
+            try reader.finish()
+            guard reader.membersRead == 1 else {
+                throw ArchiveError.damaged(segment: segment, detail: "member at \(offset) is not one gzip member")
+            }
+        } catch let error as ArchiveError {
+            throw error
+        } catch let error as GzipError {
+            throw .damaged(segment: segment, detail: "member at \(offset): \(error)")
+        } catch {
+            throw .io(path: segment, reason: "\(error)")
+        }
+    }
+}
