@@ -56,6 +56,11 @@ let package = Package(
             "Gzip",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Packing the ledger into segments, recovery, verify and reindex.
+        .target(name: "Packing", dependencies: [
+            "Archive", "Gzip", "Ledger", "LINE", "TalkVaultDomain", "SQLiteDB",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
@@ -89,7 +94,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server",
+            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -97,7 +102,7 @@ let package = Package(
 
         .testTarget(name: "TalkVaultTests", dependencies: [
             "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "Ledger", "Capture", "LINESimulator", "Server",
-            "Archive",
+            "Archive", "Packing",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Gzip
 
 /// Reads segments: the manifest through the trailer, and single items by offset, inflating only
@@ -112,5 +115,88 @@ public enum SegmentReader {
         } catch {
             throw .io(path: segment, reason: "\(error)")
         }
+    }
+}
+
+extension SegmentReader {
+    /// The inflated bytes of member `index`; for members of bounded size (records, grouped
+    /// entries), never a whole large content entry.
+    public static func memberBytes(_ manifest: Manifest, index: Int, archiveDir: String) throws(ArchiveError) -> [UInt8] {
+        let member = manifest.members[index]
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(member.uncompressedLength))
+        try inflateMember(path: archiveDir + "/" + manifest.segment, segment: manifest.segment, offset: member.offset,
+                          length: member.length) { out.append(contentsOf: $0) }
+        guard UInt64(out.count) == member.uncompressedLength else {
+            throw .damaged(segment: manifest.segment, detail: "member \(index) inflates to \(out.count) bytes, manifest says \(member.uncompressedLength)")
+        }
+        return out
+    }
+
+    /// Every record of the segment with its bytes, checked against its SHA-256, inflating each
+    /// member once.
+    public static func records(_ manifest: Manifest, archiveDir: String,
+                               _ body: (Manifest.Record, [UInt8]) throws -> Void) throws {
+        var cachedIndex = -1
+        var cached: [UInt8] = []
+        for record in manifest.records {
+            if record.member != cachedIndex {
+                cached = try memberBytes(manifest, index: record.member, archiveDir: archiveDir)
+                cachedIndex = record.member
+            }
+            let end = Int(record.offset + record.length)
+            guard end <= cached.count else {
+                throw ArchiveError.damaged(segment: manifest.segment, detail: "record of message \(record.messageId) lies outside its member")
+            }
+            let bytes = Array(cached[Int(record.offset)..<end])
+            guard SegmentWriter.hex(SHA256.hash(data: bytes)) == record.sha256 else {
+                throw ArchiveError.checksumMismatch(segment: manifest.segment, entry: "record of message \(record.messageId)")
+            }
+            try body(record, bytes)
+        }
+    }
+
+    /// Segment files under `archiveDir` (paths relative to it), found by walking the tree.
+    public static func segmentFiles(archiveDir: String) -> [String] {
+        // The archive dir itself may be a symlink (reindex makes one); the walk must enter it.
+        let archiveDir = (archiveDir as NSString).resolvingSymlinksInPath
+        guard let walker = FileManager.default.enumerator(atPath: archiveDir) else { return [] }
+        var found: [String] = []
+        while let path = walker.nextObject() as? String {
+            let name = (path as NSString).lastPathComponent
+            if name.hasPrefix("talkvault-") && name.hasSuffix(".tar.gz") { found.append(path) }
+        }
+        return found.sorted()
+    }
+
+    /// Leftover temporary files under `archiveDir`, from a pack that stopped before publishing.
+    public static func temporaryFiles(archiveDir: String) -> [String] {
+        let archiveDir = (archiveDir as NSString).resolvingSymlinksInPath
+        guard let walker = FileManager.default.enumerator(atPath: archiveDir) else { return [] }
+        var found: [String] = []
+        while let path = walker.nextObject() as? String {
+            let name = (path as NSString).lastPathComponent
+            if name.hasPrefix(".talkvault-") && name.contains(".tmp-") { found.append(path) }
+        }
+        return found.sorted()
+    }
+
+    /// SHA-256 of a whole file, streamed.
+    public static func fileSHA256(_ path: String) throws(ArchiveError) -> (sha256: String, bytes: UInt64) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, reason: "cannot open (\(Errno.text()))") }
+        defer { close(fd) }
+        var hash = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total: UInt64 = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw .io(path: path, reason: "read failed (\(Errno.text()))") }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            total += UInt64(n)
+        }
+        return (SegmentWriter.hex(hash.finalize()), total)
     }
 }

@@ -253,6 +253,9 @@ public final class SegmentWriter {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// Lower-case hex of a digest.
+    public static func hexDigest<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 { hex(digest) }
+
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         var out: [UInt8] = []
         out.reserveCapacity(64)

@@ -3,7 +3,7 @@ import SQLiteDB
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [String] = [v1]
+    static let all: [String] = [v1, v2]
 
     static let v1 = """
     CREATE TABLE meta (
@@ -117,6 +117,44 @@ enum Migrations {
     ) STRICT;
     CREATE INDEX message_history_by_message ON message_history(message_id, seq);
     CREATE UNIQUE INDEX message_history_once ON message_history(message_id, what, detail);
+    """
+
+    /// Archives: the segment chain, where each message's record and content are, and the
+    /// staged download waiting to be packed.
+    static let v2 = """
+    ALTER TABLE messages ADD COLUMN staged_file TEXT;
+
+    -- Segments in chain order: seq is the manifest's sequence.
+    CREATE TABLE segments (
+        seq             INTEGER PRIMARY KEY,
+        path            TEXT NOT NULL UNIQUE,   -- under the archive dir
+        created_at_ms   INTEGER NOT NULL,
+        bytes           INTEGER NOT NULL,
+        file_sha256     TEXT NOT NULL,          -- the whole file: the next segment links to it
+        content_sha256  TEXT NOT NULL,          -- the bytes before the manifest
+        previous_sha256 TEXT,
+        entries         INTEGER NOT NULL,
+        records         INTEGER NOT NULL,
+        indexed_at_ms   INTEGER NOT NULL
+    ) STRICT;
+
+    -- The latest archived copy of each message's record, and of its content.
+    CREATE TABLE archived_items (
+        message_id       TEXT NOT NULL,
+        part             TEXT NOT NULL CHECK (part IN ('record','content')),
+        segment_seq      INTEGER NOT NULL REFERENCES segments(seq),
+        entry_name       TEXT,
+        member_offset    INTEGER NOT NULL,
+        member_length    INTEGER NOT NULL,
+        offset_in_member INTEGER NOT NULL,
+        length           INTEGER NOT NULL,
+        sha256           TEXT NOT NULL,
+        -- The message's updated_at_ms that the record shows: a later change means pack again.
+        version_ms       INTEGER NOT NULL,
+        PRIMARY KEY (message_id, part)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX archived_items_by_segment ON archived_items(segment_seq);
+    CREATE INDEX messages_downloaded ON messages(state) WHERE state = 'downloaded';
     """
 }
 

@@ -46,6 +46,14 @@ capture:
   max_body_bytes: 1048576     # bodies over this get 413; LINE's are far smaller
   profile_refresh: 7d         # how long a fetched display name is kept before it is fetched again
 
+# Dated archive segments (tar.gz) under paths.archive_dir: see the README's archive format.
+archive:
+  compression_level: 6            # zlib level for text and other compressible entries (1-9);
+                                  # JPEG, PNG, MP4, M4A, ZIP and other compressed content is stored
+  member_target_bytes: 131072     # small entries and records share gzip members of about this size:
+                                  # reading one item inflates at most about this much
+  segment_max_bytes: 1073741824   # a pack starts a new segment once one reaches this size
+
 # Where LINE's APIs are. Point both at the simulator (line-simulator serve) for tests and demos.
 # The access token comes from TALKVAULT_ACCESS_TOKEN or the systemd credential 'access-token'.
 line:

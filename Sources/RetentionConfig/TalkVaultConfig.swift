@@ -37,6 +37,21 @@ public struct TalkVaultConfig: Sendable, Equatable {
     /// `line.data_api_base_url`: message content.
     public var dataAPIBaseURL: String = "https://api-data.line.me"
 
+    /// `archive.*`: how segments are packed.
+    public var archive = ArchiveSettings()
+
+    /// How segments are packed.
+    public struct ArchiveSettings: Sendable, Equatable {
+        /// zlib level for text and other compressible entries.
+        public var compressionLevel = 6
+        /// Small entries and records share gzip members of about this many bytes.
+        public var memberTargetBytes = 128 << 10
+        /// A pack starts a new segment once one reaches this size.
+        public var segmentMaxBytes: Int64 = 1 << 30
+
+        public init() {}
+    }
+
     /// The time zone (validated at load).
     public var timeZone: TimeZone { TimeZone(identifier: timeZoneIdentifier)! }
 

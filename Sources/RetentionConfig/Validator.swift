@@ -8,8 +8,9 @@ struct Validator {
     let baseDirectory: String
     var issues: [ConfigIssue] = []
 
-    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "line", "windows", "chat_overrides", "safety_margin"]
+    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "line", "windows", "chat_overrides", "safety_margin"]
     static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh"]
+    static let archiveKeys = ["compression_level", "member_target_bytes", "segment_max_bytes"]
     static let lineKeys = ["api_base_url", "data_api_base_url"]
     static let pathKeys = ["database", "archive_dir", "export_dir"]
 
@@ -30,6 +31,7 @@ struct Validator {
         var webhookPath = "/webhook"
         var maxBodyBytes = 1 << 20
         var profileRefresh = RetentionDuration.days(7)
+        var archive = TalkVaultConfig.ArchiveSettings()
         var urls = ["api_base_url": "https://api.line.me", "data_api_base_url": "https://api-data.line.me"]
 
         if let root, !isNull(root) {
@@ -87,6 +89,28 @@ struct Validator {
                             if duration.seconds > 0 { profileRefresh = duration } else { report(entry.value, key: path, "must be longer than zero") }
                         default:
                             unknownKey(entry, key: path, expected: Self.captureKeys)
+                        }
+                    }
+                case "archive":
+                    guard let entries = mapping(value, key: key) else { continue }
+                    for entry in entries {
+                        let path = "archive.\(entry.name)"
+                        guard Self.archiveKeys.contains(entry.name) else { unknownKey(entry, key: path, expected: Self.archiveKeys); continue }
+                        guard let text = string(entry.value, key: path) else { continue }
+                        let number = Int(text)
+                        switch entry.name {
+                        case "compression_level":
+                            if let number, (1...9).contains(number) { archive.compressionLevel = number } else {
+                                report(entry.value, key: path, "must be a zlib level from 1 (fastest) to 9 (smallest)")
+                            }
+                        case "member_target_bytes":
+                            if let number, number >= 16 << 10, number <= 16 << 20 { archive.memberTargetBytes = number } else {
+                                report(entry.value, key: path, "must be a whole number of bytes from 16384 to 16777216")
+                            }
+                        default:
+                            if let number, number >= 1 << 20 { archive.segmentMaxBytes = Int64(number) } else {
+                                report(entry.value, key: path, "must be a whole number of bytes, at least 1048576")
+                            }
                         }
                     }
                 case "line":
@@ -157,7 +181,7 @@ struct Validator {
                                database: paths["database"]!, archiveDir: paths["archive_dir"]!,
                                exportDir: paths["export_dir"]!, webhookPath: webhookPath, maxBodyBytes: maxBodyBytes,
                                profileRefresh: profileRefresh, apiBaseURL: urls["api_base_url"]!,
-                               dataAPIBaseURL: urls["data_api_base_url"]!)
+                               dataAPIBaseURL: urls["data_api_base_url"]!, archive: archive)
     }
 
     // MARK: - Node helpers

@@ -109,6 +109,22 @@ public struct Row {
         return String(decoding: UnsafeBufferPointer(start: pointer, count: length), as: UTF8.self)
     }
 
+    /// The column as whatever type it holds.
+    public func value(_ column: Int) -> SQLValue {
+        switch sqlite3_column_type(handle, Int32(column)) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .integer(int64(column))
+        case SQLITE_FLOAT: return .real(double(column))
+        case SQLITE_BLOB: return .blob(blob(column) ?? [])
+        default: return .text(text(column))
+        }
+    }
+
+    /// The column's name in the result.
+    public func name(_ column: Int) -> String {
+        sqlite3_column_name(handle, Int32(column)).map { String(cString: $0) } ?? ""
+    }
+
     /// The column as bytes, or nil for NULL.
     public func blob(_ column: Int) -> [UInt8]? {
         let index = Int32(column)

@@ -2,6 +2,8 @@ import ArgumentParser
 import Capture
 import Foundation
 import Ledger
+import Archive
+import Packing
 
 /// The documented exit codes (see the README's table). Scripts and systemd rely on them.
 enum Exit: Int32 {
@@ -12,6 +14,8 @@ enum Exit: Int32 {
     case partial = 2
     /// A bad command line or environment variable.
     case usage = 64
+    /// `verify` or `reindex` found damaged, missing or inconsistent archives; the report names them.
+    case dataError = 65
     /// An input file, or the ledger a reading command needs, does not exist or cannot be read.
     case noInput = 66
     /// Writing failed (disk full, permissions, a damaged ledger); nothing half-written was kept.
@@ -37,6 +41,27 @@ struct Failure: Error, CustomStringConvertible {
         case .notFound: self.init(.noInput, error.description)
         case .busy: self.init(.busy, error.description)
         case .schemaTooNew, .diskFull, .database, .io: self.init(.ioError, error.description)
+        }
+    }
+
+    init(_ error: ArchiveError) {
+        switch error {
+        case .io: self.init(.ioError, error.description)
+        case .notFound: self.init(.noInput, error.description)
+        case .damaged, .checksumMismatch, .stagedFileMismatch: self.init(.dataError, error.description)
+        }
+    }
+
+    /// Maps any library error to its row of the table.
+    init(any error: any Error) {
+        switch error {
+        case let failure as Failure: self = failure
+        case let error as LedgerError: self.init(error)
+        case let error as ArchiveError: self.init(error)
+        case let error as PackingError: self.init(.dataError, error.description)
+        case let error as PackLockError:
+            if case .held = error { self.init(.busy, error.description) } else { self.init(.ioError, error.description) }
+        default: self.init(.internalError, "\(error)")
         }
     }
 

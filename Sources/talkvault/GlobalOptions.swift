@@ -1,4 +1,6 @@
 import ArgumentParser
+import Archive
+import Packing
 import Foundation
 import Ledger
 import RetentionConfig
@@ -48,5 +50,14 @@ struct GlobalOptions: ParsableArguments {
         } catch {
             throw Failure(error)
         }
+    }
+
+    /// Segment settings from the config.
+    func packSettings(_ config: TalkVaultConfig) -> PackSettings {
+        PackSettings(archiveDir: paths(config).archiveDir, timeZone: config.timeZone,
+                     segment: SegmentWriter.Settings(compression: CompressionPolicy(level: Int32(config.archive.compressionLevel)),
+                                                     memberTarget: config.archive.memberTargetBytes,
+                                                     toolVersion: "talkvault \(TalkVaultVersion.current)"),
+                     segmentMaxBytes: UInt64(config.archive.segmentMaxBytes))
     }
 }

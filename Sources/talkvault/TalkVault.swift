@@ -13,7 +13,8 @@ struct TalkVault: AsyncParsableCommand {
         Exit codes are listed in the README; 78 means a bad config, 64 a bad command line.
         """,
         version: TalkVaultVersion.current,
-        subcommands: [CheckCommand.self, IngestCommand.self, ServeCommand.self, StatusCommand.self]
+        subcommands: [CheckCommand.self, IngestCommand.self, ServeCommand.self, StatusCommand.self, PackCommand.self,
+                      VerifyCommand.self, ReindexCommand.self]
     )
 }
 

@@ -1,0 +1,231 @@
+import Archive
+import Foundation
+import Ledger
+import TalkVaultDomain
+
+/// Where and how segments are written.
+public struct PackSettings: Sendable {
+    public var archiveDir: String
+    public var timeZone: TimeZone
+    public var segment: SegmentWriter.Settings
+    public var segmentMaxBytes: UInt64
+    /// Records per segment, at most: bounds the memory a pack holds for its manifest.
+    public var segmentMaxRecords: Int
+
+    public init(archiveDir: String, timeZone: TimeZone, segment: SegmentWriter.Settings, segmentMaxBytes: UInt64 = 1 << 30,
+                segmentMaxRecords: Int = 200_000) {
+        self.archiveDir = archiveDir
+        self.timeZone = timeZone
+        self.segment = segment
+        self.segmentMaxBytes = segmentMaxBytes
+        self.segmentMaxRecords = segmentMaxRecords
+    }
+}
+
+/// What a pack did.
+public struct PackReport: Sendable, Equatable {
+    public var segments: [String] = []
+    public var records = 0
+    public var contentEntries = 0
+    public var contentBytes: UInt64 = 0
+    public var segmentBytes: UInt64 = 0
+    /// Downloads whose staged file was missing or did not match: back to `content_due`.
+    public var discarded: [String] = []
+    public var recovery = RecoveryReport()
+
+    public init() {}
+}
+
+/// The steps of the crash-safe protocol, so tests can stop a pack between any two of them.
+public enum PackStep: Sendable, CaseIterable {
+    case written, published, indexed, cleaned
+}
+
+/// Packs what is ready into dated segments: write to a temporary file and fsync it, publish it
+/// under its final name and fsync the directory, and only then index it in the ledger. A
+/// crash anywhere leaves either no trace (the temporary file is removed on the next start) or
+/// a published segment the next start indexes from its own manifest.
+public final class Packer {
+    let ledger: Ledger
+    let settings: PackSettings
+    let clock: any WallClock
+    /// Called after each step; a test can throw from it to simulate a crash there.
+    var afterStep: (PackStep) throws -> Void = { _ in }
+
+    public init(ledger: Ledger, settings: PackSettings, clock: any WallClock) {
+        self.ledger = ledger
+        self.settings = settings
+        self.clock = clock
+    }
+
+    /// Recovers from an earlier crash, then packs everything ready, in as many segments as
+    /// the size limits need.
+    public func pack() throws -> PackReport {
+        var report = PackReport()
+        report.recovery = try Recovery(ledger: ledger, archiveDir: settings.archiveDir).run(now: clock.now())
+        while true {
+            let candidates = try ledger.packCandidates(limit: settings.segmentMaxRecords)
+            guard !candidates.isEmpty else { break }
+            let before = report.records
+            try packSegment(candidates, report: &report)
+            // Nothing packable was left in this batch (all discarded): stop rather than spin.
+            if report.records == before { break }
+        }
+        return report
+    }
+
+    private func packSegment(_ candidates: [ArchivableMessage], report: inout PackReport) throws {
+        let now = clock.now()
+        let head = try ledger.lastSegment()
+        let (relative, directory) = try nextSegmentPath(now: now)
+        let writer = try SegmentWriter(
+            directory: directory, relativePath: relative, sequence: (head?.seq ?? 0) + 1, createdAtMs: now.milliseconds,
+            previous: head.map { Manifest.ChainLink(segment: $0.path, sha256: $0.fileSHA256) }, settings: settings.segment)
+        var states: [PackedState] = []
+        var staged: [(id: String, file: String)] = []
+        var versions: [String: Int64] = [:]
+        var contentBytes: UInt64 = 0, contentEntries = 0
+        for message in candidates {
+            var packed = message
+            var contentEntry: String?
+            if message.state == .downloaded {
+                guard let file = message.stagedFile, FileManager.default.fileExists(atPath: file) else {
+                    try ledger.discardDownload(id: message.id, at: now, reason: "staged file missing")
+                    report.discarded.append(message.id)
+                    continue
+                }
+                let name = Self.entryName(for: message)
+                let added = Result { () throws(ArchiveError) -> Manifest.Entry in
+                    try writer.addContent(
+                        file: file, name: name, originalName: message.fileName, messageId: message.id,
+                        contentType: message.contentType, expectedSize: message.contentSize.map(UInt64.init),
+                        expectedSHA256: message.contentSHA256, mtime: message.sentAtMs / 1000)
+                }
+                switch added {
+                case .success(let entry):
+                    contentBytes += entry.size
+                    contentEntries += 1
+                case .failure(.stagedFileMismatch(_, let detail)):
+                    try ledger.discardDownload(id: message.id, at: now, reason: detail)
+                    report.discarded.append(message.id)
+                    continue
+                case .failure(let error):
+                    throw error
+                }
+                contentEntry = name
+                staged.append((message.id, file))
+            }
+            if message.state == .downloaded || message.state == .received {
+                packed.state = .archived
+                packed.updatedAtMs = max(now.milliseconds, message.updatedAtMs)
+                packed.message = packed.message.map { column in
+                    switch column.name {
+                    case "state": return (column.name, .text(MessageState.archived.rawValue))
+                    case "updated_at_ms": return (column.name, .integer(packed.updatedAtMs))
+                    default: return column
+                    }
+                }
+            }
+            try writer.addRecord(messageId: message.id, json: RecordCodec.encode(packed, contentEntry: contentEntry))
+            states.append(PackedState(messageId: message.id, state: packed.state, updatedAtMs: packed.updatedAtMs))
+            versions[message.id] = packed.updatedAtMs
+            if writer.counts.bytes >= settings.segmentMaxBytes { break }
+        }
+        guard !states.isEmpty else {
+            writer.abort()
+            return
+        }
+        let (manifest, fileSHA, bytes) = try writer.finish()
+        try afterStep(.written)
+        try Durable.publish(temporary: writer.temporaryPath, final: settings.archiveDir + "/" + relative)
+        try afterStep(.published)
+        try ledger.indexSegment(Self.segmentRow(manifest, fileSHA256: fileSHA, bytes: bytes),
+                                items: Self.items(manifest, versions: versions), states: states, at: now)
+        try afterStep(.indexed)
+        for item in staged {
+            unlink(item.file)
+            try ledger.forgetStagedFile(id: item.id)
+        }
+        try afterStep(.cleaned)
+        report.segments.append(relative)
+        report.records += states.count
+        report.contentEntries += contentEntries
+        report.contentBytes += contentBytes
+        report.segmentBytes += bytes
+    }
+
+    /// `YYYY/MM/DD/talkvault-YYYY-MM-DD-NNNN.tar.gz`, dated in the configured zone, numbered
+    /// after the day's segments already on disk.
+    func nextSegmentPath(now: Instant) throws -> (relative: String, directory: String) {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = settings.timeZone
+        let parts = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(now.milliseconds) / 1000))
+        let day = String(format: "%04d/%02d/%02d", parts.year!, parts.month!, parts.day!)
+        let stamp = day.replacingOccurrences(of: "/", with: "-")
+        let directory = settings.archiveDir + "/" + day
+        try Durable.makeDirectories(directory)
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let prefix = "talkvault-\(stamp)-"
+        let highest = existing.compactMap { name -> Int? in
+            guard name.hasPrefix(prefix), name.hasSuffix(".tar.gz") else { return nil }
+            return Int(name.dropFirst(prefix.count).dropLast(".tar.gz".count))
+        }.max() ?? 0
+        return ("\(day)/\(prefix)\(String(format: "%04d", highest + 1)).tar.gz", directory)
+    }
+
+    /// `content/<id>/<safe original name>`, or `content/<id>/<kind>.<ext>` without a usable name.
+    static func entryName(for message: ArchivableMessage) -> String {
+        let safeId = SafeName.make(message.id) ?? "message"
+        if let name = message.fileName.flatMap(SafeName.make) { return "content/\(safeId)/\(name)" }
+        return "content/\(safeId)/\(message.kind.rawValue).\(ContentTypes.fileExtension(message.contentType, kind: message.kind))"
+    }
+
+    static func segmentRow(_ manifest: Manifest, fileSHA256: String, bytes: UInt64) -> SegmentRow {
+        SegmentRow(seq: manifest.sequence, path: manifest.segment, createdAtMs: manifest.createdAtMs, bytes: Int64(bytes),
+                   fileSHA256: fileSHA256, contentSHA256: manifest.contentSHA256, previousSHA256: manifest.previous?.sha256,
+                   entries: manifest.entries.count, records: manifest.records.count)
+    }
+
+    /// Item locations from a manifest; `versions` are the records' message versions.
+    static func items(_ manifest: Manifest, versions: [String: Int64]) -> [ArchivedItem] {
+        var items: [ArchivedItem] = []
+        for entry in manifest.entries {
+            guard let id = entry.messageId else { continue }
+            let location = manifest.location(of: entry)
+            items.append(ArchivedItem(messageId: id, part: .content, segmentSeq: manifest.sequence, entryName: entry.name,
+                                      memberOffset: Int64(location.memberOffset), memberLength: Int64(location.memberLength),
+                                      offsetInMember: Int64(location.offsetInMember), length: Int64(location.length),
+                                      sha256: location.sha256, versionMs: versions[id] ?? 0))
+        }
+        for record in manifest.records {
+            let location = manifest.location(of: record)
+            items.append(ArchivedItem(messageId: record.messageId, part: .record, segmentSeq: manifest.sequence, entryName: nil,
+                                      memberOffset: Int64(location.memberOffset), memberLength: Int64(location.memberLength),
+                                      offsetInMember: Int64(location.offsetInMember), length: Int64(location.length),
+                                      sha256: location.sha256, versionMs: versions[record.messageId] ?? 0))
+        }
+        return items
+    }
+}
+
+/// File extensions for content without a name of its own.
+public enum ContentTypes {
+    public static func fileExtension(_ contentType: String?, kind: MessageKind) -> String {
+        switch contentType?.split(separator: ";").first.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+        case "image/jpeg": return "jpg"
+        case "image/png": return "png"
+        case "image/gif": return "gif"
+        case "video/mp4": return "mp4"
+        case "audio/mp4", "audio/m4a", "audio/x-m4a": return "m4a"
+        case "application/pdf": return "pdf"
+        case "text/plain": return "txt"
+        default:
+            switch kind {
+            case .image: return "jpg"
+            case .video: return "mp4"
+            case .audio: return "m4a"
+            default: return "bin"
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Archive
+import Foundation
+import Ledger
+import TalkVaultDomain
+
+/// What a start-up recovery found and did.
+public struct RecoveryReport: Sendable, Equatable {
+    /// Temporary files of an interrupted pack, removed.
+    public var removedTemporary: [String] = []
+    /// Published segments the ledger did not know yet, now indexed.
+    public var indexed: [String] = []
+    /// Staged downloads already archived, removed.
+    public var removedStaged = 0
+
+    public init() {}
+}
+
+/// Errors from packing that are not the archive's or the ledger's own.
+public enum PackingError: Error, Equatable, CustomStringConvertible {
+    /// A segment on disk does not continue the indexed chain; it is left alone for `verify`.
+    case outOfChain(segment: String, detail: String)
+    /// A record in a segment could not be decoded.
+    case badRecord(segment: String, messageId: String)
+
+    public var description: String {
+        switch self {
+        case .outOfChain(let segment, let detail): return "\(segment): does not continue the chain (\(detail)); run `talkvault verify`"
+        case .badRecord(let segment, let id): return "\(segment): the record of message \(id) cannot be decoded"
+        }
+    }
+}
+
+/// Brings the ledger and the archive dir back in step after a crash: temporary files go,
+/// published segments the ledger lacks are indexed from their own manifests, and staged
+/// files whose content is archived are deleted.
+struct Recovery {
+    let ledger: Ledger
+    let archiveDir: String
+
+    func run(now: Instant) throws -> RecoveryReport {
+        var report = RecoveryReport()
+        for temporary in SegmentReader.temporaryFiles(archiveDir: archiveDir) {
+            unlink(archiveDir + "/" + temporary)
+            report.removedTemporary.append(temporary)
+        }
+        let indexed = Set(try ledger.allSegments().map(\.path))
+        var pending: [Manifest] = []
+        for path in SegmentReader.segmentFiles(archiveDir: archiveDir) where !indexed.contains(path) {
+            pending.append(try SegmentReader.manifest(segment: path, archiveDir: archiveDir))
+        }
+        for manifest in pending.sorted(by: { $0.sequence < $1.sequence }) {
+            try index(manifest, now: now)
+            report.indexed.append(manifest.segment)
+        }
+        for staged in try ledger.stagedFilesAlreadyArchived() {
+            if unlink(staged.file) == 0 { report.removedStaged += 1 }
+            try ledger.forgetStagedFile(id: staged.id)
+        }
+        return report
+    }
+
+    /// Indexes a published segment from its manifest and records, as the pack that wrote it
+    /// would have.
+    private func index(_ manifest: Manifest, now: Instant) throws {
+        let head = try ledger.lastSegment()
+        guard manifest.sequence == (head?.seq ?? 0) + 1 else {
+            throw PackingError.outOfChain(segment: manifest.segment, detail: "sequence \(manifest.sequence) after \(head?.seq ?? 0)")
+        }
+        guard manifest.previous?.sha256 == head?.fileSHA256 else {
+            throw PackingError.outOfChain(segment: manifest.segment, detail: "its previous-segment hash is not the last segment's")
+        }
+        let (sha, bytes) = try SegmentReader.fileSHA256(archiveDir + "/" + manifest.segment)
+        var states: [PackedState] = []
+        var versions: [String: Int64] = [:]
+        try SegmentReader.records(manifest, archiveDir: archiveDir) { record, bytes in
+            guard let decoded = try? RecordCodec.decode(bytes), let updated = decoded.integer("updated_at_ms"),
+                  let state = decoded.text("state").flatMap(MessageState.init(rawValue:)) else {
+                throw PackingError.badRecord(segment: manifest.segment, messageId: record.messageId)
+            }
+            states.append(PackedState(messageId: record.messageId, state: state, updatedAtMs: updated))
+            versions[record.messageId] = updated
+        }
+        try ledger.indexSegment(Packer.segmentRow(manifest, fileSHA256: sha, bytes: bytes),
+                                items: Packer.items(manifest, versions: versions), states: states, at: now)
+    }
+}

@@ -1,0 +1,61 @@
+import Archive
+import Foundation
+import Ledger
+import TalkVaultDomain
+
+/// What a reindex rebuilt.
+public struct ReindexReport: Sendable, Equatable {
+    public var segments = 0
+    public var records = 0
+    public var contentEntries = 0
+    /// Segments that could not be read; their messages are missing from the new ledger.
+    public var problems: [String] = []
+
+    public init() {}
+}
+
+/// Rebuilds a ledger from the archives alone: segments in chain order, each record restoring
+/// its message (a later record replaces an earlier one), each manifest restoring where every
+/// record and content entry is.
+public struct Reindexer {
+    let archiveDir: String
+
+    public init(archiveDir: String) {
+        self.archiveDir = archiveDir
+    }
+
+    public func run(into ledger: Ledger, now: Instant) throws -> ReindexReport {
+        var report = ReindexReport()
+        var manifests: [(Manifest, String, UInt64)] = []
+        for path in SegmentReader.segmentFiles(archiveDir: archiveDir) {
+            do {
+                let manifest = try SegmentReader.manifest(segment: path, archiveDir: archiveDir)
+                let (sha, bytes) = try SegmentReader.fileSHA256(archiveDir + "/" + path)
+                manifests.append((manifest, sha, bytes))
+            } catch {
+                report.problems.append("\(error)")
+            }
+        }
+        for (manifest, sha, bytes) in manifests.sorted(by: { $0.0.sequence < $1.0.sequence }) {
+            var versions: [String: Int64] = [:]
+            do {
+                try SegmentReader.records(manifest, archiveDir: archiveDir) { record, bytes in
+                    guard let decoded = try? RecordCodec.decode(bytes) else {
+                        throw PackingError.badRecord(segment: manifest.segment, messageId: record.messageId)
+                    }
+                    try ledger.restoreArchived(message: decoded.message, event: decoded.event, edits: decoded.edits)
+                    versions[record.messageId] = decoded.integer("updated_at_ms") ?? 0
+                    report.records += 1
+                }
+            } catch {
+                report.problems.append("\(error)")
+                continue
+            }
+            try ledger.indexSegment(Packer.segmentRow(manifest, fileSHA256: sha, bytes: bytes),
+                                    items: Packer.items(manifest, versions: versions), states: [], at: now)
+            report.segments += 1
+            report.contentEntries += manifest.entries.filter { $0.messageId != nil }.count
+        }
+        return report
+    }
+}

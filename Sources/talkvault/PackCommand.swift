@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Packing
+
+struct PackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pack",
+        abstract: "Pack everything ready into today's dated archive segment.",
+        discussion: """
+        Ready means: downloaded content, text, sticker and location messages not yet archived, and \
+        records that changed since they were archived (edits, unsends, losses). It first recovers \
+        from any interrupted pack. `talkvault sweep` runs the same step after downloading.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        try reportingFailures {
+            let config = try global.loadConfig()
+            let paths = global.paths(config)
+            let lock: PackLock
+            do { lock = try PackLock.acquire(dataDir: paths.dataDir) } catch { throw Failure(any: error) }
+            defer { lock.release() }
+            let ledger = try global.openLedger(config, create: true)
+            let packer = Packer(ledger: ledger, settings: global.packSettings(config), clock: try global.clock())
+            let report: PackReport
+            do { report = try packer.pack() } catch { throw Failure(any: error) }
+            if json { try printJSON(PackSummary(report, archiveDir: paths.archiveDir)); return }
+            for path in report.recovery.removedTemporary { print("recovered: removed unfinished \(path)") }
+            for path in report.recovery.indexed { print("recovered: indexed \(path)") }
+            for id in report.discarded { print("message \(id): staged download missing or altered; it will be downloaded again") }
+            guard !report.segments.isEmpty else {
+                print("nothing to pack")
+                return
+            }
+            print("packed \(report.records) records and \(report.contentEntries) content files (\(report.contentBytes) bytes) into \(report.segmentBytes) bytes:")
+            for segment in report.segments { print("  \(paths.archiveDir)/\(segment)") }
+        }
+    }
+}
+
+/// `pack --json`.
+struct PackSummary: Encodable {
+    var segments: [String]
+    var records: Int
+    var contentEntries: Int
+    var contentBytes: UInt64
+    var segmentBytes: UInt64
+    var discarded: [String]
+    var recoveredTemporary: [String]
+    var recoveredIndexed: [String]
+
+    init(_ report: PackReport, archiveDir: String) {
+        segments = report.segments.map { archiveDir + "/" + $0 }
+        records = report.records
+        contentEntries = report.contentEntries
+        contentBytes = report.contentBytes
+        segmentBytes = report.segmentBytes
+        discarded = report.discarded
+        recoveredTemporary = report.recovery.removedTemporary
+        recoveredIndexed = report.recovery.indexed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case segments, records, discarded
+        case contentEntries = "content_entries", contentBytes = "content_bytes", segmentBytes = "segment_bytes"
+        case recoveredTemporary = "recovered_temporary", recoveredIndexed = "recovered_indexed"
+    }
+}
