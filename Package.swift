@@ -86,6 +86,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // The archive benchmark's helper (scripts/bench-archive); not installed.
+        .executableTarget(name: "archive-bench", dependencies: [
+            "Archive", "LINESimulator", "TalkVaultDomain",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "line-simulator", dependencies: [
             "LINESimulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -82,6 +82,7 @@ public enum Durable {
 
     /// fsyncs a directory, making the names in it durable.
     public static func syncDirectory(_ path: String) throws(ArchiveError) {
+        let path = path.isEmpty ? "." : path
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, reason: "cannot open directory (\(Errno.text()))") }
         defer { close(fd) }

@@ -19,7 +19,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var contentSHA256: String
     public var members: [Member]
     public var entries: [Entry]
-    public var records: [Record]
+    /// Lines of `messages.jsonl`. Where each one is lives in the ledger, and a scan of the
+    /// entry's members finds them again; listing them here would cost a hash per record.
+    public var recordCount: Int
 
     /// The previous segment's path and the SHA-256 of its whole file.
     public struct ChainLink: Codable, Sendable, Equatable {
@@ -45,14 +47,16 @@ public struct Manifest: Codable, Sendable, Equatable {
         }
     }
 
-    /// One tar entry: its data lies in member `member`, `dataOffset` bytes into the member's
-    /// inflated bytes (entries never span members, except `messages.jsonl`).
+    /// One tar entry: its data starts in member `member`, `dataOffset` bytes into that member's
+    /// inflated bytes, and runs through `memberCount` consecutive members (one, except for
+    /// `messages.jsonl`, whose members each hold whole records).
     public struct Entry: Codable, Sendable, Equatable {
         public var name: String
         public var originalName: String?
         public var messageId: String?
         public var contentType: String?
         public var member: Int
+        public var memberCount: Int
         /// Offset of the entry's header in the tar stream.
         public var tarOffset: UInt64
         public var dataOffset: UInt64
@@ -65,11 +69,11 @@ public struct Manifest: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case name, member, size, crc32, sha256, stored
             case originalName = "original_name", messageId = "message_id", contentType = "content_type"
-            case tarOffset = "tar_offset", dataOffset = "data_offset"
+            case tarOffset = "tar_offset", dataOffset = "data_offset", memberCount = "member_count"
         }
     }
 
-    /// One line of `messages.jsonl`; a line never spans members.
+    /// One line of `messages.jsonl`; a line never spans members. Not stored in the manifest.
     public struct Record: Codable, Sendable, Equatable {
         public var messageId: String
         public var member: Int
@@ -84,7 +88,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, segment, sequence, previous, members, entries, records
+        case format, segment, sequence, previous, members, entries
+        case recordCount = "record_count"
         case createdAtMs = "created_at_ms", toolVersion = "tool_version", contentSHA256 = "content_sha256"
     }
 
@@ -123,12 +128,15 @@ public struct ItemLocation: Sendable, Equatable, Codable {
 }
 
 extension Manifest {
-    /// Where `entry` is.
+    /// Where `entry` is: its members are consecutive, so one range of the file holds it.
     public func location(of entry: Entry) -> ItemLocation {
-        let member = members[entry.member]
-        return ItemLocation(segment: segment, memberOffset: member.offset, memberLength: member.length,
+        let first = members[entry.member], last = members[entry.member + max(1, entry.memberCount) - 1]
+        return ItemLocation(segment: segment, memberOffset: first.offset, memberLength: last.offset + last.length - first.offset,
                             offsetInMember: entry.dataOffset, length: entry.size, sha256: entry.sha256)
     }
+
+    /// The `messages.jsonl` entry, when the segment has records.
+    public var recordsEntry: Entry? { entries.first { $0.name == "messages.jsonl" && $0.messageId == nil } }
 
     /// Where `record` is.
     public func location(of record: Record) -> ItemLocation {

@@ -117,7 +117,7 @@ public final class SegmentWriter {
         }
         try emit([UInt8](repeating: 0, count: Tar.padding(after: size)))
         let entry = Manifest.Entry(name: name, originalName: originalName, messageId: messageId, contentType: contentType,
-                                   member: members.count, tarOffset: headerOffset, dataOffset: dataOffset, size: size,
+                                   member: members.count, memberCount: 1, tarOffset: headerOffset, dataOffset: dataOffset, size: size,
                                    crc32: crc.value, sha256: sha, stored: store)
         entries.append(entry)
         if !shared || memberBytes >= UInt64(settings.memberTarget) { try endMember() }
@@ -141,14 +141,14 @@ public final class SegmentWriter {
     public var counts: (records: Int, entries: Int, bytes: UInt64) { (spooled.count, entries.count, out.offset) }
 
     /// Writes the records, the manifest and the end blocks, and fsyncs the temporary file.
-    /// Returns the manifest and the SHA-256 of the whole file.
-    public func finish() throws(ArchiveError) -> (manifest: Manifest, fileSHA256: String, bytes: UInt64) {
+    /// Returns the manifest, where each record went, and the SHA-256 of the whole file.
+    public func finish() throws(ArchiveError) -> (manifest: Manifest, records: [Manifest.Record], fileSHA256: String, bytes: UInt64) {
         try endMember()
         try writeRecords()
         let manifest = Manifest(format: Manifest.formatName, segment: relativePath, sequence: sequence,
                                 createdAtMs: createdAtMs, toolVersion: settings.toolVersion, previous: previous,
                                 contentSHA256: Self.hex(out.hasher.finalize()), members: members, entries: entries,
-                                records: recordsList)
+                                recordCount: recordsList.count)
         let manifestJSON: [UInt8]
         do { manifestJSON = try manifest.encoded() } catch { throw .io(path: temporaryPath, reason: "manifest: \(error)") }
         let manifestOffset = out.offset
@@ -161,7 +161,7 @@ public final class SegmentWriter {
         try out.syncAndClose()
         unlink(spoolPath)
         finished = true
-        return (manifest, Self.hex(out.hasher.finalize()), out.offset)
+        return (manifest, recordsList, Self.hex(out.hasher.finalize()), out.offset)
     }
 
     private var recordsList: [Manifest.Record] = []
@@ -202,7 +202,7 @@ public final class SegmentWriter {
         try emit([UInt8](repeating: 0, count: Tar.padding(after: total)))
         try endMember()
         entries.append(Manifest.Entry(name: "messages.jsonl", originalName: nil, messageId: nil, contentType: "application/x-ndjson",
-                                      member: firstMember, tarOffset: headerOffset, dataOffset: dataOffset, size: total,
+                                      member: firstMember, memberCount: members.count - firstMember, tarOffset: headerOffset, dataOffset: dataOffset, size: total,
                                       crc32: spoolCRC.value, sha256: Self.hex(spoolHash.finalize()), stored: false))
     }
 

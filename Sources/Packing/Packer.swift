@@ -135,12 +135,12 @@ public final class Packer {
             writer.abort()
             return
         }
-        let (manifest, fileSHA, bytes) = try writer.finish()
+        let (manifest, records, fileSHA, bytes) = try writer.finish()
         try afterStep(.written)
         try Durable.publish(temporary: writer.temporaryPath, final: settings.archiveDir + "/" + relative)
         try afterStep(.published)
         try ledger.indexSegment(Self.segmentRow(manifest, fileSHA256: fileSHA, bytes: bytes),
-                                items: Self.items(manifest, versions: versions), states: states, at: now)
+                                items: Self.items(manifest, records: records, versions: versions), states: states, at: now)
         try afterStep(.indexed)
         for item in staged {
             unlink(item.file)
@@ -183,11 +183,11 @@ public final class Packer {
     static func segmentRow(_ manifest: Manifest, fileSHA256: String, bytes: UInt64) -> SegmentRow {
         SegmentRow(seq: manifest.sequence, path: manifest.segment, createdAtMs: manifest.createdAtMs, bytes: Int64(bytes),
                    fileSHA256: fileSHA256, contentSHA256: manifest.contentSHA256, previousSHA256: manifest.previous?.sha256,
-                   entries: manifest.entries.count, records: manifest.records.count)
+                   entries: manifest.entries.count, records: manifest.recordCount)
     }
 
-    /// Item locations from a manifest; `versions` are the records' message versions.
-    static func items(_ manifest: Manifest, versions: [String: Int64]) -> [ArchivedItem] {
+    /// Item locations from a manifest and its records; `versions` are the records' message versions.
+    static func items(_ manifest: Manifest, records: [Manifest.Record], versions: [String: Int64]) -> [ArchivedItem] {
         var items: [ArchivedItem] = []
         for entry in manifest.entries {
             guard let id = entry.messageId else { continue }
@@ -197,7 +197,7 @@ public final class Packer {
                                       offsetInMember: Int64(location.offsetInMember), length: Int64(location.length),
                                       sha256: location.sha256, versionMs: versions[id] ?? 0))
         }
-        for record in manifest.records {
+        for record in records {
             let location = manifest.location(of: record)
             items.append(ArchivedItem(messageId: record.messageId, part: .record, segmentSeq: manifest.sequence, entryName: nil,
                                       memberOffset: Int64(location.memberOffset), memberLength: Int64(location.memberLength),

@@ -72,15 +72,19 @@ struct Recovery {
         let (sha, bytes) = try SegmentReader.fileSHA256(archiveDir + "/" + manifest.segment)
         var states: [PackedState] = []
         var versions: [String: Int64] = [:]
-        try SegmentReader.records(manifest, archiveDir: archiveDir) { record, bytes in
-            guard let decoded = try? RecordCodec.decode(bytes), let updated = decoded.integer("updated_at_ms"),
+        var records: [Manifest.Record] = []
+        try SegmentReader.records(manifest, archiveDir: archiveDir) { scanned, bytes in
+            guard let decoded = try? RecordCodec.decode(bytes), let id = decoded.text("id"), let updated = decoded.integer("updated_at_ms"),
                   let state = decoded.text("state").flatMap(MessageState.init(rawValue:)) else {
-                throw PackingError.badRecord(segment: manifest.segment, messageId: record.messageId)
+                throw PackingError.badRecord(segment: manifest.segment, messageId: "at member \(scanned.member) offset \(scanned.offset)")
             }
-            states.append(PackedState(messageId: record.messageId, state: state, updatedAtMs: updated))
-            versions[record.messageId] = updated
+            var record = scanned
+            record.messageId = id
+            records.append(record)
+            states.append(PackedState(messageId: id, state: state, updatedAtMs: updated))
+            versions[id] = updated
         }
         try ledger.indexSegment(Packer.segmentRow(manifest, fileSHA256: sha, bytes: bytes),
-                                items: Packer.items(manifest, versions: versions), states: states, at: now)
+                                items: Packer.items(manifest, records: records, versions: versions), states: states, at: now)
     }
 }

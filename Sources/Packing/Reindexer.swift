@@ -38,13 +38,17 @@ public struct Reindexer {
         }
         for (manifest, sha, bytes) in manifests.sorted(by: { $0.0.sequence < $1.0.sequence }) {
             var versions: [String: Int64] = [:]
+        var records: [Manifest.Record] = []
             do {
-                try SegmentReader.records(manifest, archiveDir: archiveDir) { record, bytes in
-                    guard let decoded = try? RecordCodec.decode(bytes) else {
-                        throw PackingError.badRecord(segment: manifest.segment, messageId: record.messageId)
+                try SegmentReader.records(manifest, archiveDir: archiveDir) { scanned, bytes in
+                    guard let decoded = try? RecordCodec.decode(bytes), let id = decoded.text("id") else {
+                        throw PackingError.badRecord(segment: manifest.segment, messageId: "at member \(scanned.member) offset \(scanned.offset)")
                     }
                     try ledger.restoreArchived(message: decoded.message, event: decoded.event, edits: decoded.edits)
-                    versions[record.messageId] = decoded.integer("updated_at_ms") ?? 0
+                    var record = scanned
+                    record.messageId = id
+                    records.append(record)
+                    versions[id] = decoded.integer("updated_at_ms") ?? 0
                     report.records += 1
                 }
             } catch {
@@ -52,7 +56,7 @@ public struct Reindexer {
                 continue
             }
             try ledger.indexSegment(Packer.segmentRow(manifest, fileSHA256: sha, bytes: bytes),
-                                    items: Packer.items(manifest, versions: versions), states: [], at: now)
+                                    items: Packer.items(manifest, records: records, versions: versions), states: [], at: now)
             report.segments += 1
             report.contentEntries += manifest.entries.filter { $0.messageId != nil }.count
         }

@@ -36,19 +36,22 @@ public struct Verifier {
 
     public func run() throws(LedgerError) -> VerifyReport {
         var report = VerifyReport()
+        // Deep runs: each segment's scanned record locations, for the ledger check.
+        var recordKeys: [Int: Set<String>] = [:]
         var manifests: [Manifest] = []
         var fileHashes: [String: String] = [:]
         for path in SegmentReader.segmentFiles(archiveDir: archiveDir) {
             report.segments += 1
-            guard let manifest = checkSegment(path, report: &report, fileHashes: &fileHashes) else { continue }
+            guard let manifest = checkSegment(path, report: &report, fileHashes: &fileHashes, recordKeys: &recordKeys) else { continue }
             manifests.append(manifest)
         }
         checkChain(manifests, fileHashes: fileHashes, report: &report)
-        if let ledger { try checkLedger(ledger, manifests: manifests, fileHashes: fileHashes, report: &report) }
+        if let ledger { try checkLedger(ledger, manifests: manifests, fileHashes: fileHashes, recordKeys: recordKeys, report: &report) }
         return report
     }
 
-    private func checkSegment(_ path: String, report: inout VerifyReport, fileHashes: inout [String: String]) -> Manifest? {
+    private func checkSegment(_ path: String, report: inout VerifyReport, fileHashes: inout [String: String],
+                              recordKeys: inout [Int: Set<String>]) -> Manifest? {
         let manifest: Manifest
         do {
             manifest = try SegmentReader.manifest(segment: path, archiveDir: archiveDir)
@@ -77,6 +80,7 @@ public struct Verifier {
         }
         let indices = deep ? Array(manifest.members.indices) : sample(manifest, path: path)
         for index in indices { checkMember(index, of: manifest, report: &report) }
+        if deep { recordKeys[manifest.sequence] = checkRecords(of: manifest, report: &report) }
         return manifest
     }
 
@@ -94,11 +98,10 @@ public struct Verifier {
     }
 
     private func checkMember(_ index: Int, of manifest: Manifest, report: inout VerifyReport) {
-        let entries = manifest.entries.filter { $0.member == index && $0.name != "messages.jsonl" }
-        let records = manifest.records.filter { $0.member == index }
+        let entries = manifest.entries.filter { $0.member == index && $0.memberCount == 1 }
         report.membersInflated += 1
         do {
-            if entries.isEmpty || !records.isEmpty || manifest.members[index].uncompressedLength <= 16 << 20 {
+            if manifest.members[index].uncompressedLength <= 16 << 20 {
                 let bytes = try SegmentReader.memberBytes(manifest, index: index, archiveDir: archiveDir)
                 for entry in entries {
                     let end = Int(entry.dataOffset + entry.size)
@@ -109,24 +112,44 @@ public struct Verifier {
                     }
                     report.entriesChecked += 1
                 }
-                for record in records {
-                    let end = Int(record.offset + record.length)
-                    guard end <= bytes.count, SegmentWriter.hexDigest(SHA256.hash(data: bytes[Int(record.offset)..<end])) == record.sha256 else {
-                        throw ArchiveError.checksumMismatch(segment: manifest.segment, entry: "record of message \(record.messageId)")
-                    }
-                    report.recordsChecked += 1
-                }
             } else {
-                for entry in entries {
-                    var crc = CRC32()
-                    try SegmentReader.read(manifest.location(of: entry), archiveDir: archiveDir) { crc.update($0) }
-                    guard crc.value == entry.crc32 else { throw ArchiveError.checksumMismatch(segment: manifest.segment, entry: entry.name) }
-                    report.entriesChecked += 1
-                }
+                for entry in entries { try checkEntry(entry, of: manifest, report: &report) }
             }
         } catch {
             report.problems.append("\(error)")
         }
+    }
+
+    /// Streams an entry of any size, checking its SHA-256 and CRC-32.
+    private func checkEntry(_ entry: Manifest.Entry, of manifest: Manifest, report: inout VerifyReport) throws {
+        var crc = CRC32()
+        try SegmentReader.read(manifest.location(of: entry), archiveDir: archiveDir) { crc.update($0) }
+        guard crc.value == entry.crc32 else { throw ArchiveError.checksumMismatch(segment: manifest.segment, entry: entry.name) }
+        report.entriesChecked += 1
+    }
+
+    /// Deep only: the whole of `messages.jsonl` against its hashes, and its records counted.
+    /// Returns the records' locations, for the ledger check.
+    private func checkRecords(of manifest: Manifest, report: inout VerifyReport) -> Set<String> {
+        var keys = Set<String>()
+        guard let entry = manifest.recordsEntry else { return keys }
+        do {
+            try checkEntry(entry, of: manifest, report: &report)
+            var count = 0
+            try SegmentReader.records(manifest, archiveDir: archiveDir) { record, _ in
+                count += 1
+                var location = manifest.location(of: record)
+                location.segment = ""
+                keys.insert(Self.key(location))
+            }
+            report.recordsChecked += count
+            if count != manifest.recordCount {
+                report.problems.append("\(manifest.segment): messages.jsonl holds \(count) records, the manifest says \(manifest.recordCount)")
+            }
+        } catch {
+            report.problems.append("\(error)")
+        }
+        return keys
     }
 
     private func checkChain(_ manifests: [Manifest], fileHashes: [String: String], report: inout VerifyReport) {
@@ -158,7 +181,8 @@ public struct Verifier {
         }
     }
 
-    private func checkLedger(_ ledger: Ledger, manifests: [Manifest], fileHashes: [String: String], report: inout VerifyReport) throws(LedgerError) {
+    private func checkLedger(_ ledger: Ledger, manifests: [Manifest], fileHashes: [String: String], recordKeys: [Int: Set<String>],
+                             report: inout VerifyReport) throws(LedgerError) {
         let indexed = try ledger.allSegments()
         let onDisk = Set(fileHashes.keys)
         for row in indexed {
@@ -174,12 +198,21 @@ public struct Verifier {
         for path in onDisk.subtracting(indexedPaths).sorted() {
             report.problems.append("\(path): not in the ledger's index (run `talkvault pack` to index it, or `talkvault reindex`)")
         }
+        // Content entries by exact location; records by exact location after a deep scan, else
+        // by the member they must lie in.
         var locations: [Int: Set<String>] = [:]
+        var recordMembers: [Int: [UInt64: Manifest.Member]] = [:]
         for manifest in manifests {
             var set = Set<String>()
-            for entry in manifest.entries { set.insert(Self.key(manifest.location(of: entry))) }
-            for record in manifest.records { set.insert(Self.key(manifest.location(of: record))) }
-            locations[manifest.sequence] = set
+            for entry in manifest.entries where entry.messageId != nil {
+                var location = manifest.location(of: entry)
+                location.segment = ""
+                set.insert(Self.key(location))
+            }
+            locations[manifest.sequence] = set.union(recordKeys[manifest.sequence] ?? [])
+            if let entry = manifest.recordsEntry {
+                recordMembers[manifest.sequence] = Dictionary(uniqueKeysWithValues: manifest.members[entry.member..<(entry.member + entry.memberCount)].map { ($0.offset, $0) })
+            }
         }
         var problems: [String] = []
         var checked = 0
@@ -191,7 +224,14 @@ public struct Verifier {
                 if problems.count < 100 { problems.append("message \(item.messageId): its \(item.part.rawValue) is indexed in segment \(item.segmentSeq), which is missing or unreadable") }
                 return
             }
-            if !set.contains(Self.key(location)), problems.count < 100 {
+            let found: Bool
+            if item.part == .record && !deep {
+                let member = recordMembers[item.segmentSeq]?[UInt64(item.memberOffset)]
+                found = member.map { $0.length == UInt64(item.memberLength) && UInt64(item.offsetInMember + item.length) <= $0.uncompressedLength } ?? false
+            } else {
+                found = set.contains(Self.key(location))
+            }
+            if !found, problems.count < 100 {
                 problems.append("message \(item.messageId): its \(item.part.rawValue) location is not in segment \(item.segmentSeq)'s manifest")
             }
         }

@@ -7,6 +7,7 @@ struct SampleSegment {
     let archiveDir: String
     let relativePath: String
     let manifest: Manifest
+    let recordLocations: [Manifest.Record]
     let fileSHA256: String
     /// Entry name → original bytes.
     let contents: [String: [UInt8]]
@@ -45,9 +46,9 @@ struct SampleSegment {
             try writer.addRecord(messageId: "\(n)", json: line)
             records["\(n)"] = line
         }
-        let (manifest, sha, _) = try writer.finish()
+        let (manifest, recordLocations, sha, _) = try writer.finish()
         try Durable.publish(temporary: writer.temporaryPath, final: archiveDir + "/" + relative)
-        return SampleSegment(archiveDir: archiveDir, relativePath: relative, manifest: manifest, fileSHA256: sha,
+        return SampleSegment(archiveDir: archiveDir, relativePath: relative, manifest: manifest, recordLocations: recordLocations, fileSHA256: sha,
                              contents: contents, records: records)
     }
 }
@@ -61,12 +62,20 @@ struct SampleSegment {
             let bytes = try SegmentReader.bytes(sample.manifest.location(of: entry), archiveDir: sample.archiveDir)
             #expect(bytes == sample.contents[entry.name])
         }
-        #expect(sample.manifest.records.count == 3000)
-        for record in sample.manifest.records {
+        #expect(sample.manifest.recordCount == 3000)
+        for record in sample.recordLocations {
             #expect(try SegmentReader.bytes(sample.manifest.location(of: record), archiveDir: sample.archiveDir) == sample.records[record.messageId])
         }
+        // A scan of messages.jsonl finds every record where the writer put it.
+        var scanned: [Manifest.Record] = []
+        try SegmentReader.records(sample.manifest, archiveDir: sample.archiveDir) { record, _ in scanned.append(record) }
+        #expect(scanned.map { [$0.member, Int($0.offset), Int($0.length)] } == sample.recordLocations.map { [$0.member, Int($0.offset), Int($0.length)] })
+        #expect(scanned.map(\.sha256) == sample.recordLocations.map(\.sha256))
+        // The whole messages.jsonl entry reads back across its members.
+        let jsonl = try SegmentReader.bytes(sample.manifest.location(of: sample.manifest.recordsEntry!), archiveDir: sample.archiveDir)
+        #expect(jsonl.count == sample.records.values.reduce(0) { $0 + $1.count + 1 })
         // Records are spread over several members of at most about the target size.
-        let recordMembers = Set(sample.manifest.records.map(\.member))
+        let recordMembers = Set(sample.recordLocations.map(\.member))
         #expect(recordMembers.count > 1)
         for member in recordMembers { #expect(sample.manifest.members[member].uncompressedLength < 70 * 1024) }
         // The JPEG is stored, the text deflated; small text shares a member.
