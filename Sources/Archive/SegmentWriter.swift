@@ -31,17 +31,26 @@ public final class SegmentWriter {
     private let createdAtMs: Int64
     private let previous: Manifest.ChainLink?
     private let out: OutputFile
-    private let gzip: GzipWriter
     private let spool: OutputFile
     private var members: [Manifest.Member] = []
     private var entries: [Manifest.Entry] = []
     private var spooled: [(messageId: String, offset: UInt64, length: UInt64, sha256: String)] = []
     private var spoolHash = SHA256()
     private var spoolCRC = CRC32()
-    /// The open member: where it started in the file, and its inflated bytes so far.
-    private var memberStart: UInt64?
-    private var memberBytes: UInt64 = 0
+    /// The open member's bytes before compression; members are at most about `chunkBytes`,
+    /// so memory stays flat whatever the entry sizes.
+    private var current: [UInt8] = []
+    private var currentLevel: Int32 = 6
+    private var memberOpen = false
     private var memberIsShared = false
+    /// Closed members waiting to be compressed, in parallel, and written in order.
+    private var pending: [(bytes: [UInt8], level: Int32)] = []
+    private var memberBytes: UInt64 { UInt64(current.count) }
+    /// The index the open member will have in `members`.
+    private var currentMemberIndex: Int { members.count + pending.count }
+    static let chunkBytes = 1 << 20
+    /// Members compressed per parallel batch.
+    static let batchSize = 2 * max(1, ProcessInfo.processInfo.activeProcessorCount)
     private var tarOffset: UInt64 = 0
     private var finished = false
 
@@ -62,13 +71,6 @@ public final class SegmentWriter {
         let out = try OutputFile(path: temporaryPath)
         self.out = out
         spool = try OutputFile(path: spoolPath)
-        do {
-            gzip = try GzipWriter(level: settings.compression.level, bufferSize: 256 * 1024) { try out.write($0) }
-        } catch {
-            unlink(temporaryPath)
-            unlink(spoolPath)
-            throw .io(path: temporaryPath, reason: "\(error)")
-        }
     }
 
     deinit { if !finished { abort() } }
@@ -101,14 +103,19 @@ public final class SegmentWriter {
         try beginMember(level: store ? 0 : settings.compression.level, shared: shared)
         let headerOffset = tarOffset
         try emit(Tar.headers(name: name, size: size, mtime: mtime))
-        let dataOffset = memberBytes
+        let firstMember = currentMemberIndex, dataOffset = memberBytes
         var hash = SHA256(), crc = CRC32(), seen: UInt64 = 0
         while !chunk.isEmpty {
             hash.update(data: chunk)
             crc.update(chunk)
             seen += UInt64(chunk.count)
             try emit(chunk)
-            chunk = Self.read(input, max: 1 << 20)
+            // A large entry continues in the next member; its members stay consecutive.
+            if !shared && current.count >= Self.chunkBytes {
+                try endMember()
+                try beginMember(level: store ? 0 : settings.compression.level, shared: false)
+            }
+            chunk = Self.read(input, max: Self.chunkBytes)
         }
         let sha = Self.hex(hash.finalize())
         guard seen == size else { throw .stagedFileMismatch(messageId: messageId ?? name, detail: "changed while packing") }
@@ -117,7 +124,7 @@ public final class SegmentWriter {
         }
         try emit([UInt8](repeating: 0, count: Tar.padding(after: size)))
         let entry = Manifest.Entry(name: name, originalName: originalName, messageId: messageId, contentType: contentType,
-                                   member: members.count, memberCount: 1, tarOffset: headerOffset, dataOffset: dataOffset, size: size,
+                                   member: firstMember, memberCount: currentMemberIndex - firstMember + 1, tarOffset: headerOffset, dataOffset: dataOffset, size: size,
                                    crc32: crc.value, sha256: sha, stored: store)
         entries.append(entry)
         if !shared || memberBytes >= UInt64(settings.memberTarget) { try endMember() }
@@ -145,6 +152,7 @@ public final class SegmentWriter {
     public func finish() throws(ArchiveError) -> (manifest: Manifest, records: [Manifest.Record], fileSHA256: String, bytes: UInt64) {
         try endMember()
         try writeRecords()
+        try flushPending()
         let manifest = Manifest(format: Manifest.formatName, segment: relativePath, sequence: sequence,
                                 createdAtMs: createdAtMs, toolVersion: settings.toolVersion, previous: previous,
                                 contentSHA256: Self.hex(out.hasher.finalize()), members: members, entries: entries,
@@ -152,11 +160,9 @@ public final class SegmentWriter {
         let manifestJSON: [UInt8]
         do { manifestJSON = try manifest.encoded() } catch { throw .io(path: temporaryPath, reason: "manifest: \(error)") }
         let manifestOffset = out.offset
-        try beginMember(level: settings.compression.level, shared: false)
-        try emit(Tar.headers(name: "MANIFEST.json", size: UInt64(manifestJSON.count), mtime: createdAtMs / 1000))
-        try emit(manifestJSON)
-        try emit([UInt8](repeating: 0, count: Tar.padding(after: UInt64(manifestJSON.count))))
-        try finishGzipMember()
+        let manifestTar = Tar.headers(name: "MANIFEST.json", size: UInt64(manifestJSON.count), mtime: createdAtMs / 1000) + manifestJSON
+            + [UInt8](repeating: 0, count: Tar.padding(after: UInt64(manifestJSON.count)))
+        try out.write(try Self.compress(manifestTar, level: settings.compression.level))
         try out.write(Trailer.bytes(manifestOffset: manifestOffset, manifestLength: out.offset - manifestOffset))
         try out.syncAndClose()
         unlink(spoolPath)
@@ -175,7 +181,7 @@ public final class SegmentWriter {
         try beginMember(level: settings.compression.level, shared: false)
         let headerOffset = tarOffset
         try emit(Tar.headers(name: "messages.jsonl", size: total, mtime: createdAtMs / 1000))
-        let firstMember = members.count, dataOffset = memberBytes
+        let firstMember = currentMemberIndex, dataOffset = memberBytes
         var buffer: [UInt8] = [], bufferStart: UInt64 = 0
         for record in spooled {
             let end = record.offset + record.length + 1
@@ -195,55 +201,73 @@ public final class SegmentWriter {
                 try beginMember(level: settings.compression.level, shared: false)
             }
             let start = Int(record.offset - bufferStart)
-            recordsList.append(Manifest.Record(messageId: record.messageId, member: members.count, offset: memberBytes,
+            recordsList.append(Manifest.Record(messageId: record.messageId, member: currentMemberIndex, offset: memberBytes,
                                                length: record.length, sha256: record.sha256))
             try emit(Array(buffer[start..<(start + Int(record.length) + 1)]))
         }
         try emit([UInt8](repeating: 0, count: Tar.padding(after: total)))
         try endMember()
         entries.append(Manifest.Entry(name: "messages.jsonl", originalName: nil, messageId: nil, contentType: "application/x-ndjson",
-                                      member: firstMember, memberCount: members.count - firstMember, tarOffset: headerOffset, dataOffset: dataOffset, size: total,
+                                      member: firstMember, memberCount: currentMemberIndex - firstMember, tarOffset: headerOffset, dataOffset: dataOffset, size: total,
                                       crc32: spoolCRC.value, sha256: Self.hex(spoolHash.finalize()), stored: false))
     }
 
     private func beginMember(level: Int32, shared: Bool) throws(ArchiveError) {
-        if memberStart != nil {
-            if shared && memberIsShared { return }
+        if memberOpen {
+            if shared && memberIsShared && level == currentLevel { return }
             try endMember()
         }
-        do { try gzip.setLevel(level) } catch { throw .io(path: temporaryPath, reason: "\(error)") }
-        memberStart = out.offset
-        memberBytes = 0
+        memberOpen = true
+        currentLevel = level
         memberIsShared = shared
+        current.reserveCapacity(Self.chunkBytes + 64 * 1024)
     }
 
     private func endMember() throws(ArchiveError) {
-        guard let start = memberStart else { return }
-        let member = try finishGzipMember()
-        members.append(Manifest.Member(offset: start, length: out.offset - start, uncompressedLength: member.inputBytes,
-                                       crc32: member.crc32))
+        guard memberOpen else { return }
+        pending.append((current, currentLevel))
+        current = []
+        memberOpen = false
+        if pending.count >= Self.batchSize { try flushPending() }
     }
 
-    @discardableResult
-    private func finishGzipMember() throws(ArchiveError) -> GzipWriter.Member {
-        do {
-            let member = try gzip.finishMember()
-            memberStart = nil
-            memberBytes = 0
-            return member
-        } catch let error as ArchiveError {
-            throw error
-        } catch {
-            throw .io(path: temporaryPath, reason: "\(error)")
+    /// Compresses the closed members on every core, then writes them in order. Members are
+    /// independent gzip streams, which is what makes this parallel.
+    private func flushPending() throws(ArchiveError) {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending = []
+        let results = Slots<Result<[UInt8], GzipError>>(count: batch.count)
+        defer { results.free() }
+        DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+            results.slots[index] = Result { () throws(GzipError) -> [UInt8] in
+                do { return try Gzip.compress(batch[index].bytes, level: batch[index].level) } catch let error as GzipError { throw error } catch {
+                    throw GzipError.zlib(code: -1)
+                }
+            }
         }
+        for (index, member) in batch.enumerated() {
+            let compressed: [UInt8]
+            switch results.slots[index]! {
+            case .success(let bytes): compressed = bytes
+            case .failure(let error): throw .io(path: temporaryPath, reason: "\(error)")
+            }
+            let offset = out.offset
+            try out.write(compressed)
+            // The gzip trailer holds the member's CRC-32: no second pass over the bytes.
+            let crc = compressed.suffix(8).prefix(4).enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            members.append(Manifest.Member(offset: offset, length: UInt64(compressed.count), uncompressedLength: UInt64(member.bytes.count),
+                                           crc32: crc))
+        }
+    }
+
+    static func compress(_ bytes: [UInt8], level: Int32) throws(ArchiveError) -> [UInt8] {
+        do { return try Gzip.compress(bytes, level: level) } catch { throw .io(path: "gzip", reason: "\(error)") }
     }
 
     private func emit(_ bytes: [UInt8]) throws(ArchiveError) {
         guard !bytes.isEmpty else { return }
-        do { try gzip.write(bytes) } catch let error as ArchiveError { throw error } catch {
-            throw .io(path: temporaryPath, reason: "\(error)")
-        }
-        memberBytes += UInt64(bytes.count)
+        current.append(contentsOf: bytes)
         tarOffset += UInt64(bytes.count)
     }
 
@@ -271,5 +295,21 @@ extension OutputFile {
     /// Flushes and closes a scratch file; it is deleted afterwards, so it is not fsynced.
     func syncAndCloseQuietly() throws(ArchiveError) {
         try flush()
+    }
+}
+
+/// One slot per parallel task: each task writes only its own, and the caller reads them after
+/// `concurrentPerform` returns, so no two threads touch the same memory.
+struct Slots<T>: @unchecked Sendable {
+    let slots: UnsafeMutableBufferPointer<T?>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil)
+    }
+
+    func free() {
+        _ = slots.deinitialize()
+        slots.deallocate()
     }
 }
