@@ -1,0 +1,58 @@
+import Foundation
+import Packing
+import Testing
+
+/// `pack`, `verify` and `reindex` as an operator runs them: the built binary, real files, and
+/// standard tools reading the result.
+@Suite struct ArchiveCLITests {
+    let cli = CLITests()
+    var dir: TempDir { cli.dir }
+
+    func talkvault(_ arguments: [String]) throws -> ProcessResult {
+        try cli.talkvault(arguments + ["--config", "\(Fixtures.packageRoot)/retention.yaml"])
+    }
+
+    @Test func packVerifyReindexFromTheCommandLine() throws {
+        try Fixtures.uniqueConformanceData().write(to: URL(fileURLWithPath: dir.file("webhook.json")))
+        #expect(try talkvault(["ingest", "--data-dir", "data", "webhook.json"]).status == 0)
+        let pack = try talkvault(["pack", "--data-dir", "data", "--json"])
+        #expect(pack.status == 0, "\(pack.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(pack.stdout.utf8)) as! [String: Any]
+        let segments = report["segments"] as! [String]
+        #expect(segments.count == 1)
+        #expect((report["records"] as! Int) > 5)
+        // The conformance events are dated 2016-05-10 in Tokyo; TALKVAULT_NOW dates the segment.
+        #expect(segments[0].hasSuffix("archive/2016/05/10/talkvault-2016-05-10-0001.tar.gz"))
+        let segment = dir.file(segments[0].replacingOccurrences(of: dir.path + "/", with: ""))
+        #expect(try run(which("gzip")!, ["-t", segment]).status == 0)
+        let listing = try run(which("tar")!, ["-tzf", segment])
+        #expect(listing.stdout.split(separator: "\n") == ["messages.jsonl", "MANIFEST.json"])
+
+        let verify = try talkvault(["verify", "--data-dir", "data", "--deep"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(verify.stdout.contains("OK"))
+        #expect(try talkvault(["pack", "--data-dir", "data"]).stdout.contains("nothing to pack"))
+
+        let reindex = try talkvault(["reindex", "--data-dir", "data", "--to", "rebuilt"])
+        #expect(reindex.status == 0, "\(reindex.stderr)")
+        #expect(try talkvault(["verify", "--data-dir", "rebuilt", "--deep"]).status == 0)
+        // Refuses to write over a ledger.
+        #expect(try talkvault(["reindex", "--data-dir", "data", "--to", "rebuilt"]).status == 64)
+
+        // A flipped byte: exit 65, and the report names the segment.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: segment))
+        bytes[bytes.count / 3] ^= 0x04
+        try bytes.write(to: URL(fileURLWithPath: segment))
+        let damaged = try talkvault(["verify", "--data-dir", "data"])
+        #expect(damaged.status == 65)
+        #expect(damaged.stdout.contains("PROBLEM: 2016/05/10/talkvault-2016-05-10-0001.tar.gz"))
+    }
+
+    @Test func aSecondPackExitsAtOnceWhileOneHoldsTheLock() throws {
+        let lock = try PackLock.acquire(dataDir: dir.file("data"))
+        defer { lock.release() }
+        let second = try talkvault(["pack", "--data-dir", "data"])
+        #expect(second.status == 75)
+        #expect(second.stderr.contains("another pack or sweep is running"))
+    }
+}
