@@ -174,7 +174,7 @@ public final class SegmentWriter {
 
     private func writeRecords() throws(ArchiveError) {
         guard !spooled.isEmpty else { return }
-        try spool.syncAndCloseQuietly()
+        try spool.flush()
         guard let input = FileHandle(forReadingAtPath: spoolPath) else { throw .io(path: spoolPath, reason: "cannot reopen") }
         defer { try? input.close() }
         let total = spool.offset
@@ -291,12 +291,6 @@ public final class SegmentWriter {
     }
 }
 
-extension OutputFile {
-    /// Flushes and closes a scratch file; it is deleted afterwards, so it is not fsynced.
-    func syncAndCloseQuietly() throws(ArchiveError) {
-        try flush()
-    }
-}
 
 /// One slot per parallel task: each task writes only its own, and the caller reads them after
 /// `concurrentPerform` returns, so no two threads touch the same memory.

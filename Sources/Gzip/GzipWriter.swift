@@ -61,13 +61,6 @@ public final class GzipWriter {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
-    /// Sets the compression level (0 stores) for the member about to start. Call it only
-    /// between members, before any byte of the next one is written.
-    public func setLevel(_ level: Int32) throws {
-        let rc = deflateParams(stream, level, Z_DEFAULT_STRATEGY)
-        guard rc == Z_OK else { throw GzipError.zlib(code: rc) }
-    }
-
     /// Ends the current member and resets for the next one.
     @discardableResult
     public func finishMember() throws -> Member {
