@@ -62,6 +62,20 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // LINE's content API, streamed to disk.
+        .target(name: "LINEClient", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+
+        // `talkvault sweep`: plan, download, record, pack.
+        .target(name: "Sweep", dependencies: [
+            "Archive", "Ledger", "LINEClient", "Packing", "TalkVaultDomain",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
             "TalkVaultDomain", "LINE", "Ledger", "Capture",
@@ -107,7 +121,7 @@ let package = Package(
 
         .testTarget(name: "TalkVaultTests", dependencies: [
             "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "Ledger", "Capture", "LINESimulator", "Server",
-            "Archive", "Packing",
+            "Archive", "Packing", "Sweep", "LINEClient",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

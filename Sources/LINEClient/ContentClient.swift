@@ -1,0 +1,103 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// What one content request came to.
+public enum ContentOutcome: Sendable, Equatable {
+    /// The bytes are in the file, complete, with this size and SHA-256.
+    case saved(size: Int64, sha256: String, contentType: String?)
+    /// 202: a video or audio is still being transcoded.
+    case processing
+    /// 404.
+    case notFound
+    /// 410: the user unsent it.
+    case gone
+    /// 429, with the `Retry-After` seconds when LINE gave them.
+    case rateLimited(retryAfter: Double?)
+    /// A 5xx, a timeout, a cut body, a connection error: worth another try.
+    case failed(String)
+    /// An answer that retrying will not change (401, 403, 400): the run stops trying.
+    case refused(Int)
+}
+
+/// LINE's content API (and `external` content URLs), streamed to disk: the body never sits in
+/// memory, `Content-Length` is checked, and SHA-256 is computed as the bytes arrive.
+public struct ContentClient: Sendable {
+    public let dataAPIBaseURL: String
+    let accessToken: String
+    let client: HTTPClient
+    let timeout: TimeAmount
+
+    public init(dataAPIBaseURL: String, accessToken: String, timeout: Duration = .seconds(120), client: HTTPClient = .shared) {
+        self.dataAPIBaseURL = dataAPIBaseURL
+        self.accessToken = accessToken
+        self.client = client
+        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+    }
+
+    /// Downloads message `id`'s content into `file` (replaced). For external content pass its
+    /// URL; LINE's own content needs the access token, an external host must not get it.
+    public func download(id: String, externalURL: String?, to file: String) async -> ContentOutcome {
+        let url = externalURL ?? "\(dataAPIBaseURL)/v2/bot/message/\(Self.escape(id))/content"
+        var request = HTTPClientRequest(url: url)
+        if externalURL == nil { request.headers.add(name: "Authorization", value: "Bearer \(accessToken)") }
+        let response: HTTPClientResponse
+        do {
+            response = try await client.execute(request, timeout: timeout)
+        } catch {
+            return .failed("request failed: \(Self.describe(error))")
+        }
+        switch response.status.code {
+        case 200: break
+        case 202: return .processing
+        case 404: return .notFound
+        case 410: return .gone
+        case 429: return .rateLimited(retryAfter: response.headers.first(name: "Retry-After").flatMap(Double.init))
+        case 500...599: return .failed("HTTP \(response.status.code)")
+        default: return .refused(Int(response.status.code))
+        }
+        let expected = response.headers.first(name: "Content-Length").flatMap(Int64.init)
+        _ = FileManager.default.createFile(atPath: file, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: file) else { return .failed("cannot write \(file)") }
+        defer { try? handle.close() }
+        var hash = SHA256()
+        var size: Int64 = 0
+        do {
+            for try await buffer in response.body {
+                try buffer.withUnsafeReadableBytes { bytes in
+                    hash.update(bufferPointer: bytes)
+                    try handle.write(contentsOf: Data(bytes))
+                }
+                size += Int64(buffer.readableBytes)
+            }
+            try handle.synchronize()
+        } catch {
+            return .failed("body cut after \(size) bytes: \(Self.describe(error))")
+        }
+        if let expected, expected != size { return .failed("body has \(size) of \(expected) bytes") }
+        return .saved(size: size, sha256: hash.finalize().map { String(format: "%02x", $0) }.joined(),
+                      contentType: response.headers.first(name: "Content-Type"))
+    }
+
+    /// `GET …/content/transcoding`: "processing", "succeeded" or "failed"; nil when unknown.
+    public func transcodingStatus(id: String) async -> String? {
+        var request = HTTPClientRequest(url: "\(dataAPIBaseURL)/v2/bot/message/\(Self.escape(id))/content/transcoding")
+        request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
+        guard let response = try? await client.execute(request, timeout: .seconds(30)), response.status == .ok,
+              let body = try? await response.body.collect(upTo: 64 * 1024),
+              let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else { return nil }
+        return json["status"] as? String
+    }
+
+    static func escape(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
+    }
+
+    /// An error's kind, never a URL with secrets or any body.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError { return "\(error)" }
+        return String(describing: type(of: error))
+    }
+}

@@ -1,0 +1,93 @@
+import SQLiteDB
+import TalkVaultDomain
+
+/// A message whose content is due: what a sweep needs to fetch it.
+public struct DueContent: Sendable, Equatable {
+    public var id: String
+    public var kind: MessageKind
+    public var sentAt: Instant
+    public var deadline: Instant
+    /// `line` or `external`.
+    public var provider: String
+    /// `originalContentUrl` for external content.
+    public var url: String?
+    public var fileSize: Int64?
+}
+
+extension Ledger {
+    /// Messages whose content is due, earliest deadline first (ties by send time, then id).
+    /// `until` keeps those due by then; `kinds` narrows to some kinds.
+    public func dueContent(limit: Int?, kinds: Set<MessageKind>, until: Instant?) throws(LedgerError) -> [DueContent] {
+        do {
+            var items: [DueContent] = []
+            try db.query("""
+                SELECT id, kind, sent_at_ms, deadline_ms, coalesce(content_provider, 'line'), content_url, file_size
+                FROM messages WHERE state = 'content_due' AND deadline_ms <= ?1
+                ORDER BY deadline_ms, sent_at_ms, id
+                """, [.integer(until?.milliseconds ?? Int64.max)]) { row in
+                let kind = MessageKind(rawValue: row.text(1)) ?? .unknown
+                guard kinds.isEmpty || kinds.contains(kind) else { return }
+                items.append(DueContent(id: row.text(0), kind: kind, sentAt: Instant(milliseconds: row.int64(2)),
+                                        deadline: Instant(milliseconds: row.int64(3)), provider: row.text(4),
+                                        url: row.optionalText(5), fileSize: row.optionalInt64(6)))
+            }
+            if let limit { return Array(items.prefix(limit)) }
+            return items
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// `content_due → lost(reason)`; false when the message was no longer due.
+    @discardableResult
+    public func markLost(id: String, reason: LossReason, at now: Instant, detail: String) throws(LedgerError) -> Bool {
+        try transition(id: id, to: "lost", reason: reason.rawValue, what: "lost: \(reason.rawValue)", detail: detail, at: now)
+    }
+
+    /// LINE answered 410: the user unsent the message.
+    @discardableResult
+    public func markUnsent(id: String, at now: Instant) throws(LedgerError) -> Bool {
+        try transition(id: id, to: "unsent", reason: nil, what: "unsent", detail: "410 from the content API", at: now)
+    }
+
+    /// Notes a download attempt that will be retried, for `show`.
+    public func noteAttempt(id: String, at now: Instant, detail: String) throws(LedgerError) {
+        do {
+            try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, 'download retried', ?3) ON CONFLICT DO NOTHING",
+                       [.text(id), .integer(now.milliseconds), .text(detail)])
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    private func transition(id: String, to state: String, reason: String?, what: String, detail: String, at now: Instant) throws(LedgerError) -> Bool {
+        do {
+            return try db.transaction {
+                let changed = try db.run("""
+                    UPDATE messages SET state = ?2, reason = ?3, unsent_at_ms = CASE WHEN ?2 = 'unsent' THEN coalesce(unsent_at_ms, ?4) ELSE unsent_at_ms END,
+                           updated_at_ms = max(updated_at_ms, ?4)
+                    WHERE id = ?1 AND state = 'content_due'
+                    """, [.text(id), .text(state), .text(reason), .integer(now.milliseconds)])
+                if changed > 0 {
+                    try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                               [.text(id), .integer(now.milliseconds), .text(what), .text(detail)])
+                }
+                return changed > 0
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// Messages whose staged download waits to be packed: every other staged file is left
+    /// over from a sweep that died before recording it, and is deleted.
+    public func downloadedIds() throws(LedgerError) -> Set<String> {
+        do {
+            var ids = Set<String>()
+            try db.query("SELECT id FROM messages WHERE state = 'downloaded'") { ids.insert($0.text(0)) }
+            return ids
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+}

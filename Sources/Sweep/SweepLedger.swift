@@ -1,0 +1,80 @@
+import Foundation
+import Ledger
+import Packing
+import TalkVaultDomain
+
+/// The ledger, owned by one actor so concurrent downloads can record their outcomes at once:
+/// a finished download is in the ledger before the next starts, whatever happens later.
+actor SweepLedger {
+    private let ledger: Ledger
+
+    init(path: String, policy: RetentionPolicy) throws(LedgerError) {
+        ledger = try Ledger(path: path, policy: policy, create: false)
+    }
+
+    func due(limit: Int?, kinds: Set<MessageKind>, until: Instant?) throws(LedgerError) -> [DueContent] {
+        try ledger.dueContent(limit: limit, kinds: kinds, until: until)
+    }
+
+    func downloadedIds() throws(LedgerError) -> Set<String> { try ledger.downloadedIds() }
+
+    func recordDownload(id: String, file: String, size: Int64, sha256: String, contentType: String?, at now: Instant) throws(LedgerError) {
+        try ledger.recordDownload(id: id, stagedFile: file, size: size, sha256: sha256, contentType: contentType, at: now)
+    }
+
+    func markLost(id: String, reason: LossReason, at now: Instant, detail: String) throws(LedgerError) -> Bool {
+        try ledger.markLost(id: id, reason: reason, at: now, detail: detail)
+    }
+
+    func markUnsent(id: String, at now: Instant) throws(LedgerError) -> Bool { try ledger.markUnsent(id: id, at: now) }
+
+    func noteAttempt(id: String, at now: Instant, detail: String) throws(LedgerError) {
+        try ledger.noteAttempt(id: id, at: now, detail: detail)
+    }
+
+    func pack(settings: PackSettings, clock: any WallClock) throws -> PackReport {
+        try Packer(ledger: ledger, settings: settings, clock: clock).pack()
+    }
+
+    func status(now: Instant, timeZone: TimeZone) throws(LedgerError) -> StatusReport {
+        try ledger.status(now: now, timeZone: timeZone, deadlineLimit: 1, riskLimit: 0)
+    }
+}
+
+/// The shared token bucket, with the sleeping the pure `TokenBucket` leaves to its caller.
+actor RateGate {
+    private var bucket: TokenBucket
+    private let clock: any WallClock
+
+    init(rate: Double, burst: Double, clock: any WallClock) {
+        bucket = TokenBucket(rate: rate, burst: burst, now: clock.now())
+        self.clock = clock
+    }
+
+    /// Waits for a token.
+    func acquire() async {
+        while let wait = bucket.take(now: clock.now()) {
+            try? await Task.sleep(for: .milliseconds(wait))
+        }
+    }
+
+    func throttled(retryAfterSeconds: Double?, fallbackMilliseconds: Int64) {
+        bucket.throttled(now: clock.now(), retryAfterSeconds: retryAfterSeconds, fallbackMilliseconds: fallbackMilliseconds)
+    }
+
+    var rate: Double { bucket.rate }
+}
+
+/// Hands out plan items in order to the download workers.
+actor WorkQueue {
+    private var next = 0
+    private let items: [DueContent]
+
+    init(_ items: [DueContent]) { self.items = items }
+
+    func take() -> DueContent? {
+        guard next < items.count else { return nil }
+        defer { next += 1 }
+        return items[next]
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Ledger
+import TalkVaultDomain
+
+/// Progress while downloading, for the TTY bar.
+public struct SweepProgress: Sendable {
+    public var done: Int
+    public var total: Int
+    public var bytes: Int64
+}
+
+/// What a sweep did, and where things stand after it.
+public struct SweepReport: Sendable, Codable, Equatable {
+    public var planned = 0
+    public var downloaded = 0
+    public var bytes: Int64 = 0
+    /// Attempts that failed and were tried again (5xx, timeouts, cut bodies, 429).
+    public var retried = 0
+    /// Videos and audio still transcoding when this run stopped waiting: the next run tries again.
+    public var waitingTranscode = 0
+    /// Items that failed past the retry budget: the next run tries again.
+    public var leftForNextRun = 0
+    /// Newly lost in this run, by reason.
+    public var lost: [String: Int] = [:]
+    public var unsent = 0
+    public var packedRecords = 0
+    public var packedContent = 0
+    public var segments: [String] = []
+    public var atRisk = 0
+    public var overdue = 0
+    public var nextDeadline: String?
+    public var seconds = 0.0
+    /// `--dry-run`: the plan, in order.
+    public var plan: [PlannedItem] = []
+
+    public init() {}
+
+    /// True when systemd should alert: something is at risk or was lost in this run.
+    public var needsAttention: Bool { atRisk > 0 || lost.values.reduce(0, +) > 0 }
+
+    public struct PlannedItem: Sendable, Codable, Equatable {
+        public var messageId: String
+        public var kind: String
+        public var deadline: String
+        public var secondsLeft: Int64
+        public var provider: String
+
+        init(_ item: DueContent, now: Instant, timeZone: TimeZone) {
+            messageId = item.id
+            kind = item.kind.rawValue
+            deadline = item.deadline.rfc3339(in: timeZone)
+            secondsLeft = item.deadline.seconds(since: now)
+            provider = item.provider
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case kind, deadline, provider
+            case messageId = "message_id", secondsLeft = "seconds_left"
+        }
+    }
+
+    mutating func merge(_ counts: Tally.Counts) {
+        downloaded = counts.downloaded
+        bytes = counts.bytes
+        retried = counts.retried
+        waitingTranscode = counts.waiting
+        leftForNextRun = counts.left
+        lost = counts.lost
+        unsent = counts.unsent
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case planned, downloaded, bytes, retried, lost, unsent, segments, overdue, seconds, plan
+        case waitingTranscode = "waiting_transcode", leftForNextRun = "left_for_next_run", packedRecords = "packed_records"
+        case packedContent = "packed_content", atRisk = "at_risk", nextDeadline = "next_deadline"
+    }
+}
+
+/// Counts outcomes as workers finish items.
+actor Tally {
+    struct Counts: Sendable {
+        var downloaded = 0, bytes: Int64 = 0, retried = 0, waiting = 0, left = 0, unsent = 0
+        var lost: [String: Int] = [:]
+    }
+
+    private(set) var counts = Counts()
+    private var done = 0
+    private let total: Int
+    private let progress: @Sendable (SweepProgress) -> Void
+
+    init(total: Int, progress: @escaping @Sendable (SweepProgress) -> Void) {
+        self.total = total
+        self.progress = progress
+    }
+
+    func retried() { counts.retried += 1 }
+
+    func finish(_ outcome: ItemOutcome) {
+        switch outcome {
+        case .downloaded(let bytes):
+            counts.downloaded += 1
+            counts.bytes += bytes
+        case .lost(let reason): counts.lost[reason.rawValue, default: 0] += 1
+        case .unsent: counts.unsent += 1
+        case .waitingTranscode: counts.waiting += 1
+        case .left: counts.left += 1
+        }
+        done += 1
+        progress(SweepProgress(done: done, total: total, bytes: counts.bytes))
+    }
+}

@@ -1,0 +1,239 @@
+import Archive
+import Foundation
+import LINEClient
+import Ledger
+import Logging
+import Packing
+import TalkVaultDomain
+
+/// How a sweep downloads.
+public struct SweepSettings: Sendable {
+    public var ledgerPath: String
+    public var policy: RetentionPolicy
+    public var timeZone: TimeZone
+    /// Where downloads wait to be packed, inside the data dir.
+    public var stagingDir: String
+    public var pack: PackSettings
+    public var concurrency: Int
+    /// Requests per second, on average.
+    public var rateLimit: Double
+    public var burst: Double
+    /// Tries per item per run for 5xx, timeouts and cut bodies.
+    public var maxAttempts: Int
+    public var backoffBaseMilliseconds: Int64
+    public var backoffCapMilliseconds: Int64
+    /// How long to poll a transcoding video or audio before leaving it to the next run.
+    public var transcodeWaitSeconds: Double
+    public var order: SweepOrder
+
+    public init(ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone, stagingDir: String, pack: PackSettings,
+                concurrency: Int = 4, rateLimit: Double = 50, burst: Double = 10, maxAttempts: Int = 4,
+                backoffBaseMilliseconds: Int64 = 500, backoffCapMilliseconds: Int64 = 30_000, transcodeWaitSeconds: Double = 20,
+                order: SweepOrder = .edf) {
+        self.ledgerPath = ledgerPath
+        self.policy = policy
+        self.timeZone = timeZone
+        self.stagingDir = stagingDir
+        self.pack = pack
+        self.concurrency = max(1, concurrency)
+        self.rateLimit = rateLimit
+        self.burst = burst
+        self.maxAttempts = max(1, maxAttempts)
+        self.backoffBaseMilliseconds = backoffBaseMilliseconds
+        self.backoffCapMilliseconds = backoffCapMilliseconds
+        self.transcodeWaitSeconds = transcodeWaitSeconds
+        self.order = order
+    }
+}
+
+/// What the operator narrowed the run to.
+public struct SweepOptions: Sendable {
+    public var dryRun = false
+    public var limit: Int?
+    public var kinds: Set<MessageKind> = []
+    /// Only items due by then.
+    public var until: Instant?
+    /// Skip packing (the comparison benchmark measures downloads alone).
+    public var pack = true
+
+    public init(dryRun: Bool = false, limit: Int? = nil, kinds: Set<MessageKind> = [], until: Instant? = nil, pack: Bool = true) {
+        self.dryRun = dryRun
+        self.limit = limit
+        self.kinds = kinds
+        self.until = until
+        self.pack = pack
+    }
+}
+
+/// A sweep: plan earliest deadline first, download with bounded concurrency under a token
+/// bucket, record each outcome at once, then pack what is ready.
+public struct Sweeper: Sendable {
+    let settings: SweepSettings
+    let client: ContentClient
+    let clock: any WallClock
+    let logger: Logger
+
+    public init(settings: SweepSettings, client: ContentClient, clock: any WallClock, logger: Logger) {
+        self.settings = settings
+        self.client = client
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run(_ options: SweepOptions, progress: @escaping @Sendable (SweepProgress) -> Void = { _ in }) async throws -> SweepReport {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let ledger = try SweepLedger(path: settings.ledgerPath, policy: settings.policy)
+        try await cleanStaging(ledger)
+        var plan = try await ledger.due(limit: nil, kinds: options.kinds, until: options.until)
+        if settings.order == .fifo { plan.sort { ($0.sentAt.milliseconds, $0.id) < ($1.sentAt.milliseconds, $1.id) } }
+        if let limit = options.limit { plan = Array(plan.prefix(limit)) }
+        var report = SweepReport()
+        report.planned = plan.count
+        if options.dryRun {
+            report.plan = plan.map { SweepReport.PlannedItem($0, now: clock.now(), timeZone: settings.timeZone) }
+            return try await finish(report, ledger: ledger, started: started)
+        }
+        let tally = Tally(total: plan.count, progress: progress)
+        let queue = WorkQueue(plan)
+        let gate = RateGate(rate: settings.rateLimit, burst: settings.burst, clock: clock)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<min(settings.concurrency, max(1, plan.count)) {
+                group.addTask {
+                    while let item = await queue.take() {
+                        let outcome = await download(item, ledger: ledger, gate: gate, tally: tally)
+                        await tally.finish(outcome)
+                    }
+                }
+            }
+        }
+        report.merge(await tally.counts)
+        if options.pack {
+            let packed = try await ledger.pack(settings: settings.pack, clock: clock)
+            report.packedRecords = packed.records
+            report.packedContent = packed.contentEntries
+            report.segments = packed.segments.map { settings.pack.archiveDir + "/" + $0 }
+        }
+        return try await finish(report, ledger: ledger, started: started)
+    }
+
+    private func finish(_ report: SweepReport, ledger: SweepLedger, started: UInt64) async throws -> SweepReport {
+        var report = report
+        let status = try await ledger.status(now: clock.now(), timeZone: settings.timeZone)
+        report.atRisk = status.atRisk.count
+        report.overdue = status.atRisk.overdue
+        report.nextDeadline = status.nextDeadlines.first?.deadline
+        report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        return report
+    }
+
+    /// Removes partial downloads, and complete ones the ledger never recorded (a sweep died
+    /// between the two): those are downloaded again.
+    private func cleanStaging(_ ledger: SweepLedger) async throws {
+        try? FileManager.default.createDirectory(atPath: settings.stagingDir, withIntermediateDirectories: true)
+        let keep = try await ledger.downloadedIds().map(Self.stagedName)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: settings.stagingDir)) ?? [] where !keep.contains(name) {
+            unlink(settings.stagingDir + "/" + name)
+        }
+    }
+
+    static func stagedName(_ id: String) -> String {
+        (SafeName.make(id) ?? "message") + "-" + String(id.utf8.reduce(UInt32(2166136261)) { ($0 ^ UInt32($1)) &* 16777619 }, radix: 16)
+    }
+
+    /// One item to its end for this run: saved, lost, unsent, or left for the next run.
+    private func download(_ item: DueContent, ledger: SweepLedger, gate: RateGate, tally: Tally) async -> ItemOutcome {
+        let final = settings.stagingDir + "/" + Self.stagedName(item.id)
+        let part = final + ".part"
+        let external = item.provider == "external" ? item.url : nil
+        var failures = 0, throttles = 0
+        let transcodeStarted = clock.now()
+        var polls = 0
+        do {
+            while true {
+                await gate.acquire()
+                let outcome = await client.download(id: item.id, externalURL: external, to: part)
+                switch outcome {
+                case .saved(let size, let sha, let type):
+                    guard rename(part, final) == 0 else { unlink(part); return .left("cannot move the download into place") }
+                    try await ledger.recordDownload(id: item.id, file: final, size: size, sha256: sha, contentType: type, at: clock.now())
+                    return .downloaded(bytes: size)
+                case .processing:
+                    unlink(part)
+                    // Poll the transcoding status with backoff, within this run's patience.
+                    while true {
+                        let waited = Double(clock.now().milliseconds - transcodeStarted.milliseconds) / 1000
+                        guard waited < settings.transcodeWaitSeconds else { return .waitingTranscode }
+                        try await Task.sleep(for: .milliseconds(Backoff.milliseconds(attempt: polls, baseMilliseconds: 200, capMilliseconds: 5_000, jitter: .random(in: 0..<1))))
+                        polls += 1
+                        let status = try await transcodingStatus(item.id, gate: gate)
+                        if status == "succeeded" { break }
+                        if status == "failed" {
+                            return try await ledger.markLost(id: item.id, reason: .transcodingFailed, at: clock.now(), detail: "LINE reported transcoding failed")
+                                ? .lost(.transcodingFailed) : .left("changed meanwhile")
+                        }
+                    }
+                case .notFound:
+                    unlink(part)
+                    let now = clock.now()
+                    var reason: LossReason = external != nil ? .externalUnavailable : (now.milliseconds >= item.deadline.milliseconds ? .expired : .notFound)
+                    // A video or audio LINE failed to transcode is a 404 too; its status says which.
+                    if reason == .notFound, item.kind == .video || item.kind == .audio {
+                        if try await transcodingStatus(item.id, gate: gate) == "failed" { reason = .transcodingFailed }
+                    }
+                    return try await ledger.markLost(id: item.id, reason: reason, at: now, detail: "404 from \(external != nil ? "the external URL" : "the content API")")
+                        ? .lost(reason) : .left("changed meanwhile")
+                case .gone:
+                    unlink(part)
+                    return try await ledger.markUnsent(id: item.id, at: clock.now()) ? .unsent : .left("changed meanwhile")
+                case .rateLimited(let retryAfter):
+                    unlink(part)
+                    throttles += 1
+                    await tally.retried()
+                    let fallback = Backoff.milliseconds(attempt: throttles, baseMilliseconds: settings.backoffBaseMilliseconds,
+                                                        capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1))
+                    await gate.throttled(retryAfterSeconds: retryAfter, fallbackMilliseconds: fallback)
+                    if throttles > settings.maxAttempts * 4 { return .left("rate limited \(throttles) times") }
+                case .failed(let reason):
+                    unlink(part)
+                    failures += 1
+                    try await ledger.noteAttempt(id: item.id, at: clock.now(), detail: reason)
+                    guard failures < settings.maxAttempts else {
+                        logger.warning("download left for the next run", metadata: ["message_id": "\(item.id)", "reason": "\(reason)"])
+                        return .left(reason)
+                    }
+                    await tally.retried()
+                    try await Task.sleep(for: .milliseconds(Backoff.milliseconds(attempt: failures - 1, baseMilliseconds: settings.backoffBaseMilliseconds,
+                                                                                 capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1))))
+                case .refused(let code):
+                    unlink(part)
+                    logger.error("content API refused the request", metadata: ["message_id": "\(item.id)", "status": "\(code)"])
+                    return .left("HTTP \(code)")
+                }
+            }
+        } catch {
+            unlink(part)
+            return .left("\(error)")
+        }
+    }
+}
+
+extension Sweeper {
+    /// The transcoding status, asked again (with backoff) while the answer is a fault.
+    func transcodingStatus(_ id: String, gate: RateGate) async throws -> String? {
+        for attempt in 0..<settings.maxAttempts {
+            await gate.acquire()
+            if let status = await client.transcodingStatus(id: id) { return status }
+            try await Task.sleep(for: .milliseconds(Backoff.milliseconds(attempt: attempt, baseMilliseconds: settings.backoffBaseMilliseconds,
+                                                                         capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1))))
+        }
+        return nil
+    }
+}
+
+enum ItemOutcome: Sendable {
+    case downloaded(bytes: Int64)
+    case lost(LossReason)
+    case unsent
+    case waitingTranscode
+    case left(String)
+}
