@@ -113,7 +113,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing",
+            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "Sweep", "LINEClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -54,6 +54,15 @@ archive:
                                   # reading one item inflates at most about this much
   segment_max_bytes: 1073741824   # a pack starts a new segment once one reaches this size
 
+# Downloading content (`talkvault sweep`, hourly from a systemd timer), earliest deadline first.
+sweep:
+  concurrency: 4          # downloads at once
+  rate_limit: 50          # requests per second to LINE, on average (LINE allows 2000); a 429 halves it
+  burst: 10               # requests allowed at once above the average
+  max_attempts: 4         # tries per item per run for 5xx, timeouts and cut bodies; then the next run
+  transcode_wait: 30s     # how long to poll a video or audio still transcoding (202) before the next run
+  request_timeout: 2m     # one download, start to end
+
 # Where LINE's APIs are. Point both at the simulator (line-simulator serve) for tests and demos.
 # The access token comes from TALKVAULT_ACCESS_TOKEN or the systemd credential 'access-token'.
 line:

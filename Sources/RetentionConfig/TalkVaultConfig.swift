@@ -52,6 +52,24 @@ public struct TalkVaultConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `sweep.*`: how content is downloaded.
+    public var sweep = SweepSettings()
+
+    /// How content is downloaded.
+    public struct SweepSettings: Sendable, Equatable {
+        public var concurrency = 4
+        /// Requests per second to LINE, on average (LINE allows 2,000).
+        public var rateLimit = 50.0
+        public var burst = 10.0
+        /// Tries per item per run for 5xx, timeouts and cut bodies.
+        public var maxAttempts = 4
+        /// How long to poll a video or audio that is still transcoding before leaving it to the next run.
+        public var transcodeWait = RetentionDuration(seconds: 30)
+        public var requestTimeout = RetentionDuration(seconds: 120)
+
+        public init() {}
+    }
+
     /// The time zone (validated at load).
     public var timeZone: TimeZone { TimeZone(identifier: timeZoneIdentifier)! }
 

@@ -8,9 +8,10 @@ struct Validator {
     let baseDirectory: String
     var issues: [ConfigIssue] = []
 
-    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "line", "windows", "chat_overrides", "safety_margin"]
+    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "line", "windows", "chat_overrides", "safety_margin"]
     static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh"]
     static let archiveKeys = ["compression_level", "member_target_bytes", "segment_max_bytes"]
+    static let sweepKeys = ["concurrency", "rate_limit", "burst", "max_attempts", "transcode_wait", "request_timeout"]
     static let lineKeys = ["api_base_url", "data_api_base_url"]
     static let pathKeys = ["database", "archive_dir", "export_dir"]
 
@@ -32,6 +33,7 @@ struct Validator {
         var maxBodyBytes = 1 << 20
         var profileRefresh = RetentionDuration.days(7)
         var archive = TalkVaultConfig.ArchiveSettings()
+        var sweep = TalkVaultConfig.SweepSettings()
         var urls = ["api_base_url": "https://api.line.me", "data_api_base_url": "https://api-data.line.me"]
 
         if let root, !isNull(root) {
@@ -113,6 +115,37 @@ struct Validator {
                             }
                         }
                     }
+                case "sweep":
+                    guard let entries = mapping(value, key: key) else { continue }
+                    for entry in entries {
+                        let path = "sweep.\(entry.name)"
+                        guard Self.sweepKeys.contains(entry.name) else { unknownKey(entry, key: path, expected: Self.sweepKeys); continue }
+                        switch entry.name {
+                        case "transcode_wait", "request_timeout":
+                            guard let duration = duration(entry.value, key: path) else { continue }
+                            guard duration.seconds > 0 else { report(entry.value, key: path, "must be longer than zero"); continue }
+                            if entry.name == "transcode_wait" { sweep.transcodeWait = duration } else { sweep.requestTimeout = duration }
+                        default:
+                            guard let text = string(entry.value, key: path) else { continue }
+                            let number = Double(text)
+                            switch entry.name {
+                            case "concurrency":
+                                if let n = Int(text), (1...256).contains(n) { sweep.concurrency = n } else {
+                                    report(entry.value, key: path, "must be a whole number from 1 to 256")
+                                }
+                            case "max_attempts":
+                                if let n = Int(text), (1...100).contains(n) { sweep.maxAttempts = n } else {
+                                    report(entry.value, key: path, "must be a whole number from 1 to 100")
+                                }
+                            case "rate_limit":
+                                if let number, number > 0, number <= 2_000 { sweep.rateLimit = number } else {
+                                    report(entry.value, key: path, "must be requests per second, above 0 and at most LINE's 2000")
+                                }
+                            default:
+                                if let number, number >= 1 { sweep.burst = number } else { report(entry.value, key: path, "must be at least 1") }
+                            }
+                        }
+                    }
                 case "line":
                     guard let entries = mapping(value, key: key) else { continue }
                     for entry in entries {
@@ -181,7 +214,7 @@ struct Validator {
                                database: paths["database"]!, archiveDir: paths["archive_dir"]!,
                                exportDir: paths["export_dir"]!, webhookPath: webhookPath, maxBodyBytes: maxBodyBytes,
                                profileRefresh: profileRefresh, apiBaseURL: urls["api_base_url"]!,
-                               dataAPIBaseURL: urls["data_api_base_url"]!, archive: archive)
+                               dataAPIBaseURL: urls["data_api_base_url"]!, archive: archive, sweep: sweep)
     }
 
     // MARK: - Node helpers

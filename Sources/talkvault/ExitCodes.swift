@@ -12,6 +12,10 @@ enum Exit: Int32 {
     case internalError = 1
     /// The command finished, but some input was rejected (ingest: malformed bodies).
     case partial = 2
+    /// `sweep` finished, but items are at risk or were newly lost: alert someone.
+    case attention = 3
+    /// Another sweep or pack holds the data dir's lock.
+    case locked = 4
     /// A bad command line or environment variable.
     case usage = 64
     /// `verify` or `reindex` found damaged, missing or inconsistent archives; the report names them.
@@ -60,7 +64,7 @@ struct Failure: Error, CustomStringConvertible {
         case let error as ArchiveError: self.init(error)
         case let error as PackingError: self.init(.dataError, error.description)
         case let error as PackLockError:
-            if case .held = error { self.init(.busy, error.description) } else { self.init(.ioError, error.description) }
+            if case .held = error { self.init(.locked, error.description) } else { self.init(.ioError, error.description) }
         default: self.init(.internalError, "\(error)")
         }
     }

@@ -14,7 +14,7 @@ struct TalkVault: AsyncParsableCommand {
         """,
         version: TalkVaultVersion.current,
         subcommands: [CheckCommand.self, IngestCommand.self, ServeCommand.self, StatusCommand.self, PackCommand.self,
-                      VerifyCommand.self, ReindexCommand.self]
+                      SweepCommand.self, VerifyCommand.self, ReindexCommand.self]
     )
 }
 
