@@ -76,6 +76,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // `talkvault demo`: simulator, receiver and sweeps in one process.
+        .target(name: "Demo", dependencies: [
+            "LINEClient", "LINESimulator", "Ledger", "Packing", "Server", "Sweep", "TalkVaultDomain",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
             "TalkVaultDomain", "LINE", "Ledger", "Capture",
@@ -113,7 +119,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "Sweep", "LINEClient",
+            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "Sweep", "LINEClient", "Demo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

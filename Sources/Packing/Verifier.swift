@@ -101,6 +101,10 @@ public struct Verifier {
         let entries = manifest.entries.filter { $0.member == index && $0.memberCount == 1 }
         report.membersInflated += 1
         do {
+            // An entry over several members (a large file) is checked from its first member.
+            for entry in manifest.entries where entry.member == index && entry.memberCount > 1 && entry != manifest.recordsEntry {
+                try checkEntry(entry, of: manifest, report: &report)
+            }
             if manifest.members[index].uncompressedLength <= 16 << 20 {
                 let bytes = try SegmentReader.memberBytes(manifest, index: index, archiveDir: archiveDir)
                 for entry in entries {

@@ -13,7 +13,7 @@ struct TalkVault: AsyncParsableCommand {
         Exit codes are listed in the README; 78 means a bad config, 64 a bad command line.
         """,
         version: TalkVaultVersion.current,
-        subcommands: [CheckCommand.self, IngestCommand.self, ServeCommand.self, StatusCommand.self, PackCommand.self,
+        subcommands: [DemoCommand.self, CheckCommand.self, IngestCommand.self, ServeCommand.self, StatusCommand.self, PackCommand.self,
                       SweepCommand.self, VerifyCommand.self, ReindexCommand.self]
     )
 }

@@ -31,6 +31,8 @@ struct SampleSegment {
             ("content/102/small.csv", Array("a,b\n1,2\n".utf8), "text/csv"),
             ("content/103/" + String(repeating: "長い名前", count: 20) + ".pdf", Array(String(repeating: "%PDF-1.4 text\n", count: 50).utf8), "application/pdf"),
             ("content/104/empty.bin", [], nil),
+            // Over 1 MiB: the entry runs over several consecutive members.
+            ("content/105/big.log", Array(String(repeating: "2026-11-22 12:00:00 INFO 予約を受け付けました id=42\n", count: 50_000).utf8), "text/plain"),
         ]
         for (index, (entryName, bytes, type)) in inputs.enumerated() {
             let staged = dir.file("staged-\(index)")
@@ -83,6 +85,7 @@ struct SampleSegment {
         #expect(byName["content/100/photo.jpg"]?.stored == true)
         #expect(byName["content/101/議事録 11月.txt"]?.stored == false)
         #expect(byName["content/102/small.csv"]?.member == byName["content/103/" + String(repeating: "長い名前", count: 20) + ".pdf"]?.member)
+        #expect((byName["content/105/big.log"]?.memberCount ?? 0) > 1)
         // Members tile the file up to the manifest.
         var cursor: UInt64 = 0
         for member in sample.manifest.members {
