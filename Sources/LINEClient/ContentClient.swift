@@ -91,8 +91,11 @@ public struct ContentClient: Sendable {
         return json["status"] as? String
     }
 
+    /// RFC 3986 unreserved characters pass; everything else (a `/` above all) is encoded.
+    static let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+
     static func escape(_ id: String) -> String {
-        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
+        id.addingPercentEncoding(withAllowedCharacters: unreserved) ?? id
     }
 
     /// An error's kind, never a URL with secrets or any body.
