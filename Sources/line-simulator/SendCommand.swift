@@ -34,6 +34,8 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Share of messages later unsent.") var unsendRate = 0.04
     @Option(help: "Share of group and room texts later edited.") var editRate = 0.1
     @Option(help: "Write the ground truth JSONL here.") var groundTruth: String?
+    @Option(name: .customLong("size"), help: ArgumentHelp("Content sizes as KIND=MIN-MAX in bytes (log-uniform); repeatable. The plan decides each message's size, so give the same to serve.", valueName: "kind=min-max"))
+    var sizes: [String] = []
 
     func run() async throws {
         guard let periodDuration = try? RetentionDuration(parsing: period), periodDuration.seconds > 0 else {
@@ -47,7 +49,9 @@ struct SendCommand: AsyncParsableCommand {
         let traffic = TrafficConfig(seed: seed, messages: messages, end: endInstant, period: periodDuration, users: users,
                                     groups: groups, rooms: rooms, unsendRate: unsendRate, editRate: editRate,
                                     maxBatch: maxBatch, outOfOrderRate: outOfOrderRate, externalBaseURL: simulator)
-        let simulatorConfig = SimulatorConfig(seed: contentSeed, channelSecret: channelSecret)
+        var sizeMap = SimulatorConfig.defaultSizes
+        for (kind, range) in try ServeCommand.parseSizes(sizes) { sizeMap[kind] = range }
+        let simulatorConfig = SimulatorConfig(seed: contentSeed, channelSecret: channelSecret, sizes: sizeMap)
         let plan = TrafficGenerator.plan(traffic, simulator: simulatorConfig)
         let sender = WebhookSender(target: target, channelSecret: channelSecret, registry: RemoteRegistry(baseURL: simulator),
                                    redeliveryRate: redeliveryRate, maxAttempts: maxAttempts, concurrency: concurrency, seed: seed)

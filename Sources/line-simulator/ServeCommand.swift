@@ -68,8 +68,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    func parsedSizes() throws -> [(MessageKind, SizeRange)] {
-        try sizes.map { spec in
+    func parsedSizes() throws -> [(MessageKind, SizeRange)] { try Self.parseSizes(sizes) }
+
+    /// `KIND=MIN-MAX` specs, shared with `send`, whose plan decides each message's size.
+    static func parseSizes(_ specs: [String]) throws -> [(MessageKind, SizeRange)] {
+        try specs.map { spec in
             let (kind, value) = try Self.split(spec, option: "--size")
             let bounds = value.split(separator: "-").compactMap { Int64($0) }
             guard bounds.count == 2, bounds[0] > 0, bounds[1] >= bounds[0] else {
