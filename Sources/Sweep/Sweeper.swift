@@ -107,6 +107,11 @@ public struct Sweeper: Sendable {
             }
         }
         report.merge(await tally.counts)
+        logger.notice("sweep downloads done", metadata: [
+            "planned": "\(report.planned)", "downloaded": "\(report.downloaded)", "bytes": "\(report.bytes)",
+            "retried": "\(report.retried)", "left": "\(report.leftForNextRun + report.waitingTranscode)",
+            "lost": "\(report.lost.values.reduce(0, +))", "unsent": "\(report.unsent)",
+        ])
         if options.pack {
             let packed = try await ledger.pack(settings: settings.pack, clock: clock)
             report.packedRecords = packed.records

@@ -26,13 +26,16 @@ struct SweepCommand: AsyncParsableCommand {
     @Option(help: "Only items due by this time: RFC 3339, or a date (the end of that day in the configured zone).") var until: String?
     @Option(help: "Write a Prometheus textfile here (for node_exporter).") var metricsFile: String?
     @Flag(help: "Print the report as JSON.") var json = false
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "notice"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "warning"
+    @Option(help: ArgumentHelp("edf (earliest deadline first), or fifo to measure EDF against.", visibility: .hidden))
+    var order = "edf"
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         for kind in kinds where !(MessageKind(rawValue: kind)?.hasContent ?? false) {
             throw ValidationError("--kind: '\(kind)' has no content to download (image, video, audio, file)")
         }
+        guard SweepOrder(rawValue: order) != nil else { throw ValidationError("--order is edf or fifo") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
 
@@ -55,7 +58,7 @@ struct SweepCommand: AsyncParsableCommand {
                 ledgerPath: paths.database, policy: config.policy, timeZone: config.timeZone, stagingDir: paths.dataDir + "/staging",
                 pack: global.packSettings(config), concurrency: config.sweep.concurrency, rateLimit: config.sweep.rateLimit,
                 burst: config.sweep.burst, maxAttempts: config.sweep.maxAttempts,
-                transcodeWaitSeconds: Double(config.sweep.transcodeWait.seconds))
+                transcodeWaitSeconds: Double(config.sweep.transcodeWait.seconds), order: SweepOrder(rawValue: order) ?? .edf)
             let client = ContentClient(dataAPIBaseURL: config.dataAPIBaseURL, accessToken: token,
                                        timeout: .seconds(config.sweep.requestTimeout.seconds))
             let bar = ProgressBar(enabled: !json && !dryRun && isatty(STDERR_FILENO) == 1)

@@ -56,3 +56,37 @@ import Testing
         #expect(second.stderr.contains("another pack or sweep is running"))
     }
 }
+
+/// `sweep` and `demo` as an operator runs them.
+@Suite struct SweepCLITests {
+    let cli = CLITests()
+
+    @Test func aSecondSweepExitsFourAndASweepWithoutATokenExits78() throws {
+        let config = ["--config", "\(Fixtures.packageRoot)/retention.yaml", "--data-dir", "data"]
+        try Fixtures.uniqueConformanceData().write(to: URL(fileURLWithPath: cli.dir.file("webhook.json")))
+        #expect(try cli.talkvault(["ingest", "webhook.json"] + config).status == 0)
+        let noToken = try cli.talkvault(["sweep"] + config, environment: ["TALKVAULT_ACCESS_TOKEN": "", "CREDENTIALS_DIRECTORY": ""])
+        #expect(noToken.status == 78)
+        #expect(noToken.stderr.contains("TALKVAULT_ACCESS_TOKEN"))
+        let lock = try PackLock.acquire(dataDir: cli.dir.file("data"))
+        defer { lock.release() }
+        let second = try cli.talkvault(["sweep"] + config, environment: ["TALKVAULT_ACCESS_TOKEN": "t"])
+        #expect(second.status == 4)
+        #expect(second.stderr.contains("another pack or sweep is running"))
+        let dryRun = try cli.talkvault(["sweep", "--dry-run", "--kind", "image"] + config, environment: ["TALKVAULT_ACCESS_TOKEN": "t"])
+        #expect(dryRun.status == 4)
+    }
+
+    @Test func theDemoRunsEndToEndAndLeavesADataDir() throws {
+        let demo = try cli.talkvault(["demo", "--dir", "demo", "--messages", "80"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        #expect(demo.stdout.contains("captured    80 messages"))
+        #expect(demo.stdout.contains("archived"))
+        #expect(demo.stdout.contains("talkvault status --data-dir"))
+        #expect(FileManager.default.fileExists(atPath: cli.dir.file("demo/ground-truth.jsonl")))
+        let verify = try cli.talkvault(["verify", "--data-dir", "demo", "--deep", "--config", "\(Fixtures.packageRoot)/retention.yaml"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        // A second run refuses to overwrite without --replace.
+        #expect(try cli.talkvault(["demo", "--dir", "demo", "--messages", "10"]).status == 64)
+    }
+}
