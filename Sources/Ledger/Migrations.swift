@@ -3,7 +3,7 @@ import SQLiteDB
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [String] = [v1, v2]
+    static let all: [String] = [v1, v2, v3]
 
     static let v1 = """
     CREATE TABLE meta (
@@ -155,6 +155,43 @@ enum Migrations {
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX archived_items_by_segment ON archived_items(segment_seq);
     CREATE INDEX messages_downloaded ON messages(state) WHERE state = 'downloaded';
+    """
+
+    /// Read state, LINE mark-as-read calls still owed, and what each weekly export delivered.
+    static let v3 = """
+    ALTER TABLE messages ADD COLUMN read_at_ms INTEGER;
+    ALTER TABLE messages ADD COLUMN read_by TEXT;
+
+    -- markAsRead calls owed to LINE: sent at once when a token is configured, else by a sweep.
+    CREATE TABLE read_receipts (
+        message_id      TEXT PRIMARY KEY,
+        token           TEXT NOT NULL,
+        requested_at_ms INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        last_error      TEXT,
+        sent_at_ms      INTEGER
+    ) STRICT;
+
+    -- Delivered weekly exports; a delivered week is never rewritten without --force.
+    CREATE TABLE exports (
+        week           TEXT NOT NULL,
+        profile        TEXT NOT NULL,
+        path           TEXT NOT NULL,
+        sha256         TEXT NOT NULL,
+        rows           INTEGER NOT NULL,
+        exported_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (week, profile)
+    ) STRICT;
+
+    -- The week each message was exported in, per profile: late reads carry into the next week.
+    CREATE TABLE exported_messages (
+        message_id TEXT NOT NULL,
+        profile    TEXT NOT NULL,
+        week       TEXT NOT NULL,
+        PRIMARY KEY (message_id, profile)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX messages_by_sent ON messages(sent_at_ms);
+    CREATE INDEX messages_read ON messages(read_at_ms) WHERE read_at_ms IS NOT NULL;
     """
 }
 

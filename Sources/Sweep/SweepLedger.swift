@@ -1,4 +1,5 @@
 import Foundation
+import LINEClient
 import Ledger
 import Packing
 import TalkVaultDomain
@@ -34,6 +35,17 @@ actor SweepLedger {
 
     func pack(settings: PackSettings, clock: any WallClock) throws -> PackReport {
         try Packer(ledger: ledger, settings: settings, clock: clock).pack()
+    }
+
+    /// Sends the markAsRead calls still owed to LINE; failures stay queued.
+    func sendReceipts(_ client: MarkAsReadClient, clock: any WallClock) async throws(LedgerError) -> ReadReceipts.Outcome {
+        var outcome = ReadReceipts.Outcome()
+        for receipt in try ledger.pendingReceipts() {
+            let error = await client.markAsRead(token: receipt.token)
+            try ledger.recordReceipt(id: receipt.messageId, sent: error == nil, error: error, at: clock.now())
+            if error == nil { outcome.sent += 1 } else { outcome.failed += 1 }
+        }
+        return outcome
     }
 
     func status(now: Instant, timeZone: TimeZone) throws(LedgerError) -> StatusReport {

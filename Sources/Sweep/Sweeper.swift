@@ -70,12 +70,15 @@ public struct SweepOptions: Sendable {
 public struct Sweeper: Sendable {
     let settings: SweepSettings
     let client: ContentClient
+    let markAsRead: MarkAsReadClient?
     let clock: any WallClock
     let logger: Logger
 
-    public init(settings: SweepSettings, client: ContentClient, clock: any WallClock, logger: Logger) {
+    /// `markAsRead`, when given, sends the markAsRead calls still owed to LINE.
+    public init(settings: SweepSettings, client: ContentClient, markAsRead: MarkAsReadClient? = nil, clock: any WallClock, logger: Logger) {
         self.settings = settings
         self.client = client
+        self.markAsRead = markAsRead
         self.clock = clock
         self.logger = logger
     }
@@ -112,6 +115,11 @@ public struct Sweeper: Sendable {
             "retried": "\(report.retried)", "left": "\(report.leftForNextRun + report.waitingTranscode)",
             "lost": "\(report.lost.values.reduce(0, +))", "unsent": "\(report.unsent)",
         ])
+        if let markAsRead {
+            let receipts = try await ledger.sendReceipts(markAsRead, clock: clock)
+            report.receiptsSent = receipts.sent
+            report.receiptsFailed = receipts.failed
+        }
         if options.pack {
             let packed = try await ledger.pack(settings: settings.pack, clock: clock)
             report.packedRecords = packed.records

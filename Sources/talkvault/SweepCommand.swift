@@ -64,7 +64,8 @@ struct SweepCommand: AsyncParsableCommand {
             let bar = ProgressBar(enabled: !json && !dryRun && isatty(STDERR_FILENO) == 1)
             let report: SweepReport
             do {
-                report = try await Sweeper(settings: settings, client: client, clock: clock, logger: logger).run(
+                let markAsRead = MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token)
+                report = try await Sweeper(settings: settings, client: client, markAsRead: dryRun ? nil : markAsRead, clock: clock, logger: logger).run(
                     SweepOptions(dryRun: dryRun, limit: limit, kinds: Set(kinds.compactMap(MessageKind.init(rawValue:))), until: untilInstant),
                     progress: { bar.show($0) })
             } catch {
@@ -115,6 +116,7 @@ struct SweepCommand: AsyncParsableCommand {
         out += "left         \(report.leftForNextRun) over the retry budget, \(report.waitingTranscode) still transcoding (next run)\n"
         out += "lost         \(lost.isEmpty ? "none" : lost.joined(separator: ", "))\n"
         out += "unsent       \(report.unsent)\n"
+        out += "read receipts \(report.receiptsSent) sent to LINE\(report.receiptsFailed > 0 ? ", \(report.receiptsFailed) failed (next run)" : "")\n"
         out += "archived     \(report.packedRecords) records, \(report.packedContent) content files\n"
         for segment in report.segments { out += "             \(segment)\n" }
         out += "at risk      \(report.atRisk) (\(report.overdue) past their deadline)\n"

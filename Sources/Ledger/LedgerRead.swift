@@ -1,0 +1,98 @@
+import SQLiteDB
+import TalkVaultDomain
+
+/// What `mark-read` did.
+public struct MarkReadResult: Sendable, Equatable {
+    /// Messages newly marked read.
+    public var marked: [String] = []
+    /// Ids that were already read (their first read stands).
+    public var alreadyRead: [String] = []
+    /// Ids the ledger does not know.
+    public var unknown: [String] = []
+    /// markAsRead calls now owed to LINE.
+    public var receiptsQueued = 0
+
+    public init() {}
+}
+
+/// A markAsRead call owed to LINE.
+public struct ReadReceipt: Sendable, Equatable {
+    public var messageId: String
+    public var token: String
+    public var attempts: Int
+}
+
+extension Ledger {
+    /// Marks messages read by `who` at `now`, and queues the markAsRead calls LINE is owed.
+    /// The first read wins: marking again changes nothing.
+    public func markRead(ids: [String], by who: String, at now: Instant) throws(LedgerError) -> MarkReadResult {
+        do {
+            return try db.transaction {
+                var result = MarkReadResult()
+                for id in ids {
+                    guard let row = try db.first("SELECT read_at_ms, mark_as_read_token FROM messages WHERE id = ?1", [.text(id)], {
+                        ($0.optionalInt64(0), $0.optionalText(1))
+                    }) else {
+                        result.unknown.append(id)
+                        continue
+                    }
+                    guard row.0 == nil else {
+                        result.alreadyRead.append(id)
+                        continue
+                    }
+                    try db.run("UPDATE messages SET read_at_ms = ?2, read_by = ?3, updated_at_ms = max(updated_at_ms, ?2) WHERE id = ?1",
+                               [.text(id), .integer(now.milliseconds), .text(who)])
+                    try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, 'read', ?3) ON CONFLICT DO NOTHING",
+                               [.text(id), .integer(now.milliseconds), .text(who)])
+                    if let token = row.1, !token.isEmpty {
+                        try db.run("INSERT INTO read_receipts(message_id, token, requested_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                                   [.text(id), .text(token), .integer(now.milliseconds)])
+                        result.receiptsQueued += 1
+                    }
+                    result.marked.append(id)
+                }
+                return result
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// Ids of the chat's messages sent up to `until`, oldest first.
+    public func messageIds(chat: String, until: Instant) throws(LedgerError) -> [String] {
+        do {
+            var ids: [String] = []
+            try db.query("SELECT id FROM messages WHERE chat_id = ?1 AND sent_at_ms <= ?2 ORDER BY sent_at_ms, id",
+                         [.text(chat), .integer(until.milliseconds)]) { ids.append($0.text(0)) }
+            return ids
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// markAsRead calls not yet acknowledged by LINE, oldest first.
+    public func pendingReceipts(limit: Int = 1_000) throws(LedgerError) -> [ReadReceipt] {
+        do {
+            var receipts: [ReadReceipt] = []
+            try db.query("SELECT message_id, token, attempts FROM read_receipts WHERE sent_at_ms IS NULL ORDER BY requested_at_ms, message_id LIMIT ?1",
+                         [.int(limit)]) { receipts.append(ReadReceipt(messageId: $0.text(0), token: $0.text(1), attempts: $0.int(2))) }
+            return receipts
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// Records the outcome of a markAsRead call: sent, or failed (kept for the next try).
+    public func recordReceipt(id: String, sent: Bool, error: String?, at now: Instant) throws(LedgerError) {
+        do {
+            if sent {
+                try db.run("UPDATE read_receipts SET sent_at_ms = ?2, attempts = attempts + 1, last_error = NULL WHERE message_id = ?1",
+                           [.text(id), .integer(now.milliseconds)])
+            } else {
+                try db.run("UPDATE read_receipts SET attempts = attempts + 1, last_error = ?2 WHERE message_id = ?1", [.text(id), .text(error)])
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import LINEClient
+import Ledger
+import Server
+import Sweep
+import TalkVaultDomain
+
+struct MarkReadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mark-read",
+        abstract: "Record messages as read, and tell LINE (markAsRead).",
+        discussion: """
+        Give message ids, or --chat with --until to mark a chat's messages up to a time. The first \
+        read stands; who marked it (--by, default the login name) and when are recorded. With an \
+        access token (TALKVAULT_ACCESS_TOKEN or the credential 'access-token'), LINE's markAsRead \
+        is called at once; a call that fails, or any call without a token, is sent by the next sweep. \
+        Exits 2 when some ids are unknown.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Message ids.") var ids: [String] = []
+    @Option(help: "A chat id (user, group or room) to mark up to --until.") var chat: String?
+    @Option(help: "With --chat: the last send time to mark, RFC 3339 or a date (its end, in the configured zone).") var until: String?
+    @Option(help: "Who read them; recorded with each message.") var by: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func validate() throws {
+        guard ids.isEmpty != (chat == nil) else { throw ValidationError("give message ids, or --chat with --until, not both") }
+        guard (chat == nil) == (until == nil) else { throw ValidationError("--chat and --until go together") }
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            let clock = try global.clock()
+            let config = try global.loadConfig()
+            let ledger = try global.openLedger(config, create: false)
+            let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "talkvault"
+            var targets = ids
+            if let chat, let until {
+                let limit = try SweepCommand.parseUntil(until, timeZone: config.timeZone)
+                do { targets = try ledger.messageIds(chat: chat, until: limit) } catch { throw Failure(any: error) }
+            }
+            let result: MarkReadResult
+            do { result = try ledger.markRead(ids: targets, by: who, at: clock.now()) } catch { throw Failure(any: error) }
+            var receipts = ReadReceipts.Outcome()
+            if result.receiptsQueued > 0, let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN") {
+                do {
+                    receipts = try await ReadReceipts.sendPending(ledgerPath: ledger.path, policy: config.policy,
+                                                                  client: MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token),
+                                                                  clock: clock)
+                } catch {
+                    throw Failure(any: error)
+                }
+            }
+            if json {
+                try printJSON(MarkReadSummary(result: result, receipts: receipts))
+            } else {
+                print("marked read  \(result.marked.count) (by \(who))")
+                if !result.alreadyRead.isEmpty { print("already read \(result.alreadyRead.count) (their first read stands)") }
+                for id in result.unknown { print("unknown      \(id)") }
+                print("LINE         \(receipts.sent) markAsRead calls sent"
+                      + (result.receiptsQueued > receipts.sent ? ", \(result.receiptsQueued - receipts.sent) left for the next sweep" : ""))
+            }
+            if !result.unknown.isEmpty { throw Failure(.partial, "\(result.unknown.count) ids are not in the ledger") }
+        }
+    }
+}
+
+struct MarkReadSummary: Encodable {
+    var marked: [String]
+    var alreadyRead: [String]
+    var unknown: [String]
+    var receiptsQueued: Int
+    var receiptsSent: Int
+
+    init(result: MarkReadResult, receipts: ReadReceipts.Outcome) {
+        marked = result.marked
+        alreadyRead = result.alreadyRead
+        unknown = result.unknown
+        receiptsQueued = result.receiptsQueued
+        receiptsSent = receipts.sent
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case marked, unknown
+        case alreadyRead = "already_read", receiptsQueued = "read_receipts_queued", receiptsSent = "read_receipts_sent"
+    }
+}
