@@ -82,6 +82,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The weekly compliance export.
+        .target(name: "Export", dependencies: ["Archive", "LINE", "Ledger", "TalkVaultDomain"]),
+
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
             "TalkVaultDomain", "LINE", "Ledger", "Capture",
@@ -119,7 +122,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "Sweep", "LINEClient", "Demo",
+            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "Sweep", "LINEClient", "Demo", "Export",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -127,7 +130,7 @@ let package = Package(
 
         .testTarget(name: "TalkVaultTests", dependencies: [
             "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "Ledger", "Capture", "LINESimulator", "Server",
-            "Archive", "Packing", "Sweep", "LINEClient",
+            "Archive", "Packing", "Sweep", "LINEClient", "Export",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

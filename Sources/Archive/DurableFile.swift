@@ -2,17 +2,21 @@ import Crypto
 import Foundation
 
 /// A new file written through a buffer, hashed as it goes, and made durable with fsync. It is
-/// created exclusively, so two writers can never share a temporary file.
-final class OutputFile {
-    let path: String
+/// created exclusively, so two writers can never share a temporary file. Segments and exports
+/// are both written through it.
+public final class OutputFile {
+    public let path: String
     private let fd: Int32
     private var buffer: [UInt8] = []
     private let capacity = 1 << 20
-    private(set) var offset: UInt64 = 0
-    private(set) var hasher = SHA256()
+    /// Bytes written so far.
+    public private(set) var offset: UInt64 = 0
+    /// SHA-256 of everything written so far.
+    public private(set) var hasher = SHA256()
     private var closed = false
 
-    init(path: String) throws(ArchiveError) {
+    /// Creates `path`, which must not exist.
+    public init(path: String) throws(ArchiveError) {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw .io(path: path, reason: "cannot create (\(Errno.text()))") }
@@ -21,7 +25,7 @@ final class OutputFile {
 
     deinit { if !closed { Foundation.close(fd) } }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
         hasher.update(bufferPointer: bytes)
         offset += UInt64(bytes.count)
         if buffer.count + bytes.count > capacity { try flush() }
@@ -32,13 +36,13 @@ final class OutputFile {
         }
     }
 
-    func write(_ bytes: [UInt8]) throws(ArchiveError) {
+    public func write(_ bytes: [UInt8]) throws(ArchiveError) {
         do { try bytes.withUnsafeBytes { try write($0) } } catch let error as ArchiveError { throw error } catch {
             throw .io(path: path, reason: "\(error)")
         }
     }
 
-    func flush() throws(ArchiveError) {
+    public func flush() throws(ArchiveError) {
         guard !buffer.isEmpty else { return }
         let pending = buffer
         buffer.removeAll(keepingCapacity: true)
@@ -60,7 +64,7 @@ final class OutputFile {
     }
 
     /// Flushes, fsyncs and closes the file.
-    func syncAndClose() throws(ArchiveError) {
+    public func syncAndClose() throws(ArchiveError) {
         try flush()
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync failed (\(Errno.text()))") }
         closed = true

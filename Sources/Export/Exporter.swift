@@ -1,0 +1,171 @@
+import Archive
+import Foundation
+import LINE
+import Ledger
+import TalkVaultDomain
+
+/// Where and how exports are written.
+public struct ExportSettings: Sendable {
+    public var exportDir: String
+    public var timeZone: TimeZone
+    public var format: CSVFormat
+    public var toolVersion: String
+
+    public init(exportDir: String, timeZone: TimeZone, format: CSVFormat = CSVFormat(), toolVersion: String) {
+        self.exportDir = exportDir
+        self.timeZone = timeZone
+        self.format = format
+        self.toolVersion = toolVersion
+    }
+}
+
+/// What an export did.
+public struct ExportResult: Sendable, Equatable {
+    public var csvPath: String
+    public var manifestPath: String
+    public var rows: Int
+    public var lateRows: Int
+    /// The week was delivered before and its file is intact: nothing was written.
+    public var alreadyDelivered: Bool
+}
+
+public enum ExportError: Error, Equatable, CustomStringConvertible {
+    /// A delivered file is missing or no longer has the SHA-256 recorded when it was delivered.
+    case deliveredFileChanged(path: String)
+    /// `--force` without a reason.
+    case forceNeedsReason
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .deliveredFileChanged(let path): return "\(path) was delivered but is missing or changed since; rewrite it only with --force --reason"
+        case .forceNeedsReason: return "--force needs --reason, which the manifest records"
+        case .io(let detail): return detail
+        }
+    }
+}
+
+/// The weekly compliance export: one CSV per ISO week of the messages read, the late reads
+/// of delivered weeks carried in, and a manifest beside it. Written to a temporary file, fsynced
+/// and renamed, and streamed: a week of a million rows does not sit in memory.
+public struct Exporter {
+    public static let profile = "full"
+    public static let columns = ["sent_at", "sent_date", "sent_time", "chat_type", "chat_id", "chat_name", "sender_type", "sender_id",
+                                 "sender_name", "message_id", "kind", "text", "content_file", "content_sha256", "status", "read_at", "late"]
+    let ledger: Ledger
+    let settings: ExportSettings
+
+    public init(ledger: Ledger, settings: ExportSettings) {
+        self.ledger = ledger
+        self.settings = settings
+    }
+
+    public func run(week: ISOWeek, force reason: String?, forced: Bool, now: Instant) throws -> ExportResult {
+        if forced && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw ExportError.forceNeedsReason }
+        let name = "talkvault-\(week)"
+        let csvPath = settings.exportDir + "/" + name + ".csv", manifestPath = settings.exportDir + "/" + name + ".manifest.json"
+        let delivered = try ledger.deliveredWeeks(profile: Self.profile)
+        var previousSHA: String?
+        if let earlier = delivered[week.description] {
+            let actual = try? SegmentReader.fileSHA256(earlier.path).sha256
+            guard forced else {
+                guard actual == earlier.sha256 else { throw ExportError.deliveredFileChanged(path: earlier.path) }
+                return ExportResult(csvPath: earlier.path, manifestPath: manifestPath, rows: earlier.rows, lateRows: 0, alreadyDelivered: true)
+            }
+            previousSHA = earlier.sha256
+        }
+        try Durable.makeDirectories(settings.exportDir)
+        let (start, end) = week.bounds(in: settings.timeZone)
+        let temporary = settings.exportDir + "/.\(name).csv.tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        unlink(temporary)
+        let out = try OutputFile(path: temporary)
+        var weekRows = 0
+        var lateIds: [String] = []
+        do {
+            try out.write([0xEF, 0xBB, 0xBF])
+            try out.write(Array(settings.format.line(Self.columns).utf8))
+            try ledger.weekRows(start: start, end: end, readBy: now, profile: Self.profile, week: week.description) { row in
+                try out.write(Array(settings.format.line(fields(row, late: false)).utf8))
+                weekRows += 1
+            }
+            // Late reads: messages of weeks already delivered, read after their week went out.
+            let deliveredWeeks = Set(delivered.keys)
+            try ledger.lateCandidates(before: start, readBy: now, profile: Self.profile, week: week.description) { row in
+                guard deliveredWeeks.contains(ISOWeek.containing(row.sentAt, in: settings.timeZone).description) else { return }
+                try out.write(Array(settings.format.line(fields(row, late: true)).utf8))
+                lateIds.append(row.id)
+            }
+            try out.syncAndClose()
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        let sha = SegmentWriter.hexDigest(out.hasher.finalize())
+        if previousSHA != nil, FileManager.default.fileExists(atPath: csvPath) {
+            // A forced rewrite keeps the superseded file beside the new one.
+            _ = rename(csvPath, csvPath + ".superseded-\(previousSHA!.prefix(12))")
+        }
+        try Durable.publish(temporary: temporary, final: csvPath)
+        let manifest = ExportManifest(
+            week: week.description, profile: Self.profile, timezone: settings.timeZone.identifier,
+            start: start.rfc3339(in: settings.timeZone), end: end.rfc3339(in: settings.timeZone), readBy: now.rfc3339(in: settings.timeZone),
+            rows: weekRows + lateIds.count, weekRows: weekRows, lateRows: lateIds, unread: try unread(start: start, end: end, readBy: now),
+            lost: try ledger.lostItems(start: start, end: end).map { .init(messageId: $0.id, kind: $0.kind, reason: $0.reason) },
+            csv: .init(file: (csvPath as NSString).lastPathComponent, sha256: sha, bytes: out.offset),
+            toolVersion: settings.toolVersion, forced: forced ? .init(reason: reason!, previousSHA256: previousSHA) : nil)
+        try manifest.write(to: manifestPath)
+        try ledger.recordExport(week: week.description, profile: Self.profile, start: start, end: end, readBy: now, lateIds: lateIds,
+                                delivered: DeliveredExport(path: csvPath, sha256: sha, rows: weekRows + lateIds.count), at: now)
+        return ExportResult(csvPath: csvPath, manifestPath: manifestPath, rows: weekRows + lateIds.count, lateRows: lateIds.count,
+                            alreadyDelivered: false)
+    }
+
+    private func unread(start: Instant, end: Instant, readBy: Instant) throws -> ExportManifest.Unread {
+        let counts = try ledger.unreadCounts(start: start, end: end, readBy: readBy)
+        return .init(total: counts.values.reduce(0, +), byChat: counts)
+    }
+
+    /// The `full` profile's columns for one message.
+    func fields(_ row: ExportRow, late: Bool) -> [String] {
+        let zone = settings.timeZone
+        let local = row.sentAt.rfc3339(in: zone)
+        let date = String(local.prefix(10)), time = String(local.dropFirst(11).prefix(8))
+        let status: String
+        switch row.state {
+        case .unsent: status = "unsent"
+        case .lost: status = "lost:\(row.reason ?? "unknown")"
+        default: status = row.edited ? "edited" : row.state.rawValue
+        }
+        let contentFile = row.contentSegment.flatMap { segment in row.contentEntry.map { "\(segment):\($0)" } } ?? ""
+        return [local, date, time, row.chatType, row.chatId, row.chatName ?? "", "User", row.senderId ?? "", row.senderName ?? "",
+                row.id, row.kind.rawValue, Self.text(row), contentFile, row.contentSHA256 ?? "", status,
+                row.readAt?.rfc3339(in: zone) ?? "", late ? "true" : "false"]
+    }
+
+    /// The `text` column: text; a sticker's keywords and text; a location's title, address and
+    /// lat,lon; a file's name.
+    static func text(_ row: ExportRow) -> String {
+        switch row.kind {
+        case .text: return row.text ?? ""
+        case .file: return row.fileName ?? ""
+        case .sticker, .location:
+            guard let event = try? JSONValue.parse(Data(row.eventJSON.utf8)), let message = event["message"] else { return "" }
+            if row.kind == .sticker {
+                var parts: [String] = []
+                if case .array(let keywords)? = message["keywords"] { parts.append(keywords.compactMap(\.stringValue).joined(separator: " ")) }
+                if let text = message["text"]?.stringValue { parts.append(text) }
+                return parts.filter { !$0.isEmpty }.joined(separator: " / ")
+            }
+            let coordinates = [message["latitude"], message["longitude"]].compactMap { value -> String? in
+                switch value {
+                case .double(let v)?: return String(v)
+                case .int(let v)?: return String(v)
+                default: return nil
+                }
+            }
+            return [message["title"]?.stringValue, message["address"]?.stringValue, coordinates.count == 2 ? coordinates.joined(separator: ",") : nil]
+                .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " / ")
+        default: return ""
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Export
+import Foundation
+import TalkVaultDomain
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the weekly compliance CSV: the week's read messages, plus late reads of delivered weeks.",
+        discussion: """
+        One CSV per ISO week (Monday to Sunday in the configured zone) in the export dir, and its \
+        manifest beside it; the CSV's path goes to stdout. The default week is the last complete one. \
+        A delivered week is never rewritten: running it again prints its path and exits 0, unless \
+        --force with --reason, which the manifest records.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The ISO week, e.g. 2026-W47. Default: the last complete week.") var week: String?
+    @Flag(help: "Rewrite a delivered week (needs --reason).") var force = false
+    @Option(help: "Why a delivered week is rewritten; recorded in the manifest.") var reason: String?
+    @Flag(help: "Do not prefix cells starting with = + - @ tab or CR with a quote.") var noFormulaGuard = false
+
+    func validate() throws {
+        if let week, ISOWeek(parsing: week) == nil { throw ValidationError("--week: expected an ISO week like 2026-W47") }
+        if reason != nil && !force { throw ValidationError("--reason goes with --force") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let now = try global.clock().now()
+            let config = try global.loadConfig()
+            let ledger = try global.openLedger(config, create: false)
+            let target = week.flatMap(ISOWeek.init(parsing:)) ?? ISOWeek.lastComplete(before: now, in: config.timeZone)
+            let settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
+                                          format: CSVFormat(guardFormulas: !noFormulaGuard), toolVersion: "talkvault \(TalkVaultVersion.current)")
+            let result: ExportResult
+            do {
+                result = try Exporter(ledger: ledger, settings: settings).run(week: target, force: reason, forced: force, now: now)
+            } catch let error as ExportError {
+                throw Failure(error == .forceNeedsReason ? .usage : .dataError, error.description)
+            } catch {
+                throw Failure(any: error)
+            }
+            if result.alreadyDelivered {
+                FileHandle.standardError.write(Data("talkvault: \(target) was delivered before and is unchanged; nothing written\n".utf8))
+            } else {
+                FileHandle.standardError.write(Data("talkvault: \(target): \(result.rows) rows (\(result.lateRows) late); manifest \(result.manifestPath)\n".utf8))
+            }
+            print(result.csvPath)
+        }
+    }
+}
