@@ -10,12 +10,18 @@ public struct ExportSettings: Sendable {
     public var timeZone: TimeZone
     public var format: CSVFormat
     public var toolVersion: String
+    public var profile: ExportProfile
+    /// The `line` profile's アカウント名.
+    public var accountName: String
 
-    public init(exportDir: String, timeZone: TimeZone, format: CSVFormat = CSVFormat(), toolVersion: String) {
+    public init(exportDir: String, timeZone: TimeZone, format: CSVFormat = CSVFormat(), toolVersion: String,
+                profile: ExportProfile = .full, accountName: String = "") {
         self.exportDir = exportDir
         self.timeZone = timeZone
         self.format = format
         self.toolVersion = toolVersion
+        self.profile = profile
+        self.accountName = accountName
     }
 }
 
@@ -49,7 +55,6 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
 /// of delivered weeks carried in, and a manifest beside it. Written to a temporary file, fsynced
 /// and renamed, and streamed: a week of a million rows does not sit in memory.
 public struct Exporter {
-    public static let profile = "full"
     public static let columns = ["sent_at", "sent_date", "sent_time", "chat_type", "chat_id", "chat_name", "sender_type", "sender_id",
                                  "sender_name", "message_id", "kind", "text", "content_file", "content_sha256", "status", "read_at", "late"]
     let ledger: Ledger
@@ -62,9 +67,9 @@ public struct Exporter {
 
     public func run(week: ISOWeek, force reason: String?, forced: Bool, now: Instant) throws -> ExportResult {
         if forced && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw ExportError.forceNeedsReason }
-        let name = "talkvault-\(week)"
+        let name = "talkvault-\(week)" + (settings.profile == .full ? "" : "-\(settings.profile.rawValue)")
         let csvPath = settings.exportDir + "/" + name + ".csv", manifestPath = settings.exportDir + "/" + name + ".manifest.json"
-        let delivered = try ledger.deliveredWeeks(profile: Self.profile)
+        let delivered = try ledger.deliveredWeeks(profile: settings.profile.rawValue)
         var previousSHA: String?
         if let earlier = delivered[week.description] {
             let actual = try? SegmentReader.fileSHA256(earlier.path).sha256
@@ -83,16 +88,16 @@ public struct Exporter {
         var lateIds: [String] = []
         do {
             try out.write([0xEF, 0xBB, 0xBF])
-            try out.write(Array(settings.format.line(Self.columns).utf8))
-            try ledger.weekRows(start: start, end: end, readBy: now, profile: Self.profile, week: week.description) { row in
-                try out.write(Array(settings.format.line(fields(row, late: false)).utf8))
+            for line in header(readBy: now, weekStart: start) { try out.write(Array(line.utf8)) }
+            try ledger.weekRows(start: start, end: end, readBy: now, profile: settings.profile.rawValue, week: week.description) { row in
+                try out.write(Array(settings.format.line(record(row, late: false)).utf8))
                 weekRows += 1
             }
             // Late reads: messages of weeks already delivered, read after their week went out.
             let deliveredWeeks = Set(delivered.keys)
-            try ledger.lateCandidates(before: start, readBy: now, profile: Self.profile, week: week.description) { row in
+            try ledger.lateCandidates(before: start, readBy: now, profile: settings.profile.rawValue, week: week.description) { row in
                 guard deliveredWeeks.contains(ISOWeek.containing(row.sentAt, in: settings.timeZone).description) else { return }
-                try out.write(Array(settings.format.line(fields(row, late: true)).utf8))
+                try out.write(Array(settings.format.line(record(row, late: true)).utf8))
                 lateIds.append(row.id)
             }
             try out.syncAndClose()
@@ -107,14 +112,14 @@ public struct Exporter {
         }
         try Durable.publish(temporary: temporary, final: csvPath)
         let manifest = ExportManifest(
-            week: week.description, profile: Self.profile, timezone: settings.timeZone.identifier,
+            week: week.description, profile: settings.profile.rawValue, timezone: settings.timeZone.identifier,
             start: start.rfc3339(in: settings.timeZone), end: end.rfc3339(in: settings.timeZone), readBy: now.rfc3339(in: settings.timeZone),
             rows: weekRows + lateIds.count, weekRows: weekRows, lateRows: lateIds, unread: try unread(start: start, end: end, readBy: now),
             lost: try ledger.lostItems(start: start, end: end).map { .init(messageId: $0.id, kind: $0.kind, reason: $0.reason) },
             csv: .init(file: (csvPath as NSString).lastPathComponent, sha256: sha, bytes: out.offset),
             toolVersion: settings.toolVersion, forced: forced ? .init(reason: reason!, previousSHA256: previousSHA) : nil)
         try manifest.write(to: manifestPath)
-        try ledger.recordExport(week: week.description, profile: Self.profile, start: start, end: end, readBy: now, lateIds: lateIds,
+        try ledger.recordExport(week: week.description, profile: settings.profile.rawValue, start: start, end: end, readBy: now, lateIds: lateIds,
                                 delivered: DeliveredExport(path: csvPath, sha256: sha, rows: weekRows + lateIds.count), at: now)
         return ExportResult(csvPath: csvPath, manifestPath: manifestPath, rows: weekRows + lateIds.count, lateRows: lateIds.count,
                             alreadyDelivered: false)
@@ -123,6 +128,51 @@ public struct Exporter {
     private func unread(start: Instant, end: Instant, readBy: Instant) throws -> ExportManifest.Unread {
         let counts = try ledger.unreadCounts(start: start, end: end, readBy: readBy)
         return .init(total: counts.values.reduce(0, +), byChat: counts)
+    }
+
+    /// The lines before the first record: a header row, after the OA Manager preamble for `line`.
+    func header(readBy: Instant, weekStart: Instant) -> [String] {
+        switch settings.profile {
+        case .full: return [settings.format.line(Self.columns)]
+        case .line:
+            // LINE writes the offset with a leading quote, as a spreadsheet guard of its own.
+            let offset = String(weekStart.rfc3339(in: settings.timeZone).suffix(6))
+            return [settings.format.line(["アカウント名", settings.accountName]), settings.format.line(["タイムゾーン", "'" + offset]),
+                    settings.format.line(["ダウンロード日時", Self.oaDateTime(readBy, zone: settings.timeZone, seconds: false)]),
+                    settings.format.line(OAManagerCSV.header)]
+        }
+    }
+
+    func record(_ row: ExportRow, late: Bool) -> [String] {
+        switch settings.profile {
+        case .full: return fields(row, late: late)
+        case .line:
+            let stamp = Self.oaDateTime(row.sentAt, zone: settings.timeZone, seconds: true)
+            return ["User", row.senderName ?? row.senderId ?? "", String(stamp.prefix(10)), String(stamp.suffix(8)), Self.oaContent(row)]
+        }
+    }
+
+    /// `2025/09/18 14:24:55`, or without seconds, in `zone`.
+    static func oaDateTime(_ instant: Instant, zone: TimeZone, seconds: Bool) -> String {
+        let local = instant.rfc3339(in: zone)
+        let date = local.prefix(10).replacingOccurrences(of: "-", with: "/")
+        return date + " " + local.dropFirst(11).prefix(seconds ? 8 : 5)
+    }
+
+    /// The 内容 column: the text, or where LINE writes a media placeholder, the archived file.
+    static func oaContent(_ row: ExportRow) -> String {
+        if row.state == .unsent { return "送信が取り消されたメッセージです" }
+        let archived = row.contentSegment.flatMap { segment in row.contentEntry.map { "\(segment):\($0)" } }
+        switch row.kind {
+        case .text: return row.text ?? ""
+        case .sticker: return "スタンプを送信しました。"
+        case .image: return archived.map { "[写真] \($0)" } ?? "写真を送信しました。"
+        case .video: return archived.map { "[動画] \($0)" } ?? "動画を送信しました。"
+        case .audio: return archived.map { "[ボイスメッセージ] \($0)" } ?? "ボイスメッセージを送信しました。"
+        case .file: return archived.map { "[ファイル] \($0)" } ?? "ファイルを送信しました。"
+        case .location: return text(row)
+        case .unknown: return ""
+        }
     }
 
     /// The `full` profile's columns for one message.

@@ -19,9 +19,12 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Rewrite a delivered week (needs --reason).") var force = false
     @Option(help: "Why a delivered week is rewritten; recorded in the manifest.") var reason: String?
     @Flag(help: "Do not prefix cells starting with = + - @ tab or CR with a quote.") var noFormulaGuard = false
+    @Option(help: "full (every column) or line (LINE OA Manager's backup layout).") var profile = "full"
+    @Option(help: "The line profile's アカウント名.") var accountName = ""
 
     func validate() throws {
         if let week, ISOWeek(parsing: week) == nil { throw ValidationError("--week: expected an ISO week like 2026-W47") }
+        guard ExportProfile(rawValue: profile) != nil else { throw ValidationError("--profile is full or line") }
         if reason != nil && !force { throw ValidationError("--reason goes with --force") }
     }
 
@@ -32,7 +35,8 @@ struct ExportCommand: ParsableCommand {
             let ledger = try global.openLedger(config, create: false)
             let target = week.flatMap(ISOWeek.init(parsing:)) ?? ISOWeek.lastComplete(before: now, in: config.timeZone)
             let settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
-                                          format: CSVFormat(guardFormulas: !noFormulaGuard), toolVersion: "talkvault \(TalkVaultVersion.current)")
+                                          format: CSVFormat(guardFormulas: !noFormulaGuard), toolVersion: "talkvault \(TalkVaultVersion.current)",
+                                          profile: ExportProfile(rawValue: profile) ?? .full, accountName: accountName)
             let result: ExportResult
             do {
                 result = try Exporter(ledger: ledger, settings: settings).run(week: target, force: reason, forced: force, now: now)
