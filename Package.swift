@@ -87,7 +87,8 @@ let package = Package(
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
-            "TalkVaultDomain", "LINE", "Ledger", "Capture",
+            "TalkVaultDomain", "LINE", "Ledger", "Capture", "LINEClient", "Sweep",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

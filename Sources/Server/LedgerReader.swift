@@ -2,8 +2,9 @@ import Foundation
 import Ledger
 import TalkVaultDomain
 
-/// A second, read-side connection for `/healthz` and `/metrics`, so they never wait behind the
-/// writer thread (WAL lets readers run beside one writer).
+/// A second connection, for `/healthz`, `/metrics` and the mark-read endpoint, so they never
+/// wait behind the webhook writer thread (WAL lets readers run beside one writer; the rare
+/// read-state write waits on the busy timeout).
 public actor LedgerReader {
     private let ledger: Ledger
     private let timeZone: TimeZone
@@ -19,6 +20,16 @@ public actor LedgerReader {
     /// The status at `now`, for the gauges.
     public func status(now: Instant) throws(LedgerError) -> StatusReport {
         try ledger.status(now: now, timeZone: timeZone, deadlineLimit: 0, riskLimit: 0)
+    }
+
+    /// Marks messages read; see `Ledger.markRead`.
+    public func markRead(ids: [String], by who: String, at now: Instant) throws(LedgerError) -> MarkReadResult {
+        try ledger.markRead(ids: ids, by: who, at: now)
+    }
+
+    /// The chat's message ids sent up to `until`.
+    public func messageIds(chat: String, until: Instant) throws(LedgerError) -> [String] {
+        try ledger.messageIds(chat: chat, until: until)
     }
 
     /// Bytes on disk: the database and its WAL.

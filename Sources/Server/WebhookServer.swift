@@ -1,4 +1,5 @@
 import Capture
+import LINEClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -22,6 +23,10 @@ public struct ServerSettings: Sendable {
     public var timeZone: TimeZone
     /// Display-name fetching; nil when there is no access token.
     public var profiles: ProfileFetcher.Settings?
+    /// The bearer token of `POST /api/v1/mark-read`; the endpoint is off without one.
+    public var apiToken: String?
+    /// Where markAsRead calls go after a mark-read; nil when there is no access token.
+    public var markAsRead: MarkAsReadClient?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, webhookPath: String = "/webhook", maxBodyBytes: Int = 1 << 20,
                 channelSecret: String, ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone,
@@ -126,6 +131,10 @@ public enum WebhookServer {
                 // Not acknowledged, so LINE redelivers it later.
                 return json(.internalServerError, ["message": "not stored; retry later"])
             }
+        }
+        if let apiToken = settings.apiToken {
+            MarkReadEndpoint(token: apiToken, reader: reader, clock: clock, timeZone: settings.timeZone, ledgerPath: settings.ledgerPath,
+                             policy: settings.policy, markAsRead: settings.markAsRead).add(to: router)
         }
         router.get("/healthz") { _, _ -> Response in
             let reachable = await reader.isReachable()

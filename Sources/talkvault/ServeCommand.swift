@@ -1,4 +1,5 @@
 import ArgumentParser
+import LINEClient
 import Foundation
 import Hummingbird
 import Ledger
@@ -42,13 +43,15 @@ struct ServeCommand: AsyncParsableCommand {
             var logger = Logger(label: "talkvault.serve")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
             let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN")
-            let settings = ServerSettings(host: host, port: port, webhookPath: config.webhookPath, maxBodyBytes: config.maxBodyBytes,
+            var settings = ServerSettings(host: host, port: port, webhookPath: config.webhookPath, maxBodyBytes: config.maxBodyBytes,
                                           channelSecret: secret, ledgerPath: global.paths(config).database,
                                           policy: config.policy, timeZone: config.timeZone,
                                           profiles: token.map {
                                               ProfileFetcher.Settings(apiBaseURL: config.apiBaseURL, accessToken: $0,
                                                                       refresh: config.profileRefresh)
                                           })
+            settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN")
+            settings.markAsRead = token.map { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
             let app: any ApplicationProtocol
             do throws(LedgerError) {
                 app = try WebhookServer.buildApplication(settings: settings, clock: clock, logger: logger)

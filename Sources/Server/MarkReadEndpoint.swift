@@ -1,0 +1,82 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LINEClient
+import Ledger
+import Sweep
+import TalkVaultDomain
+
+/// `POST /api/v1/mark-read`: what `talkvault mark-read` does, for a help desk tool.
+/// Body: `{"message_ids": [...], "by": "name"}` or `{"chat_id": "...", "until": "RFC 3339", "by": "name"}`,
+/// with `Authorization: Bearer <token>`. Answers 200 with what was marked, 400 for a bad body,
+/// 401 without the token.
+struct MarkReadEndpoint: Sendable {
+    let token: String
+    let reader: LedgerReader
+    let clock: any WallClock
+    let timeZone: TimeZone
+    let ledgerPath: String
+    let policy: RetentionPolicy
+    let markAsRead: MarkAsReadClient?
+
+    struct Body: Decodable {
+        var messageIds: [String]?
+        var chatId: String?
+        var until: String?
+        var by: String?
+        enum CodingKeys: String, CodingKey { case by, until, messageIds = "message_ids", chatId = "chat_id" }
+    }
+
+    struct Answer: Encodable {
+        var marked: [String]
+        var alreadyRead: [String]
+        var unknown: [String]
+        var readReceiptsQueued: Int
+        enum CodingKeys: String, CodingKey {
+            case marked, unknown
+            case alreadyRead = "already_read", readReceiptsQueued = "read_receipts_queued"
+        }
+    }
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.post("/api/v1/mark-read") { request, _ -> Response in
+            guard authorized(request.headers[.authorization]) else {
+                return WebhookServer.json(.unauthorized, ["message": "missing or wrong bearer token"])
+            }
+            let data = try await request.body.collect(upTo: 1 << 20)
+            guard let body = try? JSONDecoder().decode(Body.self, from: Data(data.readableBytesView)),
+                  let by = body.by, !by.isEmpty else {
+                return WebhookServer.json(.badRequest, ["message": "expected {\"message_ids\": [...], \"by\": \"name\"} or {\"chat_id\", \"until\", \"by\"}"])
+            }
+            var ids = body.messageIds ?? []
+            if let chat = body.chatId {
+                guard ids.isEmpty, let until = body.until.flatMap(Instant.init(rfc3339:)) else {
+                    return WebhookServer.json(.badRequest, ["message": "chat_id needs until (RFC 3339) and no message_ids"])
+                }
+                ids = try await reader.messageIds(chat: chat, until: until)
+            }
+            guard !ids.isEmpty else { return WebhookServer.json(.badRequest, ["message": "no messages to mark"]) }
+            let result = try await reader.markRead(ids: ids, by: by, at: clock.now())
+            if result.receiptsQueued > 0, let markAsRead {
+                // LINE hears about it in the background; a failure stays queued for the sweep.
+                let (path, policy, clock) = (ledgerPath, policy, clock)
+                Task { _ = try? await ReadReceipts.sendPending(ledgerPath: path, policy: policy, client: markAsRead, clock: clock) }
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            let answer = Answer(marked: result.marked, alreadyRead: result.alreadyRead, unknown: result.unknown,
+                                readReceiptsQueued: result.receiptsQueued)
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(answer))))
+        }
+    }
+
+    /// Compares in constant time, as the webhook signature is.
+    func authorized(_ header: String?) -> Bool {
+        guard let header, header.hasPrefix("Bearer ") else { return false }
+        let given = SHA256.hash(data: Data(header.dropFirst(7).utf8)), expected = SHA256.hash(data: Data(token.utf8))
+        return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
