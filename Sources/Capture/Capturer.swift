@@ -16,6 +16,9 @@ public enum BodyResult: Sendable, Equatable {
 public final class Capturer {
     public let ledger: Ledger
     let clock: any WallClock
+    /// Whether new messages count as read on arrival (LINE's `markAsReadMode: auto`); the
+    /// server learns it after start, so it can change while the writer runs.
+    public let autoRead = AutoReadFlag()
 
     public init(ledger: Ledger, clock: any WallClock) {
         self.ledger = ledger
@@ -46,6 +49,19 @@ public final class Capturer {
     /// Stores bodies already parsed with `WebhookParser` in one transaction. `serve` parses on
     /// its request threads and leaves only this to its single writer.
     public func store(_ bodies: [CapturedBody]) throws(LedgerError) -> [CaptureCounts] {
-        try ledger.capture(bodies, receivedAt: clock.now())
+        try ledger.capture(bodies, receivedAt: clock.now(), autoRead: autoRead.value)
+    }
+}
+
+/// A flag set by one task and read by the writer thread.
+public final class AutoReadFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = false
+
+    public init() {}
+
+    public var value: Bool {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
     }
 }

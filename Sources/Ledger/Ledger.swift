@@ -14,6 +14,8 @@ public final class Ledger {
     /// Filled only after a commit succeeds: a rolled-back batch must not leave ids here.
     var knownChats: Set<String> = []
     var knownProfiles: Set<String> = []
+    /// Messages the current capture inserted, for `autoRead`.
+    var newMessageIds: [String] = []
 
     /// Opens the ledger at `path`, applying migrations and, when the policy changed since the
     /// last open, recomputing every deadline.

@@ -5,16 +5,25 @@ extension Ledger {
     /// Stores the events of several webhook bodies in one transaction (one fsync), and returns
     /// what each body did. Idempotent: storing the same events again changes nothing but the
     /// delivery counts. All of the batch is committed, or none of it.
-    public func capture(_ bodies: [CapturedBody], receivedAt: Instant) throws(LedgerError) -> [CaptureCounts] {
+    /// - Parameter autoRead: LINE's `markAsReadMode` is `auto`: new messages count as read on arrival.
+    public func capture(_ bodies: [CapturedBody], receivedAt: Instant, autoRead: Bool = false) throws(LedgerError) -> [CaptureCounts] {
         var seen = Seen()
+        newMessageIds.removeAll(keepingCapacity: true)
         let result = try transaction {
-            try bodies.map { body in
+            let counts = try bodies.map { body in
                 var counts = CaptureCounts()
                 for event in body.events {
                     try store(event, destination: body.destination, receivedAt: receivedAt, counts: &counts, seen: &seen)
                 }
                 return counts
             }
+            if autoRead {
+                for id in newMessageIds {
+                    try db.run("UPDATE messages SET read_at_ms = ?2, read_by = 'line:auto' WHERE id = ?1 AND read_at_ms IS NULL",
+                               [.text(id), .integer(receivedAt.milliseconds)])
+                }
+            }
+            return counts
         }
         knownChats.formUnion(seen.chats)
         knownProfiles.formUnion(seen.profiles)
@@ -133,6 +142,7 @@ extension Ledger {
                  .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds)]) { $0.int(0) != 0 }
         if let edited = inserted {
             counts.newMessages += 1
+            newMessageIds.append(message.id)
             if edited { try refreshText(message.id) }
             return
         }

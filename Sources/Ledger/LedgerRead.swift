@@ -58,6 +58,17 @@ extension Ledger {
         }
     }
 
+    /// LINE marks messages read itself (`markAsReadMode: auto`): every message not yet read
+    /// counts as read when it arrived. Returns how many were marked.
+    @discardableResult
+    public func markAutoRead() throws(LedgerError) -> Int {
+        do {
+            return try db.run("UPDATE messages SET read_at_ms = captured_at_ms, read_by = 'line:auto' WHERE read_at_ms IS NULL")
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
     /// Ids of the chat's messages sent up to `until`, oldest first.
     public func messageIds(chat: String, until: Instant) throws(LedgerError) -> [String] {
         do {

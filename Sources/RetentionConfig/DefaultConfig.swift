@@ -63,6 +63,13 @@ sweep:
   transcode_wait: 30s     # how long to poll a video or audio still transcoding (202) before the next run
   request_timeout: 2m     # one download, start to end
 
+# Which messages count as read, for the weekly export (read messages only):
+#   line    ask LINE (/v2/bot/info): markAsReadMode "auto" means read on arrival, "manual" means
+#           only what `talkvault mark-read` (or serve's mark-read endpoint) marks
+#   auto    every message counts as read on arrival
+#   manual  only what is marked
+read_state: line
+
 # Where LINE's APIs are. Point both at the simulator (line-simulator serve) for tests and demos.
 # The access token comes from TALKVAULT_ACCESS_TOKEN or the systemd credential 'access-token'.
 line:

@@ -70,6 +70,9 @@ public struct TalkVaultConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `read_state`: where read state comes from for messages nobody marked.
+    public var readMode = ReadMode.line
+
     /// The time zone (validated at load).
     public var timeZone: TimeZone { TimeZone(identifier: timeZoneIdentifier)! }
 

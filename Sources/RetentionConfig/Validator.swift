@@ -8,7 +8,7 @@ struct Validator {
     let baseDirectory: String
     var issues: [ConfigIssue] = []
 
-    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "line", "windows", "chat_overrides", "safety_margin"]
+    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "read_state", "line", "windows", "chat_overrides", "safety_margin"]
     static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh"]
     static let archiveKeys = ["compression_level", "member_target_bytes", "segment_max_bytes"]
     static let sweepKeys = ["concurrency", "rate_limit", "burst", "max_attempts", "transcode_wait", "request_timeout"]
@@ -34,6 +34,7 @@ struct Validator {
         var profileRefresh = RetentionDuration.days(7)
         var archive = TalkVaultConfig.ArchiveSettings()
         var sweep = TalkVaultConfig.SweepSettings()
+        var readMode = ReadMode.line
         var urls = ["api_base_url": "https://api.line.me", "data_api_base_url": "https://api-data.line.me"]
 
         if let root, !isNull(root) {
@@ -146,6 +147,11 @@ struct Validator {
                             }
                         }
                     }
+                case "read_state":
+                    guard let text = string(value, key: key) else { continue }
+                    if let mode = ReadMode(rawValue: text) { readMode = mode } else {
+                        report(value, key: key, "must be line (ask LINE's markAsReadMode), auto or manual (got '\(text)')")
+                    }
                 case "line":
                     guard let entries = mapping(value, key: key) else { continue }
                     for entry in entries {
@@ -214,7 +220,7 @@ struct Validator {
                                database: paths["database"]!, archiveDir: paths["archive_dir"]!,
                                exportDir: paths["export_dir"]!, webhookPath: webhookPath, maxBodyBytes: maxBodyBytes,
                                profileRefresh: profileRefresh, apiBaseURL: urls["api_base_url"]!,
-                               dataAPIBaseURL: urls["data_api_base_url"]!, archive: archive, sweep: sweep)
+                               dataAPIBaseURL: urls["data_api_base_url"]!, archive: archive, sweep: sweep, readMode: readMode)
     }
 
     // MARK: - Node helpers

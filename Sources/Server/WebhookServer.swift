@@ -27,6 +27,9 @@ public struct ServerSettings: Sendable {
     public var apiToken: String?
     /// Where markAsRead calls go after a mark-read; nil when there is no access token.
     public var markAsRead: MarkAsReadClient?
+    /// Where read state comes from; `line` asks `botInfo`.
+    public var readMode: ReadMode = .manual
+    public var botInfo: BotInfoClient?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, webhookPath: String = "/webhook", maxBodyBytes: Int = 1 << 20,
                 channelSecret: String, ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone,
@@ -52,7 +55,9 @@ public enum WebhookServer {
                                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws(LedgerError) -> some ApplicationProtocol {
         let ledger = try Ledger(path: settings.ledgerPath, policy: settings.policy, create: true)
         let reader = try LedgerReader(path: settings.ledgerPath, policy: settings.policy, timeZone: settings.timeZone)
-        let committer = GroupCommitter(capturer: Capturer(ledger: ledger, clock: clock)) { batch in
+        let capturer = Capturer(ledger: ledger, clock: clock)
+        resolveReadMode(settings, flag: capturer.autoRead, logger: logger)
+        let committer = GroupCommitter(capturer: capturer) { batch in
             metrics.record(batch)
             var meta: Logger.Metadata = [
                 "bodies": "\(batch.bodies)",
@@ -86,6 +91,28 @@ public enum WebhookServer {
                 await onRunning(port)
             },
             logger: logger)
+    }
+
+    /// Sets the capture's auto-read flag from the config, or from LINE in the background
+    /// (with retries): never on the request path.
+    static func resolveReadMode(_ settings: ServerSettings, flag: AutoReadFlag, logger: Logger) {
+        switch settings.readMode {
+        case .auto: flag.value = true
+        case .manual: flag.value = false
+        case .line:
+            guard let botInfo = settings.botInfo else { return }
+            Task {
+                for attempt in 0..<6 {
+                    if let mode = await botInfo.markAsReadMode() {
+                        flag.value = mode == "auto"
+                        logger.notice("LINE markAsReadMode: \(mode)")
+                        return
+                    }
+                    try? await Task.sleep(for: .seconds(1 << attempt))
+                }
+                logger.warning("could not read /v2/bot/info; messages count as unread until marked")
+            }
+        }
     }
 
     public static func buildRouter(settings: ServerSettings, committer: GroupCommitter, reader: LedgerReader,

@@ -17,6 +17,8 @@ actor SweepLedger {
         try ledger.dueContent(limit: limit, kinds: kinds, until: until)
     }
 
+    func markAutoRead() throws(LedgerError) { try ledger.markAutoRead() }
+
     func downloadedIds() throws(LedgerError) -> Set<String> { try ledger.downloadedIds() }
 
     func recordDownload(id: String, file: String, size: Int64, sha256: String, contentType: String?, at now: Instant) throws(LedgerError) {

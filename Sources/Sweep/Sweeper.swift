@@ -25,6 +25,9 @@ public struct SweepSettings: Sendable {
     /// How long to poll a transcoding video or audio before leaving it to the next run.
     public var transcodeWaitSeconds: Double
     public var order: SweepOrder
+    /// Where read state comes from; with `line`, `botInfo` is asked.
+    public var readMode: ReadMode = .manual
+    public var botInfo: BotInfoClient?
 
     public init(ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone, stagingDir: String, pack: PackSettings,
                 concurrency: Int = 4, rateLimit: Double = 50, burst: Double = 10, maxAttempts: Int = 4,
@@ -68,7 +71,7 @@ public struct SweepOptions: Sendable {
 /// A sweep: plan earliest deadline first, download with bounded concurrency under a token
 /// bucket, record each outcome at once, then pack what is ready.
 public struct Sweeper: Sendable {
-    let settings: SweepSettings
+    var settings: SweepSettings
     let client: ContentClient
     let markAsRead: MarkAsReadClient?
     let clock: any WallClock
@@ -96,6 +99,7 @@ public struct Sweeper: Sendable {
             report.plan = plan.map { SweepReport.PlannedItem($0, now: clock.now(), timeZone: settings.timeZone) }
             return try await finish(report, ledger: ledger, started: started)
         }
+        try await applyReadMode(ledger)
         let tally = Tally(total: plan.count, progress: progress)
         let queue = WorkQueue(plan)
         let gate = RateGate(rate: settings.rateLimit, burst: settings.burst, clock: clock)
@@ -137,6 +141,14 @@ public struct Sweeper: Sendable {
         report.nextDeadline = status.nextDeadlines.first?.deadline
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return report
+    }
+
+    /// In auto mode (forced, or LINE's `markAsReadMode`), messages nobody marked count as read
+    /// on arrival; `serve` does it as they come, this catches up on the rest.
+    private func applyReadMode(_ ledger: SweepLedger) async throws {
+        var auto = settings.readMode == .auto
+        if settings.readMode == .line, let botInfo = settings.botInfo { auto = await botInfo.markAsReadMode() == "auto" }
+        if auto { try await ledger.markAutoRead() }
     }
 
     /// Removes partial downloads, and complete ones the ledger never recorded (a sweep died

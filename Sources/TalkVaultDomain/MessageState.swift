@@ -86,3 +86,14 @@ extension MessageState {
         }
     }
 }
+
+/// Where read state comes from for messages nobody marked: LINE's own `markAsReadMode`
+/// (asked through `/v2/bot/info`), or forced either way by the config.
+public enum ReadMode: String, Sendable, CaseIterable {
+    /// Ask LINE: `auto` there means every message counts as read on arrival.
+    case line
+    /// Every message counts as read on arrival.
+    case auto
+    /// Only `mark-read` (or the endpoint) marks messages read.
+    case manual
+}

@@ -52,6 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
                                           })
             settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN")
             settings.markAsRead = token.map { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
+            settings.readMode = config.readMode
+            settings.botInfo = token.map { BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
             let app: any ApplicationProtocol
             do throws(LedgerError) {
                 app = try WebhookServer.buildApplication(settings: settings, clock: clock, logger: logger)

@@ -54,11 +54,13 @@ struct SweepCommand: AsyncParsableCommand {
             _ = try global.openLedger(config, create: false)
             var logger = Logger(label: "talkvault.sweep")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
-            let settings = SweepSettings(
+            var settings = SweepSettings(
                 ledgerPath: paths.database, policy: config.policy, timeZone: config.timeZone, stagingDir: paths.dataDir + "/staging",
                 pack: global.packSettings(config), concurrency: config.sweep.concurrency, rateLimit: config.sweep.rateLimit,
                 burst: config.sweep.burst, maxAttempts: config.sweep.maxAttempts,
                 transcodeWaitSeconds: Double(config.sweep.transcodeWait.seconds), order: SweepOrder(rawValue: order) ?? .edf)
+            settings.readMode = config.readMode
+            settings.botInfo = BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: token)
             let client = ContentClient(dataAPIBaseURL: config.dataAPIBaseURL, accessToken: token,
                                        timeout: .seconds(config.sweep.requestTimeout.seconds))
             let bar = ProgressBar(enabled: !json && !dryRun && isatty(STDERR_FILENO) == 1)

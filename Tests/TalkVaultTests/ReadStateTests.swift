@@ -7,7 +7,7 @@ import Server
 @testable import LINESimulator
 import LINEClient
 @testable import Ledger
-import Sweep
+@testable import Sweep
 import TalkVaultDomain
 import Testing
 
@@ -97,5 +97,35 @@ private func SQLValueText(_ text: String) -> String { "text(\"\(text)\")" }
         _ = await task.result
         let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, create: false)
         #expect(try ledger.rows("SELECT read_by FROM messages WHERE read_at_ms IS NOT NULL").count == 2)
+    }
+}
+
+@Suite struct AutoReadTests {
+    @Test func autoModeMarksMessagesReadOnArrival() throws {
+        let h = try LedgerHarness()
+        h.capturer.autoRead.value = true
+        try h.capture(Webhook.body([Webhook.text("a1", "x", eventId: "e1", at: 1_000)]))
+        h.capturer.autoRead.value = false
+        try h.capture(Webhook.body([Webhook.text("a2", "y", eventId: "e2", at: 2_000)]))
+        let rows = try h.ledger.rows("SELECT id, read_by FROM messages ORDER BY id").map { $0.map { "\($0.value)" } }
+        #expect(rows == [["text(\"a1\")", "text(\"line:auto\")"], ["text(\"a2\")", "null"]])
+        #expect(try h.ledger.pendingReceipts().isEmpty)   // LINE marks auto reads itself
+    }
+
+    @Test func aSweepAsksLINEAndCatchesUpWhenItSaysAuto() async throws {
+        let simulator = try await SimulatorServer.start(config: SimulatorConfig(seed: 1, markAsReadMode: "auto"))
+        let h = try await SweepHarness.start(messages: 10)
+        var sweeper = h.sweeper()
+        sweeper.settings.readMode = .line
+        sweeper.settings.botInfo = BotInfoClient(apiBaseURL: simulator.baseURL, accessToken: SimulatorConfig.defaultAccessToken)
+        _ = try await sweeper.run(SweepOptions(dryRun: true))
+        let untouched = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        #expect(try untouched.rows("SELECT id FROM messages WHERE read_at_ms IS NOT NULL").isEmpty)   // a dry run changes nothing
+        _ = try await sweeper.run(SweepOptions(pack: false))
+        let ledger = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        #expect(try ledger.rows("SELECT id FROM messages WHERE read_at_ms IS NULL").isEmpty)
+        #expect(try ledger.rows("SELECT id FROM messages WHERE read_by = 'line:auto'").count == 10)
+        await simulator.stop()
+        await h.simulator.stop()
     }
 }
