@@ -139,24 +139,46 @@ struct SweepHarness {
     }
 }
 
+/// Simulated time that moves a fixed step each time anyone reads it: with one download at a
+/// time, each request costs the same time, as under a tight rate limit, and the outcome does
+/// not depend on how busy the machine is.
+final class SteppingClock: WallClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Int64
+    private let step: Int64
+
+    init(start: Instant, stepMilliseconds: Int64) {
+        current = start.milliseconds
+        step = stepMilliseconds
+    }
+
+    func now() -> Instant {
+        lock.withLock {
+            current += step
+            return Instant(milliseconds: current)
+        }
+    }
+}
+
 /// A backlog after an outage, under a tight rate limit: earliest deadline first saves strictly
 /// more than first in, first out.
 @Suite struct EDFTests {
     /// Files (7-day window) sent after images (14-day window) expire sooner: FIFO by send
-    /// time reaches them too late.
+    /// time reaches them too late. Each content request moves the simulator's clock 100 ms.
     static func backlog(seed: UInt64) async throws -> (SweepHarness, Int) {
         let config = SimulatorConfig(seed: seed, transcodeSeconds: 0, sizes: [.image: .init(min: 600, max: 900), .file: .init(min: 600, max: 900)])
-        let simulator = try await SimulatorServer.start(config: config)
+        let clock = SteppingClock(start: SystemClock().now(), stepMilliseconds: 100)
+        let simulator = try await SimulatorServer.start(config: config, clock: clock)
         let dir = TempDir()
         let ledgerPath = dir.file("ledger.sqlite3")
         let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults)
-        let now = SystemClock().now().milliseconds
+        let now = await simulator.state.now()
         var events: [[String: Any]] = []
         var messages: [SimulatedMessage] = []
         let count = 24
         for n in 0..<count {
-            // Expiries spread over the next 0.6 to 3.9 seconds; odd items are files.
-            let expiresIn = Int64(600 + (n * 7919) % count * 140)
+            // Expiries spread over the next 0.3 to 2.6 simulated seconds; odd items are files.
+            let expiresIn = Int64(300 + (n * 7919) % count * 100)
             let kind: MessageKind = n % 2 == 0 ? .image : .file
             let window = kind == .image ? RetentionDuration.days(14) : .days(7)
             let timestamp = now + expiresIn - window.seconds * 1000
@@ -176,8 +198,7 @@ struct SweepHarness {
         var saved: [SweepOrder: Int] = [:]
         for (index, order) in SweepOrder.allCases.enumerated() {
             let (h, count) = try await Self.backlog(seed: UInt64(40 + index))
-            // About 6 requests a second, one at a time: not enough for everything in time.
-            let report = try await h.sweeper(concurrency: 1, rate: 6, burst: 1, order: order).run(SweepOptions(pack: false))
+            let report = try await h.sweeper(concurrency: 1, rate: 1_000, burst: 1_000, order: order).run(SweepOptions(pack: false))
             #expect(report.downloaded + report.lost.values.reduce(0, +) == count, "\(report)")
             saved[order] = report.downloaded
             await h.simulator.stop()
