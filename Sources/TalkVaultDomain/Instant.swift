@@ -29,11 +29,36 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
     public var description: String { rfc3339(in: TimeZone(identifier: "UTC")!) }
 
     /// RFC 3339 with the zone's offset, e.g. `2026-11-22T23:10:05.123+09:00`.
+    /// Computed with arithmetic, not a formatter: exports call it for every row.
     public func rfc3339(in zone: TimeZone) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = zone
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        let offset = zone.secondsFromGMT(for: date)
+        let local = milliseconds + Int64(offset) * 1000
+        let dayMs: Int64 = 86_400_000
+        let days = local >= 0 ? local / dayMs : (local - dayMs + 1) / dayMs
+        let msOfDay = local - days * dayMs
+        let (year, month, day) = Self.civil(fromDays: days)
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        }
+        var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(msOfDay / 3_600_000, 2) + ":"
+        text += pad(msOfDay / 60_000 % 60, 2) + ":" + pad(msOfDay / 1000 % 60, 2) + "." + pad(msOfDay % 1000, 3)
+        guard offset != 0 else { return text + "Z" }
+        let minutes = abs(offset) / 60
+        return text + (offset < 0 ? "-" : "+") + pad(Int64(minutes / 60), 2) + ":" + pad(Int64(minutes % 60), 2)
+    }
+
+    /// Year, month and day of a count of days since 1970-01-01 (proleptic Gregorian).
+    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     /// Parses RFC 3339, with or without fractional seconds.

@@ -114,3 +114,21 @@ import Testing
         #expect(!MessageKind.unknown.hasContent)
     }
 }
+
+@Suite struct RFC3339Tests {
+    /// The arithmetic formatter agrees with Foundation's, across zones, offsets and years.
+    @Test func matchesFoundationsFormatter() {
+        let zones = ["Asia/Tokyo", "UTC", "America/St_Johns", "Asia/Kolkata", "America/Los_Angeles", "Europe/London"].map { TimeZone(identifier: $0)! }
+        var ms: Int64 = -86_400_000 * 400
+        while ms < 4_102_444_800_000 {
+            for zone in zones {
+                let formatter = ISO8601DateFormatter()
+                formatter.timeZone = zone
+                formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+                let instant = Instant(milliseconds: ms)
+                #expect(instant.rfc3339(in: zone) == formatter.string(from: instant.date), "\(ms) \(zone.identifier)")
+            }
+            ms += 7_777_777_777 + 123
+        }
+    }
+}
