@@ -5,13 +5,14 @@ public struct CSVFormat: Sendable {
 
     public init(guardFormulas: Bool = true) { self.guardFormulas = guardFormulas }
 
-    static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r", "\r\n"]
+    /// `=`, `+`, `-`, `@`, tab, CR. Bytes, not Characters: this runs for every cell.
+    static let formulaStarts: Set<UInt8> = [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D]
 
     /// One field: guarded, then quoted when it holds a comma, a quote, CR or LF.
     public func field(_ value: String) -> String {
         var text = value
-        if guardFormulas, let first = text.first, Self.formulaStarts.contains(first) { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
+        if guardFormulas, let first = text.utf8.first, Self.formulaStarts.contains(first) { text = "'" + text }
+        guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 

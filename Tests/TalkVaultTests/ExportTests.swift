@@ -185,3 +185,28 @@ struct ExportHarness {
         }
     }
 }
+
+/// The export opened by a real spreadsheet: LibreOffice converts it headless, and the Japanese
+/// text and the guarded formula must come through as text. CI installs LibreOffice
+/// (`scripts/deps --test`) and requires it there; elsewhere the test needs `soffice` on PATH.
+@Suite struct SpreadsheetTests {
+    @Test func libreOfficeOpensTheExportWithTheTextIntact() throws {
+        guard let soffice = which("soffice") else {
+            #expect(ProcessInfo.processInfo.environment["CI"] == nil, "CI must have LibreOffice: scripts/deps --test installs it")
+            return
+        }
+        let h = try ExportHarness()
+        try ExportTests().fill(h)
+        let result = try h.exporter().run(week: ISOWeek(parsing: "2026-W47")!, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
+        let out = h.base.dir.file("lo")
+        let profile = "file://" + h.base.dir.file("lo-profile")
+        let converted = try run(soffice, ["-env:UserInstallation=\(profile)", "--headless", "--infilter=CSV:44,34,76,1",
+                                          "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", out, result.csvPath])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let text = try String(contentsOfFile: out + "/talkvault-2026-W47.csv", encoding: .utf8)
+        #expect(text.contains("改行\nと \"\"引用\"\", カンマ"))
+        #expect(text.contains("東京駅 / 千代田区丸の内"))
+        #expect(text.contains("'=HYPERLINK(\"\"x\"\")"))     // kept as text, never evaluated
+        #expect(text.contains("了解"))
+    }
+}
