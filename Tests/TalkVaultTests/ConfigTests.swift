@@ -89,6 +89,31 @@ import Testing
         #expect((found.line, found.column, found.key) == (2, 3, "chat_overrides.dm"))
     }
 
+    /// The archive, sweep and read-state settings are validated like the rest.
+    @Test(arguments: [
+        ("archive:\n  compression_level: 11\n", 2, 22, "archive.compression_level", "zlib level"),
+        ("archive:\n  member_target_bytes: 10\n", 2, 24, "archive.member_target_bytes", "16384"),
+        ("archive:\n  segment_max_bytes: lots\n", 2, 22, "archive.segment_max_bytes", "1048576"),
+        ("archive:\n  level: 6\n", 2, 3, "archive.level", "unknown key"),
+        ("sweep:\n  concurrency: 0\n", 2, 16, "sweep.concurrency", "1 to 256"),
+        ("sweep:\n  rate_limit: 5000\n", 2, 15, "sweep.rate_limit", "2000"),
+        ("sweep:\n  transcode_wait: soon\n", 2, 19, "sweep.transcode_wait", "bad duration"),
+        ("sweep:\n  max_attempts: 0\n", 2, 17, "sweep.max_attempts", "1 to 100"),
+        ("read_state: sometimes\n", 1, 13, "read_state", "line"),
+    ] as [(String, Int, Int, String, String)])
+    func newSectionsAreValidatedAtTheirPosition(_ yaml: String, _ line: Int, _ column: Int, _ key: String, _ words: String) throws {
+        let found = try issue(yaml)
+        #expect((found.line, found.column, found.key) == (line, column, key))
+        #expect(found.message.contains(words), "\(found.message)")
+    }
+
+    @Test func newSectionsAreRead() throws {
+        let config = try load("archive:\n  compression_level: 9\nsweep:\n  concurrency: 8\n  transcode_wait: 1m\nread_state: auto\n")
+        #expect(config.archive.compressionLevel == 9)
+        #expect(config.sweep.concurrency == 8 && config.sweep.transcodeWait.seconds == 60)
+        #expect(config.readMode == .auto)
+    }
+
     @Test func aBadDurationIsNamed() throws {
         let found = try issue("windows:\n  image: 14days\n")
         #expect((found.line, found.column, found.key) == (2, 10, "windows.image"))
