@@ -38,6 +38,8 @@ public struct Demo: Sendable {
         public var segments: [String]
         public var simulatorFaults: FaultConfig
         public var groundTruth: String
+        /// An archived file's message id, for the summary's restore example.
+        public var sampleContentId: String?
     }
 
     let settings: Settings
@@ -105,7 +107,10 @@ public struct Demo: Sendable {
         let ledger = try Ledger(path: ledgerPath, policy: settings.policy, create: false)
         let status = try ledger.status(now: SystemClock().now(), timeZone: settings.timeZone)
         let segments = try ledger.allSegments().map { settings.pack.archiveDir + "/" + $0.path }
-        return Outcome(sent: sent, sweeps: sweeps, status: status, segments: segments, simulatorFaults: Self.faults, groundTruth: groundTruth)
+        let sample = try ledger.rows("SELECT message_id FROM archived_items WHERE part = 'content' ORDER BY message_id LIMIT 1")
+            .first.flatMap { row -> String? in if case .text(let id) = row[0].value { return id }; return nil }
+        return Outcome(sent: sent, sweeps: sweeps, status: status, segments: segments, simulatorFaults: Self.faults, groundTruth: groundTruth,
+                       sampleContentId: sample)
     }
 
     private func quiet(_ label: String) -> Logger {

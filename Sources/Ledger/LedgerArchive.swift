@@ -398,3 +398,45 @@ extension Ledger {
         }
     }
 }
+
+/// Where a message's archived parts are, for restore.
+public struct ArchivedParts: Sendable, Equatable {
+    public var kind: MessageKind
+    public var fileName: String?
+    /// The content entry's segment path, entry name, and item location fields.
+    public var content: (segment: String, entry: String, item: ArchivedItem)?
+    public var record: (segment: String, item: ArchivedItem)?
+
+    public static func == (a: ArchivedParts, b: ArchivedParts) -> Bool {
+        a.kind == b.kind && a.fileName == b.fileName && a.content?.item == b.content?.item && a.record?.item == b.record?.item
+    }
+}
+
+extension Ledger {
+    /// The archived parts of message `id`; nil when the ledger does not know it.
+    public func archivedParts(id: String) throws(LedgerError) -> ArchivedParts? {
+        do {
+            guard let head = try db.first("SELECT kind, file_name FROM messages WHERE id = ?1", [.text(id)], {
+                (MessageKind(rawValue: $0.text(0)) ?? .unknown, $0.optionalText(1))
+            }) else { return nil }
+            var parts = ArchivedParts(kind: head.0, fileName: head.1, content: nil, record: nil)
+            try db.query("""
+                SELECT s.path, a.part, a.segment_seq, a.entry_name, a.member_offset, a.member_length, a.offset_in_member, a.length,
+                       a.sha256, a.version_ms
+                FROM archived_items a JOIN segments s ON s.seq = a.segment_seq WHERE a.message_id = ?1
+                """, [.text(id)]) { row in
+                let item = ArchivedItem(messageId: id, part: ArchivedItem.Part(rawValue: row.text(1)) ?? .record, segmentSeq: row.int(2),
+                                        entryName: row.optionalText(3), memberOffset: row.int64(4), memberLength: row.int64(5),
+                                        offsetInMember: row.int64(6), length: row.int64(7), sha256: row.text(8), versionMs: row.int64(9))
+                if item.part == .content {
+                    parts.content = (row.text(0), item.entryName ?? "", item)
+                } else {
+                    parts.record = (row.text(0), item)
+                }
+            }
+            return parts
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+}

@@ -88,8 +88,11 @@ enum DemoSummary {
         out += "\nTry\n"
         out += "  talkvault status --data-dir \(dataDir)           what is at risk and what was lost\n"
         out += "  talkvault verify --data-dir \(dataDir) --deep    check every archive and the hash chain\n"
+        if let id = outcome.sampleContentId {
+            out += "  talkvault restore --data-dir \(dataDir) \(id) --to ./restored    one file back, by offset, SHA-256 checked\n"
+        }
         if let first = outcome.segments.first {
-            out += "  tar -tzvf \(first) | head     list an archive; tar -xzf restores it with standard tools\n"
+            out += "  tar -tzvf \(first) | head     the archives are standard tar.gz\n"
         }
         out += "  talkvault reindex --data-dir \(dataDir) --to /tmp/rebuilt   rebuild the ledger from the archives alone\n"
         return out

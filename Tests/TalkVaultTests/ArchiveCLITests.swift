@@ -1,4 +1,6 @@
 import Foundation
+import Archive
+import Ledger
 import Packing
 import Testing
 
@@ -38,6 +40,21 @@ import Testing
         #expect(try talkvault(["verify", "--data-dir", "rebuilt", "--deep"]).status == 0)
         // Refuses to write over a ledger.
         #expect(try talkvault(["reindex", "--data-dir", "data", "--to", "rebuilt"]).status == 64)
+
+        // restore, from the rebuilt ledger: a text message as .txt and .json, or to stdout.
+        let textId = try Ledger(path: dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults, create: false)
+            .rows("SELECT id FROM messages WHERE kind = 'text' AND state = 'archived' ORDER BY id LIMIT 1").first.map { row -> String in
+                if case .text(let id) = row[0].value { return id }
+                return ""
+            } ?? ""
+        let restored = try talkvault(["restore", "--data-dir", "rebuilt", textId, "--to", "out"])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(restored.stdout.contains(".txt") && restored.stdout.contains(".json"))
+        let piped = try talkvault(["restore", "--data-dir", "rebuilt", textId, "--stdout"])
+        #expect(piped.status == 0 && !piped.stdout.isEmpty)
+        #expect(try String(contentsOfFile: dir.file("out/" + (SafeName.make(textId) ?? "") + ".txt"), encoding: .utf8) == piped.stdout)
+        #expect(try talkvault(["restore", "--data-dir", "rebuilt", textId, "--to", "out"]).status == 74)   // exists, no --force
+        #expect(try talkvault(["restore", "--data-dir", "rebuilt", "no-such-id", "--to", "out"]).status == 66)
 
         // A flipped byte: exit 65, and the report names the segment.
         var bytes = try Data(contentsOf: URL(fileURLWithPath: segment))
