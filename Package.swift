@@ -84,6 +84,7 @@ let package = Package(
 
         // The weekly compliance export.
         .target(name: "Export", dependencies: ["Archive", "LINE", "Ledger", "TalkVaultDomain"]),
+        .target(name: "Lookup", dependencies: ["Export", "LINE", "Ledger", "TalkVaultDomain"]),
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
@@ -123,7 +124,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "Sweep", "LINEClient", "Demo", "Export",
+            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -131,7 +132,7 @@ let package = Package(
 
         .testTarget(name: "TalkVaultTests", dependencies: [
             "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "Ledger", "Capture", "LINESimulator", "Server",
-            "Archive", "Packing", "Sweep", "LINEClient", "Export",
+            "Archive", "Packing", "Sweep", "LINEClient", "Export", "Lookup",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -2,14 +2,25 @@
 public struct CSVFormat: Sendable {
     /// Prefix cells that a spreadsheet would run as a formula with `'`.
     public var guardFormulas: Bool
+    /// Write digit strings longer than 15 digits (LINE's 18-digit message ids) as `="…"`:
+    /// spreadsheets keep 15 significant digits of a number, so a bare id would come back as
+    /// 5.68790102345679E+17 and be destroyed on save. The formula is generated here, from
+    /// digits only, so it carries nothing a sender wrote that could run.
+    public var longNumbersAsText: Bool
 
-    public init(guardFormulas: Bool = true) { self.guardFormulas = guardFormulas }
+    public init(guardFormulas: Bool = true, longNumbersAsText: Bool = true) {
+        self.guardFormulas = guardFormulas
+        self.longNumbersAsText = longNumbersAsText
+    }
 
     /// `=`, `+`, `-`, `@`, tab, CR. Bytes, not Characters: this runs for every cell.
     static let formulaStarts: Set<UInt8> = [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D]
 
     /// One field: guarded, then quoted when it holds a comma, a quote, CR or LF.
     public func field(_ value: String) -> String {
+        if longNumbersAsText, value.utf8.count > 15, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+            return "\"=\"\"" + value + "\"\"\""
+        }
         var text = value
         if guardFormulas, let first = text.utf8.first, Self.formulaStarts.contains(first) { text = "'" + text }
         guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return text }

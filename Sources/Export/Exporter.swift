@@ -19,6 +19,8 @@ public struct ExportSettings: Sendable {
         self.exportDir = exportDir
         self.timeZone = timeZone
         self.format = format
+        // LINE's own backup writes digits as they are; the line profile stays byte-compatible.
+        if profile == .line { self.format.longNumbersAsText = false }
         self.toolVersion = toolVersion
         self.profile = profile
         self.accountName = accountName
@@ -192,30 +194,8 @@ public struct Exporter {
                 row.readAt?.rfc3339(in: zone) ?? "", late ? "true" : "false"]
     }
 
-    /// The `text` column: text; a sticker's keywords and text; a location's title, address and
-    /// lat,lon; a file's name.
+    /// The `text` column: see `MessageText.summary`.
     static func text(_ row: ExportRow) -> String {
-        switch row.kind {
-        case .text: return row.text ?? ""
-        case .file: return row.fileName ?? ""
-        case .sticker, .location:
-            guard let event = try? JSONValue.parse(Data(row.eventJSON.utf8)), let message = event["message"] else { return "" }
-            if row.kind == .sticker {
-                var parts: [String] = []
-                if case .array(let keywords)? = message["keywords"] { parts.append(keywords.compactMap(\.stringValue).joined(separator: " ")) }
-                if let text = message["text"]?.stringValue { parts.append(text) }
-                return parts.filter { !$0.isEmpty }.joined(separator: " / ")
-            }
-            let coordinates = [message["latitude"], message["longitude"]].compactMap { value -> String? in
-                switch value {
-                case .double(let v)?: return String(v)
-                case .int(let v)?: return String(v)
-                default: return nil
-                }
-            }
-            return [message["title"]?.stringValue, message["address"]?.stringValue, coordinates.count == 2 ? coordinates.joined(separator: ",") : nil]
-                .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " / ")
-        default: return ""
-        }
+        MessageText.summary(kind: row.kind, text: row.text, fileName: row.fileName, eventJSON: row.eventJSON)
     }
 }

@@ -38,9 +38,12 @@ public struct DeliveredExport: Sendable, Equatable {
 }
 
 extension Ledger {
-    static let exportSelect = """
-        SELECT m.id, m.sent_at_ms, m.chat_type, m.chat_id, c.name, m.sender_id, p.display_name, m.kind, m.text, m.file_name,
-               e.body, m.state, m.reason, m.edited, s.path, a.entry_name, m.content_sha256, m.read_at_ms
+    /// The columns `exportRow` reads, and the joins they need; `find` adds its own after them.
+    static let messageRowColumns = """
+        m.id, m.sent_at_ms, m.chat_type, m.chat_id, c.name, m.sender_id, p.display_name, m.kind, m.text, m.file_name,
+        e.body, m.state, m.reason, m.edited, s.path, a.entry_name, m.content_sha256, m.read_at_ms
+        """
+    static let messageRowJoins = """
         FROM messages m
         JOIN raw_events e ON e.seq = m.event_seq
         LEFT JOIN chats c ON c.chat_id = m.chat_id
@@ -48,6 +51,7 @@ extension Ledger {
         LEFT JOIN archived_items a ON a.message_id = m.id AND a.part = 'content'
         LEFT JOIN segments s ON s.seq = a.segment_seq
         """
+    static let exportSelect = "SELECT " + messageRowColumns + "\n" + messageRowJoins + "\n"
 
     static func exportRow(_ row: Row) -> ExportRow {
         ExportRow(id: row.text(0), sentAt: Instant(milliseconds: row.int64(1)), chatType: row.text(2), chatId: row.text(3),

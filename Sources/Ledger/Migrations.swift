@@ -3,7 +3,7 @@ import SQLiteDB
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [String] = [v1, v2, v3]
+    static let all: [String] = [v1, v2, v3, v4]
 
     static let v1 = """
     CREATE TABLE meta (
@@ -192,6 +192,28 @@ enum Migrations {
     ) STRICT, WITHOUT ROWID;
     CREATE INDEX messages_by_sent ON messages(sent_at_ms);
     CREATE INDEX messages_read ON messages(read_at_ms) WHERE read_at_ms IS NOT NULL;
+    """
+
+    /// `find`: indexes for its filters, and a trigram full-text index of what people search for.
+    /// Capture only queues a row id (a trigger); `find --text` builds the index entries, so the
+    /// webhook path never pays for tokenizing.
+    static let v4 = """
+    CREATE INDEX messages_by_sender ON messages(sender_id, sent_at_ms);
+    CREATE INDEX messages_by_chat ON messages(chat_id, sent_at_ms);
+
+    -- rowid = messages.rowid; body = MessageText.summary of the message.
+    CREATE VIRTUAL TABLE message_search USING fts5(body, tokenize = 'trigram');
+    CREATE TABLE message_search_pending (message_rowid INTEGER PRIMARY KEY) STRICT;
+    INSERT INTO message_search_pending SELECT rowid FROM messages;
+    CREATE TRIGGER message_search_on_insert AFTER INSERT ON messages BEGIN
+        INSERT OR IGNORE INTO message_search_pending VALUES (new.rowid);
+    END;
+    CREATE TRIGGER message_search_on_update AFTER UPDATE OF text, file_name, kind, event_seq ON messages BEGIN
+        INSERT OR IGNORE INTO message_search_pending VALUES (new.rowid);
+    END;
+    CREATE TRIGGER message_search_on_delete AFTER DELETE ON messages BEGIN
+        INSERT OR IGNORE INTO message_search_pending VALUES (old.rowid);
+    END;
     """
 }
 

@@ -43,13 +43,18 @@ public struct Restorer {
 
     /// Restores message `id` into `directory`: its content under its original name made safe,
     /// and for content-less messages `<id>.txt` (the text) and `<id>.json` (the archived record).
-    public func restore(id: String, to directory: String, force: Bool) throws -> [RestoredFile] {
+    /// - Parameter names: names already written by this run; a second file wanting one of them
+    ///   gets the message id added (`invoice-<id>.pdf`), so a selection never overwrites itself.
+    public func restore(id: String, to directory: String, force: Bool, names: RestoreNames? = nil) throws -> [RestoredFile] {
         guard let parts = try ledger.archivedParts(id: id) else { throw RestoreError.unknownMessage(id) }
         let target = try TargetDirectory(path: directory)
         defer { target.close() }
         let safeId = SafeName.make(id) ?? "message"
         if let content = parts.content {
-            let name = parts.fileName.flatMap(SafeName.make) ?? SafeName.make((content.entry as NSString).lastPathComponent) ?? safeId
+            // Media has no name of its own: it comes back as <id>.<ext>, the extension from its entry.
+            let ext = (content.entry as NSString).pathExtension
+            var name = parts.fileName.flatMap(SafeName.make) ?? SafeName.make(ext.isEmpty ? safeId : safeId + "." + ext) ?? safeId
+            if let names { name = names.claim(name, id: safeId) }
             return [try target.write(name: name, force: force, id: id) { sink in
                 try SegmentReader.read(Self.location(content.segment, content.item), archiveDir: archiveDir, sink: sink)
             }]
@@ -84,6 +89,24 @@ public struct Restorer {
     static func location(_ segment: String, _ item: ArchivedItem) -> ItemLocation {
         ItemLocation(segment: segment, memberOffset: UInt64(item.memberOffset), memberLength: UInt64(item.memberLength),
                      offsetInMember: UInt64(item.offsetInMember), length: UInt64(item.length), sha256: item.sha256)
+    }
+}
+
+/// The names one restore run has written, so files of different messages that share a name
+/// each keep theirs.
+public final class RestoreNames {
+    private var used: Set<String> = []
+
+    public init() {}
+
+    /// `name`, or `name` with `-id` before its extension when this run already wrote `name`.
+    func claim(_ name: String, id: String) -> String {
+        guard used.contains(name) else { used.insert(name); return name }
+        let ext = (name as NSString).pathExtension
+        let stem = ext.isEmpty ? name : String(name.dropLast(ext.count + 1))
+        let unique = stem + "-" + id + (ext.isEmpty ? "" : "." + ext)
+        used.insert(unique)
+        return unique
     }
 }
 

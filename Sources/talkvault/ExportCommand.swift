@@ -19,6 +19,8 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Rewrite a delivered week (needs --reason).") var force = false
     @Option(help: "Why a delivered week is rewritten; recorded in the manifest.") var reason: String?
     @Flag(help: "Do not prefix cells starting with = + - @ tab or CR with a quote.") var noFormulaGuard = false
+    @Flag(help: "Write digit strings of 16+ digits (message ids) bare instead of as =\"…\", which spreadsheets would round.")
+    var rawNumbers = false
     @Option(help: "full (every column) or line (LINE OA Manager's backup layout).") var profile = "full"
     @Option(help: "The line profile's アカウント名.") var accountName = ""
 
@@ -35,7 +37,7 @@ struct ExportCommand: ParsableCommand {
             let ledger = try global.openLedger(config, create: false)
             let target = week.flatMap(ISOWeek.init(parsing:)) ?? ISOWeek.lastComplete(before: now, in: config.timeZone)
             let settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
-                                          format: CSVFormat(guardFormulas: !noFormulaGuard), toolVersion: "talkvault \(TalkVaultVersion.current)",
+                                          format: CSVFormat(guardFormulas: !noFormulaGuard, longNumbersAsText: !rawNumbers), toolVersion: "talkvault \(TalkVaultVersion.current)",
                                           profile: ExportProfile(rawValue: profile) ?? .full, accountName: accountName)
             let result: ExportResult
             do {

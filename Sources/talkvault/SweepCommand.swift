@@ -126,21 +126,3 @@ struct SweepCommand: AsyncParsableCommand {
         return out
     }
 }
-
-/// A one-line progress bar on stderr, only on a terminal.
-final class ProgressBar: Sendable {
-    let enabled: Bool
-
-    init(enabled: Bool) { self.enabled = enabled }
-
-    func show(_ progress: SweepProgress) {
-        guard enabled, progress.total > 0 else { return }
-        let width = 30, filled = width * progress.done / progress.total
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        FileHandle.standardError.write(Data("\r[\(bar)] \(progress.done)/\(progress.total)  \(progress.bytes / 1_048_576) MiB".utf8))
-    }
-
-    func end() {
-        if enabled { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-}

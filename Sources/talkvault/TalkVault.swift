@@ -14,7 +14,7 @@ struct TalkVault: AsyncParsableCommand {
         """,
         version: TalkVaultVersion.current,
         subcommands: [DemoCommand.self, CheckCommand.self, IngestCommand.self, ServeCommand.self, StatusCommand.self, PackCommand.self,
-                      SweepCommand.self, MarkReadCommand.self, ExportCommand.self, RestoreCommand.self, VerifyCommand.self, ReindexCommand.self]
+                      SweepCommand.self, MarkReadCommand.self, ExportCommand.self, FindCommand.self, ShowCommand.self, RestoreCommand.self, VerifyCommand.self, ReindexCommand.self]
     )
 }
 

@@ -43,6 +43,14 @@ import Testing
         #expect(CSVFormat(guardFormulas: false).field("=1+1") == "=1+1")
         #expect(CSVFormat().line(["a", "b"]) == "a,b\r\n")
     }
+
+    @Test func longDigitStringsAreWrittenSoSpreadsheetsKeepEveryDigit() {
+        #expect(CSVFormat().field("568790102345678901") == "\"=\"\"568790102345678901\"\"\"")
+        #expect(CSVFormat().field("123456789012345") == "123456789012345")      // 15 digits: a number keeps them all
+        #expect(CSVFormat().field("5687901023456789a") == "5687901023456789a")
+        #expect(CSVFormat().field("-568790102345678901") == "'-568790102345678901")
+        #expect(CSVFormat(longNumbersAsText: false).field("568790102345678901") == "568790102345678901")
+    }
 }
 
 /// A ledger with a week of messages, some read, and an exporter over it.
@@ -197,6 +205,8 @@ struct ExportHarness {
         }
         let h = try ExportHarness()
         try ExportTests().fill(h)
+        try h.base.capture(Webhook.body([Webhook.text("568790102345678901", "a real LINE id", eventId: "eid", at: h.ms("2026-11-17T10:00:00+09:00"))]))
+        _ = try h.base.ledger.markRead(ids: ["568790102345678901"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
         let result = try h.exporter().run(week: ISOWeek(parsing: "2026-W47")!, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
         let out = h.base.dir.file("lo")
         let profile = "file://" + h.base.dir.file("lo-profile")
@@ -208,5 +218,8 @@ struct ExportHarness {
         #expect(text.contains("東京駅 / 千代田区丸の内"))
         #expect(text.contains("'=HYPERLINK(\"\"x\"\")"))     // kept as text, never evaluated
         #expect(text.contains("了解"))
+        // An 18-digit message id comes back with every digit, as text, not as 5.68790102345679E+17.
+        #expect(text.contains("\"568790102345678901\""))
+        #expect(!text.contains("E+017"))
     }
 }

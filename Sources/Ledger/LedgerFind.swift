@@ -1,0 +1,144 @@
+import Foundation
+import SQLiteDB
+import TalkVaultDomain
+
+/// What `find` looks for. Every filter that is set must match.
+public struct FindQuery: Sendable, Equatable {
+    /// A chat id, or part of a chat's name.
+    public var chat: String?
+    /// A user id, or part of a display name.
+    public var user: String?
+    public var kinds: [MessageKind] = []
+    /// States; `lost:REASON` narrows `lost` to one reason.
+    public var states: [String] = []
+    /// Sent at or after.
+    public var since: Instant?
+    /// Sent before.
+    public var until: Instant?
+    /// A substring of `MessageText.summary` (text, file name, sticker keywords, place).
+    public var text: String?
+    public var ids: [String] = []
+    public var limit: Int?
+
+    public init() {}
+}
+
+/// One message as `find` lists it.
+public struct FoundMessage: Sendable {
+    public var row: ExportRow
+    /// Where a downloaded, not yet packed file waits.
+    public var stagedFile: String?
+    public var contentSize: Int64?
+    /// The segment holding the message's latest record.
+    public var recordSegment: String?
+    public var readBy: String?
+}
+
+extension Ledger {
+    /// The messages matching `query`, oldest first, streamed.
+    public func find(_ query: FindQuery, _ body: (FoundMessage) throws -> Void) throws(LedgerError) {
+        var clauses: [String] = []
+        var values: [SQLValue] = []
+        func bind(_ value: SQLValue) -> String {
+            values.append(value)
+            return "?\(values.count)"
+        }
+        if !query.ids.isEmpty {
+            clauses.append("m.id IN (\(query.ids.map { bind(.text($0)) }.joined(separator: ",")))")
+        }
+        if let chat = query.chat {
+            clauses.append("(m.chat_id = \(bind(.text(chat))) OR m.chat_id IN (SELECT chat_id FROM chats WHERE name LIKE \(bind(.text(Self.likePattern(chat)))) ESCAPE '\\'))")
+        }
+        if let user = query.user {
+            clauses.append("(m.sender_id = \(bind(.text(user))) OR m.sender_id IN (SELECT user_id FROM profiles WHERE display_name LIKE \(bind(.text(Self.likePattern(user)))) ESCAPE '\\'))")
+        }
+        if !query.kinds.isEmpty {
+            clauses.append("m.kind IN (\(query.kinds.map { bind(.text($0.rawValue)) }.joined(separator: ",")))")
+        }
+        if !query.states.isEmpty {
+            let alternatives = query.states.map { state -> String in
+                if state.hasPrefix("lost:") {
+                    return "(m.state = 'lost' AND m.reason = \(bind(.text(String(state.dropFirst(5))))))"
+                }
+                return state == "edited" ? "m.edited = 1" : "m.state = \(bind(.text(state)))"
+            }
+            clauses.append("(" + alternatives.joined(separator: " OR ") + ")")
+        }
+        if let since = query.since { clauses.append("m.sent_at_ms >= \(bind(.integer(since.milliseconds)))") }
+        if let until = query.until { clauses.append("m.sent_at_ms < \(bind(.integer(until.milliseconds)))") }
+        if let text = query.text, !text.isEmpty {
+            // Trigrams answer MATCH for three characters or more; shorter needles scan the index's bodies.
+            if text.count >= 3 {
+                clauses.append("m.rowid IN (SELECT rowid FROM message_search WHERE message_search MATCH \(bind(.text(Self.phrase(text)))))")
+            } else {
+                clauses.append("m.rowid IN (SELECT rowid FROM message_search WHERE body LIKE \(bind(.text(Self.likePattern(text)))) ESCAPE '\\')")
+            }
+        }
+        var sql = "SELECT " + Self.messageRowColumns + ", m.staged_file, m.content_size, rs.path, m.read_by\n" + Self.messageRowJoins + """
+
+            LEFT JOIN archived_items ra ON ra.message_id = m.id AND ra.part = 'record'
+            LEFT JOIN segments rs ON rs.seq = ra.segment_seq
+            """
+        if !clauses.isEmpty { sql += "\nWHERE " + clauses.joined(separator: "\n  AND ") }
+        sql += "\nORDER BY m.sent_at_ms, m.id"
+        if let limit = query.limit { sql += "\nLIMIT \(bind(.integer(Int64(limit))))" }
+        do {
+            try db.query(sql, values) { row in
+                try body(FoundMessage(row: Self.exportRow(row), stagedFile: row.optionalText(18), contentSize: row.optionalInt64(19),
+                                      recordSegment: row.optionalText(20), readBy: row.optionalText(21)))
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// How many messages wait to be added to the search index.
+    public func searchIndexBacklog() throws(LedgerError) -> Int {
+        do { return Int(try db.scalar("SELECT count(*) FROM message_search_pending")) } catch { throw LedgerError.wrap(error, path: path) }
+    }
+
+    /// Brings up to `batch` queued messages into the search index, in one transaction, so an
+    /// edit that lands meanwhile queues the row again instead of being lost. `summary` turns a
+    /// message into the words to index. Returns how many were done; 0 means up to date.
+    public func indexSearchBatch(_ batch: Int = 5_000,
+                                 summary: (_ kind: MessageKind, _ text: String?, _ fileName: String?, _ eventJSON: String) -> String) throws(LedgerError) -> Int {
+        do {
+            return try db.transaction {
+                var rows: [(Int64, String?)] = []
+                try db.query("""
+                    SELECT q.message_rowid, m.kind, m.text, m.file_name, e.body FROM message_search_pending q
+                    LEFT JOIN messages m ON m.rowid = q.message_rowid LEFT JOIN raw_events e ON e.seq = m.event_seq
+                    ORDER BY q.message_rowid LIMIT ?1
+                    """, [.integer(Int64(batch))]) { row in
+                    let kind = row.optionalText(1).flatMap(MessageKind.init(rawValue:))
+                    rows.append((row.int64(0), kind.map { summary($0, row.optionalText(2), row.optionalText(3), row.optionalText(4) ?? "{}") }))
+                }
+                for (rowid, body) in rows {
+                    try db.run("DELETE FROM message_search WHERE rowid = ?1", [.integer(rowid)])
+                    if let body, !body.isEmpty {
+                        try db.run("INSERT INTO message_search(rowid, body) VALUES (?1, ?2)", [.integer(rowid), .text(body)])
+                    }
+                    try db.run("DELETE FROM message_search_pending WHERE message_rowid = ?1", [.integer(rowid)])
+                }
+                return rows.count
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// `%needle%` with LIKE's wildcards escaped.
+    static func likePattern(_ needle: String) -> String {
+        var escaped = ""
+        for character in needle {
+            if character == "%" || character == "_" || character == "\\" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return "%" + escaped + "%"
+    }
+
+    /// An FTS5 phrase: the needle in double quotes, its quotes doubled, so no query syntax applies.
+    static func phrase(_ needle: String) -> String {
+        "\"" + needle.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
