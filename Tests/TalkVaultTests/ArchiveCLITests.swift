@@ -103,6 +103,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: cli.dir.file("demo/ground-truth.jsonl")))
         let verify = try cli.talkvault(["verify", "--data-dir", "demo", "--deep", "--config", "\(Fixtures.packageRoot)/retention.yaml"])
         #expect(verify.status == 0, "\(verify.stdout)")
+        try lookUpTheDemo()
         // A second run refuses to overwrite without --replace.
         #expect(try cli.talkvault(["demo", "--dir", "demo", "--messages", "10"]).status == 64)
     }
