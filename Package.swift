@@ -113,7 +113,8 @@ let package = Package(
         ]),
         // The archive benchmark's helper (scripts/bench-archive); not installed.
         .executableTarget(name: "archive-bench", dependencies: [
-            "Archive", "LINESimulator", "TalkVaultDomain",
+            "Archive", "LINESimulator", "TalkVaultDomain", "Ledger", "Capture", "Packing",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "line-simulator", dependencies: [

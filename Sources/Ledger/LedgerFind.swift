@@ -37,6 +37,34 @@ public struct FoundMessage: Sendable {
 extension Ledger {
     /// The messages matching `query`, oldest first, streamed.
     public func find(_ query: FindQuery, _ body: (FoundMessage) throws -> Void) throws(LedgerError) {
+        var (filter, values) = Self.filter(query)
+        var sql = "SELECT " + Self.messageRowColumns + ", m.staged_file, m.content_size, rs.path, m.read_by\n" + Self.messageRowJoins + """
+
+            LEFT JOIN archived_items ra ON ra.message_id = m.id AND ra.part = 'record'
+            LEFT JOIN segments rs ON rs.seq = ra.segment_seq
+            """ + filter + "\nORDER BY m.sent_at_ms, m.id"
+        if let limit = query.limit {
+            values.append(.integer(Int64(limit)))
+            sql += "\nLIMIT ?\(values.count)"
+        }
+        do {
+            try db.query(sql, values) { row in
+                try body(FoundMessage(row: Self.exportRow(row), stagedFile: row.optionalText(18), contentSize: row.optionalInt64(19),
+                                      recordSegment: row.optionalText(20), readBy: row.optionalText(21)))
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// How many messages match `query` (its limit aside).
+    public func count(_ query: FindQuery) throws(LedgerError) -> Int {
+        let (filter, values) = Self.filter(query)
+        do { return Int(try db.scalar("SELECT count(*) FROM messages m" + filter, values)) } catch { throw LedgerError.wrap(error, path: path) }
+    }
+
+    /// The WHERE clause (with a leading newline, or empty) and its values for `query`'s filters.
+    static func filter(_ query: FindQuery) -> (String, [SQLValue]) {
         var clauses: [String] = []
         var values: [SQLValue] = []
         func bind(_ value: SQLValue) -> String {
@@ -74,22 +102,7 @@ extension Ledger {
                 clauses.append("m.rowid IN (SELECT rowid FROM message_search WHERE body LIKE \(bind(.text(Self.likePattern(text)))) ESCAPE '\\')")
             }
         }
-        var sql = "SELECT " + Self.messageRowColumns + ", m.staged_file, m.content_size, rs.path, m.read_by\n" + Self.messageRowJoins + """
-
-            LEFT JOIN archived_items ra ON ra.message_id = m.id AND ra.part = 'record'
-            LEFT JOIN segments rs ON rs.seq = ra.segment_seq
-            """
-        if !clauses.isEmpty { sql += "\nWHERE " + clauses.joined(separator: "\n  AND ") }
-        sql += "\nORDER BY m.sent_at_ms, m.id"
-        if let limit = query.limit { sql += "\nLIMIT \(bind(.integer(Int64(limit))))" }
-        do {
-            try db.query(sql, values) { row in
-                try body(FoundMessage(row: Self.exportRow(row), stagedFile: row.optionalText(18), contentSize: row.optionalInt64(19),
-                                      recordSegment: row.optionalText(20), readBy: row.optionalText(21)))
-            }
-        } catch {
-            throw LedgerError.wrap(error, path: path)
-        }
+        return (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: "\n  AND "), values)
     }
 
     /// How many messages wait to be added to the search index.

@@ -11,7 +11,7 @@ import TalkVaultDomain
 struct ArchiveBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "archive-bench", abstract: "Archive benchmark helper (see scripts/bench-archive).",
-        subcommands: [Generate.self, Pack.self, Read.self])
+        subcommands: [Generate.self, Pack.self, Read.self, Store.self])
 }
 
 struct Generate: ParsableCommand {

@@ -22,9 +22,10 @@ struct FindCommand: ParsableCommand {
     @Option(help: "At most this many rows.") var limit: Int?
     @Flag(help: "JSON lines.") var json = false
     @Flag(help: "CSV with a header row.") var csv = false
+    @Flag(help: "Print only how many messages match.") var count = false
 
     func validate() throws {
-        if json && csv { throw ValidationError("--json or --csv, not both") }
+        if [json, csv, count].filter({ $0 }).count > 1 { throw ValidationError("--json, --csv and --count go alone") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
@@ -36,6 +37,10 @@ struct FindCommand: ParsableCommand {
             query.ids = id
             query.limit = limit
             if query.text != nil { try catchUpSearchIndex(ledger) }
+            if count {
+                print(try ledger.count(query))
+                return
+            }
             let format: FindFormat = json ? .json : csv ? .csv : isatty(STDOUT_FILENO) == 1 ? .table : .tsv
             let out = BufferedOutput()
             var printer = FindPrinter(format: format, zone: config.timeZone) { out.write($0) }

@@ -67,6 +67,10 @@ struct LookupHarness {
         #expect(try h.ids { $0.since = h.at("2026-10", .start); $0.until = h.at("2026-10", .end) }.count == 8)
         #expect(try h.ids { $0.user = "佐藤"; $0.kinds = [.text]; $0.since = h.at("2026-10-02", .start) } == ["t4"])
         #expect(try h.ids { $0.limit = 2 } == ["t1", "t2"])
+        var query = FindQuery()
+        query.user = "佐藤"
+        query.limit = 1
+        #expect(try h.ledger.count(query) == 4)
     }
 
     @Test func japaneseTextSearchFindsSubstringsOfEveryKind() throws {
