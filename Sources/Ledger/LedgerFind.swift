@@ -19,6 +19,9 @@ public struct FindQuery: Sendable, Equatable {
     public var text: String?
     public var ids: [String] = []
     public var limit: Int?
+    /// Filled by the ledger: the ids `chat` and `user` stand for.
+    var resolvedChats: [String]?
+    var resolvedUsers: [String]?
 
     public init() {}
 }
@@ -37,7 +40,7 @@ public struct FoundMessage: Sendable {
 extension Ledger {
     /// The messages matching `query`, oldest first, streamed.
     public func find(_ query: FindQuery, _ body: (FoundMessage) throws -> Void) throws(LedgerError) {
-        var (filter, values) = Self.filter(query)
+        var (filter, values) = Self.filter(try resolved(query))
         var sql = "SELECT " + Self.messageRowColumns + ", m.staged_file, m.content_size, rs.path, m.read_by\n" + Self.messageRowJoins + """
 
             LEFT JOIN archived_items ra ON ra.message_id = m.id AND ra.part = 'record'
@@ -59,8 +62,37 @@ extension Ledger {
 
     /// How many messages match `query` (its limit aside).
     public func count(_ query: FindQuery) throws(LedgerError) -> Int {
-        let (filter, values) = Self.filter(query)
+        let (filter, values) = Self.filter(try resolved(query))
         do { return Int(try db.scalar("SELECT count(*) FROM messages m" + filter, values)) } catch { throw LedgerError.wrap(error, path: path) }
+    }
+
+    /// `query` with `--chat` and `--user` turned into the ids they stand for: the id itself, and
+    /// the chats or users whose name contains the text.
+    func resolved(_ query: FindQuery) throws(LedgerError) -> FindQuery {
+        var query = query
+        do {
+            // A LINE id (U, C or R and 32 hex digits) is taken as it is: no name scan.
+            if let chat = query.chat {
+                var ids: Set<String> = [chat]
+                if !Self.isLINEId(chat) {
+                    try db.query("SELECT chat_id FROM chats WHERE name LIKE ?1 ESCAPE '\\'", [.text(Self.likePattern(chat))]) { ids.insert($0.text(0)) }
+                }
+                query.resolvedChats = ids.sorted()
+            }
+            if let user = query.user {
+                var ids: Set<String> = [user]
+                if !Self.isLINEId(user) {
+                    // A plain scan: DISTINCT would walk the primary key and fetch every row out of order.
+                    try db.query("SELECT user_id FROM profiles WHERE display_name LIKE ?1 ESCAPE '\\'", [.text(Self.likePattern(user))]) {
+                        ids.insert($0.text(0))
+                    }
+                }
+                query.resolvedUsers = ids.sorted()
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+        return query
     }
 
     /// The WHERE clause (with a leading newline, or empty) and its values for `query`'s filters.
@@ -74,11 +106,12 @@ extension Ledger {
         if !query.ids.isEmpty {
             clauses.append("m.id IN (\(query.ids.map { bind(.text($0)) }.joined(separator: ",")))")
         }
-        if let chat = query.chat {
-            clauses.append("(m.chat_id = \(bind(.text(chat))) OR m.chat_id IN (SELECT chat_id FROM chats WHERE name LIKE \(bind(.text(Self.likePattern(chat)))) ESCAPE '\\'))")
+        // Names were resolved to ids beforehand, so these are index lookups on (chat or sender, time).
+        if let chats = query.resolvedChats {
+            clauses.append("m.chat_id IN (\(chats.map { bind(.text($0)) }.joined(separator: ",")))")
         }
-        if let user = query.user {
-            clauses.append("(m.sender_id = \(bind(.text(user))) OR m.sender_id IN (SELECT user_id FROM profiles WHERE display_name LIKE \(bind(.text(Self.likePattern(user)))) ESCAPE '\\'))")
+        if let users = query.resolvedUsers {
+            clauses.append("m.sender_id IN (\(users.map { bind(.text($0)) }.joined(separator: ",")))")
         }
         if !query.kinds.isEmpty {
             clauses.append("m.kind IN (\(query.kinds.map { bind(.text($0.rawValue)) }.joined(separator: ",")))")
@@ -138,6 +171,13 @@ extension Ledger {
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
+    }
+
+    /// `U`, `C` or `R` followed by 32 lowercase hex digits: how LINE spells user, group and room ids.
+    static func isLINEId(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.count == 33 && [0x55, 0x43, 0x52].contains(bytes[0])
+            && bytes.dropFirst().allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     /// `%needle%` with LIKE's wildcards escaped.

@@ -67,6 +67,8 @@ struct LookupHarness {
         #expect(try h.ids { $0.since = h.at("2026-10", .start); $0.until = h.at("2026-10", .end) }.count == 8)
         #expect(try h.ids { $0.user = "佐藤"; $0.kinds = [.text]; $0.since = h.at("2026-10-02", .start) } == ["t4"])
         #expect(try h.ids { $0.limit = 2 } == ["t1", "t2"])
+        #expect(Ledger.isLINEId("U4af4980629e2a5bbfc4ba1f2c7c5ba3d") && Ledger.isLINEId("Cdeadbeefdeadbeefdeadbeefdeadbeef"))
+        #expect(!Ledger.isLINEId("Usato") && !Ledger.isLINEId("U4AF4980629E2A5BBFC4BA1F2C7C5BA3D"))
         var query = FindQuery()
         query.user = "佐藤"
         query.limit = 1
