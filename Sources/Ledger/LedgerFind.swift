@@ -62,8 +62,22 @@ extension Ledger {
 
     /// How many messages match `query` (its limit aside).
     public func count(_ query: FindQuery) throws(LedgerError) -> Int {
-        let (filter, values) = Self.filter(try resolved(query))
-        do { return Int(try db.scalar("SELECT count(*) FROM messages m" + filter, values)) } catch { throw LedgerError.wrap(error, path: path) }
+        do {
+            var onlyText = FindQuery()
+            onlyText.text = query.text
+            onlyText.limit = query.limit
+            if let text = query.text, !text.isEmpty, query == onlyText {
+                // The index alone answers: a quarter of a million matches need not touch messages.
+                let (select, value) = Self.searchClause(text, parameter: "?1")
+                return Int(try db.scalar("SELECT count(*) FROM (\(select))", [value]))
+            }
+            let (filter, values) = Self.filter(try resolved(query))
+            return Int(try db.scalar("SELECT count(*) FROM messages m" + filter, values))
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
     }
 
     /// `query` with `--chat` and `--user` turned into the ids they stand for: the id itself, and
@@ -128,12 +142,9 @@ extension Ledger {
         if let since = query.since { clauses.append("m.sent_at_ms >= \(bind(.integer(since.milliseconds)))") }
         if let until = query.until { clauses.append("m.sent_at_ms < \(bind(.integer(until.milliseconds)))") }
         if let text = query.text, !text.isEmpty {
-            // Trigrams answer MATCH for three characters or more; shorter needles scan the index's bodies.
-            if text.count >= 3 {
-                clauses.append("m.rowid IN (SELECT rowid FROM message_search WHERE message_search MATCH \(bind(.text(Self.phrase(text)))))")
-            } else {
-                clauses.append("m.rowid IN (SELECT rowid FROM message_search WHERE body LIKE \(bind(.text(Self.likePattern(text)))) ESCAPE '\\')")
-            }
+            let (select, value) = searchClause(text, parameter: "?\(values.count + 1)")
+            values.append(value)
+            clauses.append("m.rowid IN (\(select))")
         }
         return (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: "\n  AND "), values)
     }
@@ -171,6 +182,18 @@ extension Ledger {
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
+    }
+
+    /// Which rowids of the search index hold `text`: trigrams answer MATCH for three characters
+    /// or more. Shorter needles scan the indexed bodies in FTS5's content table (`%_content`,
+    /// rowid `id`, first column `c0`, as FTS5 documents it), which is twice as fast as scanning
+    /// through the virtual table: `instr` where case cannot matter, LIKE (ASCII case folded) else.
+    static func searchClause(_ text: String, parameter: String) -> (String, SQLValue) {
+        if text.count >= 3 { return ("SELECT rowid FROM message_search WHERE message_search MATCH \(parameter)", .text(phrase(text))) }
+        if text.unicodeScalars.contains(where: { $0.isASCII && $0.properties.isAlphabetic }) {
+            return ("SELECT id FROM message_search_content WHERE c0 LIKE \(parameter) ESCAPE '\\'", .text(likePattern(text)))
+        }
+        return ("SELECT id FROM message_search_content WHERE instr(c0, \(parameter)) > 0", .text(text))
     }
 
     /// `U`, `C` or `R` followed by 32 lowercase hex digits: how LINE spells user, group and room ids.

@@ -88,9 +88,12 @@ enum DemoSummary {
         out += "\nTry\n"
         out += "  talkvault status --data-dir \(dataDir)           what is at risk and what was lost\n"
         out += "  talkvault verify --data-dir \(dataDir) --deep    check every archive and the hash chain\n"
+        out += "  talkvault find --data-dir \(dataDir) --text 予約 --limit 10    search, Japanese included\n"
         if let id = outcome.sampleContentId {
+            out += "  talkvault show --data-dir \(dataDir) \(id)    one message's whole story\n"
             out += "  talkvault restore --data-dir \(dataDir) \(id) --to ./restored    one file back, by offset, SHA-256 checked\n"
         }
+        out += "  talkvault restore --data-dir \(dataDir) --kind image --to ./restored-images    a whole selection\n"
         if let first = outcome.segments.first {
             out += "  tar -tzvf \(first) | head     the archives are standard tar.gz\n"
         }

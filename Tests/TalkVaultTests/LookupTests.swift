@@ -87,8 +87,16 @@ struct LookupHarness {
         #expect(try h.ids { $0.text = "100%" } == ["t3"])
         #expect(try h.ids { $0.text = "\"done\"" } == ["t3"])               // FTS syntax is taken literally
         #expect(try h.ids { $0.text = "OR" } == ["t3"])
+        #expect(try h.ids { $0.text = "or" } == ["t3"])                     // short ASCII: still no case
+        #expect(try h.ids { $0.text = "%" } == ["t3"])
         #expect(try h.ids { $0.text = "予約"; $0.states = ["unsent"] } == ["t4"])
         #expect(try h.ids { $0.text = "存在しない言葉" } == [])
+        // --count with only --text is answered by the index alone, and agrees with the rows.
+        for needle in ["予約", "予約を確認", "ORDER", "or", "丸の内", "存在しない言葉"] {
+            var query = FindQuery()
+            query.text = needle
+            #expect(try h.ledger.count(query) == h.ids { $0.text = needle }.count, "\(needle)")
+        }
     }
 
     @Test func anEditIsSearchableByItsNewTextOnly() throws {

@@ -40,7 +40,7 @@ report("find --user U --since MONTH --until MONTH", times, f"({statistics.mean(f
 dump = os.path.join(work, "dump.jsonl")
 print()
 print(f"{'--text needle':<18} {'matches':>8} {'find --count p50':>17} {'p99':>9} {'grep -c p50':>12} {'ratio':>7}")
-for needle in ["品番A-123", "品番A-77", "写真を送ります 料金", "駐車場", "領収書", "請求書_1"]:
+for needle in ["品番A-123", "品番A-77", "写真を送ります 料金", "駐車場", "領収書", "請求書_1", "駐車"]:
     t_find, t_grep = [], []
     for _ in range(15):
         ms, out = timed([talkvault, "find", "--text", needle, "--count"] + config)
