@@ -38,7 +38,8 @@ public struct FoundMessage: Sendable {
 }
 
 extension Ledger {
-    /// The messages matching `query`, oldest first, streamed.
+    /// The messages matching `query`, oldest first, streamed. `--chat`, `--user` and `--text`
+    /// see what `indexLookupBatch` has indexed: `Lookup.Finder` catches up first.
     public func find(_ query: FindQuery, _ body: (FoundMessage) throws -> Void) throws(LedgerError) {
         var (filter, values) = Self.filter(try resolved(query))
         var sql = "SELECT " + Self.messageRowColumns + ", m.staged_file, m.content_size, rs.path, m.read_by\n" + Self.messageRowJoins + """
@@ -120,12 +121,14 @@ extension Ledger {
         if !query.ids.isEmpty {
             clauses.append("m.id IN (\(query.ids.map { bind(.text($0)) }.joined(separator: ",")))")
         }
-        // Names were resolved to ids beforehand, so these are index lookups on (chat or sender, time).
-        if let chats = query.resolvedChats {
-            clauses.append("m.chat_id IN (\(chats.map { bind(.text($0)) }.joined(separator: ",")))")
-        }
-        if let users = query.resolvedUsers {
-            clauses.append("m.sender_id IN (\(users.map { bind(.text($0)) }.joined(separator: ",")))")
+        // Names were resolved to ids beforehand, so these are range scans of message_lookup's
+        // (chat or sender, time) indexes, with the time bounds inside.
+        for (column, ids) in [("chat_id", query.resolvedChats), ("sender_id", query.resolvedUsers)] {
+            guard let ids else { continue }
+            var lookup = "SELECT message_rowid FROM message_lookup WHERE \(column) IN (\(ids.map { bind(.text($0)) }.joined(separator: ",")))"
+            if let since = query.since { lookup += " AND sent_at_ms >= \(bind(.integer(since.milliseconds)))" }
+            if let until = query.until { lookup += " AND sent_at_ms < \(bind(.integer(until.milliseconds)))" }
+            clauses.append("m.rowid IN (\(lookup))")
         }
         if !query.kinds.isEmpty {
             clauses.append("m.kind IN (\(query.kinds.map { bind(.text($0.rawValue)) }.joined(separator: ",")))")
@@ -149,15 +152,16 @@ extension Ledger {
         return (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: "\n  AND "), values)
     }
 
-    /// How many messages wait to be added to the search index.
-    public func searchIndexBacklog() throws(LedgerError) -> Int {
+    /// How many messages wait to be added to `find`'s indexes (`message_lookup` and the search index).
+    public func lookupBacklog() throws(LedgerError) -> Int {
         do { return Int(try db.scalar("SELECT count(*) FROM message_search_pending")) } catch { throw LedgerError.wrap(error, path: path) }
     }
 
-    /// Brings up to `batch` queued messages into the search index, in one transaction, so an
+    /// Brings up to `batch` queued messages into `find`'s indexes, in one transaction, so an
     /// edit that lands meanwhile queues the row again instead of being lost. `summary` turns a
     /// message into the words to index. Returns how many were done; 0 means up to date.
-    public func indexSearchBatch(_ batch: Int = 5_000,
+    /// Until then, `--chat`, `--user` and `--text` do not see the queued messages.
+    public func indexLookupBatch(_ batch: Int = 5_000,
                                  summary: (_ kind: MessageKind, _ text: String?, _ fileName: String?, _ eventJSON: String) -> String) throws(LedgerError) -> Int {
         do {
             return try db.transaction {
@@ -175,6 +179,12 @@ extension Ledger {
                     if let body, !body.isEmpty {
                         try db.run("INSERT INTO message_search(rowid, body) VALUES (?1, ?2)", [.integer(rowid), .text(body)])
                     }
+                    // A message that is gone leaves no lookup row: the SELECT inserts nothing.
+                    try db.run("DELETE FROM message_lookup WHERE message_rowid = ?1", [.integer(rowid)])
+                    try db.run("""
+                        INSERT INTO message_lookup(message_rowid, chat_id, sender_id, sent_at_ms)
+                        SELECT rowid, chat_id, sender_id, sent_at_ms FROM messages WHERE rowid = ?1
+                        """, [.integer(rowid)])
                     try db.run("DELETE FROM message_search_pending WHERE message_rowid = ?1", [.integer(rowid)])
                 }
                 return rows.count

@@ -194,12 +194,19 @@ enum Migrations {
     CREATE INDEX messages_read ON messages(read_at_ms) WHERE read_at_ms IS NOT NULL;
     """
 
-    /// `find`: indexes for its filters, and a trigram full-text index of what people search for.
-    /// Capture only queues a row id (a trigger); `find --text` builds the index entries, so the
-    /// webhook path never pays for tokenizing.
+    /// `find`: who and where each message is, indexed, and a trigram full-text index of what
+    /// people search for. Capture only queues a row id (a trigger); `find` builds the entries,
+    /// so the webhook path pays for neither random-key index inserts nor tokenizing.
     static let v4 = """
-    CREATE INDEX messages_by_sender ON messages(sender_id, sent_at_ms);
-    CREATE INDEX messages_by_chat ON messages(chat_id, sent_at_ms);
+    -- rowid = messages.rowid; filled from message_search_pending by find.
+    CREATE TABLE message_lookup (
+        message_rowid INTEGER PRIMARY KEY,
+        chat_id       TEXT NOT NULL,
+        sender_id     TEXT,
+        sent_at_ms    INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX message_lookup_by_sender ON message_lookup(sender_id, sent_at_ms);
+    CREATE INDEX message_lookup_by_chat ON message_lookup(chat_id, sent_at_ms);
 
     -- rowid = messages.rowid; body = MessageText.summary of the message.
     CREATE VIRTUAL TABLE message_search USING fts5(body, tokenize = 'trigram');
@@ -208,7 +215,7 @@ enum Migrations {
     CREATE TRIGGER message_search_on_insert AFTER INSERT ON messages BEGIN
         INSERT OR IGNORE INTO message_search_pending VALUES (new.rowid);
     END;
-    CREATE TRIGGER message_search_on_update AFTER UPDATE OF text, file_name, kind, event_seq ON messages BEGIN
+    CREATE TRIGGER message_search_on_update AFTER UPDATE OF text, file_name, kind, event_seq, chat_id, sender_id, sent_at_ms ON messages BEGIN
         INSERT OR IGNORE INTO message_search_pending VALUES (new.rowid);
     END;
     CREATE TRIGGER message_search_on_delete AFTER DELETE ON messages BEGIN

@@ -11,8 +11,8 @@ struct FindCommand: ParsableCommand {
         Each row shows the id, time, chat, sender, kind, state, a preview of the text and where \
         the content is (segment:entry once archived). On a terminal the rows form a table; \
         piped, they are tab-separated. --json prints JSON lines, --csv a CSV with a header. \
-        --text is a substring search over a trigram index (Japanese included); the first search \
-        after a large import builds the index entries it is missing. Exits 0 with no rows when \
+        --text is a substring search over a trigram index (Japanese included). The first lookup \
+        by chat, user or text after a large import builds the index entries it is missing. Exits 0 with no rows when \
         nothing matches.
         """)
 
@@ -36,15 +36,14 @@ struct FindCommand: ParsableCommand {
             var query = try selection.query(in: config.timeZone)
             query.ids = id
             query.limit = limit
-            if query.text != nil { try catchUpSearchIndex(ledger) }
             if count {
-                print(try ledger.count(query))
+                print(try Finder.count(ledger, query, progress: indexingProgress))
                 return
             }
             let format: FindFormat = json ? .json : csv ? .csv : isatty(STDOUT_FILENO) == 1 ? .table : .tsv
             let out = BufferedOutput()
             var printer = FindPrinter(format: format, zone: config.timeZone) { out.write($0) }
-            try ledger.find(query) { printer.add($0) }
+            try Finder.find(ledger, query, progress: indexingProgress) { printer.add($0) }
             printer.finish()
             out.flush()
             if format == .table && printer.count == 0 { FileHandle.standardError.write(Data("no messages match\n".utf8)) }
@@ -52,14 +51,11 @@ struct FindCommand: ParsableCommand {
     }
 }
 
-/// Brings the search index up to date, with a progress line on a terminal when it is a big job.
-func catchUpSearchIndex(_ ledger: Ledger) throws {
-    let tty = isatty(STDERR_FILENO) == 1
-    try SearchIndex.catchUp(ledger) { done, total in
-        guard tty, total >= 10_000 else { return }
-        FileHandle.standardError.write(Data("\rindexing messages for search: \(done)/\(total)".utf8))
-        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
+/// A progress line on a terminal while `find`'s indexes catch up, when that is a big job.
+func indexingProgress(_ done: Int, _ total: Int) {
+    guard total >= 10_000, isatty(STDERR_FILENO) == 1 else { return }
+    FileHandle.standardError.write(Data("\rindexing messages for find: \(done)/\(total)".utf8))
+    if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
 }
 
 /// Stdout in 64 KiB writes: a million JSON lines should not be a million syscalls.

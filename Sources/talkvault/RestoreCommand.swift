@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Lookup
 import Packing
 
 struct RestoreCommand: ParsableCommand {
@@ -59,9 +60,8 @@ struct RestoreCommand: ParsableCommand {
     /// Everything the selection matches that is archived; the rest is counted, not an error.
     func restoreSelection(ledger: Ledger, restorer: Restorer, zone: TimeZone) throws {
         let query = try selection.query(in: zone)
-        if query.text != nil { try catchUpSearchIndex(ledger) }
         var wanted: [String] = [], skipped: [String: Int] = [:]
-        try ledger.find(query) { found in
+        try Finder.find(ledger, query, progress: indexingProgress) { found in
             if found.row.contentSegment != nil || found.recordSegment != nil {
                 wanted.append(found.row.id)
             } else {

@@ -1,0 +1,37 @@
+import LINE
+import Ledger
+
+/// `find` as the CLI runs it: `find`'s indexes are brought up to date, then the ledger is asked.
+/// Capture only queues message row ids, so the webhook path stays cheap; the first lookup after
+/// a big import does the indexing.
+public enum Finder {
+    /// Indexes every queued message; `progress` gets (done, total) after each batch.
+    @discardableResult
+    public static func catchUp(_ ledger: Ledger, progress: (Int, Int) -> Void = { _, _ in }) throws(LedgerError) -> Int {
+        let total = try ledger.lookupBacklog()
+        guard total > 0 else { return 0 }
+        var done = 0
+        while true {
+            let count = try ledger.indexLookupBatch(summary: MessageText.summary)
+            guard count > 0 else { break }
+            done += count
+            progress(min(done, total), total)
+        }
+        return done
+    }
+
+    /// The messages matching `query`, oldest first, after catching up.
+    public static func find(_ ledger: Ledger, _ query: FindQuery, progress: (Int, Int) -> Void = { _, _ in },
+                            _ body: (FoundMessage) throws -> Void) throws(LedgerError) {
+        if needsIndex(query) { try catchUp(ledger, progress: progress) }
+        try ledger.find(query, body)
+    }
+
+    /// How many messages match `query`, after catching up.
+    public static func count(_ ledger: Ledger, _ query: FindQuery, progress: (Int, Int) -> Void = { _, _ in }) throws(LedgerError) -> Int {
+        if needsIndex(query) { try catchUp(ledger, progress: progress) }
+        return try ledger.count(query)
+    }
+
+    static func needsIndex(_ query: FindQuery) -> Bool { query.chat != nil || query.user != nil || query.text != nil }
+}
