@@ -125,10 +125,10 @@ extension Ledger {
         // (chat or sender, time) indexes, with the time bounds inside.
         for (column, ids) in [("chat_id", query.resolvedChats), ("sender_id", query.resolvedUsers)] {
             guard let ids else { continue }
-            var lookup = "SELECT message_rowid FROM message_lookup WHERE \(column) IN (\(ids.map { bind(.text($0)) }.joined(separator: ",")))"
+            var lookup = "SELECT message_id FROM message_lookup WHERE \(column) IN (\(ids.map { bind(.text($0)) }.joined(separator: ",")))"
             if let since = query.since { lookup += " AND sent_at_ms >= \(bind(.integer(since.milliseconds)))" }
             if let until = query.until { lookup += " AND sent_at_ms < \(bind(.integer(until.milliseconds)))" }
-            clauses.append("m.rowid IN (\(lookup))")
+            clauses.append("m.id IN (\(lookup))")
         }
         if !query.kinds.isEmpty {
             clauses.append("m.kind IN (\(query.kinds.map { bind(.text($0.rawValue)) }.joined(separator: ",")))")
@@ -147,7 +147,7 @@ extension Ledger {
         if let text = query.text, !text.isEmpty {
             let (select, value) = searchClause(text, parameter: "?\(values.count + 1)")
             values.append(value)
-            clauses.append("m.rowid IN (\(select))")
+            clauses.append("m.id IN (\(select))")
         }
         return (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: "\n  AND "), values)
     }
@@ -165,27 +165,36 @@ extension Ledger {
                                  summary: (_ kind: MessageKind, _ text: String?, _ fileName: String?, _ eventJSON: String) -> String) throws(LedgerError) -> Int {
         do {
             return try db.transaction {
-                var rows: [(Int64, String?)] = []
+                var rows: [(id: String, exists: Bool, body: String?)] = []
                 try db.query("""
-                    SELECT q.message_rowid, m.kind, m.text, m.file_name, e.body FROM message_search_pending q
-                    LEFT JOIN messages m ON m.rowid = q.message_rowid LEFT JOIN raw_events e ON e.seq = m.event_seq
-                    ORDER BY q.message_rowid LIMIT ?1
+                    SELECT q.message_id, m.kind, m.text, m.file_name, e.body FROM message_search_pending q
+                    LEFT JOIN messages m ON m.id = q.message_id LEFT JOIN raw_events e ON e.seq = m.event_seq
+                    ORDER BY q.message_id LIMIT ?1
                     """, [.integer(Int64(batch))]) { row in
                     let kind = row.optionalText(1).flatMap(MessageKind.init(rawValue:))
-                    rows.append((row.int64(0), kind.map { summary($0, row.optionalText(2), row.optionalText(3), row.optionalText(4) ?? "{}") }))
+                    rows.append((row.text(0), kind != nil, kind.map { summary($0, row.optionalText(2), row.optionalText(3), row.optionalText(4) ?? "{}") }))
                 }
-                for (rowid, body) in rows {
-                    try db.run("DELETE FROM message_search WHERE rowid = ?1", [.integer(rowid)])
-                    if let body, !body.isEmpty {
-                        try db.run("INSERT INTO message_search(rowid, body) VALUES (?1, ?2)", [.integer(rowid), .text(body)])
+                var nextSearchRow = try db.scalar("SELECT coalesce(max(rowid), 0) FROM message_search")
+                for row in rows {
+                    let id = SQLValue.text(row.id)
+                    if let old = try db.first("SELECT search_rowid FROM message_lookup WHERE message_id = ?1", [id], { $0.optionalInt64(0) }),
+                       let old {
+                        try db.run("DELETE FROM message_search WHERE rowid = ?1", [.integer(old)])
                     }
-                    // A message that is gone leaves no lookup row: the SELECT inserts nothing.
-                    try db.run("DELETE FROM message_lookup WHERE message_rowid = ?1", [.integer(rowid)])
-                    try db.run("""
-                        INSERT INTO message_lookup(message_rowid, chat_id, sender_id, sent_at_ms)
-                        SELECT rowid, chat_id, sender_id, sent_at_ms FROM messages WHERE rowid = ?1
-                        """, [.integer(rowid)])
-                    try db.run("DELETE FROM message_search_pending WHERE message_rowid = ?1", [.integer(rowid)])
+                    try db.run("DELETE FROM message_lookup WHERE message_id = ?1", [id])
+                    if row.exists {
+                        var searchRow: SQLValue = .null
+                        if let body = row.body, !body.isEmpty {
+                            nextSearchRow += 1
+                            searchRow = .integer(nextSearchRow)
+                            try db.run("INSERT INTO message_search(rowid, body, message_id) VALUES (?1, ?2, ?3)", [searchRow, .text(body), id])
+                        }
+                        try db.run("""
+                            INSERT INTO message_lookup(message_id, chat_id, sender_id, sent_at_ms, search_rowid)
+                            SELECT id, chat_id, sender_id, sent_at_ms, ?2 FROM messages WHERE id = ?1
+                            """, [id, searchRow])
+                    }
+                    try db.run("DELETE FROM message_search_pending WHERE message_id = ?1", [id])
                 }
                 return rows.count
             }
@@ -194,16 +203,17 @@ extension Ledger {
         }
     }
 
-    /// Which rowids of the search index hold `text`: trigrams answer MATCH for three characters
+    /// The ids of the messages whose indexed words hold `text`: trigrams answer MATCH for three characters
     /// or more. Shorter needles scan the indexed bodies in FTS5's content table (`%_content`,
-    /// rowid `id`, first column `c0`, as FTS5 documents it), which is twice as fast as scanning
-    /// through the virtual table: `instr` where case cannot matter, LIKE (ASCII case folded) else.
+    /// columns `c0`, `c1`… as FTS5 documents it), which is twice as fast as scanning through
+    /// the virtual table: `instr` where case cannot matter, LIKE (ASCII case folded) else.
     static func searchClause(_ text: String, parameter: String) -> (String, SQLValue) {
-        if text.count >= 3 { return ("SELECT rowid FROM message_search WHERE message_search MATCH \(parameter)", .text(phrase(text))) }
+        if text.count >= 3 { return ("SELECT message_id FROM message_search WHERE message_search MATCH \(parameter)", .text(phrase(text))) }
+        // In the content table, c0 is body and c1 message_id.
         if text.unicodeScalars.contains(where: { $0.isASCII && $0.properties.isAlphabetic }) {
-            return ("SELECT id FROM message_search_content WHERE c0 LIKE \(parameter) ESCAPE '\\'", .text(likePattern(text)))
+            return ("SELECT c1 FROM message_search_content WHERE c0 LIKE \(parameter) ESCAPE '\\'", .text(likePattern(text)))
         }
-        return ("SELECT id FROM message_search_content WHERE instr(c0, \(parameter)) > 0", .text(text))
+        return ("SELECT c1 FROM message_search_content WHERE instr(c0, \(parameter)) > 0", .text(text))
     }
 
     /// `U`, `C` or `R` followed by 32 lowercase hex digits: how LINE spells user, group and room ids.

@@ -198,28 +198,29 @@ enum Migrations {
     /// people search for. Capture only queues a row id (a trigger); `find` builds the entries,
     /// so the webhook path pays for neither random-key index inserts nor tokenizing.
     static let v4 = """
-    -- rowid = messages.rowid; filled from message_search_pending by find.
+    -- Keyed by message id, never by messages' rowid: VACUUM may renumber those.
     CREATE TABLE message_lookup (
-        message_rowid INTEGER PRIMARY KEY,
+        message_id    TEXT PRIMARY KEY,
         chat_id       TEXT NOT NULL,
         sender_id     TEXT,
-        sent_at_ms    INTEGER NOT NULL
-    ) STRICT;
+        sent_at_ms    INTEGER NOT NULL,
+        search_rowid  INTEGER            -- the message's row in message_search, if it has words
+    ) STRICT, WITHOUT ROWID;
     CREATE INDEX message_lookup_by_sender ON message_lookup(sender_id, sent_at_ms);
     CREATE INDEX message_lookup_by_chat ON message_lookup(chat_id, sent_at_ms);
 
-    -- rowid = messages.rowid; body = MessageText.summary of the message.
-    CREATE VIRTUAL TABLE message_search USING fts5(body, tokenize = 'trigram');
-    CREATE TABLE message_search_pending (message_rowid INTEGER PRIMARY KEY) STRICT;
-    INSERT INTO message_search_pending SELECT rowid FROM messages;
+    -- body = MessageText.summary of the message.
+    CREATE VIRTUAL TABLE message_search USING fts5(body, message_id UNINDEXED, tokenize = 'trigram');
+    CREATE TABLE message_search_pending (message_id TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
+    INSERT INTO message_search_pending SELECT id FROM messages;
     CREATE TRIGGER message_search_on_insert AFTER INSERT ON messages BEGIN
-        INSERT OR IGNORE INTO message_search_pending VALUES (new.rowid);
+        INSERT OR IGNORE INTO message_search_pending VALUES (new.id);
     END;
     CREATE TRIGGER message_search_on_update AFTER UPDATE OF text, file_name, kind, event_seq, chat_id, sender_id, sent_at_ms ON messages BEGIN
-        INSERT OR IGNORE INTO message_search_pending VALUES (new.rowid);
+        INSERT OR IGNORE INTO message_search_pending VALUES (new.id);
     END;
     CREATE TRIGGER message_search_on_delete AFTER DELETE ON messages BEGIN
-        INSERT OR IGNORE INTO message_search_pending VALUES (old.rowid);
+        INSERT OR IGNORE INTO message_search_pending VALUES (old.id);
     END;
     """
 }

@@ -117,6 +117,18 @@ struct LookupHarness {
         #expect(try h.ledger.lookupBacklog() == 0)
     }
 
+    @Test func vacuumRenumberingRowsDoesNotMisdirectTheIndexes() throws {
+        let h = try LookupHarness()
+        #expect(try h.ids { $0.text = "営業時間" } == ["t2"])
+        // An operator purges a message and vacuums: SQLite may renumber every later row.
+        try h.ledger.db.run("DELETE FROM messages WHERE id = 't1'")
+        try h.ledger.db.execute("VACUUM")
+        #expect(try h.ids { $0.text = "営業時間" } == ["t2"])
+        #expect(try h.ids { $0.text = "予約" } == ["t4"])
+        #expect(try h.ids { $0.user = "Usato" } == ["i1", "l1", "t4"])
+        #expect(try h.ids { $0.chat = "Cshop"; $0.text = "請求書" } == ["f1"])
+    }
+
     @Test(arguments: [
         ("2026-10", TimeArgument.Edge.start, "2026-10-01T00:00:00.000+09:00"), ("2026-10", .end, "2026-11-01T00:00:00.000+09:00"),
         ("2026-12", .end, "2027-01-01T00:00:00.000+09:00"), ("2026-10-03", .start, "2026-10-03T00:00:00.000+09:00"),
