@@ -161,41 +161,51 @@ extension Ledger {
     /// edit that lands meanwhile queues the row again instead of being lost. `summary` turns a
     /// message into the words to index. Returns how many were done; 0 means up to date.
     /// Until then, `--chat`, `--user` and `--text` do not see the queued messages.
-    public func indexLookupBatch(_ batch: Int = 5_000,
+    public func indexLookupBatch(_ batch: Int = 50_000,
                                  summary: (_ kind: MessageKind, _ text: String?, _ fileName: String?, _ eventJSON: String) -> String) throws(LedgerError) -> Int {
         do {
             return try db.transaction {
-                var rows: [(id: String, exists: Bool, body: String?)] = []
+                // `lookup` is nil for a message that is gone: its entries are only removed.
+                var rows: [(id: String, lookup: [SQLValue]?, body: String?)] = []
                 try db.query("""
-                    SELECT q.message_id, m.kind, m.text, m.file_name, e.body FROM message_search_pending q
+                    SELECT q.message_id, m.kind, m.text, m.file_name, e.body, m.chat_id, m.sender_id, m.sent_at_ms
+                    FROM message_search_pending q
                     LEFT JOIN messages m ON m.id = q.message_id LEFT JOIN raw_events e ON e.seq = m.event_seq
                     ORDER BY q.message_id LIMIT ?1
                     """, [.integer(Int64(batch))]) { row in
-                    let kind = row.optionalText(1).flatMap(MessageKind.init(rawValue:))
-                    rows.append((row.text(0), kind != nil, kind.map { summary($0, row.optionalText(2), row.optionalText(3), row.optionalText(4) ?? "{}") }))
+                    guard let kind = row.optionalText(1).flatMap(MessageKind.init(rawValue:)) else {
+                        rows.append((row.text(0), nil, nil))
+                        return
+                    }
+                    rows.append((row.text(0), [.text(row.text(5)), .text(row.optionalText(6)), .integer(row.int64(7))],
+                                 summary(kind, row.optionalText(2), row.optionalText(3), row.optionalText(4) ?? "{}")))
                 }
+                guard let last = rows.last?.id else { return 0 }
+                // Most queued messages are new: fetch the entries that exist once, not per row.
+                var existing: [String: Int64?] = [:]
+                try db.query("""
+                    SELECT l.message_id, l.search_rowid FROM message_lookup l
+                    WHERE l.message_id IN (SELECT message_id FROM message_search_pending WHERE message_id <= ?1)
+                    """, [.text(last)]) { existing[$0.text(0)] = $0.optionalInt64(1) }
                 var nextSearchRow = try db.scalar("SELECT coalesce(max(rowid), 0) FROM message_search")
                 for row in rows {
                     let id = SQLValue.text(row.id)
-                    if let old = try db.first("SELECT search_rowid FROM message_lookup WHERE message_id = ?1", [id], { $0.optionalInt64(0) }),
-                       let old {
-                        try db.run("DELETE FROM message_search WHERE rowid = ?1", [.integer(old)])
+                    if let old = existing[row.id] {
+                        if let old { try db.run("DELETE FROM message_search WHERE rowid = ?1", [.integer(old)]) }
+                        try db.run("DELETE FROM message_lookup WHERE message_id = ?1", [id])
                     }
-                    try db.run("DELETE FROM message_lookup WHERE message_id = ?1", [id])
-                    if row.exists {
-                        var searchRow: SQLValue = .null
-                        if let body = row.body, !body.isEmpty {
-                            nextSearchRow += 1
-                            searchRow = .integer(nextSearchRow)
-                            try db.run("INSERT INTO message_search(rowid, body, message_id) VALUES (?1, ?2, ?3)", [searchRow, .text(body), id])
-                        }
-                        try db.run("""
-                            INSERT INTO message_lookup(message_id, chat_id, sender_id, sent_at_ms, search_rowid)
-                            SELECT id, chat_id, sender_id, sent_at_ms, ?2 FROM messages WHERE id = ?1
-                            """, [id, searchRow])
+                    guard let lookup = row.lookup else { continue }
+                    var searchRow: SQLValue = .null
+                    if let body = row.body, !body.isEmpty {
+                        nextSearchRow += 1
+                        searchRow = .integer(nextSearchRow)
+                        try db.run("INSERT INTO message_search(rowid, body, message_id) VALUES (?1, ?2, ?3)", [searchRow, .text(body), id])
                     }
-                    try db.run("DELETE FROM message_search_pending WHERE message_id = ?1", [id])
+                    try db.run("INSERT INTO message_lookup(message_id, chat_id, sender_id, sent_at_ms, search_rowid) VALUES (?1, ?2, ?3, ?4, ?5)",
+                               [id] + lookup + [searchRow])
                 }
+                // Inside this write transaction nothing else queues, so the range is exactly this batch.
+                try db.run("DELETE FROM message_search_pending WHERE message_id <= ?1", [.text(last)])
                 return rows.count
             }
         } catch {
