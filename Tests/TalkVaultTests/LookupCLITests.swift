@@ -54,7 +54,12 @@ extension SweepCLITests {
         #expect(show.status == 0)
         for word in ["received", "downloaded", "archived", truth[id]!] { #expect(show.stdout.contains(word), "\(word)") }
         #expect(try cli.talkvault(["show", "--data-dir", "demo", "no-such-id"] + config).status == 66)
-        #expect(try cli.talkvault(["find", "--data-dir", "demo", "--since", "someday"] + config).status == 64)
+        for bad in [["find", "--since", "someday"], ["find", "--kind", "gif"], ["find", "--state", "gone"], ["find", "--limit", "0"],
+                    ["find", "--json", "--csv"], ["restore", id, "--chat", "x", "--to", "out"], ["restore", "--to", "out"]] {
+            let refused = try cli.talkvault(bad + ["--data-dir", "demo"] + config)
+            #expect(refused.status == 64, "\(bad)")
+            #expect(!refused.stderr.isEmpty)
+        }
 
         // A flipped byte inside one item's member: that item fails naming its segment, the rest come back.
         let ledger = try Ledger(path: cli.dir.file("demo/ledger.sqlite3"), policy: .lineDefaults, create: false)
