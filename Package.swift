@@ -49,7 +49,7 @@ let package = Package(
             "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB"]),
+        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE"]),
         .target(name: "Capture", dependencies: ["TalkVaultDomain", "LINE", "Ledger"]),
         // Segments: tar entries in gzip members, manifest, hash chain, random-access reads.
         .target(name: "Archive", dependencies: [

@@ -46,10 +46,21 @@ public final class Capturer {
         return results.map { $0! }
     }
 
-    /// Stores bodies already parsed with `WebhookParser` in one transaction. `serve` parses on
-    /// its request threads and leaves only this to its single writer.
+    /// Stores bodies already parsed with `WebhookParser` in one transaction.
     public func store(_ bodies: [CapturedBody]) throws(LedgerError) -> [CaptureCounts] {
         try ledger.capture(bodies, receivedAt: clock.now(), autoRead: autoRead.value)
+    }
+
+    /// Commits checked, signed bodies to the ledger's inbox in one fsynced transaction: what
+    /// `serve` does before it answers 200.
+    public func enqueue(_ bodies: [Data]) throws(LedgerError) {
+        try ledger.enqueue(bodies, receivedAt: clock.now(), autoRead: autoRead.value)
+    }
+
+    /// Applies inbox bodies with the same capture as `capture`, without an fsync of its own:
+    /// the bodies are already durable, and the next fsynced commit covers this one.
+    public func applyInbox(limit: Int, yield: () -> Bool) throws(LedgerError) -> InboxApplied {
+        try ledger.applyInbox(limit: limit, durable: false, yield: yield)
     }
 }
 

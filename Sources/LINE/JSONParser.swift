@@ -1,11 +1,34 @@
-/// A strict RFC 8259 parser that builds `JSONValue` directly. Foundation's parser returns
-/// bridged objects whose conversion costs more than the parse; webhook bodies are parsed on
-/// the request path, so this one avoids that.
-struct JSONParser {
+/// What a parse builds. The parser is generic over it so that building `JSONValue`s and only
+/// checking a webhook body's shape accept exactly the same texts, with the same errors.
+protocol JSONBuilder {
+    associatedtype Value
+    /// A decoded string: an object key, or a string value before `string(_:)`.
+    associatedtype Text
+    associatedtype Members
+    associatedtype Items
+    static func text(_ utf8: UnsafeRawBufferPointer) -> Text
+    static func string(_ text: Text) -> Value
+    static func members() -> Members
+    static func add(_ value: Value, for key: Text, to members: inout Members)
+    static func object(_ members: Members) -> Value
+    static func items() -> Items
+    static func append(_ value: Value, to items: inout Items)
+    static func array(_ items: Items) -> Value
+    static func bool(_ value: Bool) -> Value
+    static func null() -> Value
+    static func int(_ value: Int64) -> Value
+    static func double(_ value: Double) -> Value
+}
+
+/// A strict RFC 8259 parser. Foundation's parser returns bridged objects whose conversion
+/// costs more than the parse; webhook bodies are parsed on the request path, so this one
+/// builds its result directly.
+struct JSONParser<Builder: JSONBuilder> {
     typealias Failure = JSONParseError
+    typealias Value = Builder.Value
 
     /// Nesting deeper than this is refused, so hostile input cannot exhaust the stack.
-    static let maxDepth = 256
+    static var maxDepth: Int { 256 }
 
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
@@ -13,7 +36,7 @@ struct JSONParser {
 
     private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
+    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Value {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.value()
@@ -35,15 +58,15 @@ struct JSONParser {
         }
     }
 
-    private mutating func value() throws(Failure) -> JSONValue {
+    private mutating func value() throws(Failure) -> Value {
         guard let byte = current else { throw fail("unexpected end of input") }
         switch byte {
         case UInt8(ascii: "{"): return try object()
         case UInt8(ascii: "["): return try array()
-        case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "\""): return Builder.string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return Builder.bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return Builder.bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return Builder.null()
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw fail("unexpected character")
         }
@@ -63,13 +86,13 @@ struct JSONParser {
         guard depth <= Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth) levels") }
     }
 
-    private mutating func object() throws(Failure) -> JSONValue {
+    private mutating func object() throws(Failure) -> Value {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var members: [String: JSONValue] = [:]
+        var members = Builder.members()
         skipWhitespace()
-        if current == UInt8(ascii: "}") { index += 1; return .object(members) }
+        if current == UInt8(ascii: "}") { index += 1; return Builder.object(members) }
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -78,43 +101,43 @@ struct JSONParser {
             guard current == UInt8(ascii: ":") else { throw fail("expected ':'") }
             index += 1
             skipWhitespace()
-            members[key] = try value()
+            Builder.add(try value(), for: key, to: &members)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): index += 1; return .object(members)
+            case UInt8(ascii: "}"): index += 1; return Builder.object(members)
             default: throw fail("expected ',' or '}'")
             }
         }
     }
 
-    private mutating func array() throws(Failure) -> JSONValue {
+    private mutating func array() throws(Failure) -> Value {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var items: [JSONValue] = []
+        var items = Builder.items()
         skipWhitespace()
-        if current == UInt8(ascii: "]") { index += 1; return .array(items) }
+        if current == UInt8(ascii: "]") { index += 1; return Builder.array(items) }
         while true {
             skipWhitespace()
-            items.append(try value())
+            Builder.append(try value(), to: &items)
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"): index += 1; return .array(items)
+            case UInt8(ascii: "]"): index += 1; return Builder.array(items)
             default: throw fail("expected ',' or ']'")
             }
         }
     }
 
-    private mutating func string() throws(Failure) -> String {
+    private mutating func string() throws(Failure) -> Builder.Text {
         index += 1 // opening quote
         let start = index
         // Fast path: no escapes, so the bytes are the string.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let text = Builder.text(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
                 index += 1
                 return text
             }
@@ -128,7 +151,7 @@ struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                return String(decoding: utf8, as: UTF8.self)
+                return utf8.withUnsafeBytes { Builder.text($0) }
             case UInt8(ascii: "\\"):
                 index += 1
                 guard let escape = current else { throw fail("unexpected end of input") }
@@ -192,7 +215,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func number() throws(Failure) -> JSONValue {
+    private mutating func number() throws(Failure) -> Value {
         let start = index
         var integral = true
         if current == UInt8(ascii: "-") { index += 1 }
@@ -214,9 +237,9 @@ struct JSONParser {
             guard skipDigits() > 0 else { throw fail("invalid number") }
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        if integral, let value = Int64(text) { return .int(value) }
+        if integral, let value = Int64(text) { return Builder.int(value) }
         guard let value = Double(text), value.isFinite else { throw fail("number out of range") }
-        return .double(value)
+        return Builder.double(value)
     }
 
     @discardableResult

@@ -23,9 +23,25 @@ public enum JSONValue: Sendable, Equatable {
     public static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
         // withUnsafeBytes only rethrows untyped errors, so the result is carried out instead.
         let result = data.withUnsafeBytes { bytes in
-            Result { () throws(JSONParseError) -> JSONValue in try JSONParser.parse(bytes) }
+            Result { () throws(JSONParseError) -> JSONValue in try JSONParser<JSONValue.Builder>.parse(bytes) }
         }
         return try result.get()
+    }
+
+    /// Builds `JSONValue`s for the parser.
+    enum Builder: JSONBuilder {
+        static func text(_ utf8: UnsafeRawBufferPointer) -> String { String(decoding: utf8, as: UTF8.self) }
+        static func string(_ text: String) -> JSONValue { .string(text) }
+        static func members() -> [String: JSONValue] { [:] }
+        static func add(_ value: JSONValue, for key: String, to members: inout [String: JSONValue]) { members[key] = value }
+        static func object(_ members: [String: JSONValue]) -> JSONValue { .object(members) }
+        static func items() -> [JSONValue] { [] }
+        static func append(_ value: JSONValue, to items: inout [JSONValue]) { items.append(value) }
+        static func array(_ items: [JSONValue]) -> JSONValue { .array(items) }
+        static func bool(_ value: Bool) -> JSONValue { .bool(value) }
+        static func null() -> JSONValue { .null }
+        static func int(_ value: Int64) -> JSONValue { .int(value) }
+        static func double(_ value: Double) -> JSONValue { .double(value) }
     }
 
     /// The member `key` of an object, or nil.

@@ -28,6 +28,19 @@ public enum WebhookParser {
         return CapturedBody(destination: members["destination"]?.stringValue, events: events)
     }
 
+    /// Rejects exactly the bodies `parse` rejects, with the same error, at a fraction of the
+    /// cost: nothing is built. The receiver answers 400 from this before storing the bytes.
+    public static func check(_ body: Data) throws(WebhookError) {
+        let result = body.withUnsafeBytes { bytes in
+            Result { () throws(JSONParseError) -> WebhookShape.Value in try JSONParser<WebhookShape>.parse(bytes) }
+        }
+        let root: WebhookShape.Value
+        do { root = try result.get() } catch { throw malformed(error, in: body) }
+        guard root.kind == .object else { throw .notAnObject }
+        guard root.events == .array else { throw .missingEvents }
+        if let index = root.eventsFirstNonObject { throw .eventNotAnObject(index: index) }
+    }
+
     static func event(_ fields: [String: JSONValue]) -> CapturedEvent {
         // The fingerprint leaves out deliveryContext, so a redelivery matches its original.
         let (rawJSON, fingerprint) = JSONValue.canonicalJSON(object: fields, hashingWithout: "deliveryContext")

@@ -9,6 +9,8 @@ public final class Ledger {
     public let path: String
     /// The policy deadlines are computed with.
     public let policy: RetentionPolicy
+    /// The commit durability it was opened with.
+    public let synchronous: Synchronous
     let db: Database
     /// Chats and profile rows known to be committed, so capture can skip their upserts.
     /// Filled only after a commit succeeds: a rolled-back batch must not leave ids here.
@@ -22,10 +24,14 @@ public final class Ledger {
     /// - Parameters:
     ///   - create: create the file (and its directory) when missing; else `.notFound`.
     ///   - synchronous: commit durability; `.full` makes every commit survive power loss.
+    ///   - applyingInbox: apply webhook bodies `serve` acknowledged but has not applied yet, so
+    ///     that what the caller reads includes every acknowledged event. `serve` itself passes
+    ///     false: its writer applies them while it runs.
     public init(path: String, policy: RetentionPolicy, create: Bool = true,
-                synchronous: Synchronous = .full) throws(LedgerError) {
+                synchronous: Synchronous = .full, applyingInbox: Bool = true) throws(LedgerError) {
         self.path = path
         self.policy = policy
+        self.synchronous = synchronous
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
             guard create else { throw .notFound(path: path) }
@@ -44,6 +50,7 @@ public final class Ledger {
         }
         try db.migrate()
         try applyPolicy()
+        if applyingInbox { try applyWholeInbox() }
     }
 
     /// Runs `body` in one transaction: all of it is committed, or none.

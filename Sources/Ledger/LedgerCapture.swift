@@ -8,30 +8,51 @@ extension Ledger {
     /// - Parameter autoRead: LINE's `markAsReadMode` is `auto`: new messages count as read on arrival.
     public func capture(_ bodies: [CapturedBody], receivedAt: Instant, autoRead: Bool = false) throws(LedgerError) -> [CaptureCounts] {
         var seen = Seen()
-        newMessageIds.removeAll(keepingCapacity: true)
         let result = try transaction {
-            let counts = try bodies.map { body in
-                var counts = CaptureCounts()
-                for event in body.events {
-                    try store(event, destination: body.destination, receivedAt: receivedAt, counts: &counts, seen: &seen)
-                }
-                return counts
-            }
-            if autoRead {
-                for id in newMessageIds {
-                    try db.run("UPDATE messages SET read_at_ms = ?2, read_by = 'line:auto' WHERE id = ?1 AND read_at_ms IS NULL",
-                               [.text(id), .integer(receivedAt.milliseconds)])
-                }
-            }
+            var applied = AppliedBodies(autoRead: autoRead)
+            let counts = try bodies.map { try storeBody($0, receivedAt: receivedAt, seen: &seen, applied: &applied) }
+            try applied.finish(self)
             return counts
         }
-        knownChats.formUnion(seen.chats)
-        knownProfiles.formUnion(seen.profiles)
+        remember(seen)
         return result
     }
 
+    /// Stores one body's events; the caller holds a transaction.
+    func storeBody(_ body: CapturedBody, receivedAt: Instant, seen: inout Seen, applied: inout AppliedBodies) throws -> CaptureCounts {
+        newMessageIds.removeAll(keepingCapacity: true)
+        var counts = CaptureCounts()
+        for event in body.events {
+            try store(event, destination: body.destination, receivedAt: receivedAt, counts: &counts, seen: &seen)
+        }
+        if applied.autoRead {
+            for id in newMessageIds { applied.newMessages.append((id, receivedAt.milliseconds)) }
+        }
+        return counts
+    }
+
+    /// Marks committed chats and profiles as known, so later captures skip their upserts.
+    func remember(_ seen: Seen) {
+        knownChats.formUnion(seen.chats)
+        knownProfiles.formUnion(seen.profiles)
+    }
+
+    /// What a transaction of bodies still owes at its end.
+    struct AppliedBodies {
+        /// LINE's `markAsReadMode` is `auto`: new messages count as read on arrival.
+        var autoRead: Bool
+        var newMessages: [(String, Int64)] = []
+
+        func finish(_ ledger: Ledger) throws {
+            for (id, at) in newMessages {
+                try ledger.db.run("UPDATE messages SET read_at_ms = ?2, read_by = 'line:auto' WHERE id = ?1 AND read_at_ms IS NULL",
+                                  [.text(id), .integer(at)])
+            }
+        }
+    }
+
     /// Chats and profiles written by the current transaction.
-    private struct Seen {
+    struct Seen {
         var chats: Set<String> = []
         var profiles: Set<String> = []
     }
@@ -48,15 +69,18 @@ extension Ledger {
         case .unknownType: (disposition, invalidReason) = ("unknown", nil)
         case .invalid(let reason): (disposition, invalidReason) = ("invalid", reason)
         }
-        let seq = try db.first("""
+        // No RETURNING: SQLite buffers returned rows in a temporary table, and creating one per
+        // statement cost more than the insert (a fresh page cache each time, faulted in).
+        let inserted = try db.run("""
             INSERT INTO raw_events(event_id, type, timestamp_ms, received_at_ms, mode, chat_id, sender_id, destination,
                                    redelivered, disposition, invalid_reason, fingerprint, body)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-            ON CONFLICT(event_id) DO NOTHING RETURNING seq
+            ON CONFLICT(event_id) DO NOTHING
             """, [.text(event.eventId), .text(event.type), .integer(event.timestamp.milliseconds),
                   .integer(receivedAt.milliseconds), .text(event.mode), .text(event.chat?.id), .text(event.senderId),
                   .text(destination), .bool(event.isRedelivery), .text(disposition), .text(invalidReason),
-                  .text(event.fingerprint), .text(event.rawJSON)]) { $0.int64(0) }
+                  .text(event.fingerprint), .text(event.rawJSON)])
+        let seq: Int64? = inserted > 0 ? db.lastInsertRowID : nil
         guard let seq else {
             try storeRepeat(event, receivedAt: receivedAt, counts: &counts)
             return
@@ -126,7 +150,7 @@ extension Ledger {
         let deadline = policy.deadline(sentAt: event.timestamp, kind: message.kind, chat: chat.type)
         let initial = MessageState.initial(kind: message.kind, unsent: false).rawValue
         // The pending unsend and edits are folded into the insert, so arrival order does not matter.
-        let inserted = try db.first("""
+        let inserted = try db.run("""
             INSERT INTO messages(id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state,
                                  text, original_text, content_provider, content_url, file_name, file_size,
                                  mark_as_read_token, origin, edited, unsent_at_ms, event_seq, captured_at_ms, updated_at_ms)
@@ -135,15 +159,17 @@ extension Ledger {
                     ?10, ?10, ?11, ?12, ?13, ?14, ?15, 'message',
                     EXISTS(SELECT 1 FROM message_edits WHERE message_id = ?1),
                     (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?16, ?17, ?17)
-            ON CONFLICT(id) DO NOTHING RETURNING edited
+            ON CONFLICT(id) DO NOTHING
             """, messageValues(message, chat: chat, sender: event.senderId, sentAt: event.timestamp, deadline: deadline) +
                 [.text(initial), .text(message.text), .text(message.contentProvider),
                  .text(message.originalContentURL), .text(message.fileName), .integer(message.fileSize),
-                 .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds)]) { $0.int(0) != 0 }
-        if let edited = inserted {
+                 .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds)])
+        if inserted > 0 {
             counts.newMessages += 1
             newMessageIds.append(message.id)
-            if edited { try refreshText(message.id) }
+            if try db.scalar("SELECT edited FROM messages WHERE rowid = ?1", [.integer(db.lastInsertRowID)]) != 0 {
+                try refreshText(message.id)
+            }
             return
         }
         // The id exists. Either an edit arrived first and made a placeholder, or this is a duplicate.

@@ -3,7 +3,7 @@ import SQLiteDB
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [String] = [v1, v2, v3, v4]
+    static let all: [String] = [v1, v2, v3, v4, v5]
 
     static let v1 = """
     CREATE TABLE meta (
@@ -222,6 +222,24 @@ enum Migrations {
     CREATE TRIGGER message_search_on_delete AFTER DELETE ON messages BEGIN
         INSERT OR IGNORE INTO message_search_pending VALUES (old.id);
     END;
+    """
+
+    /// The webhook inbox: `serve` commits each signed body's bytes here (fsynced) before its
+    /// 200, and applies them to the tables above off the request path.
+    static let v5 = """
+    CREATE TABLE webhook_inbox (
+        seq            INTEGER PRIMARY KEY,
+        received_at_ms INTEGER NOT NULL,
+        auto_read      INTEGER NOT NULL,   -- LINE's markAsReadMode was auto when it arrived
+        body           BLOB NOT NULL
+    ) STRICT;
+    -- Bodies the receiver's check let through but the full parse refused: kept, never dropped.
+    CREATE TABLE inbox_rejected (
+        seq            INTEGER PRIMARY KEY,
+        received_at_ms INTEGER NOT NULL,
+        problem        TEXT NOT NULL,
+        body           BLOB NOT NULL
+    ) STRICT;
     """
 }
 

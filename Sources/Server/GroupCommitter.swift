@@ -3,46 +3,87 @@ import Foundation
 import Ledger
 import TalkVaultDomain
 
-/// Stores webhook bodies durably before their requests are answered, with group commit: one
-/// writer thread owns the ledger, and every body that arrives while a commit is in flight is
-/// stored together in the next transaction, sharing its fsync. Throughput is therefore not
-/// capped at one fsync per request.
+/// Makes webhook bodies durable before their requests are answered, then applies them.
+///
+/// One writer thread owns the ledger. Every body that arrives while a commit is in flight goes
+/// into the next commit to the inbox, sharing its fsync (group commit), so throughput is not
+/// capped at one fsync per request. Once no request has arrived for `applyIdleMilliseconds`,
+/// the writer applies inbox bodies to the message tables, ending each transaction as soon as a
+/// request waits. So a burst is acknowledged at the HTTP server's pace and applied after it;
+/// the inbox grows meanwhile, and once it holds `maxBacklogBytes` the writer alternates
+/// applying and committing: acknowledgements slow to the apply rate and the backlog stays bounded.
 public final class GroupCommitter: @unchecked Sendable {
-    // Everything below is guarded by `condition`, except `capturer`, which only the writer
-    // thread touches after init: that confinement is why this type is @unchecked Sendable.
+    // Everything below is guarded by `condition`, except `capturer` and the `last*` fields, which
+    // only the writer thread touches after init: that confinement is why this type is
+    // @unchecked Sendable.
     private let condition = NSCondition()
     private var pending: [Waiting] = []
     private var stopping = false
     private var stopped = false
+    private var backlogBodies = 0
+    private var backlogBytes = 0
+    private var lastArrival: UInt64 = 0
     private let capturer: Capturer
-    private let maxBatch: Int
-    private let onBatch: @Sendable (BatchSummary) -> Void
+    private let settings: Settings
+    private let onCommit: @Sendable (CommitSummary) -> Void
+    private let onApply: @Sendable (ApplySummary) -> Void
 
     private struct Waiting {
-        let body: CapturedBody
-        let continuation: CheckedContinuation<Result<CaptureCounts, LedgerError>, Never>
+        let body: Data
+        let continuation: CheckedContinuation<Result<Void, LedgerError>, Never>
     }
 
-    /// What one commit did, for logs and metrics.
-    public struct BatchSummary: Sendable {
+    /// Limits of the writer.
+    public struct Settings: Sendable {
+        /// The most bodies in one inbox commit.
+        public var maxCommitBodies = 1_000
+        /// The most bodies in one apply transaction; it ends sooner when a request waits.
+        public var maxApplyBodies = 500
+        /// Inbox bytes past which acknowledgements wait for the apply.
+        public var maxBacklogBytes = 1 << 30
+        /// Quiet time before the writer applies: applying competes with requests for CPU, so
+        /// a saturated server defers it (bounded by `maxBacklogBytes`).
+        public var applyIdleMilliseconds = 2
+        /// How long shutdown keeps applying before it leaves the rest for the next start.
+        public var shutdownApplySeconds: Double = 5
+
+        public init() {}
+    }
+
+    /// One fsynced commit to the inbox.
+    public struct CommitSummary: Sendable {
         public var bodies: Int
-        public var counts: CaptureCounts
+        public var bytes: Int
         public var failed: LedgerError?
         public var seconds: Double
     }
 
-    /// Starts the writer thread. `onBatch` runs on it after every commit.
-    public init(capturer: Capturer, maxBatch: Int = 1_000, onBatch: @escaping @Sendable (BatchSummary) -> Void = { _ in }) {
+    /// One apply transaction.
+    public struct ApplySummary: Sendable {
+        public var applied: InboxApplied
+        public var failed: LedgerError?
+        public var seconds: Double
+        /// Bodies still in the inbox after it.
+        public var backlog: Int
+    }
+
+    /// Starts the writer thread. The callbacks run on it after every commit and apply.
+    public init(capturer: Capturer, settings: Settings = Settings(),
+                onCommit: @escaping @Sendable (CommitSummary) -> Void = { _ in },
+                onApply: @escaping @Sendable (ApplySummary) -> Void = { _ in }) {
         self.capturer = capturer
-        self.maxBatch = maxBatch
-        self.onBatch = onBatch
+        self.settings = settings
+        self.onCommit = onCommit
+        self.onApply = onApply
+        // Left over from a crash or a stop: applied while the server runs.
+        (backlogBodies, backlogBytes) = (try? capturer.ledger.inboxSize()) ?? (0, 0)
         let thread = Thread { [self] in self.run() }
         thread.name = "talkvault-ledger-writer"
         thread.start()
     }
 
-    /// Stores a parsed body and returns once it is committed, or the write failed.
-    public func submit(_ body: CapturedBody) async -> Result<CaptureCounts, LedgerError> {
+    /// Commits a checked, signed body to the inbox; returns once it is durable, or the write failed.
+    public func submit(_ body: Data) async -> Result<Void, LedgerError> {
         await withCheckedContinuation { continuation in
             condition.lock()
             if stopped {
@@ -51,19 +92,31 @@ public final class GroupCommitter: @unchecked Sendable {
                 return
             }
             pending.append(Waiting(body: body, continuation: continuation))
+            lastArrival = DispatchTime.now().uptimeNanoseconds
             condition.signal()
             condition.unlock()
         }
     }
 
-    /// Commits everything already submitted, then stops the writer thread.
+    /// Bodies committed but not yet applied.
+    public var backlog: Int { condition.withLock { backlogBodies } }
+
+    /// Returns once nothing waits to be committed or applied (tests, and the benchmark's drain).
+    public func waitUntilApplied() async {
+        while condition.withLock({ !pending.isEmpty || backlogBodies > 0 }) {
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// Commits everything already submitted, applies the inbox for at most
+    /// `settings.shutdownApplySeconds`, then stops the writer thread.
     public func shutdown() async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             condition.lock()
             stopping = true
             condition.broadcast()
             condition.unlock()
-            // The writer marks `stopped` once it has drained; poll without blocking a task thread.
+            // The writer marks `stopped` once it has drained; wait without blocking a task thread.
             Thread.detachNewThread { [self] in
                 condition.lock()
                 while !stopped { condition.wait() }
@@ -73,34 +126,107 @@ public final class GroupCommitter: @unchecked Sendable {
         }
     }
 
-    private func run() {
+    private enum Step {
+        case commit([Waiting])
+        case apply
+        case stop
+    }
+
+    private var lastWasCommit = false
+    private var lastCommitBodies = 0
+    private var stopDeadline: UInt64?
+
+    private func next() -> Step {
+        condition.lock()
+        defer { condition.unlock() }
+        let idle = UInt64(settings.applyIdleMilliseconds) * 1_000_000
         while true {
-            condition.lock()
-            while pending.isEmpty && !stopping { condition.wait() }
-            if pending.isEmpty && stopping {
+            while pending.isEmpty && backlogBodies == 0 && !stopping { condition.wait() }
+            guard pending.isEmpty && !stopping && backlogBytes < settings.maxBacklogBytes else { break }
+            // Only a backlog: apply once requests have been quiet for a moment.
+            let quiet = DispatchTime.now().uptimeNanoseconds &- lastArrival
+            if quiet >= idle { break }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(idle - quiet) / 1e9))
+        }
+        let full = backlogBytes >= settings.maxBacklogBytes
+        if !pending.isEmpty && !(full && lastWasCommit && backlogBodies > 0) {
+            let batch = Array(pending.prefix(settings.maxCommitBodies))
+            pending.removeFirst(batch.count)
+            return .commit(batch)
+        }
+        if stopping {
+            let now = DispatchTime.now().uptimeNanoseconds
+            let deadline = stopDeadline ?? now + UInt64(settings.shutdownApplySeconds * 1e9)
+            stopDeadline = deadline
+            if backlogBodies == 0 || now >= deadline {
                 stopped = true
                 condition.broadcast()
-                condition.unlock()
-                return
+                return .stop
             }
-            let batch = Array(pending.prefix(maxBatch))
-            pending.removeFirst(batch.count)
-            condition.unlock()
-
-            let started = DispatchTime.now().uptimeNanoseconds
-            var summary = BatchSummary(bodies: batch.count, counts: CaptureCounts(), failed: nil, seconds: 0)
-            do {
-                let results = try capturer.store(batch.map(\.body))
-                for (waiting, counts) in zip(batch, results) {
-                    summary.counts.add(counts)
-                    waiting.continuation.resume(returning: .success(counts))
-                }
-            } catch {
-                summary.failed = error
-                for waiting in batch { waiting.continuation.resume(returning: .failure(error)) }
-            }
-            summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-            onBatch(summary)
         }
+        return .apply
+    }
+
+    private func run() {
+        while true {
+            switch next() {
+            case .stop:
+                return
+            case .commit(let batch):
+                lastWasCommit = true
+                lastCommitBodies = batch.count
+                commit(batch)
+            case .apply:
+                lastWasCommit = false
+                apply()
+            }
+        }
+    }
+
+    private func commit(_ batch: [Waiting]) {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let bytes = batch.reduce(0) { $0 + $1.body.count }
+        var summary = CommitSummary(bodies: batch.count, bytes: bytes, failed: nil, seconds: 0)
+        do {
+            try capturer.enqueue(batch.map(\.body))
+            condition.withLock {
+                backlogBodies += batch.count
+                backlogBytes += bytes
+            }
+            for waiting in batch { waiting.continuation.resume(returning: .success(())) }
+        } catch {
+            summary.failed = error
+            for waiting in batch { waiting.continuation.resume(returning: .failure(error)) }
+        }
+        summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        onCommit(summary)
+    }
+
+    private func apply() {
+        let started = DispatchTime.now().uptimeNanoseconds
+        var summary = ApplySummary(applied: InboxApplied(), failed: nil, seconds: 0, backlog: 0)
+        do {
+            // End the transaction early when a request waits; at the backlog's bound, only once
+            // it has applied as many bodies as the last commit added, so the backlog cannot grow.
+            var done = 0
+            let minimum = lastCommitBodies
+            let applied = try capturer.applyInbox(limit: settings.maxApplyBodies) { [self] in
+                done += 1
+                return condition.withLock { !pending.isEmpty && (backlogBytes < settings.maxBacklogBytes || done >= minimum) }
+            }
+            summary.applied = applied
+            summary.backlog = condition.withLock {
+                // Nothing applied means another process (a command) emptied the inbox.
+                backlogBodies = applied.bodies == 0 ? 0 : max(0, backlogBodies - applied.bodies)
+                if backlogBodies == 0 { backlogBytes = 0 } else { backlogBytes = max(0, backlogBytes - applied.bytes) }
+                return backlogBodies
+            }
+        } catch {
+            summary.failed = error
+            // Leave the backlog as is and let requests through before trying again.
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        onApply(summary)
     }
 }

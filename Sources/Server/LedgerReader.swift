@@ -10,7 +10,7 @@ public actor LedgerReader {
     private let timeZone: TimeZone
 
     public init(path: String, policy: RetentionPolicy, timeZone: TimeZone) throws(LedgerError) {
-        ledger = try Ledger(path: path, policy: policy, create: false)
+        ledger = try Ledger(path: path, policy: policy, create: false, applyingInbox: false)
         self.timeZone = timeZone
     }
 

@@ -48,7 +48,7 @@ public struct ProfileFetcher: Service {
     public func run() async throws {
         let ledger: Ledger
         do {
-            ledger = try Ledger(path: ledgerPath, policy: policy, create: false)
+            ledger = try Ledger(path: ledgerPath, policy: policy, create: false, applyingInbox: false)
         } catch {
             logger.error("profile fetcher cannot open the ledger; display names will not be fetched", metadata: ["error": "\(error)"])
             try? await gracefulShutdown()

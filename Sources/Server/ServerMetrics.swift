@@ -16,6 +16,10 @@ public final class ServerMetrics: Sendable {
     let messagesNew: Metrics.Counter
     let latency: Timer
     let batchSize: Recorder
+    let inboxBodies: Metrics.Gauge
+    let inboxApplied: Metrics.Counter
+    let inboxRejected: Metrics.Counter
+    let applyLag: Metrics.Gauge
     let ledgerMessages: Metrics.Gauge
     let ledgerBytes: Metrics.Gauge
     let atRisk: Metrics.Gauge
@@ -39,6 +43,10 @@ public final class ServerMetrics: Sendable {
         messagesNew = Metrics.Counter(label: "talkvault_messages_captured_total", factory: factory)
         latency = Timer(label: "talkvault_webhook_request_duration_seconds", factory: factory)
         batchSize = Recorder(label: "talkvault_commit_batch_bodies", factory: factory)
+        inboxBodies = Metrics.Gauge(label: "talkvault_inbox_bodies", factory: factory)
+        inboxApplied = Metrics.Counter(label: "talkvault_inbox_applied_bodies_total", factory: factory)
+        inboxRejected = Metrics.Counter(label: "talkvault_inbox_rejected_bodies_total", factory: factory)
+        applyLag = Metrics.Gauge(label: "talkvault_inbox_apply_lag_seconds", factory: factory)
         ledgerMessages = Metrics.Gauge(label: "talkvault_ledger_messages", factory: factory)
         ledgerBytes = Metrics.Gauge(label: "talkvault_ledger_size_bytes", factory: factory)
         atRisk = Metrics.Gauge(label: "talkvault_items_at_risk", factory: factory)
@@ -52,13 +60,24 @@ public final class ServerMetrics: Sendable {
 
     func request(_ outcome: String) { requests[outcome]?.increment() }
 
-    func record(_ batch: GroupCommitter.BatchSummary) {
-        batchSize.record(batch.bodies)
-        eventsReceived.increment(by: batch.counts.eventsRead)
-        eventsStored.increment(by: batch.counts.newEvents)
-        eventsDuplicate.increment(by: batch.counts.duplicateEvents)
-        eventsConflicting.increment(by: batch.counts.conflictingEvents)
-        messagesNew.increment(by: batch.counts.newMessages)
+    func record(_ commit: GroupCommitter.CommitSummary) {
+        batchSize.record(commit.bodies)
+    }
+
+    /// Event counts come from the apply: that is where events are told apart.
+    func record(_ apply: GroupCommitter.ApplySummary, now: Instant) {
+        let counts = apply.applied.counts
+        inboxApplied.increment(by: apply.applied.bodies)
+        inboxRejected.increment(by: apply.applied.rejected)
+        eventsReceived.increment(by: counts.eventsRead)
+        eventsStored.increment(by: counts.newEvents)
+        eventsDuplicate.increment(by: counts.duplicateEvents)
+        eventsConflicting.increment(by: counts.conflictingEvents)
+        messagesNew.increment(by: counts.newMessages)
+        inboxBodies.record(apply.backlog)
+        if let oldest = apply.applied.oldestReceivedAt {
+            applyLag.record(Double(max(0, now.milliseconds - oldest.milliseconds)) / 1000)
+        }
     }
 
     func update(from status: StatusReport, ledgerBytes bytes: Int64) {

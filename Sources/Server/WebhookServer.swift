@@ -30,6 +30,8 @@ public struct ServerSettings: Sendable {
     /// Where read state comes from; `line` asks `botInfo`.
     public var readMode: ReadMode = .manual
     public var botInfo: BotInfoClient?
+    /// Commit and apply limits of the ledger writer.
+    public var writer = GroupCommitter.Settings()
 
     public init(host: String = "127.0.0.1", port: Int = 8080, webhookPath: String = "/webhook", maxBodyBytes: Int = 1 << 20,
                 channelSecret: String, ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone,
@@ -53,25 +55,36 @@ public enum WebhookServer {
     public static func buildApplication(settings: ServerSettings, clock: any WallClock, logger: Logger,
                                         metrics: ServerMetrics = ServerMetrics(),
                                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws(LedgerError) -> some ApplicationProtocol {
-        let ledger = try Ledger(path: settings.ledgerPath, policy: settings.policy, create: true)
+        let ledger = try Ledger(path: settings.ledgerPath, policy: settings.policy, create: true, applyingInbox: false)
         let reader = try LedgerReader(path: settings.ledgerPath, policy: settings.policy, timeZone: settings.timeZone)
         let capturer = Capturer(ledger: ledger, clock: clock)
         resolveReadMode(settings, flag: capturer.autoRead, logger: logger)
-        let committer = GroupCommitter(capturer: capturer) { batch in
-            metrics.record(batch)
-            var meta: Logger.Metadata = [
-                "bodies": "\(batch.bodies)",
-                "events": "\(batch.counts.eventsRead)", "new_events": "\(batch.counts.newEvents)",
-                "duplicates": "\(batch.counts.duplicateEvents)", "new_messages": "\(batch.counts.newMessages)",
-                "ms": "\(Int(batch.seconds * 1000))",
-            ]
-            if let failure = batch.failed {
-                meta["error"] = "\(failure)"
-                logger.error("webhook batch not stored; LINE will redeliver", metadata: meta)
+        let committer = GroupCommitter(capturer: capturer, settings: settings.writer, onCommit: { commit in
+            metrics.record(commit)
+            let meta: Logger.Metadata = ["bodies": "\(commit.bodies)", "bytes": "\(commit.bytes)", "ms": "\(Int(commit.seconds * 1000))"]
+            if let failure = commit.failed {
+                logger.error("webhook bodies not stored; LINE will redeliver", metadata: meta.merging(["error": "\(failure)"]) { $1 })
             } else {
-                logger.info("webhook batch committed", metadata: meta)
+                logger.debug("webhook bodies committed", metadata: meta)
             }
-        }
+        }, onApply: { apply in
+            metrics.record(apply, now: clock.now())
+            let counts = apply.applied.counts
+            var meta: Logger.Metadata = [
+                "bodies": "\(apply.applied.bodies)", "events": "\(counts.eventsRead)", "new_events": "\(counts.newEvents)",
+                "duplicates": "\(counts.duplicateEvents)", "new_messages": "\(counts.newMessages)",
+                "backlog": "\(apply.backlog)", "ms": "\(Int(apply.seconds * 1000))",
+            ]
+            if let failure = apply.failed {
+                meta["error"] = "\(failure)"
+                logger.error("webhook events not applied; they stay in the inbox", metadata: meta)
+            } else if apply.applied.rejected > 0 {
+                meta["rejected"] = "\(apply.applied.rejected)"
+                logger.error("webhook bodies refused by the full parse; kept in inbox_rejected", metadata: meta)
+            } else if apply.applied.bodies > 0 {
+                logger.info("webhook events applied", metadata: meta)
+            }
+        })
         let router = buildRouter(settings: settings, committer: committer, reader: reader, metrics: metrics, clock: clock)
         let host = settings.host
         var services: [any Service] = [CommitterService(committer: committer)]
@@ -141,15 +154,14 @@ public enum WebhookServer {
                 metrics.request("bad_signature")
                 return json(.unauthorized, ["message": "invalid or missing x-line-signature"])
             }
-            // Parsing happens here, in parallel across requests; the writer thread only writes.
-            let parsed: CapturedBody
+            // The same rejections as the full parse, which runs off the request path.
             do throws(WebhookError) {
-                parsed = try WebhookParser.parse(body)
+                try WebhookParser.check(body)
             } catch {
                 metrics.request("malformed")
                 return json(.badRequest, ["message": error.description])
             }
-            switch await committer.submit(parsed) {
+            switch await committer.submit(body) {
             case .success:
                 metrics.request("stored")
                 return acknowledged()
@@ -172,6 +184,7 @@ public enum WebhookServer {
             if let status = try? await reader.status(now: clock.now()) {
                 metrics.update(from: status, ledgerBytes: await reader.sizeOnDisk())
             }
+            metrics.inboxBodies.record(committer.backlog)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))

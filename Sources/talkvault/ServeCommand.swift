@@ -9,14 +9,19 @@ import Server
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Receive LINE's webhooks: verify, store durably, then answer 200.",
+        abstract: "Receive LINE's webhooks: verify, commit durably, answer 200, then apply.",
         discussion: """
         The channel secret comes from TALKVAULT_CHANNEL_SECRET or the systemd credential
         'channel-secret' ($CREDENTIALS_DIRECTORY/channel-secret), never from the config. The
         access token (TALKVAULT_ACCESS_TOKEN or credential 'access-token') lets it fetch senders'
         display names from line.api_base_url in the background.
+        A 200 means the body's bytes are committed to the ledger's inbox with an fsync. The
+        events are then applied to the message tables in the background, usually within
+        milliseconds; a burst is absorbed up to --max-backlog-mib, past which answers slow to
+        the apply rate. Every other command applies what is left when it opens the ledger.
         Endpoints: POST <capture.webhook_path> (default /webhook), GET /healthz, GET /metrics.
-        SIGTERM or SIGINT stops accepting, commits what is in flight, and exits 0.
+        SIGTERM or SIGINT stops accepting, commits what is in flight, applies for up to 5 s,
+        and exits 0; the next start or command applies the rest.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -24,9 +29,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 8080
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Inbox size in MiB past which answers wait for bodies to be applied.") var maxBacklogMib = 1024
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard maxBacklogMib > 0 else { throw ValidationError("--max-backlog-mib must be at least 1") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
 
@@ -53,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
             settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN")
             settings.markAsRead = token.map { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
             settings.readMode = config.readMode
+            settings.writer.maxBacklogBytes = maxBacklogMib << 20
             settings.botInfo = token.map { BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
             let app: any ApplicationProtocol
             do throws(LedgerError) {

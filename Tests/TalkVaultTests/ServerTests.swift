@@ -57,8 +57,20 @@ struct ServerHarness {
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
     }
 
+    /// The ledger's row counts. Opening the ledger applies what the server has not applied yet,
+    /// as every command does, so this sees every acknowledged event.
     func counts() throws -> [String: Int] {
         try Ledger(path: ledgerPath, policy: .lineDefaults, create: false).tableCounts()
+    }
+
+    /// Waits until the server itself has applied its inbox; false after 10 s.
+    func appliedByTheServer() async throws -> Bool {
+        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, create: false, applyingInbox: false)
+        for _ in 0..<1_000 {
+            if try ledger.inboxSize().bodies == 0 { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return false
     }
 
     func stop() async {
@@ -72,6 +84,11 @@ struct ServerHarness {
         let server = try await ServerHarness.start()
         let (status, _) = try await server.request(body: try Fixtures.uniqueConformanceData())
         #expect(status == 200)
+        #expect(try await server.appliedByTheServer())
+        let metrics = try await server.request(.GET, "/metrics").1
+        #expect(metrics.contains("talkvault_events_stored_total 27"))
+        #expect(metrics.contains("talkvault_inbox_applied_bodies_total 1"))
+        #expect(metrics.contains("talkvault_inbox_bodies 0"))
         let counts = try server.counts()
         #expect(counts["raw_events"] == 27)
         #expect(counts["messages"] == 11)
@@ -218,7 +235,12 @@ struct ServerHarness {
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(acknowledged.count > 0, "no request was acknowledged before the kill")
+        // Opening the ledger applies what the killed server had acknowledged but not applied.
         let ledger = try Ledger(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
+        #expect(try ledger.inboxSize().bodies == 0)
+        let counts = try ledger.tableCounts()
+        #expect(counts["raw_events"] == counts["messages"], "each body's one event applied exactly once")
+        #expect((counts["messages"] ?? 0) >= acknowledged.count)
         var missing = 0
         for id in acknowledged where try ledger.message(id: "m-\(id)") == nil { missing += 1 }
         #expect(missing == 0, "\(missing) of \(acknowledged.count) acknowledged events were lost")

@@ -168,4 +168,37 @@ import Testing
             #expect(!error.description.contains("秘密"))
         }
     }
+
+    /// The receiver answers 400 from `check` and parses later, so the two must refuse exactly
+    /// the same bodies with the same errors: a body `check` lets through and `parse` refuses
+    /// would be acknowledged and then not captured.
+    @Test func checkRefusesExactlyWhatParseRefuses() throws {
+        var bodies: [Data] = [#"[]"#, #"{}"#, #"1"#, #"{"events":{}}"#, #"{"events":[1]}"#, #"{"events":[{},[]]}"#,
+                              #"{"events":[{}],"events":3}"#, #"{"events":3,"events":[{}]}"#, #"{"event":[]}"#,
+                              #"{"eventsx":[]}"#, #"{"x":{"events":[]}}"#, #"{"events":[{}]}"#, #"{"events":[{}]} x"#]
+            .map { Data($0.utf8) }
+        let conformance = try Fixtures.conformanceData()
+        for length in stride(from: 0, through: conformance.count, by: 7) { bodies.append(conformance.prefix(length)) }
+        var rng = SeededGenerator(seed: 7)
+        for _ in 0..<300 {
+            var flipped = conformance
+            let at = Int(rng.next() % UInt64(flipped.count))
+            flipped[at] = [0x22, UInt8(ascii: "}"), UInt8(ascii: ","), 0x5C, 0x01, 0xFF][Int(rng.next() % 6)]
+            bodies.append(flipped)
+        }
+        var refused = 0
+        for body in bodies {
+            let parsed = Result { () throws(WebhookError) in _ = try WebhookParser.parse(body) }
+            let checked = Result { () throws(WebhookError) in try WebhookParser.check(body) }
+            switch (parsed, checked) {
+            case (.success, .success): break
+            case (.failure(let a), .failure(let b)):
+                refused += 1
+                #expect(a == b)
+            default:
+                Issue.record("check and parse disagree on \(String(decoding: body.prefix(80), as: UTF8.self))")
+            }
+        }
+        #expect(refused > 100, "the mutations should mostly break the body")
+    }
 }

@@ -1,0 +1,119 @@
+import Capture
+import Foundation
+import LINE
+import Ledger
+import Server
+import TalkVaultDomain
+import Testing
+
+/// The webhook inbox: what `serve` commits before its 200, and how it reaches the message tables.
+@Suite struct InboxTests {
+    static let tokyo = TimeZone(identifier: "Asia/Tokyo")!
+
+    func body(_ n: Int, text: String = "hello") -> Data {
+        Webhook.body([Webhook.text("m\(n)", "\(text) \(n)", eventId: "e\(n)", at: 1_790_000_000_000 + Int64(n))])
+    }
+
+    @Test func appliedBodiesEndExactlyAsCapturedOnes() throws {
+        let direct = try LedgerHarness()
+        let bodies = [try Fixtures.uniqueConformanceData(), try Fixtures.conformanceData(), try Fixtures.uniqueConformanceData()]
+        for body in bodies { try direct.capture(body) }
+
+        let dir = TempDir()
+        let path = dir.file("ledger.sqlite3")
+        let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
+        try ledger.enqueue(bodies + [bodies[0]], receivedAt: LedgerHarness.now, autoRead: false)
+        #expect(try ledger.inboxSize().bodies == 4)
+        #expect(try ledger.tableCounts()["messages"] == 0, "nothing is applied before the apply")
+        let applied = try ledger.applyWholeInbox(chunk: 3)
+        #expect(applied.bodies == 4)
+        #expect(applied.bytes == (bodies + [bodies[0]]).reduce(0) { $0 + $1.count })
+        #expect(applied.counts.duplicateEvents > 0, "the repeated body is a redelivery, not new events")
+        #expect(try ledger.inboxSize().bodies == 0)
+        #expect(try ledger.tableCounts() == (try direct.ledger.tableCounts()))
+        #expect(try ledger.applyInbox().bodies == 0)
+    }
+
+    @Test func openingTheLedgerAppliesWhatServeLeftBehind() throws {
+        let dir = TempDir()
+        let path = dir.file("ledger.sqlite3")
+        do {
+            let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
+            try ledger.enqueue([body(1), body(2)], receivedAt: LedgerHarness.now, autoRead: true)
+        }
+        let reopened = try Ledger(path: path, policy: .lineDefaults, create: false)
+        #expect(try reopened.inboxSize().bodies == 0)
+        let message = try #require(try reopened.detail(id: "m2"))
+        #expect(message.found.row.text == "hello 2")
+        #expect(message.found.row.readAt == LedgerHarness.now, "the auto-read flag travels with the body")
+    }
+
+    @Test func aBodyTheFullParseRefusesIsKeptNotDropped() throws {
+        let dir = TempDir()
+        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
+        try ledger.enqueue([body(1), Data("{\"events\": [1]}".utf8), body(2)], receivedAt: LedgerHarness.now, autoRead: false)
+        let applied = try ledger.applyInbox()
+        #expect(applied.bodies == 3)
+        #expect(applied.rejected == 1)
+        #expect(applied.counts.newMessages == 2)
+        #expect(try ledger.inboxSize().bodies == 0)
+        #expect(try ledger.inboxRejected() == [InboxRejection(receivedAt: LedgerHarness.now, problem: "events[0] is not an object",
+                                                              bytes: 15)])
+    }
+
+    @Test func anApplyEndsEarlyWhenAsked() throws {
+        let dir = TempDir()
+        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
+        try ledger.enqueue((1...5).map { body($0) }, receivedAt: LedgerHarness.now, autoRead: false)
+        #expect(try ledger.applyInbox(limit: 100, yield: { true }).bodies == 1)
+        #expect(try ledger.applyInbox(limit: 2).bodies == 2)
+        #expect(try ledger.inboxSize().bodies == 2)
+    }
+
+    func committer(_ dir: TempDir, _ settings: GroupCommitter.Settings) throws -> (GroupCommitter, String) {
+        let path = dir.file("ledger.sqlite3")
+        let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
+        return (GroupCommitter(capturer: Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now)), settings: settings), path)
+    }
+
+    func appliedMessages(_ path: String) throws -> Int {
+        try Ledger(path: path, policy: .lineDefaults, create: false, applyingInbox: false).tableCounts()["messages"] ?? -1
+    }
+
+    @Test func theWriterAppliesOnceRequestsAreQuiet() async throws {
+        let dir = TempDir()
+        let (committer, path) = try committer(dir, GroupCommitter.Settings())
+        for n in 1...30 { #expect(try await committer.submit(body(n)).get() == ()) }
+        await committer.waitUntilApplied()
+        #expect(committer.backlog == 0)
+        #expect(try appliedMessages(path) == 30)
+        await committer.shutdown()
+    }
+
+    @Test func atItsBoundTheBacklogStopsGrowing() async throws {
+        let dir = TempDir()
+        var settings = GroupCommitter.Settings()
+        settings.maxBacklogBytes = 1          // any backlog is at the bound
+        settings.applyIdleMilliseconds = 60_000 // so only the bound makes the writer apply
+        let (committer, path) = try committer(dir, settings)
+        for n in 1...20 {
+            _ = try await committer.submit(body(n)).get()
+            #expect(committer.backlog <= 1, "each commit waits for the apply of the one before")
+        }
+        #expect(try appliedMessages(path) >= 19)
+        await committer.shutdown()
+    }
+
+    @Test func shutdownAppliesTheBacklog() async throws {
+        let dir = TempDir()
+        var settings = GroupCommitter.Settings()
+        settings.applyIdleMilliseconds = 60_000
+        let (committer, path) = try committer(dir, settings)
+        for n in 1...25 { _ = try await committer.submit(body(n)).get() }
+        #expect(try appliedMessages(path) == 0, "a minute of quiet has not passed")
+        #expect(committer.backlog == 25)
+        await committer.shutdown()
+        #expect(try appliedMessages(path) == 25)
+        if case .success = await committer.submit(body(99)) { Issue.record("a stopped writer must refuse new bodies") }
+    }
+}
