@@ -133,6 +133,8 @@ public final class GroupCommitter: @unchecked Sendable {
     }
 
     private var lastWasCommit = false
+    /// After a failed apply, the writer waits this long before the next (uptime ns).
+    private var applyNotBefore: UInt64 = 0
     private var lastCommitBodies = 0
     private var stopDeadline: UInt64?
 
@@ -143,10 +145,17 @@ public final class GroupCommitter: @unchecked Sendable {
         while true {
             while pending.isEmpty && backlogBodies == 0 && !stopping { condition.wait() }
             guard pending.isEmpty && !stopping && backlogBytes < settings.maxBacklogBytes else { break }
-            // Only a backlog: apply once requests have been quiet for a moment.
-            let quiet = DispatchTime.now().uptimeNanoseconds &- lastArrival
-            if quiet >= idle { break }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(idle - quiet) / 1e9))
+            // Only a backlog: apply once requests have been quiet for a moment (and not before
+            // a failed apply's retry time).
+            let now = DispatchTime.now().uptimeNanoseconds
+            let ready = max(lastArrival &+ idle, applyNotBefore)
+            if now >= ready { break }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(ready - now) / 1e9))
+        }
+        if stopping && !pending.isEmpty {
+            let batch = Array(pending.prefix(settings.maxCommitBodies))
+            pending.removeFirst(batch.count)
+            return .commit(batch)
         }
         let full = backlogBytes >= settings.maxBacklogBytes
         if !pending.isEmpty && !(full && lastWasCommit && backlogBodies > 0) {
@@ -223,8 +232,8 @@ public final class GroupCommitter: @unchecked Sendable {
             }
         } catch {
             summary.failed = error
-            // Leave the backlog as is and let requests through before trying again.
-            Thread.sleep(forTimeInterval: 0.1)
+            // Leave the backlog as is; commits go on, and the apply is tried again in a second.
+            applyNotBefore = DispatchTime.now().uptimeNanoseconds + 1_000_000_000
         }
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         onApply(summary)
