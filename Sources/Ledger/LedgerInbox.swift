@@ -9,7 +9,7 @@ public struct InboxApplied: Sendable, Equatable {
     public var bodies = 0
     /// Their size in bytes.
     public var bytes = 0
-    /// Bodies the full parse refused: moved to `inbox_rejected`.
+    /// Bodies the full parse or the schema refused: moved to `inbox_rejected`.
     public var rejected = 0
     public var counts = CaptureCounts()
     /// The oldest applied body's receipt time, to report how far behind the apply runs.
@@ -85,14 +85,23 @@ extension Ledger {
                     parsed = try WebhookParser.parse(Data(body))
                 } catch {
                     result.rejected += 1
-                    // Its own seq: inbox numbers start over once the inbox is empty.
-                    try db.run("INSERT INTO inbox_rejected(received_at_ms, problem, body) VALUES (?1, ?2, ?3)",
-                               [.integer(at), .text(error.description), .blob(body)])
+                    try reject(body, receivedAt: at, problem: error.description)
                     if yield() { break }
                     continue
                 }
                 applied.autoRead = autoRead
-                result.counts.add(try storeBody(parsed, receivedAt: Instant(milliseconds: at), seen: &seen, applied: &applied))
+                // A body whose rows the schema refuses must not wedge every body behind it: its
+                // savepoint is undone and it is set aside. Disk and lock failures end the pass.
+                let before = (seen, applied)
+                do {
+                    result.counts.add(try db.savepoint {
+                        try storeBody(parsed, receivedAt: Instant(milliseconds: at), seen: &seen, applied: &applied)
+                    })
+                } catch let error as SQLiteError where error.isConstraint {
+                    (seen, applied) = before
+                    result.rejected += 1
+                    try reject(body, receivedAt: at, problem: "the ledger refused its rows: \(error)")
+                }
                 if yield() { break }
             }
             try applied.finish(self)
@@ -117,6 +126,12 @@ extension Ledger {
             total.counts.add(pass.counts)
             total.oldestReceivedAt = total.oldestReceivedAt ?? pass.oldestReceivedAt
         }
+    }
+
+    private func reject(_ body: [UInt8], receivedAt: Int64, problem: String) throws {
+        // Its own seq: inbox numbers start over once the inbox is empty.
+        try db.run("INSERT INTO inbox_rejected(received_at_ms, problem, body) VALUES (?1, ?2, ?3)",
+                   [.integer(receivedAt), .text(problem), .blob(body)])
     }
 
     /// Bodies the full parse refused after the receiver had acknowledged them, oldest first.

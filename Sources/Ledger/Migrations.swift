@@ -233,7 +233,7 @@ enum Migrations {
         auto_read      INTEGER NOT NULL,   -- LINE's markAsReadMode was auto when it arrived
         body           BLOB NOT NULL
     ) STRICT;
-    -- Bodies the receiver's check let through but the full parse refused: kept, never dropped.
+    -- Acknowledged bodies the full parse or the schema refused: kept with the reason, never dropped.
     CREATE TABLE inbox_rejected (
         seq            INTEGER PRIMARY KEY,
         received_at_ms INTEGER NOT NULL,

@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import LINE
 import Ledger
+import SQLiteDB
 import Server
 import TalkVaultDomain
 import Testing
@@ -59,6 +60,29 @@ import Testing
         #expect(try ledger.inboxSize().bodies == 0)
         #expect(try ledger.inboxRejected() == [InboxRejection(receivedAt: LedgerHarness.now, problem: "events[0] is not an object",
                                                               bytes: 15)])
+    }
+
+    @Test func aBodyTheSchemaRefusesIsSetAsideWithoutBlockingTheRest() throws {
+        let dir = TempDir()
+        let path = dir.file("ledger.sqlite3")
+        let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
+        // Stands in for any row the schema refuses: a constraint failure inside one body.
+        try Database(path: path).execute("""
+            CREATE TRIGGER poison BEFORE INSERT ON messages WHEN new.text = 'poison 2' BEGIN SELECT RAISE(ABORT, 'refused'); END
+            """)
+        try ledger.enqueue([body(1), body(2, text: "poison"), body(3)], receivedAt: LedgerHarness.now, autoRead: false)
+        let applied = try ledger.applyInbox()
+        #expect(applied.bodies == 3)
+        #expect(applied.rejected == 1)
+        #expect(applied.counts.newMessages == 2)
+        #expect(try ledger.inboxSize().bodies == 0)
+        let counts = try ledger.tableCounts()
+        #expect(counts["raw_events"] == 2, "nothing of the refused body stays behind")
+        #expect(counts["messages"] == 2)
+        let rejected = try ledger.inboxRejected()
+        #expect(rejected.count == 1)
+        #expect(rejected.first?.problem.hasPrefix("the ledger refused its rows") == true)
+        #expect(rejected.first?.problem.contains("poison") == false, "no message text in the reason")
     }
 
     @Test func anApplyEndsEarlyWhenAsked() throws {
