@@ -18,7 +18,7 @@ public struct InboxApplied: Sendable, Equatable {
     public init() {}
 }
 
-/// A body the receiver acknowledged that the full parse refused, kept in `inbox_rejected`.
+/// A body the receiver acknowledged that the full parse or the schema refused, kept in `inbox_rejected`.
 public struct InboxRejection: Sendable, Equatable {
     public var receivedAt: Instant
     /// Why, without quoting the body.
@@ -134,7 +134,7 @@ extension Ledger {
                    [.integer(receivedAt), .text(problem), .blob(body)])
     }
 
-    /// Bodies the full parse refused after the receiver had acknowledged them, oldest first.
+    /// Bodies the full parse or the schema refused after the receiver had acknowledged them, oldest first.
     public func inboxRejected() throws(LedgerError) -> [InboxRejection] {
         var rejected: [InboxRejection] = []
         do {

@@ -101,7 +101,7 @@ public final class GroupCommitter: @unchecked Sendable {
     /// Bodies committed but not yet applied.
     public var backlog: Int { condition.withLock { backlogBodies } }
 
-    /// Returns once nothing waits to be committed or applied (tests, and the benchmark's drain).
+    /// Returns once nothing waits to be committed or applied.
     public func waitUntilApplied() async {
         while condition.withLock({ !pending.isEmpty || backlogBodies > 0 }) {
             try? await Task.sleep(for: .milliseconds(2))
@@ -152,13 +152,9 @@ public final class GroupCommitter: @unchecked Sendable {
             if now >= ready { break }
             _ = condition.wait(until: Date(timeIntervalSinceNow: Double(ready - now) / 1e9))
         }
-        if stopping && !pending.isEmpty {
-            let batch = Array(pending.prefix(settings.maxCommitBodies))
-            pending.removeFirst(batch.count)
-            return .commit(batch)
-        }
-        let full = backlogBytes >= settings.maxBacklogBytes
-        if !pending.isEmpty && !(full && lastWasCommit && backlogBodies > 0) {
+        // At the bound, an apply comes between commits; at shutdown, what is pending goes first.
+        let applyTurn = backlogBytes >= settings.maxBacklogBytes && lastWasCommit && backlogBodies > 0
+        if !pending.isEmpty && (stopping || !applyTurn) {
             let batch = Array(pending.prefix(settings.maxCommitBodies))
             pending.removeFirst(batch.count)
             return .commit(batch)

@@ -61,11 +61,14 @@ public enum WebhookServer {
         resolveReadMode(settings, flag: capturer.autoRead, logger: logger)
         let committer = GroupCommitter(capturer: capturer, settings: settings.writer, onCommit: { commit in
             metrics.record(commit)
-            let meta: Logger.Metadata = ["bodies": "\(commit.bodies)", "bytes": "\(commit.bytes)", "ms": "\(Int(commit.seconds * 1000))"]
+            // Built only when logged: this runs after every commit.
+            func meta() -> Logger.Metadata {
+                ["bodies": "\(commit.bodies)", "bytes": "\(commit.bytes)", "ms": "\(Int(commit.seconds * 1000))"]
+            }
             if let failure = commit.failed {
-                logger.error("webhook bodies not stored; LINE will redeliver", metadata: meta.merging(["error": "\(failure)"]) { $1 })
+                logger.error("webhook bodies not stored; LINE will redeliver", metadata: meta().merging(["error": "\(failure)"]) { $1 })
             } else {
-                logger.debug("webhook bodies committed", metadata: meta)
+                logger.debug("webhook bodies committed", metadata: meta())
             }
         }, onApply: { apply in
             metrics.record(apply, now: clock.now())
@@ -80,7 +83,7 @@ public enum WebhookServer {
                 logger.error("webhook events not applied; they stay in the inbox", metadata: meta)
             } else if apply.applied.rejected > 0 {
                 meta["rejected"] = "\(apply.applied.rejected)"
-                logger.error("webhook bodies refused by the full parse; kept in inbox_rejected", metadata: meta)
+                logger.error("webhook bodies refused when applied; kept in inbox_rejected", metadata: meta)
             } else if apply.applied.bodies > 0 {
                 logger.info("webhook events applied", metadata: meta)
             }
