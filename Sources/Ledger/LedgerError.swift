@@ -14,6 +14,8 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case database(SQLiteError)
     /// A filesystem failure around the database (creating its directory, say).
     case io(path: String, reason: String)
+    /// A migration found a schema it does not expect: the file was altered by hand.
+    case unexpectedSchema(String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
         case .busy(let path): return "the ledger \(path) is locked by another process"
         case .database(let error): return "ledger error: \(error)"
         case .io(let path, let reason): return "\(path): \(reason)"
+        case .unexpectedSchema(let problem): return "the ledger's schema is not one TalkVault wrote: \(problem)"
         }
     }
 

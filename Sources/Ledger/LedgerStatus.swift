@@ -3,6 +3,11 @@ import SQLiteDB
 import TalkVaultDomain
 
 extension Ledger {
+    /// Messages still to be kept safe. Word for word the WHERE of the partial index
+    /// `messages_pending_deadline` (migration v6): SQLite uses a partial index only for a query
+    /// that repeats its condition.
+    static let pendingStates = "(state = 'received' OR state = 'content_due' OR state = 'downloaded')"
+
     /// The operator's view: messages by kind and state, the next deadlines, what is at risk and
     /// what was lost. It depends only on the ledger's contents and `now`.
     public func status(now: Instant, timeZone: TimeZone, deadlineLimit: Int = 10, riskLimit: Int = 20) throws(LedgerError) -> StatusReport {
@@ -22,7 +27,7 @@ extension Ledger {
             grid[row.text(0), default: [:]][row.text(1)] = row.int(2)
         }
 
-        let pending = "state IN ('received','content_due','downloaded')"
+        let pending = Ledger.pendingStates
         func items(_ sql: String, _ values: [SQLValue]) throws -> [StatusReport.DeadlineItem] {
             var result: [StatusReport.DeadlineItem] = []
             try db.query(sql, values) { row in

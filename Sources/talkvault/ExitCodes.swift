@@ -44,6 +44,7 @@ struct Failure: Error, CustomStringConvertible {
         switch error {
         case .notFound: self.init(.noInput, error.description)
         case .busy: self.init(.busy, error.description)
+        case .unexpectedSchema: self.init(.dataError, error.description)
         case .schemaTooNew, .diskFull, .database, .io: self.init(.ioError, error.description)
         }
     }
