@@ -8,6 +8,7 @@ import TalkVaultDomain
 public actor LedgerReader {
     private let ledger: Ledger
     private let timeZone: TimeZone
+    private var cachedStatus: (at: Instant, report: StatusReport)?
 
     public init(path: String, policy: RetentionPolicy, timeZone: TimeZone) throws(LedgerError) {
         ledger = try Ledger(path: path, policy: policy, create: false, applyingInbox: false)
@@ -20,6 +21,18 @@ public actor LedgerReader {
     /// The status at `now`, for the gauges.
     public func status(now: Instant) throws(LedgerError) -> StatusReport {
         try ledger.status(now: now, timeZone: timeZone, deadlineLimit: 0, riskLimit: 0)
+    }
+
+    /// The status for the gauges, computed again only once `maxAge` seconds have passed: it
+    /// counts whole tables, and a scraper polling often must not take the writer's CPU.
+    public func status(now: Instant, maxAge: Double) throws(LedgerError) -> StatusReport {
+        if let cached = cachedStatus, Double(now.milliseconds - cached.at.milliseconds) / 1000 < maxAge,
+           now.milliseconds >= cached.at.milliseconds {
+            return cached.report
+        }
+        let report = try status(now: now)
+        cachedStatus = (now, report)
+        return report
     }
 
     /// Marks messages read; see `Ledger.markRead`.

@@ -32,6 +32,9 @@ public struct ServerSettings: Sendable {
     public var botInfo: BotInfoClient?
     /// Commit and apply limits of the ledger writer.
     public var writer = GroupCommitter.Settings()
+    /// How long `/metrics` reuses the ledger's status gauges (messages, at risk, lost) before
+    /// counting again; the counters and the inbox gauge are always current.
+    public var statusMaxAgeSeconds: Double = 10
 
     public init(host: String = "127.0.0.1", port: Int = 8080, webhookPath: String = "/webhook", maxBodyBytes: Int = 1 << 20,
                 channelSecret: String, ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone,
@@ -184,7 +187,7 @@ public enum WebhookServer {
                                                                  "ledger": reachable ? "reachable" : "unreachable"])
         }
         router.get("/metrics") { _, _ -> Response in
-            if let status = try? await reader.status(now: clock.now()) {
+            if let status = try? await reader.status(now: clock.now(), maxAge: settings.statusMaxAgeSeconds) {
                 metrics.update(from: status, ledgerBytes: await reader.sizeOnDisk())
             }
             metrics.inboxBodies.record(committer.backlog)
