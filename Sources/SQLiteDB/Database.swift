@@ -172,6 +172,26 @@ public final class Database {
         try execute("PRAGMA user_version=\(version)")
     }
 
+    /// What a checkpoint found and did, in WAL frames.
+    public struct Checkpoint: Sendable, Equatable {
+        /// Frames in the WAL.
+        public var logFrames: Int
+        /// Frames of those now copied into the database file.
+        public var checkpointedFrames: Int
+    }
+
+    /// Copies what it can of the WAL into the database file without waiting for readers or the
+    /// writer (`SQLITE_CHECKPOINT_PASSIVE`), and fsyncs the file. Returns nil when another
+    /// connection's checkpoint holds the lock.
+    public func checkpointPassive() throws -> Checkpoint? {
+        var logFrames: Int32 = 0
+        var checkpointed: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &checkpointed)
+        if rc & 0xff == SQLITE_BUSY { return nil }
+        guard rc == SQLITE_OK else { throw SQLiteError(code: sqlite3_extended_errcode(handle), db: handle, statement: "wal_checkpoint(PASSIVE)") }
+        return Checkpoint(logFrames: Int(logFrames), checkpointedFrames: Int(checkpointed))
+    }
+
     /// The SQLite library version, e.g. "3.40.1".
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 }

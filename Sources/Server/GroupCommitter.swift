@@ -27,6 +27,7 @@ public final class GroupCommitter: @unchecked Sendable {
     private let settings: Settings
     private let onCommit: @Sendable (CommitSummary) -> Void
     private let onApply: @Sendable (ApplySummary) -> Void
+    private let checkpointer: WALCheckpointer?
 
     private struct Waiting {
         let body: Data
@@ -68,13 +69,16 @@ public final class GroupCommitter: @unchecked Sendable {
     }
 
     /// Starts the writer thread. The callbacks run on it after every commit and apply.
-    public init(capturer: Capturer, settings: Settings = Settings(),
+    /// - Parameter checkpointer: copies the WAL into the database after commits, off this
+    ///   writer's thread; shutdown stops it.
+    public init(capturer: Capturer, settings: Settings = Settings(), checkpointer: WALCheckpointer? = nil,
                 onCommit: @escaping @Sendable (CommitSummary) -> Void = { _ in },
                 onApply: @escaping @Sendable (ApplySummary) -> Void = { _ in }) {
         self.capturer = capturer
         self.settings = settings
         self.onCommit = onCommit
         self.onApply = onApply
+        self.checkpointer = checkpointer
         // Left over from a crash or a stop: applied while the server runs.
         (backlogBodies, backlogBytes) = (try? capturer.ledger.inboxSize()) ?? (0, 0)
         let thread = Thread { [self] in self.run() }
@@ -121,6 +125,7 @@ public final class GroupCommitter: @unchecked Sendable {
                 condition.lock()
                 while !stopped { condition.wait() }
                 condition.unlock()
+                checkpointer?.stop()
                 done.resume()
             }
         }
@@ -199,6 +204,7 @@ public final class GroupCommitter: @unchecked Sendable {
                 backlogBytes += bytes
             }
             for waiting in batch { waiting.continuation.resume(returning: .success(())) }
+            checkpointer?.poke()
         } catch {
             summary.failed = error
             for waiting in batch { waiting.continuation.resume(returning: .failure(error)) }
@@ -220,6 +226,7 @@ public final class GroupCommitter: @unchecked Sendable {
                 return condition.withLock { !pending.isEmpty && (backlogBytes < settings.maxBacklogBytes || done >= minimum) }
             }
             summary.applied = applied
+            if applied.bodies > 0 { checkpointer?.poke() }
             summary.backlog = condition.withLock {
                 // Nothing applied means another process (a command) emptied the inbox.
                 backlogBodies = applied.bodies == 0 ? 0 : max(0, backlogBodies - applied.bodies)

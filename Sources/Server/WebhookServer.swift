@@ -35,6 +35,9 @@ public struct ServerSettings: Sendable {
     /// How long `/metrics` reuses the ledger's status gauges (messages, at risk, lost) before
     /// counting again; the counters and the inbox gauge are always current.
     public var statusMaxAgeSeconds: Double = 10
+    /// The least time between two background WAL checkpoints (see `WALCheckpointer`); nil
+    /// leaves checkpoints to the writer.
+    public var checkpointPauseMilliseconds: Int? = 100
 
     public init(host: String = "127.0.0.1", port: Int = 8080, webhookPath: String = "/webhook", maxBodyBytes: Int = 1 << 20,
                 channelSecret: String, ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone,
@@ -62,7 +65,12 @@ public enum WebhookServer {
         let reader = try LedgerReader(path: settings.ledgerPath, policy: settings.policy, timeZone: settings.timeZone)
         let capturer = Capturer(ledger: ledger, clock: clock)
         resolveReadMode(settings, flag: capturer.autoRead, logger: logger)
-        let committer = GroupCommitter(capturer: capturer, settings: settings.writer, onCommit: { commit in
+        let checkpointer = try settings.checkpointPauseMilliseconds.map { (pause) throws(LedgerError) in
+            try WALCheckpointer(path: settings.ledgerPath, pauseMilliseconds: pause) { failure in
+                logger.warning("background WAL checkpoint failed; the writer's own checkpoints go on", metadata: ["error": "\(failure)"])
+            }
+        }
+        let committer = GroupCommitter(capturer: capturer, settings: settings.writer, checkpointer: checkpointer, onCommit: { commit in
             metrics.record(commit)
             // Built only when logged: this runs after every commit.
             func meta() -> Logger.Metadata {
