@@ -27,8 +27,11 @@ public final class Ledger {
     ///   - applyingInbox: apply webhook bodies `serve` acknowledged but has not applied yet, so
     ///     that what the caller reads includes every acknowledged event. `serve` itself passes
     ///     false: its writer applies them while it runs.
+    ///   - walAutocheckpointPages: WAL pages after which a commit checkpoints; nil for
+    ///     `OpenOptions`' default.
     public init(path: String, policy: RetentionPolicy, create: Bool = true,
-                synchronous: Synchronous = .full, applyingInbox: Bool = true) throws(LedgerError) {
+                synchronous: Synchronous = .full, applyingInbox: Bool = true,
+                walAutocheckpointPages: Int? = nil) throws(LedgerError) {
         self.path = path
         self.policy = policy
         self.synchronous = synchronous
@@ -44,7 +47,8 @@ public final class Ledger {
             }
         }
         do {
-            db = try Database(path: path, options: OpenOptions(create: create, synchronous: synchronous))
+            db = try Database(path: path, options: OpenOptions(create: create, synchronous: synchronous,
+                                                               walAutocheckpointPages: walAutocheckpointPages ?? OpenOptions().walAutocheckpointPages))
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
