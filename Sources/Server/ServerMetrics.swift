@@ -16,6 +16,8 @@ public final class ServerMetrics: Sendable {
     let messagesNew: Metrics.Counter
     let latency: Timer
     let batchSize: Recorder
+    let commitDuration: Timer
+    let commitsOnCaller: Metrics.Counter
     let inboxBodies: Metrics.Gauge
     let inboxApplied: Metrics.Counter
     let inboxRejected: Metrics.Counter
@@ -31,8 +33,13 @@ public final class ServerMetrics: Sendable {
     static let outcomes = ["stored", "bad_signature", "malformed", "too_large", "failed"]
 
     public init() {
-        factory = PrometheusMetricsFactory(registry: registry)
-        let factory = self.factory
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // A stored body's request and its commit take well under the library's first bucket
+        // (5 ms), and a batch under its first (5 bodies).
+        factory.defaultDurationHistogramBuckets = [.microseconds(100), .microseconds(250), .microseconds(500)]
+            + [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000].map { Duration.microseconds(Int64($0 * 1_000)) }
+        factory.valueHistogramBuckets["talkvault_commit_batch_bodies"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1_000]
+        self.factory = factory
         requests = Dictionary(uniqueKeysWithValues: Self.outcomes.map {
             ($0, Metrics.Counter(label: "talkvault_webhook_requests_total", dimensions: [("outcome", $0)], factory: factory))
         })
@@ -43,6 +50,8 @@ public final class ServerMetrics: Sendable {
         messagesNew = Metrics.Counter(label: "talkvault_messages_captured_total", factory: factory)
         latency = Timer(label: "talkvault_webhook_request_duration_seconds", factory: factory)
         batchSize = Recorder(label: "talkvault_commit_batch_bodies", factory: factory)
+        commitDuration = Timer(label: "talkvault_commit_duration_seconds", factory: factory)
+        commitsOnCaller = Metrics.Counter(label: "talkvault_commits_on_caller_total", factory: factory)
         inboxBodies = Metrics.Gauge(label: "talkvault_inbox_bodies", factory: factory)
         inboxApplied = Metrics.Counter(label: "talkvault_inbox_applied_bodies_total", factory: factory)
         inboxRejected = Metrics.Counter(label: "talkvault_inbox_rejected_bodies_total", factory: factory)
@@ -56,12 +65,15 @@ public final class ServerMetrics: Sendable {
         })
         unsent = Metrics.Gauge(label: "talkvault_items_unsent", factory: factory)
         for counter in requests.values { counter.increment(by: 0) }
+        commitsOnCaller.increment(by: 0)
     }
 
     func request(_ outcome: String) { requests[outcome]?.increment() }
 
     func record(_ commit: GroupCommitter.CommitSummary) {
         batchSize.record(commit.bodies)
+        commitDuration.recordNanoseconds(Int64(commit.seconds * 1e9))
+        if commit.onCaller { commitsOnCaller.increment() }
     }
 
     /// Event counts come from the apply: that is where events are told apart.

@@ -94,10 +94,51 @@ import Testing
         #expect(try ledger.inboxSize().bodies == 2)
     }
 
-    func committer(_ dir: TempDir, _ settings: GroupCommitter.Settings) throws -> (GroupCommitter, String) {
+    func committer(_ dir: TempDir, _ settings: GroupCommitter.Settings,
+                   onCommit: @escaping @Sendable (GroupCommitter.CommitSummary) -> Void = { _ in }) throws -> (GroupCommitter, String) {
         let path = dir.file("ledger.sqlite3")
         let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
-        return (GroupCommitter(capturer: Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now)), settings: settings), path)
+        return (GroupCommitter(capturer: Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now)), settings: settings,
+                               onCommit: onCommit), path)
+    }
+
+    /// Which thread each commit ran on, and its bodies, in commit order.
+    final class Commits: @unchecked Sendable {
+        private let lock = NSLock()
+        private var seen: [(onCaller: Bool, bodies: Int)] = []
+        func add(_ commit: GroupCommitter.CommitSummary) { lock.withLock { seen.append((commit.onCaller, commit.bodies)) } }
+        var all: [(onCaller: Bool, bodies: Int)] { lock.withLock { seen } }
+    }
+
+    @Test(arguments: [true, false])
+    func oneRequestAtATimeCommitsOnItsOwnThreadUnlessTurnedOff(_ onCaller: Bool) async throws {
+        let dir = TempDir()
+        let commits = Commits()
+        var settings = GroupCommitter.Settings()
+        settings.commitOnCaller = onCaller
+        let (committer, path) = try committer(dir, settings, onCommit: commits.add)
+        for n in 1...12 { #expect(try await committer.submit(body(n)).get() == ()) }
+        #expect(commits.all.count == 12)
+        #expect(commits.all.allSatisfy { $0.onCaller == onCaller && $0.bodies == 1 })
+        await committer.waitUntilApplied()
+        #expect(try appliedMessages(path) == 12)
+        await committer.shutdown()
+    }
+
+    @Test func concurrentRequestsAllLandOnceWhicheverThreadCommitsThem() async throws {
+        let dir = TempDir()
+        let commits = Commits()
+        let (committer, path) = try committer(dir, GroupCommitter.Settings(), onCommit: commits.add)
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for n in 1...80 { group.addTask { (try? await committer.submit(self.body(n)).get()) != nil } }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.count == 80 && results.allSatisfy { $0 })
+        #expect(commits.all.reduce(0) { $0 + $1.bodies } == 80, "every body in exactly one commit")
+        #expect(commits.all.filter(\.onCaller).allSatisfy { $0.bodies == 1 })
+        await committer.waitUntilApplied()
+        #expect(try appliedMessages(path) == 80)
+        await committer.shutdown()
     }
 
     func appliedMessages(_ path: String) throws -> Int {

@@ -124,7 +124,13 @@ struct ServerHarness {
         #expect(metrics.contains(#"talkvault_webhook_requests_total{outcome="malformed"} 1"#))
         #expect(metrics.contains(#"talkvault_webhook_requests_total{outcome="too_large"} 1"#))
         #expect(metrics.contains("talkvault_ledger_messages 1"))
-        #expect(metrics.contains("talkvault_webhook_request_duration_seconds_bucket"))
+        #expect(metrics.contains(#"talkvault_webhook_request_duration_seconds_bucket{le="0.00025"}"#), "sub-millisecond buckets")
+        let value = { (name: String) -> Double? in
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        #expect((value("talkvault_commits_on_caller_total") ?? 0) >= 1)
+        #expect(value("talkvault_commits_on_caller_total") == value("talkvault_commit_duration_seconds_count"),
+                "one request at a time commits on its own thread")
         await server.stop()
     }
 
