@@ -38,8 +38,12 @@ public final class WALCheckpointer: @unchecked Sendable {
         }
         pause = Double(pauseMilliseconds) / 1000
         self.onFailure = onFailure
-        let thread = Thread { [self] in self.run() }
-        thread.name = "talkvault-checkpointer"
+        let thread = Thread { [self] in
+            // Named from inside: a name set before start does not reach the kernel on Linux,
+            // which also refuses names over 15 bytes. For `top` and `perf`.
+            Thread.current.name = "tv-checkpointer"
+            self.run()
+        }
         thread.start()
     }
 

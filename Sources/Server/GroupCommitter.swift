@@ -93,8 +93,12 @@ public final class GroupCommitter: @unchecked Sendable {
         self.checkpointer = checkpointer
         // Left over from a crash or a stop: applied while the server runs.
         (backlogBodies, backlogBytes) = (try? capturer.ledger.inboxSize()) ?? (0, 0)
-        let thread = Thread { [self] in self.run() }
-        thread.name = "talkvault-ledger-writer"
+        let thread = Thread { [self] in
+            // Named from inside: a name set before start does not reach the kernel on Linux,
+            // which also refuses names over 15 bytes. For `top` and `perf`.
+            Thread.current.name = "tv-writer"
+            self.run()
+        }
         thread.start()
     }
 

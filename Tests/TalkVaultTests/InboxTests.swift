@@ -116,13 +116,15 @@ import Testing
         let commits = Commits()
         var settings = GroupCommitter.Settings()
         settings.commitOnCaller = onCaller
+        // No apply between requests: the writer applying is the one other reason to queue.
+        settings.applyIdleMilliseconds = 60_000
         let (committer, path) = try committer(dir, settings, onCommit: commits.add)
         for n in 1...12 { #expect(try await committer.submit(body(n)).get() == ()) }
         #expect(commits.all.count == 12)
         #expect(commits.all.allSatisfy { $0.onCaller == onCaller && $0.bodies == 1 })
-        await committer.waitUntilApplied()
-        #expect(try appliedMessages(path) == 12)
+        #expect(WALCheckpointerTests.threadNames().contains("tv-writer"), "named for top and perf")
         await committer.shutdown()
+        #expect(try appliedMessages(path) == 12)
     }
 
     @Test func concurrentRequestsAllLandOnceWhicheverThreadCommitsThem() async throws {

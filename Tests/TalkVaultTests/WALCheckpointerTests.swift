@@ -18,6 +18,13 @@ import Testing
         return condition()
     }
 
+    /// This process's thread names, as the kernel shows them to `top` and `perf`.
+    static func threadNames() -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+    }
+
     @Test func committedPagesReachTheDatabaseFileWithoutTheWriterCheckpointing() async throws {
         let dir = TempDir()
         let path = dir.file("ledger.sqlite3")
@@ -31,6 +38,7 @@ import Testing
         let checkpointer = try WALCheckpointer(path: path, pauseMilliseconds: 1)
         checkpointer.poke()
         #expect(await Self.eventually { Self.fileSize(path) >= before + 2 * 1024 * 1024 })
+        #expect(Self.threadNames().contains("tv-checkpointer"), "named for top and perf")
         checkpointer.stop()
         checkpointer.poke() // after stop: a no-op, not a crash or a hang
         #expect(try ledger.inboxSize().bodies == 256, "the writer's view is unchanged")
