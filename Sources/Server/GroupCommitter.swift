@@ -110,6 +110,7 @@ public final class GroupCommitter: @unchecked Sendable {
                 writing = false
                 condition.broadcast()
             }
+            if summary.failed == nil { checkpointer?.poke() }
             summary.onCaller = true
             onCommit(summary)
             return result
@@ -231,6 +232,8 @@ public final class GroupCommitter: @unchecked Sendable {
                 let (result, summary) = store(batch.map(\.body))
                 for waiting in batch { waiting.continuation.resume(returning: result) }
                 endTurn()
+                // After the answers: the checkpointer can wait, the requests should not.
+                if summary.failed == nil { checkpointer?.poke() }
                 onCommit(summary)
             case .apply:
                 apply()
@@ -258,7 +261,6 @@ public final class GroupCommitter: @unchecked Sendable {
                 backlogBodies += bodies.count
                 backlogBytes += bytes
             }
-            checkpointer?.poke()
             result = .success(())
         } catch {
             summary.failed = error
