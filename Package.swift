@@ -49,8 +49,10 @@ let package = Package(
             "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE"]),
-        .target(name: "Capture", dependencies: ["TalkVaultDomain", "LINE", "Ledger"]),
+        // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
+        .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip"]),
+        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE", "InboxLog"]),
+        .target(name: "Capture", dependencies: ["TalkVaultDomain", "LINE", "InboxLog", "Ledger"]),
         // Segments: tar entries in gzip members, manifest, hash chain, random-access reads.
         .target(name: "Archive", dependencies: [
             "Gzip",
@@ -88,7 +90,7 @@ let package = Package(
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
-            "TalkVaultDomain", "LINE", "Ledger", "Capture", "LINEClient", "Sweep",
+            "TalkVaultDomain", "LINE", "InboxLog", "Ledger", "Capture", "LINEClient", "Sweep",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -125,14 +127,14 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "TalkVaultTests", dependencies: [
-            "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "Ledger", "Capture", "LINESimulator", "Server",
+            "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Capture", "LINESimulator", "Server",
             "Archive", "Packing", "Sweep", "LINEClient", "Export", "Lookup",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),

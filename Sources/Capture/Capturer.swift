@@ -1,4 +1,5 @@
 import Foundation
+import InboxLog
 import LINE
 import Ledger
 import TalkVaultDomain
@@ -51,10 +52,14 @@ public final class Capturer {
         try ledger.capture(bodies, receivedAt: clock.now(), autoRead: autoRead.value)
     }
 
-    /// Commits checked, signed bodies to the ledger's inbox in one fsynced transaction: what
-    /// `serve` does before it answers 200.
-    public func enqueue(_ bodies: [Data]) throws(LedgerError) {
-        try ledger.enqueue(bodies, receivedAt: clock.now(), autoRead: autoRead.value)
+    /// Appends checked, signed bodies to the ledger's inbox log and fsyncs them: what `serve`
+    /// does before it answers 200.
+    public func enqueue(_ bodies: [Data], to log: InboxLogWriter) throws(LedgerError) {
+        do {
+            try log.append(bodies, receivedAt: clock.now(), autoRead: autoRead.value)
+        } catch {
+            throw LedgerError(error)
+        }
     }
 
     /// Applies inbox bodies with the same capture as `capture`, without an fsync of its own:

@@ -1,3 +1,4 @@
+import InboxLog
 import SQLiteDB
 
 /// Errors from the ledger. None carries message text or bound values.
@@ -16,6 +17,8 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case io(path: String, reason: String)
     /// A migration found a schema it does not expect: the file was altered by hand.
     case unexpectedSchema(String)
+    /// Another `serve` owns the webhook inbox log.
+    case inboxLocked(path: String)
 
     public var description: String {
         switch self {
@@ -27,14 +30,27 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
         case .database(let error): return "ledger error: \(error)"
         case .io(let path, let reason): return "\(path): \(reason)"
         case .unexpectedSchema(let problem): return "the ledger's schema is not one TalkVault wrote: \(problem)"
+        case .inboxLocked(let path): return "another talkvault serve owns this ledger's webhook inbox (lock \(path)); this one did nothing"
         }
     }
 
     static func wrap(_ error: any Error, path: String = "") -> LedgerError {
         if let error = error as? LedgerError { return error }
+        if let error = error as? InboxLogError { return LedgerError(error) }
         guard let sqlite = error as? SQLiteError else { return .io(path: path, reason: String(describing: error)) }
         if sqlite.isDiskFull { return .diskFull(path: path) }
         if sqlite.isBusy { return .busy(path: path) }
         return .database(sqlite)
+    }
+}
+
+extension LedgerError {
+    /// The inbox log's failures, in the ledger's terms (and so its exit codes).
+    public init(_ error: InboxLogError) {
+        switch error {
+        case .diskFull(let path): self = .diskFull(path: path)
+        case .locked(let path): self = .inboxLocked(path: path)
+        case .io(let path, let reason): self = .io(path: path, reason: reason)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InboxLog
 import LINE
 import SQLiteDB
 import TalkVaultDomain
@@ -14,6 +15,8 @@ public struct InboxApplied: Sendable, Equatable {
     public var counts = CaptureCounts()
     /// The oldest applied body's receipt time, to report how far behind the apply runs.
     public var oldestReceivedAt: Instant?
+    /// The inbox log's applied position after the pass.
+    public var position = InboxPosition.start
 
     public init() {}
 }
@@ -33,82 +36,96 @@ public struct InboxRejection: Sendable, Equatable {
 }
 
 extension Ledger {
-    /// Commits signed webhook bodies to the inbox in one transaction. With the default
-    /// `synchronous=FULL`, they survive a crash or power loss once this returns.
-    public func enqueue(_ bodies: [Data], receivedAt: Instant, autoRead: Bool) throws(LedgerError) {
+    /// The webhook inbox log beside this ledger, which `serve` appends to (`InboxLogWriter`).
+    public var inbox: SegmentDirectory { SegmentDirectory(ledgerPath: path) }
+
+    /// How far the apply has read the inbox log.
+    public func inboxPosition() throws(LedgerError) -> InboxPosition {
+        let stored: String?
+        do {
+            stored = try db.first("SELECT value FROM meta WHERE key = 'inbox_position'") { $0.text(0) }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+        guard let stored else { return .start }
+        guard let position = InboxPosition(stored) else { throw .unexpectedSchema("meta 'inbox_position' is not segment:offset") }
+        return position
+    }
+
+    /// Makes the applied inbox position survive a power loss: apply transactions skip their
+    /// fsync, so before the log reuses a segment the position passed, one commit makes it durable.
+    public func makeInboxPositionDurable() throws(LedgerError) {
+        let restore = synchronous
+        if restore != .full { try setSynchronous(.full) }
+        defer { if restore != .full { try? setSynchronous(restore) } }
         try transaction {
-            for body in bodies {
-                try db.run("INSERT INTO webhook_inbox(received_at_ms, auto_read, body) VALUES (?1, ?2, ?3)",
-                           [.integer(receivedAt.milliseconds), .bool(autoRead), .blob(Array(body))])
-            }
+            // A real change, so that the commit writes (and fsyncs) a WAL frame.
+            _ = try db.run("INSERT INTO meta(key, value) VALUES('inbox_synced', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       [.text(String(DispatchTime.now().uptimeNanoseconds))])
         }
     }
 
-    /// Bodies waiting in the inbox, and their bytes.
+    /// Bodies waiting to be applied (in the log, and in the table older versions used), and their bytes.
+    /// Reads the log through, one body at a time.
     public func inboxSize() throws(LedgerError) -> (bodies: Int, bytes: Int) {
         do {
-            return try db.first("SELECT count(*), coalesce(sum(length(body)), 0) FROM webhook_inbox") {
+            var (bodies, bytes) = try db.first("SELECT count(*), coalesce(sum(length(body)), 0) FROM webhook_inbox") {
                 (Int($0.int64(0)), Int($0.int64(1)))
             } ?? (0, 0)
+            let reader = try InboxLogReader(directory: inbox, from: try inboxPosition())
+            while let record = try reader.next() {
+                bodies += 1
+                bytes += record.body.count
+            }
+            return (bodies, bytes)
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
     }
 
     /// Applies inbox bodies oldest first, in one transaction, through the same capture as
-    /// `ingest`, and deletes them in that transaction: each body is applied exactly once, even
-    /// when a crash or another process interrupts. Holds one body in memory at a time.
+    /// `ingest`, and records how far it got in that transaction: each body is applied exactly
+    /// once, even when a crash or another process interrupts. Bodies left in the table older
+    /// versions used come first (and are deleted), then the log from the recorded position.
+    /// Holds one body in memory at a time.
     /// - Parameters:
     ///   - limit: the most bodies to apply.
-    ///   - durable: fsync the commit. Without it a power loss can undo the apply, but never the
-    ///     inbox rows it deleted, so nothing is lost: the bodies are applied again.
+    ///   - durable: fsync the commit. Without it a power loss can undo the apply and its
+    ///     position together, so nothing is lost: the bodies are applied again.
     ///   - yield: asked after each body; true ends the pass early (someone waits for the writer).
     public func applyInbox(limit: Int = 1_000, durable: Bool = true,
                            yield: () -> Bool = { false }) throws(LedgerError) -> InboxApplied {
-        var seen = Seen()
-        var result = InboxApplied()
+        var pass = InboxPass(ledger: self)
         if !durable { try setSynchronous(.normal) }
         defer { if !durable { try? setSynchronous(synchronous) } }
         try transaction {
-            var applied = AppliedBodies(autoRead: false)
             var last: Int64 = 0
-            while result.bodies < limit,
+            var yielded = false
+            while !yielded, pass.result.bodies < limit,
                   let (seq, at, autoRead, body) = try db.first(
                       "SELECT seq, received_at_ms, auto_read, body FROM webhook_inbox WHERE seq > ?1 ORDER BY seq LIMIT 1",
                       [.integer(last)], { ($0.int64(0), $0.int64(1), $0.int64(2) != 0, $0.blob(3) ?? []) }) {
                 last = seq
-                result.bodies += 1
-                result.bytes += body.count
-                if result.oldestReceivedAt == nil { result.oldestReceivedAt = Instant(milliseconds: at) }
-                let parsed: CapturedBody
-                do throws(WebhookError) {
-                    parsed = try WebhookParser.parse(Data(body))
-                } catch {
-                    result.rejected += 1
-                    try reject(body, receivedAt: at, problem: error.description)
-                    if yield() { break }
-                    continue
-                }
-                applied.autoRead = autoRead
-                // A body whose rows the schema refuses must not wedge every body behind it: its
-                // savepoint is undone and it is set aside. Disk and lock failures end the pass.
-                let before = (seen, applied)
-                do {
-                    result.counts.add(try db.savepoint {
-                        try storeBody(parsed, receivedAt: Instant(milliseconds: at), seen: &seen, applied: &applied)
-                    })
-                } catch let error as SQLiteError where error.isConstraint {
-                    (seen, applied) = before
-                    result.rejected += 1
-                    try reject(body, receivedAt: at, problem: "the ledger refused its rows: \(error)")
-                }
-                if yield() { break }
+                try pass.apply(body, receivedAt: at, autoRead: autoRead)
+                yielded = yield()
             }
-            try applied.finish(self)
-            try db.run("DELETE FROM webhook_inbox WHERE seq <= ?1", [.integer(last)])
+            if last > 0 { try db.run("DELETE FROM webhook_inbox WHERE seq <= ?1", [.integer(last)]) }
+            let start = try inboxPosition()
+            pass.result.position = start
+            let reader = try InboxLogReader(directory: inbox, from: start)
+            while !yielded, pass.result.bodies < limit, let record = try reader.next() {
+                try pass.apply(record.body, receivedAt: record.receivedAt.milliseconds, autoRead: record.autoRead)
+                pass.result.position = record.end
+                yielded = yield()
+            }
+            if pass.result.position != start {
+                try db.run("INSERT INTO meta(key, value) VALUES('inbox_position', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           [.text(pass.result.position.description)])
+            }
+            try pass.finish()
         }
-        remember(seen)
-        return result
+        remember(pass.seen)
+        return pass.result
     }
 
     /// Applies the whole inbox, a transaction per `chunk` bodies. Commands call it on open, so
@@ -128,7 +145,7 @@ extension Ledger {
         }
     }
 
-    private func reject(_ body: [UInt8], receivedAt: Int64, problem: String) throws {
+    func reject(_ body: [UInt8], receivedAt: Int64, problem: String) throws {
         // Its own seq: inbox numbers start over once the inbox is empty.
         try db.run("INSERT INTO inbox_rejected(received_at_ms, problem, body) VALUES (?1, ?2, ?3)",
                    [.integer(receivedAt), .text(problem), .blob(body)])
@@ -147,7 +164,50 @@ extension Ledger {
         return rejected
     }
 
-    private func setSynchronous(_ level: Synchronous) throws(LedgerError) {
+    func setSynchronous(_ level: Synchronous) throws(LedgerError) {
         do { try db.execute("PRAGMA synchronous=\(level.rawValue)") } catch { throw LedgerError.wrap(error, path: path) }
+    }
+}
+
+/// One apply transaction's state: what it has seen and stored so far.
+struct InboxPass {
+    let ledger: Ledger
+    var seen = Ledger.Seen()
+    var applied = Ledger.AppliedBodies(autoRead: false)
+    var result = InboxApplied()
+
+    init(ledger: Ledger) { self.ledger = ledger }
+
+    /// Parses and stores one body inside the pass's transaction; a body the parse or the schema
+    /// refuses is set aside in `inbox_rejected`. Disk and lock failures throw and end the pass.
+    mutating func apply(_ body: [UInt8], receivedAt at: Int64, autoRead: Bool) throws {
+        result.bodies += 1
+        result.bytes += body.count
+        if result.oldestReceivedAt == nil { result.oldestReceivedAt = Instant(milliseconds: at) }
+        let parsed: CapturedBody
+        do throws(WebhookError) {
+            parsed = try WebhookParser.parse(Data(body))
+        } catch {
+            result.rejected += 1
+            try ledger.reject(body, receivedAt: at, problem: error.description)
+            return
+        }
+        self.applied.autoRead = autoRead
+        // A body whose rows the schema refuses must not wedge every body behind it: its
+        // savepoint is undone and it is set aside.
+        var (seen, applied) = (self.seen, self.applied)
+        do {
+            result.counts.add(try ledger.db.savepoint {
+                try ledger.storeBody(parsed, receivedAt: Instant(milliseconds: at), seen: &seen, applied: &applied)
+            })
+            (self.seen, self.applied) = (seen, applied)
+        } catch let error as SQLiteError where error.isConstraint {
+            result.rejected += 1
+            try ledger.reject(body, receivedAt: at, problem: "the ledger refused its rows: \(error)")
+        }
+    }
+
+    mutating func finish() throws {
+        try applied.finish(ledger)
     }
 }

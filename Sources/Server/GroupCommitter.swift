@@ -1,12 +1,13 @@
 import Capture
 import Foundation
+import InboxLog
 import Ledger
 import TalkVaultDomain
 
 /// Makes webhook bodies durable before their requests are answered, then applies them.
 ///
-/// One writer thread owns the ledger. Every body that arrives while a commit is in flight goes
-/// into the next commit to the inbox, sharing its fsync (group commit), so throughput is not
+/// One writer thread owns the ledger and the inbox log. Every body that arrives while a commit
+/// is in flight goes into the next append to the log, sharing its fsync (group commit), so throughput is not
 /// capped at one fsync per request. Once no request has arrived for `applyIdleMilliseconds`,
 /// the writer applies inbox bodies to the message tables, ending each transaction as soon as a
 /// request waits. So a burst is acknowledged at the HTTP server's pace and applied after it;
@@ -17,7 +18,8 @@ import TalkVaultDomain
 /// on its own thread (see `Settings.commitOnCaller`).
 public final class GroupCommitter: @unchecked Sendable {
     // Everything below is guarded by `condition`; the ledger is used only by whoever set
-    // `writing` (the writer thread or one caller). That is why this type is @unchecked Sendable.
+    // `writing` (the writer thread or one caller), and so is the log. That is why this type is
+    // @unchecked Sendable.
     private let condition = NSCondition()
     private var pending: [Waiting] = []
     private var stopping = false
@@ -28,6 +30,7 @@ public final class GroupCommitter: @unchecked Sendable {
     private var backlogBytes = 0
     private var lastArrival: UInt64 = 0
     private let capturer: Capturer
+    private let log: InboxLogWriter
     private let settings: Settings
     private let onCommit: @Sendable (CommitSummary) -> Void
     private let onApply: @Sendable (ApplySummary) -> Void
@@ -81,12 +84,16 @@ public final class GroupCommitter: @unchecked Sendable {
     }
 
     /// Starts the writer thread. The callbacks run on it after every commit and apply.
-    /// - Parameter checkpointer: copies the WAL into the database after commits, off this
-    ///   writer's thread; shutdown stops it.
-    public init(capturer: Capturer, settings: Settings = Settings(), checkpointer: WALCheckpointer? = nil,
+    /// - Parameters:
+    ///   - log: where bodies are committed; its makeDurable must use `capturer`'s ledger, which
+    ///     only the writer (or a caller holding its turn) touches. Closed at shutdown.
+    ///   - checkpointer: copies the WAL into the database after applies, off this writer's
+    ///     thread; shutdown stops it.
+    public init(capturer: Capturer, log: InboxLogWriter, settings: Settings = Settings(), checkpointer: WALCheckpointer? = nil,
                 onCommit: @escaping @Sendable (CommitSummary) -> Void = { _ in },
                 onApply: @escaping @Sendable (ApplySummary) -> Void = { _ in }) {
         self.capturer = capturer
+        self.log = log
         self.settings = settings
         self.onCommit = onCommit
         self.onApply = onApply
@@ -110,7 +117,6 @@ public final class GroupCommitter: @unchecked Sendable {
                 writing = false
                 condition.broadcast()
             }
-            if summary.failed == nil { checkpointer?.poke() }
             summary.onCaller = true
             onCommit(summary)
             return result
@@ -227,13 +233,12 @@ public final class GroupCommitter: @unchecked Sendable {
         while true {
             switch next() {
             case .stop:
+                log.close()
                 return
             case .commit(let batch):
                 let (result, summary) = store(batch.map(\.body))
                 for waiting in batch { waiting.continuation.resume(returning: result) }
                 endTurn()
-                // After the answers: the checkpointer can wait, the requests should not.
-                if summary.failed == nil { checkpointer?.poke() }
                 onCommit(summary)
             case .apply:
                 apply()
@@ -249,14 +254,14 @@ public final class GroupCommitter: @unchecked Sendable {
         }
     }
 
-    /// One fsynced commit to the inbox, by whoever holds `writing`.
+    /// One fsynced append to the inbox log, by whoever holds `writing`.
     private func store(_ bodies: [Data]) -> (Result<Void, LedgerError>, CommitSummary) {
         let started = DispatchTime.now().uptimeNanoseconds
         let bytes = bodies.reduce(0) { $0 + $1.count }
         var summary = CommitSummary(bodies: bodies.count, bytes: bytes, failed: nil, seconds: 0)
         let result: Result<Void, LedgerError>
         do {
-            try capturer.enqueue(bodies)
+            try capturer.enqueue(bodies, to: log)
             condition.withLock {
                 backlogBodies += bodies.count
                 backlogBytes += bytes
@@ -284,6 +289,8 @@ public final class GroupCommitter: @unchecked Sendable {
             }
             summary.applied = applied
             if applied.bodies > 0 { checkpointer?.poke() }
+            // A failed trim only leaves spare segments on disk; the next one retries.
+            if log.applied(through: applied.position) { try? log.trim() }
             summary.backlog = condition.withLock {
                 // Nothing applied means another process (a command) emptied the inbox.
                 backlogBodies = applied.bodies == 0 ? 0 : max(0, backlogBodies - applied.bodies)

@@ -3,6 +3,7 @@ import LINEClient
 import Foundation
 import HTTPTypes
 import Hummingbird
+import InboxLog
 import LINE
 import Ledger
 import Logging
@@ -32,6 +33,8 @@ public struct ServerSettings: Sendable {
     public var botInfo: BotInfoClient?
     /// Commit and apply limits of the ledger writer.
     public var writer = GroupCommitter.Settings()
+    /// Segment sizes of the inbox log.
+    public var inboxLog = InboxLogWriter.Settings()
     /// How long `/metrics` reuses the ledger's status gauges (messages, at risk, lost) before
     /// counting again; the counters and the inbox gauge are always current.
     public var statusMaxAgeSeconds: Double = 10
@@ -62,19 +65,28 @@ public enum WebhookServer {
                                         metrics: ServerMetrics = ServerMetrics(),
                                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws(LedgerError) -> some ApplicationProtocol {
         // With the background checkpointer doing the copying, the writer's own checkpoint is only
-        // the backstop that lets the WAL start over; a small WAL is then rewritten in place, and
-        // an fdatasync that does not grow the file is cheaper (no journal commit for its size).
+        // the backstop that lets the WAL start over; a small WAL is then rewritten in place.
         let ledger = try Ledger(path: settings.ledgerPath, policy: settings.policy, create: true, applyingInbox: false,
                                 walAutocheckpointPages: settings.checkpointPauseMilliseconds == nil ? nil : 1_000)
         let reader = try LedgerReader(path: settings.ledgerPath, policy: settings.policy, timeZone: settings.timeZone)
         let capturer = Capturer(ledger: ledger, clock: clock)
+        let applied = try ledger.inboxPosition()
+        let log: InboxLogWriter
+        do throws(InboxLogError) {
+            // Called only on the writer's turn, the one time the ledger is used there.
+            log = try InboxLogWriter(directory: ledger.inbox, applied: applied, settings: settings.inboxLog) {
+                try ledger.makeInboxPositionDurable()
+            }
+        } catch {
+            throw LedgerError(error)
+        }
         resolveReadMode(settings, flag: capturer.autoRead, logger: logger)
         let checkpointer = try settings.checkpointPauseMilliseconds.map { (pause) throws(LedgerError) in
             try WALCheckpointer(path: settings.ledgerPath, pauseMilliseconds: pause) { failure in
                 logger.warning("background WAL checkpoint failed; the writer's own checkpoints go on", metadata: ["error": "\(failure)"])
             }
         }
-        let committer = GroupCommitter(capturer: capturer, settings: settings.writer, checkpointer: checkpointer, onCommit: { commit in
+        let committer = GroupCommitter(capturer: capturer, log: log, settings: settings.writer, checkpointer: checkpointer, onCommit: { commit in
             metrics.record(commit)
             // Built only when logged: this runs after every commit.
             func meta() -> Logger.Metadata {

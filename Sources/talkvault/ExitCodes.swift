@@ -14,7 +14,7 @@ enum Exit: Int32 {
     case partial = 2
     /// `sweep` finished, but items are at risk or were newly lost: alert someone.
     case attention = 3
-    /// Another sweep or pack holds the data dir's lock.
+    /// Another sweep or pack holds the data dir's lock, or another serve owns the inbox.
     case locked = 4
     /// A bad command line or environment variable.
     case usage = 64
@@ -45,6 +45,7 @@ struct Failure: Error, CustomStringConvertible {
         case .notFound: self.init(.noInput, error.description)
         case .busy: self.init(.busy, error.description)
         case .unexpectedSchema: self.init(.dataError, error.description)
+        case .inboxLocked: self.init(.locked, error.description)
         case .schemaTooNew, .diskFull, .database, .io: self.init(.ioError, error.description)
         }
     }

@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import InboxLog
 import LINE
 import Ledger
 import SQLiteDB
@@ -15,6 +16,16 @@ import Testing
         Webhook.body([Webhook.text("m\(n)", "\(text) \(n)", eventId: "e\(n)", at: 1_790_000_000_000 + Int64(n))])
     }
 
+    /// Appends bodies to the ledger's inbox log as `serve` does, then lets go of the log.
+    static func enqueue(_ ledger: Ledger, _ bodies: [Data], autoRead: Bool = false,
+                        settings: InboxLogWriter.Settings = InboxLogWriter.Settings(segmentBytes: 1 << 20)) throws {
+        let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(), settings: settings) {
+            try ledger.makeInboxPositionDurable()
+        }
+        try log.append(bodies, receivedAt: LedgerHarness.now, autoRead: autoRead)
+        log.close()
+    }
+
     @Test func appliedBodiesEndExactlyAsCapturedOnes() throws {
         let direct = try LedgerHarness()
         let bodies = [try Fixtures.uniqueConformanceData(), try Fixtures.conformanceData(), try Fixtures.uniqueConformanceData()]
@@ -23,7 +34,7 @@ import Testing
         let dir = TempDir()
         let path = dir.file("ledger.sqlite3")
         let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
-        try ledger.enqueue(bodies + [bodies[0]], receivedAt: LedgerHarness.now, autoRead: false)
+        try Self.enqueue(ledger, bodies + [bodies[0]], autoRead: false)
         #expect(try ledger.inboxSize().bodies == 4)
         #expect(try ledger.tableCounts()["messages"] == 0, "nothing is applied before the apply")
         let applied = try ledger.applyWholeInbox(chunk: 3)
@@ -40,7 +51,7 @@ import Testing
         let path = dir.file("ledger.sqlite3")
         do {
             let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
-            try ledger.enqueue([body(1), body(2)], receivedAt: LedgerHarness.now, autoRead: true)
+            try Self.enqueue(ledger, [body(1), body(2)], autoRead: true)
         }
         let reopened = try Ledger(path: path, policy: .lineDefaults, create: false)
         #expect(try reopened.inboxSize().bodies == 0)
@@ -52,7 +63,7 @@ import Testing
     @Test func aBodyTheFullParseRefusesIsKeptNotDropped() throws {
         let dir = TempDir()
         let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
-        try ledger.enqueue([body(1), Data("{\"events\": [1]}".utf8), body(2)], receivedAt: LedgerHarness.now, autoRead: false)
+        try Self.enqueue(ledger, [body(1), Data("{\"events\": [1]}".utf8), body(2)], autoRead: false)
         let applied = try ledger.applyInbox()
         #expect(applied.bodies == 3)
         #expect(applied.rejected == 1)
@@ -70,7 +81,7 @@ import Testing
         try Database(path: path).execute("""
             CREATE TRIGGER poison BEFORE INSERT ON messages WHEN new.text = 'poison 2' BEGIN SELECT RAISE(ABORT, 'refused'); END
             """)
-        try ledger.enqueue([body(1), body(2, text: "poison"), body(3)], receivedAt: LedgerHarness.now, autoRead: false)
+        try Self.enqueue(ledger, [body(1), body(2, text: "poison"), body(3)], autoRead: false)
         let applied = try ledger.applyInbox()
         #expect(applied.bodies == 3)
         #expect(applied.rejected == 1)
@@ -88,7 +99,7 @@ import Testing
     @Test func anApplyEndsEarlyWhenAsked() throws {
         let dir = TempDir()
         let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
-        try ledger.enqueue((1...5).map { body($0) }, receivedAt: LedgerHarness.now, autoRead: false)
+        try Self.enqueue(ledger, (1...5).map { body($0) }, autoRead: false)
         #expect(try ledger.applyInbox(limit: 100, yield: { true }).bodies == 1)
         #expect(try ledger.applyInbox(limit: 2).bodies == 2)
         #expect(try ledger.inboxSize().bodies == 2)
@@ -98,7 +109,9 @@ import Testing
                    onCommit: @escaping @Sendable (GroupCommitter.CommitSummary) -> Void = { _ in }) throws -> (GroupCommitter, String) {
         let path = dir.file("ledger.sqlite3")
         let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
-        return (GroupCommitter(capturer: Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now)), settings: settings,
+        let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(),
+                                     settings: InboxLogWriter.Settings(segmentBytes: 1 << 20)) { try ledger.makeInboxPositionDurable() }
+        return (GroupCommitter(capturer: Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now)), log: log, settings: settings,
                                onCommit: onCommit), path)
     }
 

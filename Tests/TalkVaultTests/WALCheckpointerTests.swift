@@ -32,7 +32,12 @@ import Testing
         let before = Self.fileSize(path)
         // About 2 MiB: in the WAL only, far below the writer's automatic checkpoint.
         let bodies = (0..<256).map { Data(repeating: UInt8($0 & 0xff), count: 8 * 1024) }
-        try ledger.enqueue(bodies, receivedAt: Instant(milliseconds: 1), autoRead: false)
+        // The inbox table older versions wrote: any 2 MiB of rows will do.
+        try ledger.transaction {
+            for body in bodies {
+                _ = try ledger.db.run("INSERT INTO webhook_inbox(received_at_ms, auto_read, body) VALUES (1, 0, ?1)", [.blob(Array(body))])
+            }
+        }
         #expect(Self.fileSize(path) == before, "nothing is checkpointed yet")
 
         let checkpointer = try WALCheckpointer(path: path, pauseMilliseconds: 1)

@@ -1,0 +1,231 @@
+import Foundation
+import TalkVaultDomain
+
+/// Appends acknowledged webhook bodies to the inbox log: one write and one `fdatasync` per batch,
+/// into a segment that was zero-filled and fsynced before its first record, so the `fdatasync`
+/// never has a file size or an extent to commit.
+///
+/// Only `serve` writes the log, holding `lock`; commands only read it (`InboxLogReader`). Each
+/// start writes to a new segment, so a record torn by a crash is only ever a segment's last.
+/// Segments the apply has passed are recycled (renamed to a new number, their stale records
+/// then rejected by that number) once the ledger has made the applied position durable.
+public final class InboxLogWriter {
+    /// Sizes of the log.
+    public struct Settings: Sendable {
+        /// A segment's size; a batch larger than this gets a segment of its own size.
+        public var segmentBytes = 64 << 20
+        /// Applied segments kept for reuse; the rest are deleted.
+        public var spareSegments = 2
+
+        public init(segmentBytes: Int = 64 << 20, spareSegments: Int = 2) {
+            self.segmentBytes = segmentBytes
+            self.spareSegments = spareSegments
+        }
+    }
+
+    public let directory: SegmentDirectory
+    private let settings: Settings
+    private var lockFD: Int32
+    private let makeDurable: () throws -> Void
+    private var nextNumber: UInt64
+    private var current: Open?
+    /// Segments below this number are applied (as far as this writer has been told).
+    private var appliedBelow: UInt64
+    /// Whether the ledger has made `appliedBelow` durable.
+    private var appliedDurable = false
+    /// Where a batch is assembled before it is written; a megabyte at a time.
+    private var buffer: [UInt8] = []
+    private static let chunk = 1 << 20
+
+    private struct Open {
+        let number: UInt64
+        let fd: Int32
+        let size: Int
+        var offset = 0
+        /// A failed write or fsync leaves the segment's tail unknown: the next batch starts a new one.
+        var broken = false
+    }
+
+    /// Takes the log's lock, clears a half-made segment, and opens a new segment.
+    /// - Parameters:
+    ///   - applied: the ledger's applied position; new segments are numbered above it.
+    ///   - makeDurable: makes the ledger's applied position survive a power loss (an fsynced
+    ///     commit); called before any segment below it is reused or deleted.
+    public init(directory: SegmentDirectory, applied: InboxPosition, settings: Settings = Settings(),
+                makeDurable: @escaping () throws -> Void) throws(InboxLogError) {
+        self.directory = directory
+        self.settings = settings
+        self.makeDurable = makeDurable
+        let fm = FileManager.default
+        if !fm.fileExists(atPath: directory.path) {
+            guard mkdir(directory.path, 0o750) == 0 || errno == EEXIST else { throw .failed("creating the directory", path: directory.path) }
+            try SegmentDirectory(path: (directory.path as NSString).deletingLastPathComponent).sync()
+        }
+        let lockPath = directory.path + "/lock"
+        lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard lockFD >= 0 else { throw .failed("opening", path: lockPath) }
+        guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
+            Foundation.close(lockFD)
+            throw .locked(path: lockPath)
+        }
+        appliedBelow = applied.segment
+        nextNumber = 0
+        unlink(temporaryPath)
+        buffer.reserveCapacity(Self.chunk)
+        // Fully initialised from here: a throw runs deinit, which releases the lock.
+        nextNumber = max(try directory.segments().last ?? 0, applied.segment) + 1
+        try roll(fitting: 0)
+    }
+
+    deinit { close() }
+
+    /// Closes the segment and releases the lock; appends fail after it.
+    public func close() {
+        if let current { Foundation.close(current.fd) }
+        current = nil
+        if lockFD >= 0 { Foundation.close(lockFD) }
+        lockFD = -1
+    }
+
+    private var temporaryPath: String { directory.path + "/next.tmp" }
+
+    /// Writes `bodies` as records and fsyncs them: once this returns they survive a crash or a
+    /// power loss. On a throw, none of them counts as written.
+    public func append(_ bodies: [Data], receivedAt: Instant, autoRead: Bool) throws(InboxLogError) {
+        guard lockFD >= 0 else { throw .io(path: directory.path, reason: "the inbox log is closed") }
+        let total = bodies.reduce(0) { $0 + RecordHeader.size + $1.count }
+        if current == nil || current!.broken || current!.offset + total > current!.size { try roll(fitting: total) }
+        let segment = current!
+        var at = segment.offset
+        var failure: InboxLogError?
+        buffer.removeAll(keepingCapacity: true)
+        for body in bodies where failure == nil {
+            body.withUnsafeBytes { bytes in
+                RecordHeader.append(to: &buffer, segment: segment.number, receivedAtMs: receivedAt.milliseconds,
+                                    autoRead: autoRead, body: bytes)
+                if buffer.count + bytes.count <= Self.chunk {
+                    buffer.append(contentsOf: bytes)
+                } else {
+                    // A big body goes straight from its own bytes.
+                    failure = flush(segment, at: &at) ?? write(bytes, to: segment, at: &at)
+                }
+            }
+            if failure == nil && buffer.count >= Self.chunk { failure = flush(segment, at: &at) }
+        }
+        failure = failure ?? flush(segment, at: &at)
+        if failure == nil && fdatasync(segment.fd) != 0 { failure = .failed("fdatasync", path: directory.file(segment.number)) }
+        if let failure {
+            current?.broken = true
+            throw failure
+        }
+        current?.offset = at
+    }
+
+    private func flush(_ segment: Open, at offset: inout Int) -> InboxLogError? {
+        guard !buffer.isEmpty else { return nil }
+        defer { buffer.removeAll(keepingCapacity: true) }
+        return buffer.withUnsafeBytes { write($0, to: segment, at: &offset) }
+    }
+
+    private func write(_ bytes: UnsafeRawBufferPointer, to segment: Open, at offset: inout Int) -> InboxLogError? {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(segment.fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failed("write", path: directory.file(segment.number))
+            }
+            done += n
+        }
+        offset += done
+        return nil
+    }
+
+    /// The ledger applied everything before `position`: segments below its segment may be
+    /// reused. True when that frees a segment.
+    @discardableResult
+    public func applied(through position: InboxPosition) -> Bool {
+        guard position.segment > appliedBelow else { return false }
+        appliedBelow = position.segment
+        appliedDurable = false
+        return true
+    }
+
+    /// Deletes applied segments beyond `spareSegments`, so the log shrinks back after a burst.
+    public func trim() throws(InboxLogError) {
+        let applied = try reusable()
+        guard applied.count > settings.spareSegments else { return }
+        try ensureDurable()
+        for number in applied.dropLast(settings.spareSegments) {
+            guard unlink(directory.file(number)) == 0 || errno == ENOENT else { throw .failed("removing", path: directory.file(number)) }
+        }
+        try directory.sync()
+    }
+
+    /// Segment files the apply has passed, oldest first.
+    private func reusable() throws(InboxLogError) -> [UInt64] {
+        try directory.segments().filter { $0 < appliedBelow && $0 != current?.number }
+    }
+
+    private func ensureDurable() throws(InboxLogError) {
+        guard !appliedDurable else { return }
+        do { try makeDurable() } catch {
+            throw .io(path: directory.path, reason: "could not make the applied position durable: \(error)")
+        }
+        appliedDurable = true
+    }
+
+    /// Moves to a new segment with room for `bytes`: a reused one when the apply has passed one,
+    /// else a new zero-filled one.
+    private func roll(fitting bytes: Int) throws(InboxLogError) {
+        if let old = current {
+            Foundation.close(old.fd)
+            current = nil
+        }
+        let number = nextNumber
+        nextNumber += 1
+        let size = bytes <= settings.segmentBytes ? settings.segmentBytes : (bytes + 4095) / 4096 * 4096
+        let path = directory.file(number)
+        if let spare = try reusable().first(where: { fileSize(directory.file($0)) >= size }) {
+            try ensureDurable()
+            guard rename(directory.file(spare), path) == 0 else { throw .failed("renaming a spare segment", path: path) }
+        } else {
+            try createZeroed(size: size, as: path)
+        }
+        try directory.sync()
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw .failed("opening", path: path) }
+        current = Open(number: number, fd: fd, size: fileSize(path))
+    }
+
+    private func fileSize(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
+    }
+
+    /// Writes `size` zero bytes to a temporary file, fsyncs it and renames it to `path`; on any
+    /// failure the temporary file is removed.
+    private func createZeroed(size: Int, as path: String) throws(InboxLogError) {
+        var space = statvfs()
+        if statvfs(directory.path, &space) == 0, Int(space.f_bavail) * Int(space.f_frsize) < size {
+            throw .diskFull(path: path)
+        }
+        let tmp = temporaryPath
+        let fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw .failed("creating", path: tmp) }
+        let zeros = [UInt8](repeating: 0, count: Self.chunk)
+        var at = 0
+        var failure: InboxLogError?
+        while at < size && failure == nil {
+            let n = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress, min(Self.chunk, size - at), off_t(at)) }
+            if n >= 0 { at += n } else if errno != EINTR { failure = .failed("zero-filling", path: tmp) }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = .failed("fsync", path: tmp) }
+        Foundation.close(fd)
+        if failure == nil && rename(tmp, path) != 0 { failure = .failed("renaming", path: path) }
+        if let failure {
+            unlink(tmp)
+            throw failure
+        }
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import InboxLog
+@testable import Ledger
+import TalkVaultDomain
+import Testing
+
+/// The inbox log on its own: records, segments, torn tails, reuse, the lock, a full disk.
+@Suite struct InboxLogTests {
+    let dir = TempDir()
+    var inbox: SegmentDirectory { SegmentDirectory(path: dir.file("ledger.sqlite3-inbox")) }
+
+    /// Counts the calls that make the applied position durable.
+    final class Durability: @unchecked Sendable {
+        var calls = 0
+    }
+
+    func writer(_ applied: InboxPosition = .start, segmentBytes: Int = 8 * 1024, spares: Int = 2,
+                durability: Durability = Durability()) throws(InboxLogError) -> InboxLogWriter {
+        try InboxLogWriter(directory: inbox, applied: applied, settings: .init(segmentBytes: segmentBytes, spareSegments: spares)) {
+            durability.calls += 1
+        }
+    }
+
+    func body(_ n: Int, bytes: Int = 3_000) -> Data {
+        Data(("\(n):" + String(repeating: "x", count: max(0, bytes - 8))).utf8)
+    }
+
+    func readAll(from position: InboxPosition = .start) throws -> [InboxRecord] {
+        let reader = try InboxLogReader(directory: inbox, from: position)
+        var records: [InboxRecord] = []
+        while let record = try reader.next() { records.append(record) }
+        return records
+    }
+
+    func segmentFiles() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: inbox.path)) ?? []).filter { $0.hasSuffix(".seg") }.sorted()
+    }
+
+    @Test func recordsComeBackInOrderAcrossSegmentsWithTheirFlags() throws {
+        let log = try writer()
+        let at = Instant(milliseconds: 1_790_000_000_123)
+        try log.append([body(1), body(2)], receivedAt: at, autoRead: false)
+        // Does not fit the rest of the segment: goes whole into the next one.
+        try log.append([body(3), body(4), body(5)], receivedAt: at, autoRead: true)
+        // Larger than a segment: gets a segment of its own size.
+        try log.append([body(6, bytes: 20_000)], receivedAt: at, autoRead: false)
+        try log.append([Data()], receivedAt: at, autoRead: false)
+        let records = try readAll()
+        #expect(records.map { String(decoding: $0.body.prefix(2), as: UTF8.self) } == ["1:", "2:", "3:", "4:", "5:", "6:", ""])
+        #expect(records.map(\.autoRead) == [false, false, true, true, true, false, false])
+        #expect(records.allSatisfy { $0.receivedAt == at })
+        #expect(records[5].body.count == 20_000 - 8 + 2)
+        #expect(segmentFiles().count == 3, "the empty body fits behind body 6")
+        // Reading from a record's end gives what follows it, and nothing twice.
+        #expect(try readAll(from: records[2].end).count == 4)
+        #expect(try readAll(from: records[6].end).isEmpty)
+    }
+
+    @Test func aTornTailIsNeverReadAndTheNextStartGoesOnInANewSegment() throws {
+        do {
+            let log = try writer(segmentBytes: 64 * 1024)
+            try log.append([body(1)], receivedAt: Instant(milliseconds: 1), autoRead: false)
+            try log.append([body(2), body(3)], receivedAt: Instant(milliseconds: 2), autoRead: false)
+        }
+        // A crash mid-write: the last record's body reached the disk only in part.
+        let file = inbox.path + "/" + segmentFiles()[0]
+        let handle = try #require(FileHandle(forUpdatingAtPath: file))
+        try handle.seek(toOffset: UInt64(3 * (32 + 3_000) - 100))
+        try handle.write(contentsOf: Data(repeating: 0, count: 50))
+        try handle.close()
+        #expect(try readAll().count == 2, "the torn record and nothing after it")
+
+        let log = try writer(segmentBytes: 64 * 1024)
+        try log.append([body(4)], receivedAt: Instant(milliseconds: 3), autoRead: false)
+        #expect(segmentFiles().count == 2, "a restart never appends behind a torn record")
+        #expect(try readAll().map { String(decoding: $0.body.prefix(2), as: UTF8.self) } == ["1:", "2:", "4:"])
+    }
+
+    @Test func aReusedSegmentsStaleRecordsAreNeverReadAgain() throws {
+        let durability = Durability()
+        let log = try writer(spares: 1, durability: durability)
+        try log.append([body(1), body(2)], receivedAt: Instant(milliseconds: 1), autoRead: false)
+        try log.append([body(3), body(4)], receivedAt: Instant(milliseconds: 1), autoRead: false)
+        let applied = try readAll()
+        #expect(applied.count == 4)
+        #expect(durability.calls == 0)
+        // The apply passed segment 1: the next roll reuses its file, after one durable commit.
+        #expect(log.applied(through: applied[3].end))
+        try log.append([body(5), body(6)], receivedAt: Instant(milliseconds: 2), autoRead: false)
+        #expect(durability.calls == 1)
+        #expect(segmentFiles().count == 2, "segment 1's file now holds segment 3")
+        #expect(try readAll(from: applied[3].end).map { String(decoding: $0.body.prefix(2), as: UTF8.self) } == ["5:", "6:"])
+        // Segment 2's file comes back as segment 4 and is written over only in part: behind
+        // body 7 sits body 4's record, whole and with a good checksum, but numbered 2.
+        let later = try readAll(from: applied[3].end)
+        #expect(log.applied(through: later[1].end))
+        try log.append([body(7)], receivedAt: Instant(milliseconds: 3), autoRead: false)
+        #expect(durability.calls == 2)
+        #expect(try readAll(from: later[1].end).map { String(decoding: $0.body.prefix(2), as: UTF8.self) } == ["7:"])
+    }
+
+    @Test func trimKeepsTheSparesAndDeletesTheRest() throws {
+        let durability = Durability()
+        let log = try writer(spares: 1, durability: durability)
+        for n in 1...5 { try log.append([body(2 * n), body(2 * n + 1)], receivedAt: Instant(milliseconds: 1), autoRead: false) }
+        #expect(segmentFiles().count == 5)
+        let records = try readAll()
+        log.applied(through: records.last!.end)
+        try log.trim()
+        #expect(durability.calls == 1)
+        #expect(segmentFiles().count == 2, "the current segment and one spare")
+        #expect(try readAll(from: records.last!.end).isEmpty)
+    }
+
+    @Test func onlyOneWriterAtATime() throws {
+        let first = try writer()
+        #expect(throws: InboxLogError.locked(path: inbox.path + "/lock")) { _ = try writer() }
+        first.close()
+        #expect(throws: InboxLogError.self) { try first.append([body(1)], receivedAt: Instant(milliseconds: 1), autoRead: false) }
+        let second = try writer()
+        try second.append([body(1)], receivedAt: Instant(milliseconds: 1), autoRead: false)
+        #expect(try readAll().count == 1)
+    }
+
+    @Test func aDiskWithoutRoomForASegmentIsRefusedWithNothingLeftBehind() throws {
+        var space = statvfs()
+        #expect(statvfs(dir.path, &space) == 0)
+        let tooBig = Int(space.f_bavail) * Int(space.f_frsize) + (64 << 20)
+        #expect {
+            _ = try writer(segmentBytes: tooBig)
+        } throws: { error in
+            guard case InboxLogError.diskFull = error else { return false }
+            return true
+        }
+        #expect(segmentFiles().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: inbox.path + "/next.tmp"))
+        // The lock was let go: a writer that fits starts at once.
+        let log = try writer()
+        try log.append([body(1)], receivedAt: Instant(milliseconds: 1), autoRead: false)
+        #expect(try readAll().count == 1)
+    }
+
+    @Test func theLedgerAppliesTheLogExactlyOnceAcrossReopensAndOldInboxRowsFirst() throws {
+        let path = dir.file("ledger.sqlite3")
+        func webhook(_ n: Int) -> Data {
+            Webhook.body([Webhook.text("m\(n)", "hello \(n)", eventId: "e\(n)", at: 1_790_000_000_000 + Int64(n))])
+        }
+        do {
+            let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
+            // A body an older version left in its inbox table.
+            _ = try ledger.db.run("INSERT INTO webhook_inbox(received_at_ms, auto_read, body) VALUES (1, 0, ?1)", [.blob(Array(webhook(0)))])
+            let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(),
+                                         settings: .init(segmentBytes: 4096)) { try ledger.makeInboxPositionDurable() }
+            for n in 1...6 { try log.append([webhook(n)], receivedAt: LedgerHarness.now, autoRead: false) }
+            #expect(try ledger.inboxSize().bodies == 7)
+            let first = try ledger.applyInbox(limit: 3)
+            #expect(first.bodies == 3)
+            #expect(try ledger.inboxSize().bodies == 4)
+            #expect(try ledger.db.scalar("SELECT count(*) FROM webhook_inbox") == 0)
+            #expect(try ledger.inboxPosition() == first.position)
+        }
+        let reopened = try Ledger(path: path, policy: .lineDefaults, create: false)
+        #expect(try reopened.inboxSize().bodies == 0)
+        let counts = try reopened.tableCounts()
+        #expect(counts["messages"] == 7)
+        #expect(counts["raw_events"] == 7, "each event applied once")
+        #expect(try reopened.applyInbox().bodies == 0)
+    }
+
+    @Test func aDamagedPositionIsReportedNotGuessed() throws {
+        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
+        _ = try ledger.db.run("INSERT INTO meta(key, value) VALUES('inbox_position', 'nonsense')")
+        #expect {
+            _ = try ledger.applyInbox()
+        } throws: { error in
+            guard case LedgerError.unexpectedSchema = error else { return false }
+            return true
+        }
+    }
+}
