@@ -36,6 +36,8 @@ public final class InboxLogWriter {
     /// Where a batch is assembled before it is written; a megabyte at a time.
     private var buffer: [UInt8] = []
     private static let chunk = 1 << 20
+    private let preparer = DispatchQueue(label: "tv-inbox-prepare", qos: .utility)
+    private let preparing = PreparingFlag()
 
     private struct Open {
         let number: UInt64
@@ -71,6 +73,7 @@ public final class InboxLogWriter {
         appliedBelow = applied.segment
         nextNumber = 0
         unlink(temporaryPath)
+        unlink(preparingPath)
         buffer.reserveCapacity(Self.chunk)
         // Fully initialised from here: a throw runs deinit, which releases the lock.
         nextNumber = max(try directory.segments().last ?? 0, applied.segment) + 1
@@ -81,6 +84,7 @@ public final class InboxLogWriter {
 
     /// Closes the segment and releases the lock; appends fail after it.
     public func close() {
+        preparer.sync {}
         if let current { Foundation.close(current.fd) }
         current = nil
         if lockFD >= 0 { Foundation.close(lockFD) }
@@ -88,6 +92,9 @@ public final class InboxLogWriter {
     }
 
     private var temporaryPath: String { directory.path + "/next.tmp" }
+    /// A zero-filled segment made ahead of need, off the writer's thread, and its work file.
+    private var preparedPath: String { directory.path + "/prepared.zero" }
+    private var preparingPath: String { directory.path + "/preparing.tmp" }
 
     /// Writes `bodies` as records and fsyncs them: once this returns they survive a crash or a
     /// power loss. On a throw, none of them counts as written.
@@ -189,43 +196,42 @@ public final class InboxLogWriter {
         if let spare = try reusable().first(where: { fileSize(directory.file($0)) >= size }) {
             try ensureDurable()
             guard rename(directory.file(spare), path) == 0 else { throw .failed("renaming a spare segment", path: path) }
+        } else if fileSize(preparedPath) >= size {
+            // Renamed only once complete, so it is all zeros and fsynced.
+            guard rename(preparedPath, path) == 0 else { throw .failed("renaming the prepared segment", path: path) }
         } else {
-            try createZeroed(size: size, as: path)
+            try directory.createZeroed(size: size, as: path, temporary: temporaryPath)
         }
         try directory.sync()
         let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw .failed("opening", path: path) }
         current = Open(number: number, fd: fd, size: fileSize(path))
+        try prepareNext()
+    }
+
+    /// Zero-fills the next segment in the background when no applied one can be reused: while
+    /// the apply waits out a burst, a roll then costs a rename, not a pause of the writer for a
+    /// segment's worth of writes. A failure there is left for the roll to meet and report.
+    private func prepareNext() throws(InboxLogError) {
+        guard try reusable().isEmpty, fileSize(preparedPath) == 0, preparing.begin() else { return }
+        let (directory, size, prepared, work, flag) = (directory, settings.segmentBytes, preparedPath, preparingPath, preparing)
+        preparer.async {
+            try? directory.createZeroed(size: size, as: prepared, temporary: work)
+            flag.end()
+        }
     }
 
     private func fileSize(_ path: String) -> Int {
         var info = stat()
         return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
+}
 
-    /// Writes `size` zero bytes to a temporary file, fsyncs it and renames it to `path`; on any
-    /// failure the temporary file is removed.
-    private func createZeroed(size: Int, as path: String) throws(InboxLogError) {
-        var space = statvfs()
-        if statvfs(directory.path, &space) == 0, Int(space.f_bavail) * Int(space.f_frsize) < size {
-            throw .diskFull(path: path)
-        }
-        let tmp = temporaryPath
-        let fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw .failed("creating", path: tmp) }
-        let zeros = [UInt8](repeating: 0, count: Self.chunk)
-        var at = 0
-        var failure: InboxLogError?
-        while at < size && failure == nil {
-            let n = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress, min(Self.chunk, size - at), off_t(at)) }
-            if n >= 0 { at += n } else if errno != EINTR { failure = .failed("zero-filling", path: tmp) }
-        }
-        if failure == nil && fsync(fd) != 0 { failure = .failed("fsync", path: tmp) }
-        Foundation.close(fd)
-        if failure == nil && rename(tmp, path) != 0 { failure = .failed("renaming", path: path) }
-        if let failure {
-            unlink(tmp)
-            throw failure
-        }
-    }
+/// Whether a segment is being prepared; set by the writer, cleared by the preparer.
+private final class PreparingFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var busy = false
+
+    func begin() -> Bool { lock.withLock { busy ? false : { busy = true; return true }() } }
+    func end() { lock.withLock { busy = false } }
 }

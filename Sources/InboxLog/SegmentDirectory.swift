@@ -40,4 +40,30 @@ public struct SegmentDirectory: Sendable {
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw .failed("fsync of the directory", path: path) }
     }
+
+    /// Writes `size` zero bytes to a temporary file, fsyncs it and renames it to `path`; on any
+    /// failure the temporary file is removed.
+    func createZeroed(size: Int, as path: String, temporary tmp: String) throws(InboxLogError) {
+        var space = statvfs()
+        if statvfs(self.path, &space) == 0, Int(space.f_bavail) * Int(space.f_frsize) < size {
+            throw .diskFull(path: path)
+        }
+        let chunk = 1 << 20
+        let fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw .failed("creating", path: tmp) }
+        let zeros = [UInt8](repeating: 0, count: chunk)
+        var at = 0
+        var failure: InboxLogError?
+        while at < size && failure == nil {
+            let n = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress, min(chunk, size - at), off_t(at)) }
+            if n >= 0 { at += n } else if errno != EINTR { failure = .failed("zero-filling", path: tmp) }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = .failed("fsync", path: tmp) }
+        Foundation.close(fd)
+        if failure == nil && rename(tmp, path) != 0 { failure = .failed("renaming", path: path) }
+        if let failure {
+            unlink(tmp)
+            throw failure
+        }
+    }
 }
