@@ -130,9 +130,26 @@ struct JSONParser<Builder: JSONBuilder> {
         }
     }
 
+    /// Skips 8 bytes at a time while none of them is a quote, a backslash or a control
+    /// character (SWAR: a byte's high bit marks a match); the byte loop does the rest.
+    private mutating func skipPlainBytes() {
+        guard let base = bytes.baseAddress else { return }
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let quote = word ^ (ones &* 0x22)
+            let backslash = word ^ (ones &* 0x5C)
+            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            if special & highs != 0 { return }
+            index += 8
+        }
+    }
+
     private mutating func string() throws(Failure) -> Builder.Text {
         index += 1 // opening quote
         let start = index
+        skipPlainBytes()
         // Fast path: no escapes, so the bytes are the string.
         while index < bytes.count {
             let byte = bytes[index]

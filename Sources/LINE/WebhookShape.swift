@@ -21,7 +21,7 @@ enum WebhookShape: JSONBuilder {
     private static let eventsKey: [UInt8] = Array("events".utf8)
 
     /// Whether the text is `events`: the only key the check looks at.
-    static func text(_ utf8: UnsafeRawBufferPointer) -> Bool { utf8.elementsEqual(eventsKey) }
+    static func text(_ utf8: UnsafeRawBufferPointer) -> Bool { utf8.count == eventsKey.count && utf8.elementsEqual(eventsKey) }
     static func string(_ text: Bool) -> Value { Value(kind: .scalar) }
     static func members() -> Value { Value(kind: .object) }
     static func add(_ value: Value, for key: Bool, to members: inout Value) {

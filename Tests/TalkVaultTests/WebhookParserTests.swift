@@ -59,6 +59,31 @@ import Testing
         #expect(throws: JSONParseError(offset: 2, problem: "control character in a string")) { _ = try parse("\"a\u{09}b\"") }
     }
 
+    /// Strings are scanned 8 bytes at a time: a special byte must be found at every position
+    /// of a word, and multi-byte characters and DEL must not be mistaken for one.
+    @Test func findsEverySpecialByteWhereverItFallsInAString() throws {
+        for length in 0..<20 {
+            let plain = String(repeating: "aé\u{7F}", count: length)
+            #expect(try parse("\"\(plain)\"") == .string(plain))
+            for at in 0...plain.utf8.count {
+                var bytes = Array(plain.utf8)
+                bytes.insert(0x1F, at: at)
+                #expect(throws: JSONParseError(offset: 1 + at, problem: "control character in a string")) {
+                    _ = try JSONValue.parse(Data([0x22] + bytes + [0x22]))
+                }
+                var escaped = Array(plain.utf8)
+                escaped.insert(contentsOf: Array(#"\""#.utf8), at: at)
+                let expected = String(decoding: Array(plain.utf8)[..<at] + [0x22] + Array(plain.utf8)[at...], as: UTF8.self)
+                #expect(try JSONValue.parse(Data([0x22] + escaped + [0x22])) == .string(expected))
+                var cut = Array(plain.utf8)
+                cut.insert(0x22, at: at)
+                if at < plain.utf8.count {
+                    #expect(throws: JSONParseError.self, "a quote ends the string early") { _ = try JSONValue.parse(Data([0x22] + cut + [0x22])) }
+                }
+            }
+        }
+    }
+
     @Test func refusesHostileNesting() {
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect { _ = try parse(deep) } throws: { ($0 as? JSONParseError)?.problem.hasPrefix("nested deeper") == true }
