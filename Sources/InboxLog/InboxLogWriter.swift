@@ -213,7 +213,14 @@ public final class InboxLogWriter {
     /// the apply waits out a burst, a roll then costs a rename, not a pause of the writer for a
     /// segment's worth of writes. A failure there is left for the roll to meet and report.
     private func prepareNext() throws(InboxLogError) {
-        guard try reusable().isEmpty, fileSize(preparedPath) == 0, preparing.begin() else { return }
+        guard try reusable().isEmpty, preparing.begin() else { return }
+        let ready = fileSize(preparedPath)
+        if ready >= settings.segmentBytes {
+            preparing.end()
+            return
+        }
+        // Made for a smaller segment size: of no use now.
+        if ready > 0 { unlink(preparedPath) }
         let (directory, size, prepared, work, flag) = (directory, settings.segmentBytes, preparedPath, preparingPath, preparing)
         preparer.async {
             try? directory.createZeroed(size: size, as: prepared, temporary: work)

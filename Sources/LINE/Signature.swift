@@ -5,12 +5,9 @@ import Foundation
 /// sent in the `x-line-signature` header.
 public struct WebhookSignature: Sendable {
     private let key: SymmetricKey
-    /// An HMAC already keyed: copying it skips hashing the key pads for every body.
-    private let keyed: HMAC<SHA256>
 
     public init(channelSecret: String) {
         key = SymmetricKey(data: Data(channelSecret.utf8))
-        keyed = HMAC<SHA256>(key: key)
     }
 
     /// The header value for `body`.
@@ -22,9 +19,6 @@ public struct WebhookSignature: Sendable {
     /// wherever the first difference is.
     public func isValid<D: DataProtocol>(_ header: String?, for body: D) -> Bool {
         guard let header, let given = Data(base64Encoded: header) else { return false }
-        var mac = keyed
-        mac.update(data: body)
-        // The library's == on a MAC is its constant-time comparison.
-        return mac.finalize() == given
+        return HMAC<SHA256>.isValidAuthenticationCode(given, authenticating: body, using: key)
     }
 }

@@ -112,6 +112,36 @@ import Testing
         #expect(try readAll(from: records.last!.end).isEmpty)
     }
 
+    func inode(_ path: String) -> UInt64? {
+        var info = stat()
+        return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil
+    }
+
+    @Test func aStartClearsHalfMadeSegmentsAndARollTakesThePreparedOne() async throws {
+        // What a kill -9 in the middle of zero-filling leaves.
+        try FileManager.default.createDirectory(atPath: inbox.path, withIntermediateDirectories: true)
+        for name in ["next.tmp", "preparing.tmp"] {
+            #expect(FileManager.default.createFile(atPath: inbox.path + "/" + name, contents: Data(count: 100)))
+        }
+        let log = try writer()
+        #expect(!FileManager.default.fileExists(atPath: inbox.path + "/next.tmp"))
+        // The background queue zero-fills the next segment; polled, not timed.
+        var prepared: UInt64?
+        for _ in 0..<2_000 where prepared == nil {
+            if let found = inode(inbox.path + "/prepared.zero"), !FileManager.default.fileExists(atPath: inbox.path + "/preparing.tmp") {
+                prepared = found
+            } else {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        let expected = try #require(prepared)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: inbox.path + "/prepared.zero")) == Data(count: 8 * 1024))
+        try log.append([body(1), body(2)], receivedAt: Instant(milliseconds: 1), autoRead: false)
+        try log.append([body(3), body(4)], receivedAt: Instant(milliseconds: 1), autoRead: false)
+        #expect(inode(inbox.path + "/0000000000000002.seg") == expected, "segment 2 is the prepared file, renamed")
+        #expect(try readAll().count == 4)
+    }
+
     @Test func onlyOneWriterAtATime() throws {
         let first = try writer()
         #expect(throws: InboxLogError.locked(path: inbox.path + "/lock")) { _ = try writer() }
