@@ -241,7 +241,27 @@ struct ServerHarness {
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(acknowledged.count > 0, "no request was acknowledged before the kill")
-        // Opening the ledger applies what the killed server had acknowledged but not applied.
+
+        // The next run takes the inbox over (the kernel let go of the lock), writes a new
+        // segment behind whatever the kill tore, and takes redeliveries as duplicates.
+        let (again, url2, _) = try Self.startServe(dataDir: dir.file("data"))
+        #expect(url2.hasPrefix("http://127.0.0.1:"), "serve must start again after a kill -9")
+        let redelivered = Array(acknowledged.prefix(20)).map { id in
+            Webhook.body([Webhook.text("m-\(id)", "load \(id)", eventId: id, at: 1_790_000_000_000)])
+        }
+        let after = Webhook.body([Webhook.text("m-after", "after the restart", eventId: "after", at: 1_790_000_000_000)])
+        for body in redelivered + [after] {
+            var request = HTTPClientRequest(url: url2 + "/webhook")
+            request.method = .POST
+            request.headers.add(name: "x-line-signature", value: signer.sign(body))
+            request.body = .bytes(ByteBuffer(bytes: body))
+            #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .ok)
+        }
+        again.terminate()
+        again.waitUntilExit()
+        #expect(again.terminationStatus == 0)
+
+        // Opening the ledger applies whatever the servers acknowledged but had not applied.
         let ledger = try Ledger(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
         #expect(try ledger.inboxSize().bodies == 0)
         let counts = try ledger.tableCounts()
@@ -250,5 +270,28 @@ struct ServerHarness {
         var missing = 0
         for id in acknowledged where try ledger.message(id: "m-\(id)") == nil { missing += 1 }
         #expect(missing == 0, "\(missing) of \(acknowledged.count) acknowledged events were lost")
+        #expect(try ledger.message(id: "m-after") != nil)
+    }
+
+    @Test func aSecondServeOnTheSameDataDirExits4AndTheFirstGoesOn() async throws {
+        let dir = TempDir()
+        let (first, url, _) = try Self.startServe(dataDir: dir.file("data"))
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        let second = try run(CLITests.binary, ["serve", "--port", "0", "--data-dir", dir.file("data"),
+                                               "--config", "\(Fixtures.packageRoot)/retention.yaml"],
+                             environment: ["TALKVAULT_CHANNEL_SECRET": ServerHarness.secret])
+        #expect(second.status == 4)
+        #expect(second.stderr.contains("another talkvault serve owns"))
+        let body = Webhook.body([Webhook.text("m1", "hello", eventId: "e1", at: 1_790_000_000_000)])
+        var request = HTTPClientRequest(url: url + "/webhook")
+        request.method = .POST
+        request.headers.add(name: "x-line-signature", value: WebhookSignature(channelSecret: ServerHarness.secret).sign(body))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .ok)
+        first.terminate()
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        let ledger = try Ledger(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
+        #expect(try ledger.message(id: "m1") != nil)
     }
 }
