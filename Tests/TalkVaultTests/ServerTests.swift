@@ -20,12 +20,13 @@ struct ServerHarness {
     let task: Task<Void, any Error>
     var ledgerPath: String { dir.file("data/ledger.sqlite3") }
 
-    static func start(maxBody: Int = 1 << 20) async throws -> ServerHarness {
+    static func start(maxBody: Int = 1 << 20, segmentBytes: Int? = nil) async throws -> ServerHarness {
         let dir = TempDir()
         let metrics = ServerMetrics()
-        let settings = ServerSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBody, channelSecret: secret,
+        var settings = ServerSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBody, channelSecret: secret,
                                       ledgerPath: dir.file("data/ledger.sqlite3"), policy: .lineDefaults,
                                       timeZone: TimeZone(identifier: "Asia/Tokyo")!)
+        if let segmentBytes { settings.inboxLog.segmentBytes = segmentBytes }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
@@ -131,6 +132,43 @@ struct ServerHarness {
         // Not every one: a request that comes while the writer applies queues for it instead.
         #expect((value("talkvault_commits_on_caller_total") ?? 0) >= 1, "one request at a time commits on its own thread")
         #expect((value("talkvault_commit_duration_seconds_count") ?? 0) >= (value("talkvault_commits_on_caller_total") ?? 0))
+        await server.stop()
+    }
+
+    @Test func aFailedAppendGets500AndTheServerGoesOn() async throws {
+        let server = try await ServerHarness.start(segmentBytes: 8 * 1024)
+        let inbox = server.ledgerPath + "-inbox"
+        let fm = FileManager.default
+        // Let the background zero-fill finish, then block every way to a new segment: a
+        // directory where the prepared one and the one made on the spot would go.
+        for _ in 0..<2_000 where !fm.fileExists(atPath: inbox + "/prepared.zero") || fm.fileExists(atPath: inbox + "/preparing.tmp") {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try fm.removeItem(atPath: inbox + "/prepared.zero")
+        try fm.createDirectory(atPath: inbox + "/prepared.zero/blocked", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: inbox + "/next.tmp", withIntermediateDirectories: true)
+        var acknowledged: [Int] = []
+        var refused: Int?
+        for n in 0..<100 where refused == nil {
+            let body = Webhook.body([Webhook.text("m\(n)", "hello \(n)", eventId: "e\(n)", at: 1_790_000_000_000)])
+            let (status, answer) = try await server.request(body: body)
+            if status == 200 { acknowledged.append(n) } else {
+                #expect(status == 500)
+                #expect(answer.contains("not stored"))
+                refused = n
+            }
+        }
+        let failed = try #require(refused, "the segment filled up without a roll")
+        #expect(acknowledged == Array(0..<failed))
+        #expect(server.metrics.render().contains(#"talkvault_webhook_requests_total{outcome="failed"} 1"#))
+        // Once the way is clear, the same server goes on where it stopped.
+        try fm.removeItem(atPath: inbox + "/next.tmp")
+        try fm.removeItem(atPath: inbox + "/prepared.zero")
+        let again = Webhook.body([Webhook.text("m\(failed)", "hello \(failed)", eventId: "e\(failed)", at: 1_790_000_000_000)])
+        #expect(try await server.request(body: again).0 == 200)
+        let counts = try server.counts()
+        #expect(counts["messages"] == failed + 1)
+        #expect(counts["raw_events"] == failed + 1, "the refused body was not half-stored")
         await server.stop()
     }
 
