@@ -6,8 +6,8 @@ import TalkVaultDomain
 
 /// Makes webhook bodies durable before their requests are answered, then applies them.
 ///
-/// One writer thread owns the ledger and the inbox log. Every body that arrives while a commit
-/// is in flight goes into the next append to the log, sharing its fsync (group commit), so throughput is not
+/// One writer thread owns the ledger and the inbox log. Every body that arrives while an append
+/// is in flight goes into the next one, sharing its fsync (group commit), so throughput is not
 /// capped at one fsync per request. Once no request has arrived for `applyIdleMilliseconds`,
 /// the writer applies inbox bodies to the message tables, ending each transaction as soon as a
 /// request waits. So a burst is acknowledged at the HTTP server's pace and applied after it;
@@ -43,7 +43,7 @@ public final class GroupCommitter: @unchecked Sendable {
 
     /// Limits of the writer.
     public struct Settings: Sendable {
-        /// The most bodies in one inbox commit.
+        /// The most bodies in one append to the inbox log.
         public var maxCommitBodies = 1_000
         /// The most bodies in one apply transaction; it ends sooner when a request waits.
         public var maxApplyBodies = 500
@@ -64,7 +64,7 @@ public final class GroupCommitter: @unchecked Sendable {
         public init() {}
     }
 
-    /// One fsynced commit to the inbox.
+    /// One fsynced append to the inbox log.
     public struct CommitSummary: Sendable {
         public var bodies: Int
         public var bytes: Int
@@ -109,7 +109,7 @@ public final class GroupCommitter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Commits a checked, signed body to the inbox; returns once it is durable, or the write failed.
+    /// Appends a checked, signed body to the inbox log; returns once it is durable, or the write failed.
     public func submit(_ body: Data) async -> Result<Void, LedgerError> {
         if claimCallerTurn() {
             var (result, summary) = store([body])

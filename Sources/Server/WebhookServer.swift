@@ -73,7 +73,7 @@ public enum WebhookServer {
         let applied = try ledger.inboxPosition()
         let log: InboxLogWriter
         do throws(InboxLogError) {
-            // Called only on the writer's turn, the one time the ledger is used there.
+            // Runs on the writer's turn, like every other use of this ledger connection.
             log = try InboxLogWriter(directory: ledger.inbox, applied: applied, settings: settings.inboxLog) {
                 try ledger.makeInboxPositionDurable()
             }
