@@ -193,8 +193,9 @@ public final class InboxLogWriter {
         nextNumber += 1
         let size = bytes <= settings.segmentBytes ? settings.segmentBytes : (bytes + 4095) / 4096 * 4096
         let path = directory.file(number)
-        if let spare = try reusable().first(where: { fileSize(directory.file($0)) >= size }) {
-            try ensureDurable()
+        // A ledger that cannot commit just now (say, a command holds it) costs a new segment,
+        // not a refused body.
+        if let spare = try reusable().first(where: { fileSize(directory.file($0)) >= size }), (try? ensureDurable()) != nil {
             guard rename(directory.file(spare), path) == 0 else { throw .failed("renaming a spare segment", path: path) }
         } else if fileSize(preparedPath) >= size {
             // Renamed only once complete, so it is all zeros and fsynced.

@@ -99,6 +99,22 @@ import Testing
         #expect(try readAll(from: later[1].end).map { String(decoding: $0.body.prefix(2), as: UTF8.self) } == ["7:"])
     }
 
+    @Test func aLedgerThatCannotCommitCostsANewSegmentNotARefusedBody() throws {
+        struct Busy: Error {}
+        let log = try InboxLogWriter(directory: inbox, applied: .start, settings: .init(segmentBytes: 8 * 1024, spareSegments: 0)) {
+            throw Busy()
+        }
+        try log.append([body(1), body(2)], receivedAt: Instant(milliseconds: 1), autoRead: false)
+        try log.append([body(3), body(4)], receivedAt: Instant(milliseconds: 1), autoRead: false)
+        let applied = try readAll()
+        #expect(log.applied(through: applied[3].end))
+        try log.append([body(5), body(6)], receivedAt: Instant(milliseconds: 1), autoRead: false)
+        #expect(segmentFiles().count == 3, "segment 1 is kept: the position that passed it is not durable")
+        #expect(try readAll(from: applied[3].end).count == 2)
+        #expect(throws: InboxLogError.self) { try log.trim() }
+        #expect(segmentFiles().count == 3)
+    }
+
     @Test func trimKeepsTheSparesAndDeletesTheRest() throws {
         let durability = Durability()
         let log = try writer(spares: 1, durability: durability)
