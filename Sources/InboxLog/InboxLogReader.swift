@@ -5,7 +5,9 @@ import TalkVaultDomain
 ///
 /// A segment ends at its first record that does not check out (zeros, a stale record from the
 /// file's previous use, or a write torn by a crash, which was never acknowledged); reading then
-/// goes on with the next segment. Segments made after the reader was created are left for the
+/// goes on with the next segment. The one exception is a record whose checksum fails with a
+/// whole record behind it: that is damage, not a torn tail, and it comes back marked `damaged`.
+/// Segments made after the reader was created are left for the
 /// next reader, which is what makes reading while `serve` writes safe: a segment is only
 /// followed by another once its writer has finished with it.
 public final class InboxLogReader {
@@ -48,20 +50,36 @@ public final class InboxLogReader {
     }
 
     private func read() throws(InboxLogError) -> InboxRecord? {
+        guard let (fields, body, intact) = try record(at: offset) else { return nil }
+        // A torn write is only ever a segment's last record. A whole record right behind one
+        // whose checksum fails means bytes changed after they were acknowledged: the record is
+        // handed on marked, so it is kept rather than silently skipped with all after it.
+        if !intact {
+            guard let (_, _, nextIntact) = try record(at: offset + RecordHeader.size + fields.length), nextIntact else { return nil }
+        }
+        offset += RecordHeader.size + fields.length
+        position = InboxPosition(segment: current!.number, offset: offset)
+        return InboxRecord(receivedAt: Instant(milliseconds: fields.receivedAtMs), autoRead: fields.flags & RecordHeader.autoReadFlag != 0,
+                           body: body, end: position, damaged: !intact)
+    }
+
+    /// The record of the current segment at `start`, and whether its checksum matches; nil when
+    /// no header of this segment is there.
+    private func record(at start: Int) throws(InboxLogError) -> (RecordHeader.Fields, [UInt8], intact: Bool)? {
         let (number, fd, size) = current!
         let path = directory.file(number)
-        guard offset + RecordHeader.size <= size else { return nil }
-        let got = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, RecordHeader.size, off_t(offset)) }
+        guard start + RecordHeader.size <= size else { return nil }
+        let got = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, RecordHeader.size, off_t(start)) }
         guard got == RecordHeader.size else {
             if got < 0 { throw .failed("reading", path: path) }
             return nil
         }
         guard let fields = header.withUnsafeBytes({ RecordHeader.decode($0) }), fields.segment == number,
-              fields.length <= size - offset - RecordHeader.size else { return nil }
+              fields.length <= size - start - RecordHeader.size else { return nil }
         var body = [UInt8](repeating: 0, count: fields.length)
         var done = 0
         while done < fields.length {
-            let n = body.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, fields.length - done, off_t(offset + RecordHeader.size + done)) }
+            let n = body.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, fields.length - done, off_t(start + RecordHeader.size + done)) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .failed("reading", path: path)
@@ -70,10 +88,6 @@ public final class InboxLogReader {
             done += n
         }
         let crc = header.withUnsafeBytes { h in body.withUnsafeBytes { RecordHeader.checksum(header: h, body: $0) } }
-        guard crc == fields.crc else { return nil }
-        offset += RecordHeader.size + fields.length
-        position = InboxPosition(segment: number, offset: offset)
-        return InboxRecord(receivedAt: Instant(milliseconds: fields.receivedAtMs), autoRead: fields.flags & RecordHeader.autoReadFlag != 0,
-                           body: body, end: position)
+        return (fields, body, crc == fields.crc)
     }
 }

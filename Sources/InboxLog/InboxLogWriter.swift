@@ -240,6 +240,14 @@ private final class PreparingFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var busy = false
 
-    func begin() -> Bool { lock.withLock { busy ? false : { busy = true; return true }() } }
+    /// True when it was not set, and sets it.
+    func begin() -> Bool {
+        lock.withLock {
+            if busy { return false }
+            busy = true
+            return true
+        }
+    }
+
     func end() { lock.withLock { busy = false } }
 }

@@ -37,6 +37,9 @@ public struct InboxRecord: Sendable {
     public var body: [UInt8]
     /// The position just after this record.
     public var end: InboxPosition
+    /// Its checksum does not match, yet whole records follow it: damaged on disk after it was
+    /// written, not torn by a crash. Its bytes are not to be trusted.
+    public var damaged = false
 }
 
 /// The 32-byte record header, little-endian: magic, the segment's number, body length,

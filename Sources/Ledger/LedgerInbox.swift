@@ -114,7 +114,12 @@ extension Ledger {
             pass.result.position = start
             let reader = try InboxLogReader(directory: inbox, from: start)
             while !yielded, pass.result.bodies < limit, let record = try reader.next() {
-                try pass.apply(record.body, receivedAt: record.receivedAt.milliseconds, autoRead: record.autoRead)
+                if record.damaged {
+                    try pass.setAside(record.body, receivedAt: record.receivedAt.milliseconds,
+                                      problem: "damaged in the inbox log (its checksum does not match)")
+                } else {
+                    try pass.apply(record.body, receivedAt: record.receivedAt.milliseconds, autoRead: record.autoRead)
+                }
                 pass.result.position = record.end
                 yielded = yield()
             }
@@ -181,17 +186,14 @@ struct InboxPass {
     /// Parses and stores one body inside the pass's transaction; a body the parse or the schema
     /// refuses is set aside in `inbox_rejected`. Disk and lock failures throw and end the pass.
     mutating func apply(_ body: [UInt8], receivedAt at: Int64, autoRead: Bool) throws {
-        result.bodies += 1
-        result.bytes += body.count
-        if result.oldestReceivedAt == nil { result.oldestReceivedAt = Instant(milliseconds: at) }
         let parsed: CapturedBody
         do throws(WebhookError) {
             parsed = try WebhookParser.parse(Data(body))
         } catch {
-            result.rejected += 1
-            try ledger.reject(body, receivedAt: at, problem: error.description)
+            try setAside(body, receivedAt: at, problem: error.description)
             return
         }
+        count(body, receivedAt: at)
         self.applied.autoRead = autoRead
         // A body whose rows the schema refuses must not wedge every body behind it: its
         // savepoint is undone and it is set aside.
@@ -205,6 +207,19 @@ struct InboxPass {
             result.rejected += 1
             try ledger.reject(body, receivedAt: at, problem: "the ledger refused its rows: \(error)")
         }
+    }
+
+    /// Keeps a body that cannot be applied in `inbox_rejected`, with why, and counts it.
+    mutating func setAside(_ body: [UInt8], receivedAt at: Int64, problem: String) throws {
+        count(body, receivedAt: at)
+        result.rejected += 1
+        try ledger.reject(body, receivedAt: at, problem: problem)
+    }
+
+    private mutating func count(_ body: [UInt8], receivedAt at: Int64) {
+        result.bodies += 1
+        result.bytes += body.count
+        if result.oldestReceivedAt == nil { result.oldestReceivedAt = Instant(milliseconds: at) }
     }
 
     mutating func finish() throws {

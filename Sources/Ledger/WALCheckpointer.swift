@@ -7,10 +7,11 @@ import SQLiteDB
 /// Measured with 10-event bodies under `scripts/bench-serve`-style load: with only the writer's
 /// automatic checkpoints (every 10,000 pages), the p99 of acknowledgements was 41 / 125 / 175 ms
 /// at 1 / 16 / 64 connections; with this thread, 4 / 18 / 30 ms, at the same throughput. A
-/// passive checkpoint never waits for the writer, so this thread only copies what is committed. The writer keeps a small automatic
-/// checkpoint (`serve`: 1,000 pages) as the backstop that lets the WAL start over: SQLite rewinds
-/// the WAL only when a transaction begins with every frame copied, which a busy writer rarely
-/// finds, and by then this thread has copied most of it, so that checkpoint is short.
+/// passive checkpoint never waits for the writer, so this thread only copies what is
+/// committed. The writer keeps a small automatic checkpoint (`serve`: 1,000 pages) as the
+/// backstop that lets the WAL start over: SQLite rewinds the WAL only when a transaction begins
+/// with every frame copied, which a busy writer rarely finds, and by then this thread has copied
+/// most of it, so that checkpoint is short.
 public final class WALCheckpointer: @unchecked Sendable {
     // `requested`, `stopping` and `stopped` are guarded by `condition`; `db` and `lastFailure`
     // are touched only by the thread after init: that confinement is why this is @unchecked.

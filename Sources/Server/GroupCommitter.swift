@@ -81,6 +81,9 @@ public final class GroupCommitter: @unchecked Sendable {
         public var seconds: Double
         /// Bodies still in the inbox after it.
         public var backlog: Int
+        /// Deleting the applied segments beyond the spares failed: they stay on disk, and the
+        /// next apply tries again.
+        public var trimFailed: LedgerError?
     }
 
     /// Starts the writer thread. The callbacks run on it after every commit and apply.
@@ -187,6 +190,8 @@ public final class GroupCommitter: @unchecked Sendable {
     /// After a failed apply, the writer waits this long before the next (uptime ns).
     private var applyNotBefore: UInt64 = 0
     private var lastCommitBodies = 0
+    /// A trim of the log failed; the writer tries again after each apply.
+    private var trimOwed = false
     private var stopDeadline: UInt64?
 
     private func next() -> Step {
@@ -289,8 +294,15 @@ public final class GroupCommitter: @unchecked Sendable {
             }
             summary.applied = applied
             if applied.bodies > 0 { checkpointer?.poke() }
-            // A failed trim only leaves spare segments on disk; the next one retries.
-            if log.applied(through: applied.position) { try? log.trim() }
+            if log.applied(through: applied.position) || trimOwed {
+                do throws(InboxLogError) {
+                    try log.trim()
+                    trimOwed = false
+                } catch {
+                    trimOwed = true
+                    summary.trimFailed = LedgerError(error)
+                }
+            }
             summary.backlog = condition.withLock {
                 // Nothing applied means another process (a command) emptied the inbox.
                 backlogBodies = applied.bodies == 0 ? 0 : max(0, backlogBodies - applied.bodies)

@@ -99,6 +99,9 @@ public enum WebhookServer {
             }
         }, onApply: { apply in
             metrics.record(apply, now: clock.now())
+            if let failure = apply.trimFailed {
+                logger.warning("applied inbox segments not deleted; they stay on disk until a later apply", metadata: ["error": "\(failure)"])
+            }
             let counts = apply.applied.counts
             var meta: Logger.Metadata = [
                 "bodies": "\(apply.applied.bodies)", "events": "\(counts.eventsRead)", "new_events": "\(counts.newEvents)",

@@ -76,6 +76,34 @@ import Testing
         #expect(try readAll().map { String(decoding: $0.body.prefix(2), as: UTF8.self) } == ["1:", "2:", "4:"])
     }
 
+    @Test func aRecordDamagedBetweenWholeOnesIsHandedOnMarkedNotSkippedWithTheRest() throws {
+        let webhooks = (1...3).map { n in
+            Webhook.body([Webhook.text("m\(n)", String(repeating: "x", count: 1_000), eventId: "e\(n)", at: 1_790_000_000_000)])
+        }
+        let log = try writer(segmentBytes: 64 * 1024)
+        try log.append(webhooks, receivedAt: Instant(milliseconds: 1), autoRead: false)
+        log.close()
+        // A byte in the middle of body 2 changes on disk after it was acknowledged.
+        let file = inbox.path + "/" + segmentFiles()[0]
+        let handle = try #require(FileHandle(forUpdatingAtPath: file))
+        try handle.seek(toOffset: UInt64(32 + webhooks[0].count + 32 + webhooks[1].count / 2))
+        try handle.write(contentsOf: Data("y".utf8))
+        try handle.close()
+        let records = try readAll()
+        #expect(records.count == 3)
+        #expect(records.map(\.damaged) == [false, true, false])
+        #expect(records[0].body == Array(webhooks[0]) && records[2].body == Array(webhooks[2]))
+
+        // The ledger keeps it aside with the reason, and applies the others.
+        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
+        let applied = try ledger.applyInbox()
+        #expect(applied.bodies == 3)
+        #expect(applied.rejected == 1)
+        #expect(applied.counts.newMessages == 2)
+        #expect(try ledger.inboxRejected().map(\.problem) == ["damaged in the inbox log (its checksum does not match)"])
+        #expect(applied.position == records[2].end)
+    }
+
     @Test func aReusedSegmentsStaleRecordsAreNeverReadAgain() throws {
         let durability = Durability()
         let log = try writer(spares: 1, durability: durability)

@@ -219,6 +219,17 @@ struct ServerHarness {
         return (process, url, err)
     }
 
+    /// POSTs a body signed with the test secret to a running binary's webhook; its status.
+    static func post(_ body: Data, to url: String, timeout: Int64 = 10) async throws -> HTTPResponseStatus {
+        var request = HTTPClientRequest(url: url + "/webhook")
+        request.method = .POST
+        request.headers.add(name: "x-line-signature", value: WebhookSignature(channelSecret: ServerHarness.secret).sign(body))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
+        _ = try? await response.body.collect(upTo: 1 << 16)
+        return response.status
+    }
+
     @Test func aMissingSecretIsAConfigError() throws {
         let dir = TempDir()
         let result = try run(CLITests.binary, ["serve", "--port", "0", "--data-dir", dir.path],
@@ -233,11 +244,7 @@ struct ServerHarness {
         let (process, url, err) = try Self.startServe(dataDir: dir.file("data"), environment: ["CREDENTIALS_DIRECTORY": dir.file("creds")])
         #expect(url.hasPrefix("http://127.0.0.1:"))
         let body = Webhook.body([Webhook.text("m1", "秘密の本文", eventId: "e1", at: 1_790_000_000_000)])
-        var request = HTTPClientRequest(url: url + "/webhook")
-        request.method = .POST
-        request.headers.add(name: "x-line-signature", value: WebhookSignature(channelSecret: ServerHarness.secret).sign(body))
-        request.body = .bytes(ByteBuffer(bytes: body))
-        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .ok)
+        #expect(try await Self.post(body, to: url) == .ok)
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
@@ -249,7 +256,6 @@ struct ServerHarness {
     @Test func everyAcknowledgedEventSurvivesKill9UnderLoad() async throws {
         let dir = TempDir()
         let (process, url, _) = try Self.startServe(dataDir: dir.file("data"))
-        let signer = WebhookSignature(channelSecret: ServerHarness.secret)
         let acknowledged = await withTaskGroup(of: [String].self) { group in
             for worker in 0..<16 {
                 group.addTask {
@@ -257,13 +263,8 @@ struct ServerHarness {
                     for i in 0..<400 {
                         let id = "w\(worker)-\(i)"
                         let body = Webhook.body([Webhook.text("m-\(id)", "load \(id)", eventId: id, at: 1_790_000_000_000)])
-                        var request = HTTPClientRequest(url: url + "/webhook")
-                        request.method = .POST
-                        request.headers.add(name: "x-line-signature", value: signer.sign(body))
-                        request.body = .bytes(ByteBuffer(bytes: body))
-                        guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)) else { break }
-                        if response.status == .ok { ok.append(id) }
-                        _ = try? await response.body.collect(upTo: 1 << 16)
+                        guard let status = try? await Self.post(body, to: url, timeout: 5) else { break }
+                        if status == .ok { ok.append(id) }
                     }
                     return ok
                 }
@@ -288,13 +289,7 @@ struct ServerHarness {
             Webhook.body([Webhook.text("m-\(id)", "load \(id)", eventId: id, at: 1_790_000_000_000)])
         }
         let after = Webhook.body([Webhook.text("m-after", "after the restart", eventId: "after", at: 1_790_000_000_000)])
-        for body in redelivered + [after] {
-            var request = HTTPClientRequest(url: url2 + "/webhook")
-            request.method = .POST
-            request.headers.add(name: "x-line-signature", value: signer.sign(body))
-            request.body = .bytes(ByteBuffer(bytes: body))
-            #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .ok)
-        }
+        for body in redelivered + [after] { #expect(try await Self.post(body, to: url2) == .ok) }
         again.terminate()
         again.waitUntilExit()
         #expect(again.terminationStatus == 0)
@@ -321,11 +316,7 @@ struct ServerHarness {
         #expect(second.status == 4)
         #expect(second.stderr.contains("another talkvault serve owns"))
         let body = Webhook.body([Webhook.text("m1", "hello", eventId: "e1", at: 1_790_000_000_000)])
-        var request = HTTPClientRequest(url: url + "/webhook")
-        request.method = .POST
-        request.headers.add(name: "x-line-signature", value: WebhookSignature(channelSecret: ServerHarness.secret).sign(body))
-        request.body = .bytes(ByteBuffer(bytes: body))
-        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .ok)
+        #expect(try await Self.post(body, to: url) == .ok)
         first.terminate()
         first.waitUntilExit()
         #expect(first.terminationStatus == 0)
