@@ -34,8 +34,7 @@ public final class InboxLogWriter {
     /// Whether the ledger has made `appliedBelow` durable.
     private var appliedDurable = false
     /// Where a batch is assembled before it is written; a megabyte at a time.
-    private var buffer: [UInt8] = []
-    private static let chunk = 1 << 20
+    private let buffer = AlignedBuffer(capacity: 1 << 20)
     private let preparer = DispatchQueue(label: "tv-inbox-prepare", qos: .utility)
     private let preparing = PreparingFlag()
 
@@ -74,7 +73,6 @@ public final class InboxLogWriter {
         nextNumber = 0
         unlink(temporaryPath)
         unlink(preparingPath)
-        buffer.reserveCapacity(Self.chunk)
         // Fully initialised from here: a throw runs deinit, which releases the lock.
         nextNumber = max(try directory.segments().last ?? 0, applied.segment) + 1
         try roll(fitting: 0)
@@ -98,53 +96,67 @@ public final class InboxLogWriter {
 
     /// Writes `bodies` as records and fsyncs them: once this returns they survive a crash or a
     /// power loss. On a throw, none of them counts as written.
+    ///
+    /// Writes cover whole blocks and bypass the page cache where the filesystem allows: the
+    /// block the last batch ended in is written again with this batch's first bytes, and the
+    /// rest of the last block is zeros, which end the segment for a reader. Rewriting those
+    /// earlier bytes with the same values cannot damage them, torn or not.
     public func append(_ bodies: [Data], receivedAt: Instant, autoRead: Bool) throws(InboxLogError) {
         guard lockFD >= 0 else { throw .io(path: directory.path, reason: "the inbox log is closed") }
         let total = bodies.reduce(0) { $0 + RecordHeader.size + $1.count }
         if current == nil || current!.broken || current!.offset + total > current!.size { try roll(fitting: total) }
         let segment = current!
-        var at = segment.offset
+        // The buffer holds the bytes of the block the segment's records end in.
+        var at = segment.offset - buffer.count
         var failure: InboxLogError?
-        buffer.removeAll(keepingCapacity: true)
         for body in bodies where failure == nil {
+            if buffer.room < RecordHeader.size { failure = drain(segment, at: &at) }
             body.withUnsafeBytes { bytes in
-                RecordHeader.append(to: &buffer, segment: segment.number, receivedAtMs: receivedAt.milliseconds,
-                                    autoRead: autoRead, body: bytes)
-                if buffer.count + bytes.count <= Self.chunk {
-                    buffer.append(contentsOf: bytes)
-                } else {
-                    // A big body goes straight from its own bytes.
-                    failure = flush(segment, at: &at) ?? write(bytes, to: segment, at: &at)
+                guard failure == nil else { return }
+                RecordHeader.write(into: buffer.extend(by: RecordHeader.size), segment: segment.number,
+                                   receivedAtMs: receivedAt.milliseconds, autoRead: autoRead, body: bytes)
+                var rest = bytes
+                while failure == nil {
+                    rest = UnsafeRawBufferPointer(rebasing: rest[buffer.append(rest)...])
+                    if rest.isEmpty { break }
+                    failure = drain(segment, at: &at)
                 }
             }
-            if failure == nil && buffer.count >= Self.chunk { failure = flush(segment, at: &at) }
         }
-        failure = failure ?? flush(segment, at: &at)
+        if failure == nil {
+            failure = write(buffer.padded(), to: segment, at: at)
+            buffer.removeFirst(buffer.wholeBlocks)
+        }
         if failure == nil && fdatasync(segment.fd) != 0 { failure = .failed("fdatasync", path: directory.file(segment.number)) }
         if let failure {
             current?.broken = true
             throw failure
         }
-        current?.offset = at
+        current?.offset += total
     }
 
-    private func flush(_ segment: Open, at offset: inout Int) -> InboxLogError? {
-        guard !buffer.isEmpty else { return nil }
-        defer { buffer.removeAll(keepingCapacity: true) }
-        return buffer.withUnsafeBytes { write($0, to: segment, at: &offset) }
+    /// Writes the buffer's whole blocks and keeps the rest.
+    private func drain(_ segment: Open, at offset: inout Int) -> InboxLogError? {
+        let whole = buffer.wholeBlocks
+        if let failure = write(UnsafeRawBufferPointer(rebasing: buffer.bytes[..<whole]), to: segment, at: offset) { return failure }
+        offset += whole
+        buffer.removeFirst(whole)
+        return nil
     }
 
-    private func write(_ bytes: UnsafeRawBufferPointer, to segment: Open, at offset: inout Int) -> InboxLogError? {
+    private func write(_ bytes: UnsafeRawBufferPointer, to segment: Open, at offset: Int) -> InboxLogError? {
         var done = 0
         while done < bytes.count {
             let n = pwrite(segment.fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
             if n < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR || (errno == EINVAL && dropDirect(segment.fd)) { continue }
                 return .failed("write", path: directory.file(segment.number))
             }
+            // A direct write cut short of a block cannot go on from there: the retry's EINVAL
+            // then turns direct writes off, as above.
+            if n == 0 { return .io(path: directory.file(segment.number), reason: "short write") }
             done += n
         }
-        offset += done
         return nil
     }
 
@@ -191,7 +203,7 @@ public final class InboxLogWriter {
         }
         let number = nextNumber
         nextNumber += 1
-        let size = bytes <= settings.segmentBytes ? settings.segmentBytes : (bytes + 4095) / 4096 * 4096
+        let size = AlignedBuffer.roundUp(max(bytes, settings.segmentBytes))
         let path = directory.file(number)
         // A ledger that cannot commit just now (say, a command holds it) costs a new segment,
         // not a refused body.
@@ -204,9 +216,10 @@ public final class InboxLogWriter {
             try directory.createZeroed(size: size, as: path, temporary: temporaryPath)
         }
         try directory.sync()
-        let fd = open(path, O_RDWR | O_CLOEXEC)
+        let fd = openDirect(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw .failed("opening", path: path) }
-        current = Open(number: number, fd: fd, size: fileSize(path))
+        buffer.removeAll()
+        current = Open(number: number, fd: fd, size: fileSize(path) / AlignedBuffer.block * AlignedBuffer.block)
         try prepareNext()
     }
 
@@ -216,13 +229,14 @@ public final class InboxLogWriter {
     private func prepareNext() throws(InboxLogError) {
         guard try reusable().isEmpty, preparing.begin() else { return }
         let ready = fileSize(preparedPath)
-        if ready >= settings.segmentBytes {
+        let size = AlignedBuffer.roundUp(settings.segmentBytes)
+        if ready >= size {
             preparing.end()
             return
         }
         // Made for a smaller segment size: of no use now.
         if ready > 0 { unlink(preparedPath) }
-        let (directory, size, prepared, work, flag) = (directory, settings.segmentBytes, preparedPath, preparingPath, preparing)
+        let (directory, prepared, work, flag) = (directory, preparedPath, preparingPath, preparing)
         preparer.async {
             try? directory.createZeroed(size: size, as: prepared, temporary: work)
             flag.end()

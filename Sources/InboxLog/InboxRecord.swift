@@ -60,20 +60,16 @@ enum RecordHeader {
         var crc: UInt32
     }
 
-    /// Appends the header of a record holding `body` to `buffer`.
-    static func append(to buffer: inout [UInt8], segment: UInt64, receivedAtMs: Int64, autoRead: Bool, body: UnsafeRawBufferPointer) {
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: size))
-        buffer.withUnsafeMutableBytes { whole in
-            let raw = UnsafeMutableRawBufferPointer(rebasing: whole[start..<(start + size)])
-            raw.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt32.self)
-            raw.storeBytes(of: segment.littleEndian, toByteOffset: 4, as: UInt64.self)
-            raw.storeBytes(of: UInt32(body.count).littleEndian, toByteOffset: 12, as: UInt32.self)
-            raw.storeBytes(of: receivedAtMs.littleEndian, toByteOffset: 16, as: Int64.self)
-            raw.storeBytes(of: (autoRead ? autoReadFlag : 0).littleEndian, toByteOffset: 24, as: UInt32.self)
-            let crc = checksum(header: UnsafeRawBufferPointer(raw), body: body)
-            raw.storeBytes(of: crc.littleEndian, toByteOffset: 28, as: UInt32.self)
-        }
+    /// Writes the header of a record holding `body` into `raw` (`size` bytes).
+    static func write(into raw: UnsafeMutableRawBufferPointer, segment: UInt64, receivedAtMs: Int64, autoRead: Bool,
+                      body: UnsafeRawBufferPointer) {
+        raw.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt32.self)
+        raw.storeBytes(of: segment.littleEndian, toByteOffset: 4, as: UInt64.self)
+        raw.storeBytes(of: UInt32(body.count).littleEndian, toByteOffset: 12, as: UInt32.self)
+        raw.storeBytes(of: receivedAtMs.littleEndian, toByteOffset: 16, as: Int64.self)
+        raw.storeBytes(of: (autoRead ? autoReadFlag : 0).littleEndian, toByteOffset: 24, as: UInt32.self)
+        let crc = checksum(header: UnsafeRawBufferPointer(raw), body: body)
+        raw.storeBytes(of: crc.littleEndian, toByteOffset: 28, as: UInt32.self)
     }
 
     /// The fields, or nil when the bytes are not a header (zeros, stale or torn).

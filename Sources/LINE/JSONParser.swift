@@ -253,6 +253,13 @@ struct JSONParser<Builder: JSONBuilder> {
             if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
             guard skipDigits() > 0 else { throw fail("invalid number") }
         }
+        // Up to 18 digits always fit: read them in place rather than through a String.
+        let digits = index - start - (bytes[start] == UInt8(ascii: "-") ? 1 : 0)
+        if integral && digits <= 18 {
+            var value: Int64 = 0
+            for byte in UnsafeRawBufferPointer(rebasing: bytes[(index - digits)..<index]) { value = value * 10 + Int64(byte &- 0x30) }
+            return Builder.int(bytes[start] == UInt8(ascii: "-") ? -value : value)
+        }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if integral, let value = Int64(text) { return Builder.int(value) }
         guard let value = Double(text), value.isFinite else { throw fail("number out of range") }

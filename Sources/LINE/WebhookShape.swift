@@ -18,10 +18,9 @@ enum WebhookShape: JSONBuilder {
         var firstNonObject: Int?
     }
 
-    private static let eventsKey: [UInt8] = Array("events".utf8)
-
-    /// Whether the text is `events`: the only key the check looks at.
-    static func text(_ utf8: UnsafeRawBufferPointer) -> Bool { utf8.count == eventsKey.count && utf8.elementsEqual(eventsKey) }
+    /// Whether the text is `events`: the only key the check looks at. (A literal, not a static
+    /// array, whose lazy initialisation check ran for every key.)
+    static func text(_ utf8: UnsafeRawBufferPointer) -> Bool { utf8.count == 6 && utf8.elementsEqual("events".utf8) }
     static func string(_ text: Bool) -> Value { Value(kind: .scalar) }
     static func members() -> Value { Value(kind: .object) }
     static func add(_ value: Value, for key: Bool, to members: inout Value) {

@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
             } catch {
                 throw Failure(.config, "\(error)")
             }
-            var logger = Logger(label: "talkvault.serve")
+            var logger = Logger(label: "talkvault.serve", factory: DeferredMetadataLogHandler.init(label:))
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
             let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN")
             var settings = ServerSettings(host: host, port: port, webhookPath: config.webhookPath, maxBodyBytes: config.maxBodyBytes,

@@ -1,5 +1,5 @@
 import Foundation
-import InboxLog
+@testable import InboxLog
 @testable import Ledger
 import TalkVaultDomain
 import Testing
@@ -54,6 +54,48 @@ import Testing
         // Reading from a record's end gives what follows it, and nothing twice.
         #expect(try readAll(from: records[2].end).count == 4)
         #expect(try readAll(from: records[6].end).isEmpty)
+    }
+
+    /// Writes cover whole blocks: each batch rewrites the block the last one ended in, and a
+    /// batch larger than the 1 MiB staging buffer goes out in pieces. Every size around a
+    /// block's edge, and bodies bigger than the buffer, come back byte for byte at the right ends.
+    @Test func bodiesOfEverySizeAroundABlockComeBackWholeBatchAfterBatch() throws {
+        let log = try writer(segmentBytes: 8 << 20)
+        let sizes = [[0], [1], [4_063, 4_064], [4_065], [4_096, 8_191, 1], [1_500_000], [700_000, 700_000, 33], [4_000]]
+        var expected: [Data] = []
+        for (n, batch) in sizes.enumerated() {
+            let bodies = batch.enumerated().map { i, size in Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ n &+ i) }) }
+            try log.append(bodies, receivedAt: Instant(milliseconds: Int64(n)), autoRead: n % 2 == 0)
+            expected += bodies
+            // Readable at once, while the writer still holds the segment open.
+            #expect(try readAll().count == expected.count)
+        }
+        let records = try readAll()
+        #expect(records.map(\.body) == expected.map(Array.init))
+        var end = 0
+        for record in records {
+            end += 32 + record.body.count
+            #expect(record.end == InboxPosition(segment: 1, offset: end))
+        }
+        #expect(segmentFiles().count == 1)
+    }
+
+    /// Where a direct write is refused (a device wanting another alignment), the writer turns
+    /// direct I/O off for that file and writes again through the page cache.
+    @Test func aRefusedDirectWriteGoesThroughThePageCacheInstead() throws {
+        let fd = openDirect(dir.file("direct"), O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let wasDirect = fcntl(fd, F_GETFL) & directIO != 0
+        // 3 bytes at offset 1: no direct write takes that.
+        let odd: [UInt8] = [1, 2, 3]
+        if wasDirect {
+            #expect(odd.withUnsafeBytes { pwrite(fd, $0.baseAddress, 3, 1) } == -1 && errno == EINVAL)
+        }
+        #expect(dropDirect(fd) == wasDirect)
+        #expect(fcntl(fd, F_GETFL) & directIO == 0)
+        #expect(odd.withUnsafeBytes { pwrite(fd, $0.baseAddress, 3, 1) } == 3)
+        #expect(!dropDirect(fd), "nothing left to turn off")
     }
 
     @Test func aTornTailIsNeverReadAndTheNextStartGoesOnInANewSegment() throws {

@@ -251,6 +251,10 @@ struct ServerHarness {
         let logs = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(!logs.contains(ServerHarness.secret), "the secret must never be logged")
         #expect(!logs.contains("秘密"), "message text must never be logged")
+        // One line per applied batch, its counts formatted as metadata when it is written.
+        let applied = logs.split(separator: "\n").filter { $0.contains("webhook events applied") }
+        #expect(applied.count == 1)
+        #expect(applied.first.map { $0.contains("bodies=1") && $0.contains("new_messages=1") && $0.contains(" info ") } == true)
     }
 
     @Test func everyAcknowledgedEventSurvivesKill9UnderLoad() async throws {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import Hummingbird
 import Gzip
@@ -221,6 +222,25 @@ func startReceiver(_ receiver: Receiver, secret: String) async throws -> (String
         #expect(!signature.isValid("/gg9a+LvFevTH1sd7XCQycD7tsWclCsInj7MhBHxN7K=", for: body))
         #expect(!signature.isValid(nil, for: body))
         #expect(!signature.isValid("not base64!", for: body))
+    }
+
+    /// The pads are built by hand, so every key length (short, a whole block, hashed when longer)
+    /// must agree with swift-crypto's HMAC, for bodies of every size around a block.
+    @Test func signaturesMatchTheLibrarysHMAC() {
+        for keyLength in [0, 1, 32, 63, 64, 65, 200] {
+            let secret = String((0..<keyLength).map { Character(UnicodeScalar(UInt8(33 + ($0 * 7) % 90))) })
+            let signature = WebhookSignature(channelSecret: secret)
+            for bodyLength in [0, 1, 55, 56, 64, 65, 4_000] {
+                let body = Data((0..<bodyLength).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ keyLength) })
+                let expected = Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
+                    .base64EncodedString()
+                #expect(signature.sign(body) == expected, "key \(keyLength) body \(bodyLength)")
+                #expect(signature.isValid(expected, for: body))
+                #expect(!signature.isValid(expected, for: body + [0]))
+                // A valid prefix of the MAC is not a MAC.
+                #expect(!signature.isValid(Data(Data(base64Encoded: expected)!.prefix(16)).base64EncodedString(), for: body))
+            }
+        }
     }
 
     @Test func sentWebhooksAreSignedAndFailuresAreRedelivered() async throws {

@@ -99,6 +99,12 @@ import Testing
     @Test func numbersKeepTheirKind() throws {
         #expect(try parse("-0") == .int(0))
         #expect(try parse("9223372036854775807") == .int(.max))
+        // Up to 18 digits are read in place, more through the standard library: both edges.
+        #expect(try parse("999999999999999999") == .int(999_999_999_999_999_999))
+        #expect(try parse("-999999999999999999") == .int(-999_999_999_999_999_999))
+        #expect(try parse("1000000000000000000") == .int(1_000_000_000_000_000_000))
+        #expect(try parse("-9223372036854775808") == .int(.min))
+        #expect(try parse("[0,-1,10,1790000000001]") == .array([.int(0), .int(-1), .int(10), .int(1_790_000_000_001)]))
         #expect(try parse("9223372036854775808") == .double(9_223_372_036_854_775_808))
         #expect(try parse("1e3") == .double(1000))
         #expect(try parse("-2.5E-3") == .double(-0.0025))
