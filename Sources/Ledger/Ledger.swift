@@ -76,12 +76,17 @@ public final class Ledger {
                         WHERE kind = ?2 AND chat_type = ?3 AND deadline_ms != sent_at_ms + ?1
                         """, [.integer(ms), .text(row.kind.rawValue), .text(row.chatType.rawValue)])
                 }
-                try db.run("INSERT INTO meta(key, value) VALUES('policy', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           [.text(fingerprint)])
+                try setMeta("policy", fingerprint)
             }
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
+    }
+
+    /// Sets a `meta` row, inside the caller's transaction.
+    func setMeta(_ key: String, _ value: String) throws {
+        try db.run("INSERT INTO meta(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                   [.text(key), .text(value)])
     }
 
     static func reason(_ error: any Error) -> String {

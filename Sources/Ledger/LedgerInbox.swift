@@ -60,8 +60,7 @@ extension Ledger {
         defer { if restore != .full { try? setSynchronous(restore) } }
         try transaction {
             // A real change, so that the commit writes (and fsyncs) a WAL frame.
-            _ = try db.run("INSERT INTO meta(key, value) VALUES('inbox_synced', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                       [.text(String(DispatchTime.now().uptimeNanoseconds))])
+            try setMeta("inbox_synced", String(DispatchTime.now().uptimeNanoseconds))
         }
     }
 
@@ -124,8 +123,7 @@ extension Ledger {
                 yielded = yield()
             }
             if pass.result.position != start {
-                try db.run("INSERT INTO meta(key, value) VALUES('inbox_position', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           [.text(pass.result.position.description)])
+                try setMeta("inbox_position", pass.result.position.description)
             }
             try pass.finish()
         }

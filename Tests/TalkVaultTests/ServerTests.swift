@@ -45,14 +45,15 @@ struct ServerHarness {
         self.task = task
     }
 
+    /// `signatureTimes`: how many `x-line-signature` fields carry the signature.
     func request(_ method: HTTPMethod = .POST, _ path: String = "/webhook", body: Data? = nil, signature: String? = nil,
-                 sign: Bool = true) async throws -> (Int, String) {
+                 sign: Bool = true, signatureTimes: Int = 1) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: url + path)
         request.method = method
         if let body {
             request.body = .bytes(ByteBuffer(bytes: body))
             let header = signature ?? (sign ? WebhookSignature(channelSecret: Self.secret).sign(body) : nil)
-            if let header { request.headers.add(name: "x-line-signature", value: header) }
+            for _ in 0..<signatureTimes { if let header { request.headers.add(name: "x-line-signature", value: header) } }
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
@@ -132,6 +133,9 @@ struct ServerHarness {
         // Not every one: a request that comes while the writer applies queues for it instead.
         #expect((value("talkvault_commits_on_caller_total") ?? 0) >= 1, "one request at a time commits on its own thread")
         #expect((value("talkvault_commit_duration_seconds_count") ?? 0) >= (value("talkvault_commits_on_caller_total") ?? 0))
+        // A signature sent twice is not one signature, even when both copies are right.
+        #expect(try await server.request(body: good, signatureTimes: 2).0 == 401)
+        #expect(try server.counts() == before)
         await server.stop()
     }
 
