@@ -49,3 +49,9 @@ public struct WebhookSignature: Sendable {
         return outer.finalize()
     }
 }
+
+extension WebhookSignature: CustomStringConvertible, CustomReflectable {
+    /// The key pads are the channel secret in another form: never printed.
+    public var description: String { "WebhookSignature(<redacted>)" }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}

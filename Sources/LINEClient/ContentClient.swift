@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import TalkVaultDomain
 
 /// What one content request came to.
 public enum ContentOutcome: Sendable, Equatable {
@@ -26,13 +27,13 @@ public enum ContentOutcome: Sendable, Equatable {
 /// memory, `Content-Length` is checked, and SHA-256 is computed as the bytes arrive.
 public struct ContentClient: Sendable {
     public let dataAPIBaseURL: String
-    let accessToken: String
+    let accessToken: Secret
     let client: HTTPClient
     let timeout: TimeAmount
 
     public init(dataAPIBaseURL: String, accessToken: String, timeout: Duration = .seconds(120), client: HTTPClient = .shared) {
         self.dataAPIBaseURL = dataAPIBaseURL
-        self.accessToken = accessToken
+        self.accessToken = Secret(accessToken)
         self.client = client
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
     }
@@ -42,7 +43,7 @@ public struct ContentClient: Sendable {
     public func download(id: String, externalURL: String?, to file: String) async -> ContentOutcome {
         let url = externalURL ?? "\(dataAPIBaseURL)/v2/bot/message/\(Self.escape(id))/content"
         var request = HTTPClientRequest(url: url)
-        if externalURL == nil { request.headers.add(name: "Authorization", value: "Bearer \(accessToken)") }
+        if externalURL == nil { request.headers.add(name: "Authorization", value: "Bearer \(accessToken.revealed)") }
         let response: HTTPClientResponse
         do {
             response = try await client.execute(request, timeout: timeout)
@@ -84,7 +85,7 @@ public struct ContentClient: Sendable {
     /// `GET …/content/transcoding`: "processing", "succeeded" or "failed"; nil when unknown.
     public func transcodingStatus(id: String) async -> String? {
         var request = HTTPClientRequest(url: "\(dataAPIBaseURL)/v2/bot/message/\(Self.escape(id))/content/transcoding")
-        request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
+        request.headers.add(name: "Authorization", value: "Bearer \(accessToken.revealed)")
         guard let response = try? await client.execute(request, timeout: .seconds(30)), response.status == .ok,
               let body = try? await response.body.collect(upTo: 64 * 1024),
               let json = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else { return nil }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import TalkVaultDomain
 import Foundation
 import NIOCore
 
@@ -6,12 +7,12 @@ import NIOCore
 /// was read.
 public struct MarkAsReadClient: Sendable {
     let apiBaseURL: String
-    let accessToken: String
+    let accessToken: Secret
     let client: HTTPClient
 
     public init(apiBaseURL: String, accessToken: String, client: HTTPClient = .shared) {
         self.apiBaseURL = apiBaseURL
-        self.accessToken = accessToken
+        self.accessToken = Secret(accessToken)
         self.client = client
     }
 
@@ -19,7 +20,7 @@ public struct MarkAsReadClient: Sendable {
     public func markAsRead(token: String) async -> String? {
         var request = HTTPClientRequest(url: "\(apiBaseURL)/v2/bot/chat/markAsRead")
         request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(accessToken)")
+        request.headers.add(name: "Authorization", value: "Bearer \(accessToken.revealed)")
         request.headers.add(name: "Content-Type", value: "application/json")
         guard let body = try? JSONSerialization.data(withJSONObject: ["markAsReadToken": token]) else { return "cannot encode" }
         request.body = .bytes(ByteBuffer(bytes: body))

@@ -12,7 +12,7 @@ import TalkVaultDomain
 /// with `Authorization: Bearer <token>`. Answers 200 with what was marked, 400 for a bad body,
 /// 401 without the token.
 struct MarkReadEndpoint: Sendable {
-    let token: String
+    let token: Secret
     let reader: LedgerReader
     let clock: any WallClock
     let timeZone: TimeZone
@@ -76,7 +76,7 @@ struct MarkReadEndpoint: Sendable {
     /// Compares in constant time, as the webhook signature is.
     func authorized(_ header: String?) -> Bool {
         guard let header, header.hasPrefix("Bearer ") else { return false }
-        let given = SHA256.hash(data: Data(header.dropFirst(7).utf8)), expected = SHA256.hash(data: Data(token.utf8))
+        let given = SHA256.hash(data: Data(header.dropFirst(7).utf8)), expected = SHA256.hash(data: Data(token.revealed.utf8))
         return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }

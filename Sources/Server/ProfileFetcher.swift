@@ -9,11 +9,11 @@ import TalkVaultDomain
 /// Fetches senders' display names from LINE's profile API in the background, never on the
 /// request path. Names are cached in the ledger and refreshed after `refresh`; a failure is
 /// retried with exponential backoff (1 min doubling to 6 h) and never stops the server.
-public struct ProfileFetcher: Service {
+public struct ProfileFetcher: Service, CustomStringConvertible {
     public struct Settings: Sendable {
         /// `https://api.line.me`, or the simulator.
         public var apiBaseURL: String
-        public var accessToken: String
+        public var accessToken: Secret
         public var refresh: RetentionDuration
         public var interval: Duration
         public var batch: Int
@@ -21,7 +21,7 @@ public struct ProfileFetcher: Service {
         public init(apiBaseURL: String, accessToken: String, refresh: RetentionDuration = .days(7),
                     interval: Duration = .seconds(30), batch: Int = 50) {
             self.apiBaseURL = apiBaseURL
-            self.accessToken = accessToken
+            self.accessToken = Secret(accessToken)
             self.refresh = refresh
             self.interval = interval
             self.batch = batch
@@ -56,7 +56,9 @@ public struct ProfileFetcher: Service {
         }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             _ = await runOnce(ledger)
-            try? await Task.sleep(for: settings.interval)
+            // Graceful shutdown ends the wait at once: systemd's stop timeout must never meet it.
+            let interval = settings.interval
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 
@@ -69,7 +71,11 @@ public struct ProfileFetcher: Service {
         }
         var stored = 0, failed = 0
         for ref in due {
-            switch await fetch(ref) {
+            guard !Task.isShuttingDownGracefully else { break }
+            // A request in flight is cancelled by a graceful shutdown; that is no failure of LINE's.
+            let result = await cancelWhenGracefulShutdown { await fetch(ref) }
+            if Task.isShuttingDownGracefully { break }
+            switch result {
             case .success(let name):
                 if (try? ledger.recordProfile(ref, displayName: name, now: now)) != nil { stored += 1 }
             case .failure:
@@ -81,6 +87,9 @@ public struct ProfileFetcher: Service {
         logger.info("profiles fetched", metadata: ["stored": "\(stored)", "failed": "\(failed)"])
         return stored
     }
+
+    /// What ServiceLifecycle logs for this service: no settings (they hold the access token).
+    public var description: String { "ProfileFetcher" }
 
     enum FetchError: Error { case status(Int), transport }
 
@@ -94,7 +103,7 @@ public struct ProfileFetcher: Service {
         default: path = "/v2/bot/profile/\(user)"
         }
         var request = HTTPClientRequest(url: settings.apiBaseURL + path)
-        request.headers.add(name: "Authorization", value: "Bearer \(settings.accessToken)")
+        request.headers.add(name: "Authorization", value: "Bearer \(settings.accessToken.revealed)")
         do {
             let response = try await client.execute(request, timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 64 * 1024)

@@ -18,14 +18,14 @@ public struct ServerSettings: Sendable {
     public var webhookPath: String
     /// Bodies over this size get 413; LINE's are small.
     public var maxBodyBytes: Int
-    public var channelSecret: String
+    public var channelSecret: Secret
     public var ledgerPath: String
     public var policy: RetentionPolicy
     public var timeZone: TimeZone
     /// Display-name fetching; nil when there is no access token.
     public var profiles: ProfileFetcher.Settings?
     /// The bearer token of `POST /api/v1/mark-read`; the endpoint is off without one.
-    public var apiToken: String?
+    public var apiToken: Secret?
     /// Where markAsRead calls go after a mark-read; nil when there is no access token.
     public var markAsRead: MarkAsReadClient?
     /// Where read state comes from; `line` asks `botInfo`.
@@ -49,7 +49,7 @@ public struct ServerSettings: Sendable {
         self.port = port
         self.webhookPath = webhookPath
         self.maxBodyBytes = maxBodyBytes
-        self.channelSecret = channelSecret
+        self.channelSecret = Secret(channelSecret)
         self.ledgerPath = ledgerPath
         self.policy = policy
         self.timeZone = timeZone
@@ -164,7 +164,7 @@ public enum WebhookServer {
     public static func buildRouter(settings: ServerSettings, committer: GroupCommitter, reader: LedgerReader,
                                    metrics: ServerMetrics, clock: any WallClock) -> Router<BasicRequestContext> {
         let router = Router()
-        let signature = WebhookSignature(channelSecret: settings.channelSecret)
+        let signature = WebhookSignature(channelSecret: settings.channelSecret.revealed)
         let maxBody = settings.maxBodyBytes
         let signatureHeader = HTTPField.Name("x-line-signature")!
 

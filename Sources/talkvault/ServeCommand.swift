@@ -5,6 +5,7 @@ import Hummingbird
 import Ledger
 import Logging
 import Server
+import TalkVaultDomain
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
                                               ProfileFetcher.Settings(apiBaseURL: config.apiBaseURL, accessToken: $0,
                                                                       refresh: config.profileRefresh)
                                           })
-            settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN")
+            settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN").map(Secret.init)
             settings.markAsRead = token.map { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
             settings.readMode = config.readMode
             settings.writer.maxBacklogBytes = maxBacklogMib << 20

@@ -57,7 +57,7 @@ private func SQLValueText(_ text: String) -> String { "text(\"\(text)\")" }
         let ledgerPath = dir.file("data/ledger.sqlite3")
         var settings = ServerSettings(host: "127.0.0.1", port: 0, channelSecret: ServerHarness.secret, ledgerPath: ledgerPath,
                                       policy: .lineDefaults, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
-        settings.apiToken = "desk-token"
+        settings.apiToken = Secret("desk-token")
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test")
         logger.logLevel = .critical

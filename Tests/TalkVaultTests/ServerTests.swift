@@ -198,11 +198,11 @@ struct ServerHarness {
 
 /// The built binary: shutdown, secrets, and kill -9 under load.
 @Suite struct ServeBinaryTests {
-    static func startServe(dataDir: String, environment: [String: String] = ["TALKVAULT_CHANNEL_SECRET": ServerHarness.secret])
-        throws -> (Process, String, Pipe) {
+    static func startServe(dataDir: String, environment: [String: String] = ["TALKVAULT_CHANNEL_SECRET": ServerHarness.secret],
+                           config: String = "\(Fixtures.packageRoot)/retention.yaml") throws -> (Process, String, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLITests.binary)
-        process.arguments = ["serve", "--port", "0", "--data-dir", dataDir, "--config", "\(Fixtures.packageRoot)/retention.yaml"]
+        process.arguments = ["serve", "--port", "0", "--data-dir", dataDir, "--config", config]
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "TALKVAULT_CHANNEL_SECRET")
         env.removeValue(forKey: "CREDENTIALS_DIRECTORY")
