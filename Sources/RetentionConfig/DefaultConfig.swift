@@ -45,6 +45,9 @@ capture:
   webhook_path: /webhook      # the path to give LINE as the webhook URL
   max_body_bytes: 1048576     # bodies over this get 413; LINE's are far smaller
   profile_refresh: 7d         # how long a fetched display name is kept before it is fetched again
+  idle_timeout: 60s           # a connection with no request activity this long is closed
+                              # (idle keep-alives, headers that never end, a stalled body)
+  read_timeout: 10s           # a body still arriving this long after its headers gets 408
 
 # Dated archive segments (tar.gz) under paths.archive_dir: see the README's archive format.
 archive:

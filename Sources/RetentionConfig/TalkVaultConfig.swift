@@ -32,6 +32,10 @@ public struct TalkVaultConfig: Sendable, Equatable {
     public var maxBodyBytes: Int = 1 << 20
     /// `capture.profile_refresh`: how long a display name is kept before it is fetched again.
     public var profileRefresh: RetentionDuration = .days(7)
+    /// `capture.idle_timeout`: a connection with no request activity for this long is closed.
+    public var idleTimeout = RetentionDuration(seconds: 60)
+    /// `capture.read_timeout`: a body still arriving this long after its headers gets 408.
+    public var readTimeout = RetentionDuration(seconds: 10)
     /// `line.api_base_url`: profiles, bot info, mark as read.
     public var apiBaseURL: String = "https://api.line.me"
     /// `line.data_api_base_url`: message content.

@@ -9,7 +9,7 @@ struct Validator {
     var issues: [ConfigIssue] = []
 
     static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "read_state", "line", "windows", "chat_overrides", "safety_margin"]
-    static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh"]
+    static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh", "idle_timeout", "read_timeout"]
     static let archiveKeys = ["compression_level", "member_target_bytes", "segment_max_bytes"]
     static let sweepKeys = ["concurrency", "rate_limit", "burst", "max_attempts", "transcode_wait", "request_timeout"]
     static let lineKeys = ["api_base_url", "data_api_base_url"]
@@ -32,6 +32,7 @@ struct Validator {
         var webhookPath = "/webhook"
         var maxBodyBytes = 1 << 20
         var profileRefresh = RetentionDuration.days(7)
+        var idleTimeout = RetentionDuration(seconds: 60), readTimeout = RetentionDuration(seconds: 10)
         var archive = TalkVaultConfig.ArchiveSettings()
         var sweep = TalkVaultConfig.SweepSettings()
         var readMode = ReadMode.line
@@ -90,6 +91,12 @@ struct Validator {
                         case "profile_refresh":
                             guard let duration = duration(entry.value, key: path) else { continue }
                             if duration.seconds > 0 { profileRefresh = duration } else { report(entry.value, key: path, "must be longer than zero") }
+                        case "idle_timeout", "read_timeout":
+                            guard let duration = duration(entry.value, key: path) else { continue }
+                            guard duration.seconds > 0, duration.seconds <= 3_600 else {
+                                report(entry.value, key: path, "must be from 1s to 1h"); continue
+                            }
+                            if entry.name == "idle_timeout" { idleTimeout = duration } else { readTimeout = duration }
                         default:
                             unknownKey(entry, key: path, expected: Self.captureKeys)
                         }
@@ -216,11 +223,14 @@ struct Validator {
                    "\(margin) is not shorter than the \(first.window) window for \(unique.joined(separator: ", "))")
         }
         guard issues.isEmpty else { return nil }
-        return TalkVaultConfig(source: source, timeZoneIdentifier: timeZone, policy: policy, dataDir: dataDir,
+        var config = TalkVaultConfig(source: source, timeZoneIdentifier: timeZone, policy: policy, dataDir: dataDir,
                                database: paths["database"]!, archiveDir: paths["archive_dir"]!,
                                exportDir: paths["export_dir"]!, webhookPath: webhookPath, maxBodyBytes: maxBodyBytes,
                                profileRefresh: profileRefresh, apiBaseURL: urls["api_base_url"]!,
                                dataAPIBaseURL: urls["data_api_base_url"]!, archive: archive, sweep: sweep, readMode: readMode)
+        config.idleTimeout = idleTimeout
+        config.readTimeout = readTimeout
+        return config
     }
 
     // MARK: - Node helpers

@@ -39,7 +39,7 @@ struct MarkReadEndpoint: Sendable {
         }
     }
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<ConnectionContext>) {
         router.post("/api/v1/mark-read") { request, _ -> Response in
             guard authorized(request.headers[.authorization]) else {
                 return WebhookServer.json(.unauthorized, ["message": "missing or wrong bearer token"])

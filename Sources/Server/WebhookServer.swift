@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import InboxLog
 import LINE
+import NIOCore
 import Ledger
 import Logging
 import ServiceLifecycle
@@ -18,6 +19,13 @@ public struct ServerSettings: Sendable {
     public var webhookPath: String
     /// Bodies over this size get 413; LINE's are small.
     public var maxBodyBytes: Int
+    /// A connection with no request activity for this long is closed: an idle keep-alive, headers
+    /// that never end, a body that stops arriving. Without it anyone who can reach the port holds
+    /// a file descriptor for as long as they like.
+    public var idleTimeout: Duration = .seconds(60)
+    /// A request whose body is still arriving this long after its headers gets 408 and its
+    /// connection closed: a body sent a byte at a time cannot hold a connection forever.
+    public var readTimeout: Duration = .seconds(10)
     public var channelSecret: Secret
     public var ledgerPath: String
     public var policy: RetentionPolicy
@@ -127,8 +135,10 @@ public enum WebhookServer {
         } else {
             logger.warning("no access token (TALKVAULT_ACCESS_TOKEN or credential 'access-token'): display names will not be fetched")
         }
+        let idle = settings.idleTimeout.components
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "talkvault"),
             services: services,
             onServerRunning: { channel in
@@ -162,25 +172,38 @@ public enum WebhookServer {
     }
 
     public static func buildRouter(settings: ServerSettings, committer: GroupCommitter, reader: LedgerReader,
-                                   metrics: ServerMetrics, clock: any WallClock) -> Router<BasicRequestContext> {
-        let router = Router()
+                                   metrics: ServerMetrics, clock: any WallClock) -> Router<ConnectionContext> {
+        let router = Router(context: ConnectionContext.self)
         let signature = WebhookSignature(channelSecret: settings.channelSecret.revealed)
         let maxBody = settings.maxBodyBytes
+        let readTimeout = settings.readTimeout
+        let readNanoseconds = UInt64(readTimeout.components.seconds) * 1_000_000_000 + UInt64(readTimeout.components.attoseconds / 1_000_000_000)
         let signatureHeader = HTTPField.Name("x-line-signature")!
 
-        router.post(RouterPath(settings.webhookPath)) { request, _ -> Response in
+        router.post(RouterPath(settings.webhookPath)) { request, context -> Response in
             let started = DispatchTime.now().uptimeNanoseconds
             defer { metrics.latency.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
             if let declared = request.headers.single(.contentLength).flatMap(Int.init), declared > maxBody {
                 metrics.request("too_large")
-                return json(.contentTooLarge, ["message": "body over \(maxBody) bytes"])
+                context.stopReading()
+                return closing(json(.contentTooLarge, ["message": "body over \(maxBody) bytes"]))
             }
             let body: Data
-            do {
-                body = Data(try await request.body.collect(upTo: maxBody).readableBytesView)
-            } catch {
+            switch await readBody(request, upTo: maxBody, deadline: started + readNanoseconds) {
+            case .read(let bytes):
+                body = bytes
+            case .tooLarge:
                 metrics.request("too_large")
-                return json(.contentTooLarge, ["message": "body over \(maxBody) bytes"])
+                context.stopReading()
+                return closing(json(.contentTooLarge, ["message": "body over \(maxBody) bytes"]))
+            case .timedOut:
+                metrics.request("timeout")
+                context.stopReading()
+                return closing(json(.requestTimeout, ["message": "the body did not arrive within \(readTimeout)"]))
+            case .unreadable:
+                metrics.request("unreadable")
+                context.stopReading()
+                return closing(json(.badRequest, ["message": "the request body could not be read (malformed chunked encoding, or the connection ended early)"]))
             }
             // Nothing is parsed or stored before the signature checks out.
             guard signature.isValid(request.headers.single(signatureHeader), for: body) else {
@@ -223,6 +246,39 @@ public enum WebhookServer {
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         return router
+    }
+
+    enum BodyRead {
+        case read(Data)
+        case tooLarge
+        case timedOut
+        case unreadable
+    }
+
+    /// The request's body, or why not. A stalled body is ended by the idle timeout (the
+    /// connection closes, which surfaces here as unreadable); one that trickles in is ended by
+    /// `deadline` (uptime nanoseconds), checked as each chunk arrives.
+    static func readBody(_ request: Request, upTo maxBody: Int, deadline: UInt64) async -> BodyRead {
+        var buffer = ByteBuffer()
+        do {
+            for try await chunk in request.body {
+                guard buffer.readableBytes + chunk.readableBytes <= maxBody else { return .tooLarge }
+                buffer.writeImmutableBuffer(chunk)
+                if DispatchTime.now().uptimeNanoseconds > deadline { return .timedOut }
+            }
+        } catch is NIOTooManyBytesError {
+            return .tooLarge
+        } catch {
+            return .unreadable
+        }
+        return .read(Data(buffer.readableBytesView))
+    }
+
+    /// `response`, telling the client the connection ends with it.
+    static func closing(_ response: Response) -> Response {
+        var response = response
+        response.headers[.connection] = "close"
+        return response
     }
 
     /// The 200 every stored body gets, built without an encoder: it is on the hot path.

@@ -61,6 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
             settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN").map(Secret.init)
             settings.markAsRead = token.map { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
             settings.readMode = config.readMode
+            settings.idleTimeout = .seconds(config.idleTimeout.seconds)
+            settings.readTimeout = .seconds(config.readTimeout.seconds)
             settings.writer.maxBacklogBytes = maxBacklogMib << 20
             settings.botInfo = token.map { BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
             let app: any ApplicationProtocol
@@ -69,7 +71,22 @@ struct ServeCommand: AsyncParsableCommand {
             } catch {
                 throw Failure(error)
             }
+            raiseFileLimit(logger)
             try await app.runService()
         }
     }
 }
+
+/// Every connection is a file descriptor: the soft limit goes up to the hard one, as far as the
+/// unit (`LimitNOFILE`) or the shell allows, and the limit in force is logged.
+func raiseFileLimit(_ logger: Logger) {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+    if limit.rlim_cur < limit.rlim_max {
+        var raised = limit
+        raised.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+    }
+    logger.notice("open files limit: \(limit.rlim_cur)")
+}
+

@@ -20,13 +20,15 @@ struct ServerHarness {
     let task: Task<Void, any Error>
     var ledgerPath: String { dir.file("data/ledger.sqlite3") }
 
-    static func start(maxBody: Int = 1 << 20, segmentBytes: Int? = nil) async throws -> ServerHarness {
+    static func start(maxBody: Int = 1 << 20, segmentBytes: Int? = nil,
+                      configure: (inout ServerSettings) -> Void = { _ in }) async throws -> ServerHarness {
         let dir = TempDir()
         let metrics = ServerMetrics()
         var settings = ServerSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBody, channelSecret: secret,
                                       ledgerPath: dir.file("data/ledger.sqlite3"), policy: .lineDefaults,
                                       timeZone: TimeZone(identifier: "Asia/Tokyo")!)
         if let segmentBytes { settings.inboxLog.segmentBytes = segmentBytes }
+        configure(&settings)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
@@ -74,6 +76,8 @@ struct ServerHarness {
         }
         return false
     }
+
+    var port: Int { Int(url.split(separator: ":").last!)! }
 
     func stop() async {
         task.cancel()

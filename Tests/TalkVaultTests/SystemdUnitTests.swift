@@ -27,6 +27,7 @@ import Testing
         #expect(serve.contains("LoadCredential=channel-secret:"))
         // Shutdown is bounded well inside systemd's default stop timeout of 90 s.
         #expect(serve.contains("TimeoutStopSec=30"))
+        #expect(serve.contains("LimitNOFILE=65536"))
     }
 
     @Test func scheduledServicesHaveTimers() throws {
