@@ -45,6 +45,16 @@ final class AlignedBuffer {
         return UnsafeRawBufferPointer(start: base, count: end)
     }
 
+    /// The bytes with `size` bytes written by `fill` right after them (not counted as held),
+    /// then zeros up to a block boundary. The caller checks that `room` has a block to spare.
+    func padded(trailer size: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) -> UnsafeRawBufferPointer {
+        let end = Self.roundUp(count + size)
+        precondition(end <= capacity)
+        (base + count).initializeMemory(as: UInt8.self, repeating: 0, count: end - count)
+        fill(UnsafeMutableRawBufferPointer(start: base + count, count: size))
+        return UnsafeRawBufferPointer(start: base, count: end)
+    }
+
     /// Drops the first `n` bytes, moving the rest to the front.
     func removeFirst(_ n: Int) {
         if n < count { memmove(base, base + n, count - n) }

@@ -3,12 +3,18 @@ import TalkVaultDomain
 
 /// Appends acknowledged webhook bodies to the inbox log: one write and one `fdatasync` per batch,
 /// into a segment that was zero-filled and fsynced before its first record, so the `fdatasync`
-/// never has a file size or an extent to commit.
+/// never has a file size or an extent to commit. Each append ends with an end mark right after
+/// its last record, written in the same block: a reader that stops short of the mark knows
+/// acknowledged records were lost there (see `InboxLogReader`).
 ///
 /// Only `serve` writes the log, holding `lock`; commands only read it (`InboxLogReader`). Each
 /// start writes to a new segment, so a record torn by a crash is only ever a segment's last.
 /// Segments the apply has passed are recycled (renamed to a new number, their stale records
-/// then rejected by that number) once the ledger has made the applied position durable.
+/// then rejected by that number) once the ledger has made the applied position durable and
+/// said so (`applied(durablyBelow:)`): the writer itself never waits on the ledger.
+///
+/// Appends come from one thread at a time; `applied(durablyBelow:)` and `trim()` may come from
+/// another (the applier), and share the spare segments with the writer under a lock.
 public final class InboxLogWriter {
     /// Sizes of the log.
     public struct Settings: Sendable {
@@ -26,13 +32,15 @@ public final class InboxLogWriter {
     public let directory: SegmentDirectory
     private let settings: Settings
     private var lockFD: Int32
-    private let makeDurable: () throws -> Void
     private var nextNumber: UInt64
     private var current: Open?
-    /// Segments below this number are applied (as far as this writer has been told).
-    private var appliedBelow: UInt64
-    /// Whether the ledger has made `appliedBelow` durable.
-    private var appliedDurable = false
+    /// Guards `durableBelow`, `writing` and the spare segment files, which the applier's
+    /// `trim` and the writer's `roll` both touch.
+    private let spares = NSLock()
+    /// Segments below this number are applied, and the ledger has made that durable.
+    private var durableBelow: UInt64
+    /// The segment being written, which is never a spare.
+    private var writing: UInt64?
     /// Where a batch is assembled before it is written; a megabyte at a time.
     private let buffer = AlignedBuffer(capacity: 1 << 20)
     private let preparer = DispatchQueue(label: "tv-inbox-prepare", qos: .utility)
@@ -48,33 +56,35 @@ public final class InboxLogWriter {
     }
 
     /// Takes the log's lock, clears a half-made segment, and opens a new segment.
-    /// - Parameters:
-    ///   - applied: the ledger's applied position; new segments are numbered above it.
-    ///   - makeDurable: makes the ledger's applied position survive a power loss (an fsynced
-    ///     commit); called before any segment below it is reused or deleted.
-    public init(directory: SegmentDirectory, applied: InboxPosition, settings: Settings = Settings(),
-                makeDurable: @escaping () throws -> Void) throws(InboxLogError) {
+    /// - Parameter applied: the ledger's applied position, durable: new segments are numbered
+    ///   above it, and segments below its segment may be reused.
+    public init(directory: SegmentDirectory, applied: InboxPosition, settings: Settings = Settings()) throws(InboxLogError) {
         self.directory = directory
         self.settings = settings
-        self.makeDurable = makeDurable
         let fm = FileManager.default
         if !fm.fileExists(atPath: directory.path) {
             guard mkdir(directory.path, 0o750) == 0 || errno == EEXIST else { throw .failed("creating the directory", path: directory.path) }
             try SegmentDirectory(path: (directory.path as NSString).deletingLastPathComponent).sync()
         }
-        let lockPath = directory.path + "/lock"
+        let lockPath = directory.lockPath
         lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard lockFD >= 0 else { throw .failed("opening", path: lockPath) }
-        guard flock(lockFD, LOCK_EX | LOCK_NB) == 0 else {
-            Foundation.close(lockFD)
-            throw .locked(path: lockPath)
+        // A reader's probe of the lock holds it shared for microseconds: a few tries get past one.
+        var tries = 0
+        while flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
+            tries += 1
+            guard errno == EWOULDBLOCK, tries < 50 else {
+                Foundation.close(lockFD)
+                throw .locked(path: lockPath)
+            }
+            usleep(2_000)
         }
-        appliedBelow = applied.segment
+        durableBelow = applied.segment
         nextNumber = 0
         unlink(temporaryPath)
         unlink(preparingPath)
         // Fully initialised from here: a throw runs deinit, which releases the lock.
-        nextNumber = max(try directory.segments().last ?? 0, applied.segment) + 1
+        nextNumber = max(try directory.segments().last ?? 0, applied.segment, directory.head() ?? 0) + 1
         try roll(fitting: 0)
     }
 
@@ -98,14 +108,16 @@ public final class InboxLogWriter {
     /// power loss. On a throw, none of them counts as written.
     ///
     /// Writes cover whole blocks and bypass the page cache where the filesystem allows: the
-    /// block the last batch ended in is written again with this batch's first bytes, and the
-    /// rest of the last block is zeros, which end the segment for a reader. Rewriting those
-    /// earlier bytes with the same values cannot damage them, torn or not.
+    /// block the last batch ended in is written again with this batch's first bytes (over the
+    /// last batch's end mark), and after the last record comes this batch's end mark, then
+    /// zeros to the block's end. Rewriting those earlier bytes with the same values cannot
+    /// damage them, torn or not.
     public func append(_ bodies: [Data], receivedAt: Instant, autoRead: Bool) throws(InboxLogError) {
         guard lockFD >= 0 else { throw .io(path: directory.path, reason: "the inbox log is closed") }
         let total = bodies.reduce(0) { $0 + RecordHeader.size + $1.count }
         if current == nil || current!.broken || current!.offset + total > current!.size { try roll(fitting: total) }
         let segment = current!
+        let flags = RecordHeader.flags((autoRead ? RecordHeader.autoReadFlag : 0) | RecordHeader.markedFlag, segmentBytes: segment.size)
         // The buffer holds the bytes of the block the segment's records end in.
         var at = segment.offset - buffer.count
         var failure: InboxLogError?
@@ -114,7 +126,7 @@ public final class InboxLogWriter {
             body.withUnsafeBytes { bytes in
                 guard failure == nil else { return }
                 RecordHeader.write(into: buffer.extend(by: RecordHeader.size), segment: segment.number,
-                                   receivedAtMs: receivedAt.milliseconds, autoRead: autoRead, body: bytes)
+                                   receivedAtMs: receivedAt.milliseconds, flags: flags, body: bytes)
                 var rest = bytes
                 while failure == nil {
                     rest = UnsafeRawBufferPointer(rebasing: rest[buffer.append(rest)...])
@@ -123,8 +135,15 @@ public final class InboxLogWriter {
                 }
             }
         }
+        // The end mark goes where the next batch will start, when the segment has room for one.
+        let end = segment.offset + total
+        let marked = segment.size - end >= RecordHeader.size
+        if failure == nil, marked, buffer.room < RecordHeader.size + AlignedBuffer.block { failure = drain(segment, at: &at) }
         if failure == nil {
-            failure = write(buffer.padded(), to: segment, at: at)
+            let bytes = marked ? buffer.padded(trailer: RecordHeader.size) { raw in
+                RecordHeader.writeEndMark(into: raw, segment: segment.number, receivedAtMs: receivedAt.milliseconds, segmentBytes: segment.size)
+            } : buffer.padded()
+            failure = write(bytes, to: segment, at: at)
             buffer.removeFirst(buffer.wholeBlocks)
         }
         if failure == nil && fdatasync(segment.fd) != 0 { failure = .failed("fdatasync", path: directory.file(segment.number)) }
@@ -160,66 +179,80 @@ public final class InboxLogWriter {
         return nil
     }
 
-    /// The ledger applied everything before `position`: segments below its segment may be
-    /// reused. True when that frees a segment.
+    /// The ledger has applied everything in segments below `segment`, and made that durable:
+    /// they may be reused or deleted. True when that frees a segment the writer did not know of.
     @discardableResult
-    public func applied(through position: InboxPosition) -> Bool {
-        guard position.segment > appliedBelow else { return false }
-        appliedBelow = position.segment
-        appliedDurable = false
-        return true
+    public func applied(durablyBelow segment: UInt64) -> Bool {
+        spares.withLock {
+            guard segment > durableBelow else { return false }
+            durableBelow = segment
+            return true
+        }
     }
+
+    /// Segments below this are applied, durably (as far as this writer has been told).
+    public var appliedDurablyBelow: UInt64 { spares.withLock { durableBelow } }
 
     /// Deletes applied segments beyond `spareSegments`, so the log shrinks back after a burst.
     public func trim() throws(InboxLogError) {
-        let applied = try reusable()
-        guard applied.count > settings.spareSegments else { return }
-        try ensureDurable()
-        for number in applied.dropLast(settings.spareSegments) {
-            guard unlink(directory.file(number)) == 0 || errno == ENOENT else { throw .failed("removing", path: directory.file(number)) }
+        try locked { () throws(InboxLogError) in
+            let applied = try reusable()
+            guard applied.count > settings.spareSegments else { return }
+            for number in applied.dropLast(settings.spareSegments) {
+                guard unlink(directory.file(number)) == 0 || errno == ENOENT else { throw .failed("removing", path: directory.file(number)) }
+            }
+            try directory.sync()
         }
-        try directory.sync()
     }
 
-    /// Segment files the apply has passed, oldest first.
+    private func locked<T>(_ body: () throws(InboxLogError) -> T) throws(InboxLogError) -> T {
+        spares.lock()
+        defer { spares.unlock() }
+        return try body()
+    }
+
+    /// Segment files the apply has durably passed, oldest first; the caller holds `spares`.
     private func reusable() throws(InboxLogError) -> [UInt64] {
-        try directory.segments().filter { $0 < appliedBelow && $0 != current?.number }
+        try directory.segments().filter { $0 < durableBelow && $0 != writing }
     }
 
-    private func ensureDurable() throws(InboxLogError) {
-        guard !appliedDurable else { return }
-        do { try makeDurable() } catch {
-            throw .io(path: directory.path, reason: "could not make the applied position durable: \(error)")
-        }
-        appliedDurable = true
-    }
-
-    /// Moves to a new segment with room for `bytes`: a reused one when the apply has passed one,
-    /// else a new zero-filled one.
+    /// Moves to a new segment with room for `bytes`: a reused one when the apply has durably
+    /// passed one, else a new zero-filled one. Its number is recorded in `head` and an end mark
+    /// is written at its start before any record, so a reader can tell it from a damaged one.
     private func roll(fitting bytes: Int) throws(InboxLogError) {
         if let old = current {
             Foundation.close(old.fd)
             current = nil
         }
         let number = nextNumber
-        nextNumber += 1
         let size = AlignedBuffer.roundUp(max(bytes, settings.segmentBytes))
         let path = directory.file(number)
-        // A ledger that cannot commit just now (say, a command holds it) costs a new segment,
-        // not a refused body.
-        if let spare = try reusable().first(where: { fileSize(directory.file($0)) >= size }), (try? ensureDurable()) != nil {
-            guard rename(directory.file(spare), path) == 0 else { throw .failed("renaming a spare segment", path: path) }
-        } else if fileSize(preparedPath) >= size {
-            // Renamed only once complete, so it is all zeros and fsynced.
-            guard rename(preparedPath, path) == 0 else { throw .failed("renaming the prepared segment", path: path) }
-        } else {
-            try directory.createZeroed(size: size, as: path, temporary: temporaryPath)
+        try locked { () throws(InboxLogError) in
+            if let spare = try reusable().first(where: { fileSize(directory.file($0)) >= size }) {
+                guard rename(directory.file(spare), path) == 0 else { throw .failed("renaming a spare segment", path: path) }
+            } else if fileSize(preparedPath) >= size {
+                // Renamed only once complete, so it is all zeros and fsynced.
+                guard rename(preparedPath, path) == 0 else { throw .failed("renaming the prepared segment", path: path) }
+            } else {
+                try directory.createZeroed(size: size, as: path, temporary: temporaryPath)
+            }
+            writing = number
         }
+        // The number is taken once its file exists: a failure above leaves no gap in the numbers.
+        nextNumber += 1
         try directory.sync()
+        try directory.writeHead(number)
         let fd = openDirect(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw .failed("opening", path: path) }
         buffer.removeAll()
         current = Open(number: number, fd: fd, size: fileSize(path) / AlignedBuffer.block * AlignedBuffer.block)
+        let mark = buffer.padded(trailer: RecordHeader.size) { raw in
+            RecordHeader.writeEndMark(into: raw, segment: number, receivedAtMs: 0, segmentBytes: current!.size)
+        }
+        if let failure = write(mark, to: current!, at: 0) ?? (fdatasync(fd) == 0 ? nil : .failed("fdatasync", path: path)) {
+            current!.broken = true
+            throw failure
+        }
         try prepareNext()
     }
 
@@ -227,7 +260,7 @@ public final class InboxLogWriter {
     /// the apply waits out a burst, a roll then costs a rename, not a pause of the writer for a
     /// segment's worth of writes. A failure there is left for the roll to meet and report.
     private func prepareNext() throws(InboxLogError) {
-        guard try reusable().isEmpty, preparing.begin() else { return }
+        guard try locked({ () throws(InboxLogError) in try reusable().isEmpty }), preparing.begin() else { return }
         let ready = fileSize(preparedPath)
         let size = AlignedBuffer.roundUp(settings.segmentBytes)
         if ready >= size {

@@ -47,10 +47,21 @@ public struct InboxRecord: Sendable {
 ///
 /// The segment number is what tells a record from a stale one left by the file's previous use
 /// (segments are recycled, not rewritten), and the CRC what tells it from a torn write.
+///
+/// The flags' low byte holds bits; the upper three bytes the segment's size in 4 KiB blocks,
+/// so a reader can tell a segment cut short (truncated) from one that ends where it should.
+/// An *end mark* is a header with `endMarkFlag` and no body: the writer puts one right after
+/// the last record of every append (and one at the start of a fresh segment), so a reader that
+/// stops anywhere but at a mark, the end of the file or a torn write knows that acknowledged
+/// records were lost there.
 enum RecordHeader {
     static let size = 32
     static let magic: UInt32 = 0x4249_5654  // "TVIB" in file order
     static let autoReadFlag: UInt32 = 1
+    /// Written by a writer that ends every append with an end mark.
+    static let markedFlag: UInt32 = 2
+    /// This header is an end mark, not a record.
+    static let endMarkFlag: UInt32 = 4
 
     struct Fields: Equatable {
         var segment: UInt64
@@ -58,18 +69,34 @@ enum RecordHeader {
         var receivedAtMs: Int64
         var flags: UInt32
         var crc: UInt32
+
+        var isEndMark: Bool { flags & RecordHeader.endMarkFlag != 0 }
+        var isMarked: Bool { flags & (RecordHeader.markedFlag | RecordHeader.endMarkFlag) != 0 }
+        /// The size the writer gave the segment, when the header says (0: an older writer's).
+        var segmentBytes: Int { Int(flags >> 8) * AlignedBuffer.block }
+    }
+
+    /// The flags word for a record or mark of a segment of `segmentBytes`.
+    static func flags(_ bits: UInt32, segmentBytes: Int) -> UInt32 {
+        bits | UInt32(min(segmentBytes / AlignedBuffer.block, 0xFF_FFFF)) << 8
     }
 
     /// Writes the header of a record holding `body` into `raw` (`size` bytes).
-    static func write(into raw: UnsafeMutableRawBufferPointer, segment: UInt64, receivedAtMs: Int64, autoRead: Bool,
+    static func write(into raw: UnsafeMutableRawBufferPointer, segment: UInt64, receivedAtMs: Int64, flags: UInt32,
                       body: UnsafeRawBufferPointer) {
         raw.storeBytes(of: magic.littleEndian, toByteOffset: 0, as: UInt32.self)
         raw.storeBytes(of: segment.littleEndian, toByteOffset: 4, as: UInt64.self)
         raw.storeBytes(of: UInt32(body.count).littleEndian, toByteOffset: 12, as: UInt32.self)
         raw.storeBytes(of: receivedAtMs.littleEndian, toByteOffset: 16, as: Int64.self)
-        raw.storeBytes(of: (autoRead ? autoReadFlag : 0).littleEndian, toByteOffset: 24, as: UInt32.self)
+        raw.storeBytes(of: flags.littleEndian, toByteOffset: 24, as: UInt32.self)
         let crc = checksum(header: UnsafeRawBufferPointer(raw), body: body)
         raw.storeBytes(of: crc.littleEndian, toByteOffset: 28, as: UInt32.self)
+    }
+
+    /// Writes an end mark into `raw` (`size` bytes).
+    static func writeEndMark(into raw: UnsafeMutableRawBufferPointer, segment: UInt64, receivedAtMs: Int64, segmentBytes: Int) {
+        write(into: raw, segment: segment, receivedAtMs: receivedAtMs, flags: flags(endMarkFlag, segmentBytes: segmentBytes),
+              body: UnsafeRawBufferPointer(start: nil, count: 0))
     }
 
     /// The fields, or nil when the bytes are not a header (zeros, stale or torn).
@@ -87,5 +114,11 @@ enum RecordHeader {
         crc.update(UnsafeRawBufferPointer(rebasing: header[0..<28]))
         crc.update(body)
         return crc.value
+    }
+
+    /// The first 12 bytes every header and mark of `segment` starts with: what a reader
+    /// searches for past damage.
+    static func prefix(segment: UInt64) -> [UInt8] {
+        withUnsafeBytes(of: magic.littleEndian, Array.init) + withUnsafeBytes(of: segment.littleEndian, Array.init)
     }
 }

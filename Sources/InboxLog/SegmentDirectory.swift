@@ -1,4 +1,5 @@
 import Foundation
+import Gzip
 
 /// The inbox log's directory: `<ledger>-inbox/`, holding numbered segment files
 /// (`0000000000000007.seg`), the writer's `lock`, and briefly a `.tmp` segment being zero-filled.
@@ -10,9 +11,66 @@ public struct SegmentDirectory: Sendable {
     /// The log beside the ledger at `ledgerPath`.
     public init(ledgerPath: String) { self.init(path: ledgerPath + "-inbox") }
 
-    func file(_ segment: UInt64) -> String {
+    func file(_ segment: UInt64) -> String { path + "/" + Self.fileName(segment) }
+
+    /// `0000000000000007.seg`.
+    static func fileName(_ segment: UInt64) -> String {
         let hex = String(segment, radix: 16)
-        return path + "/" + String(repeating: "0", count: max(0, 16 - hex.count)) + hex + ".seg"
+        return String(repeating: "0", count: max(0, 16 - hex.count)) + hex + ".seg"
+    }
+
+    var lockPath: String { path + "/lock" }
+    var headPath: String { path + "/head" }
+
+    /// True while a writer (a running `serve`) holds the log's lock: its newest segment is
+    /// still being written. The probe's shared lock lasts microseconds; a writer starting just
+    /// then retries (see `InboxLogWriter`).
+    func writerHoldsLock() -> Bool {
+        let fd = open(lockPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Foundation.close(fd) }
+        guard flock(fd, LOCK_SH | LOCK_NB) == 0 else { return errno == EWOULDBLOCK }
+        flock(fd, LOCK_UN)
+        return false
+    }
+
+    /// The highest segment number a writer has created (the `head` file), so a deleted newest
+    /// segment is noticed rather than its number taken again; nil when unknown.
+    func head() -> UInt64? {
+        let fd = open(headPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Foundation.close(fd) }
+        var raw = [UInt8](repeating: 0, count: 16)
+        guard raw.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 16, 0) }) == 16 else { return nil }
+        return raw.withUnsafeBytes { bytes -> UInt64? in
+            guard UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == Self.headMagic else { return nil }
+            var crc = CRC32()
+            crc.update(UnsafeRawBufferPointer(rebasing: bytes[0..<12]))
+            guard crc.value == UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self)) else { return nil }
+            return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt64.self))
+        }
+    }
+
+    static let headMagic: UInt32 = 0x4849_5654  // "TVIH" in file order
+
+    /// Records `segment` as the highest created, durably: 16 bytes rewritten in place (one
+    /// sector, so never torn), with the file's name made durable the first time.
+    func writeHead(_ segment: UInt64) throws(InboxLogError) {
+        let existed = FileManager.default.fileExists(atPath: headPath)
+        let fd = open(headPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw .failed("opening", path: headPath) }
+        defer { Foundation.close(fd) }
+        var raw = [UInt8](repeating: 0, count: 16)
+        raw.withUnsafeMutableBytes { bytes in
+            bytes.storeBytes(of: Self.headMagic.littleEndian, toByteOffset: 0, as: UInt32.self)
+            bytes.storeBytes(of: segment.littleEndian, toByteOffset: 4, as: UInt64.self)
+            var crc = CRC32()
+            crc.update(UnsafeRawBufferPointer(rebasing: bytes[0..<12]))
+            bytes.storeBytes(of: crc.value.littleEndian, toByteOffset: 12, as: UInt32.self)
+        }
+        guard raw.withUnsafeBytes({ pwrite(fd, $0.baseAddress, 16, 0) }) == 16 else { throw .failed("writing", path: headPath) }
+        guard fdatasync(fd) == 0 else { throw .failed("fdatasync", path: headPath) }
+        if !existed { try sync() }
     }
 
     /// The segment numbers present, ascending; none when the directory does not exist.

@@ -6,29 +6,38 @@ import TalkVaultDomain
 
 /// Makes webhook bodies durable before their requests are answered, then applies them.
 ///
-/// One writer thread owns the ledger and the inbox log. Every body that arrives while an append
-/// is in flight goes into the next one, sharing its fsync (group commit), so throughput is not
-/// capped at one fsync per request. Once no request has arrived for `applyIdleMilliseconds`,
-/// the writer applies inbox bodies to the message tables, ending each transaction as soon as a
-/// request waits. So a burst is acknowledged at the HTTP server's pace and applied after it;
-/// the inbox grows meanwhile, and once it holds `maxBacklogBytes` the writer alternates
-/// applying and committing: acknowledgements slow to the apply rate and the backlog stays bounded.
+/// Two threads, so the path to a 200 never waits on the ledger. The writer thread (`tv-writer`)
+/// only appends to the inbox log: every body that arrives while an append is in flight goes
+/// into the next one, sharing its fsync (group commit). The applier thread (`tv-applier`) owns
+/// the ledger and applies inbox bodies to the message tables once no request has arrived for
+/// `applyIdleMilliseconds`, ending each transaction as soon as more requests arrive. Another
+/// process holding the ledger's write lock (a command, a migration) delays only the apply.
+/// The inbox is bounded: once it holds `maxBacklogBytes`, commits wait for the apply, so
+/// acknowledgements slow to the apply rate and the backlog stays bounded.
 ///
 /// When requests come one at a time, a request that finds the writer idle commits its own body
 /// on its own thread (see `Settings.commitOnCaller`).
+///
+/// Nothing starts in `init`: `start()` (called by `CommitterService.run`) starts both threads,
+/// and `shutdown()` ends them.
 public final class GroupCommitter: @unchecked Sendable {
-    // Everything below is guarded by `condition`; the ledger is used only by whoever set
-    // `writing` (the writer thread or one caller), and so is the log. That is why this type is
-    // @unchecked Sendable.
+    // Everything below is guarded by `condition`. The log's appends are made only by whoever set
+    // `appending` (the writer thread or one caller); the ledger is used only by the applier
+    // thread. That confinement is why this type is @unchecked Sendable.
     private let condition = NSCondition()
     private var pending: [Waiting] = []
+    private var started = false
     private var stopping = false
-    private var stopped = false
-    /// True while the writer thread or a caller uses the ledger.
-    private var writing = false
+    private var writerStopped = false
+    private var applierStopped = false
+    /// True while the writer thread or a caller appends to the log.
+    private var appending = false
     private var backlogBodies = 0
     private var backlogBytes = 0
+    /// Uptime (ns) of the last request, and how many have arrived: the applier's cue to wait.
     private var lastArrival: UInt64 = 0
+    private var arrivals: UInt64 = 0
+    private var lastCommitBodies = 0
     private let capturer: Capturer
     private let log: InboxLogWriter
     private let settings: Settings
@@ -41,15 +50,15 @@ public final class GroupCommitter: @unchecked Sendable {
         let continuation: CheckedContinuation<Result<Void, LedgerError>, Never>
     }
 
-    /// Limits of the writer.
+    /// Limits of the writer and the applier.
     public struct Settings: Sendable {
         /// The most bodies in one append to the inbox log.
         public var maxCommitBodies = 1_000
-        /// The most bodies in one apply transaction; it ends sooner when a request waits.
+        /// The most bodies in one apply transaction; it ends sooner when requests arrive.
         public var maxApplyBodies = 500
         /// Inbox bytes past which acknowledgements wait for the apply.
         public var maxBacklogBytes = 1 << 30
-        /// Quiet time before the writer applies: applying competes with requests for CPU, so
+        /// Quiet time before the applier applies: applying competes with requests for CPU, so
         /// a saturated server defers it (bounded by `maxBacklogBytes`).
         public var applyIdleMilliseconds = 2
         /// How long shutdown keeps applying before it leaves the rest for the next start.
@@ -81,17 +90,18 @@ public final class GroupCommitter: @unchecked Sendable {
         public var seconds: Double
         /// Bodies still in the inbox after it.
         public var backlog: Int
-        /// Deleting the applied segments beyond the spares failed: they stay on disk, and the
-        /// next apply tries again.
+        /// Making the applied position durable, or deleting the applied segments beyond the
+        /// spares, failed: they stay on disk, and the next apply tries again.
         public var trimFailed: LedgerError?
     }
 
-    /// Starts the writer thread. The callbacks run on it after every commit and apply.
     /// - Parameters:
-    ///   - log: where bodies are committed; its makeDurable must use `capturer`'s ledger, which
-    ///     only the writer (or a caller holding its turn) touches. Closed at shutdown.
-    ///   - checkpointer: copies the WAL into the database after applies, off this writer's
+    ///   - capturer: its ledger is used by the applier thread only.
+    ///   - log: where bodies are committed; closed at shutdown.
+    ///   - checkpointer: copies the WAL into the database after applies, off the applier's
     ///     thread; shutdown stops it.
+    ///   - onCommit, onApply: run on the writer's (or a caller's) and the applier's thread after
+    ///     every commit and apply.
     public init(capturer: Capturer, log: InboxLogWriter, settings: Settings = Settings(), checkpointer: WALCheckpointer? = nil,
                 onCommit: @escaping @Sendable (CommitSummary) -> Void = { _ in },
                 onApply: @escaping @Sendable (ApplySummary) -> Void = { _ in }) {
@@ -101,15 +111,29 @@ public final class GroupCommitter: @unchecked Sendable {
         self.onCommit = onCommit
         self.onApply = onApply
         self.checkpointer = checkpointer
-        // Left over from a crash or a stop: applied while the server runs.
-        (backlogBodies, backlogBytes) = (try? capturer.ledger.inboxSize()) ?? (0, 0)
-        let thread = Thread { [self] in
-            // Named from inside: a name set before start does not reach the kernel on Linux,
-            // which also refuses names over 15 bytes. For `top` and `perf`.
-            Thread.current.name = "tv-writer"
-            self.run()
+    }
+
+    /// Starts the writer and applier threads; bodies submitted before wait for it.
+    public func start() {
+        guard condition.withLock({ !started }) else { return }
+        // Left over from a crash or a stop: applied while the server runs. Counted before any
+        // commit can add to the log; the applier thread has not started, so the ledger is free.
+        let (bodies, bytes) = (try? capturer.ledger.inboxSize()) ?? (0, 0)
+        condition.withLock {
+            backlogBodies += bodies
+            backlogBytes += bytes
+            started = true
         }
-        thread.start()
+        // Named from inside: a name set before start does not reach the kernel on Linux,
+        // which also refuses names over 15 bytes. For `top` and `perf`.
+        Thread.detachNewThread { [self] in
+            Thread.current.name = "tv-writer"
+            runWriter()
+        }
+        Thread.detachNewThread { [self] in
+            Thread.current.name = "tv-applier"
+            runApplier()
+        }
     }
 
     /// Appends a checked, signed body to the inbox log; returns once it is durable, or the write failed.
@@ -117,7 +141,7 @@ public final class GroupCommitter: @unchecked Sendable {
         if claimCallerTurn() {
             var (result, summary) = store([body])
             condition.withLock {
-                writing = false
+                appending = false
                 condition.broadcast()
             }
             summary.onCaller = true
@@ -126,27 +150,36 @@ public final class GroupCommitter: @unchecked Sendable {
         }
         return await withCheckedContinuation { continuation in
             condition.lock()
-            if stopped {
+            if stopping {
                 condition.unlock()
                 continuation.resume(returning: .failure(.io(path: capturer.ledger.path, reason: "the server is shutting down")))
                 return
             }
             pending.append(Waiting(body: body, continuation: continuation))
-            lastArrival = DispatchTime.now().uptimeNanoseconds
-            condition.signal()
+            arrived()
+            condition.broadcast()
             condition.unlock()
         }
     }
 
-    /// Takes the ledger for one caller's commit when nothing else wants it.
+    /// Notes a request's arrival; the caller holds `condition`.
+    private func arrived() {
+        lastArrival = DispatchTime.now().uptimeNanoseconds
+        arrivals &+= 1
+    }
+
+    /// The inbox holds `maxBacklogBytes`: commits wait for the apply. The caller holds `condition`.
+    private var atBound: Bool { backlogBodies > 0 && backlogBytes >= settings.maxBacklogBytes }
+
+    /// Takes the log for one caller's commit when nothing else wants it.
     private func claimCallerTurn() -> Bool {
         condition.withLock {
-            guard settings.commitOnCaller, !writing, !stopping, pending.isEmpty, lastCommitBodies <= 1,
-                  backlogBytes < settings.maxBacklogBytes else { return false }
-            writing = true
-            lastWasCommit = true
+            guard settings.commitOnCaller, started, !appending, !stopping, pending.isEmpty, lastCommitBodies <= 1, !atBound else {
+                return false
+            }
+            appending = true
             lastCommitBodies = 1
-            lastArrival = DispatchTime.now().uptimeNanoseconds
+            arrived()
             return true
         }
     }
@@ -162,104 +195,59 @@ public final class GroupCommitter: @unchecked Sendable {
     }
 
     /// Commits everything already submitted, applies the inbox for at most
-    /// `settings.shutdownApplySeconds`, then stops the writer thread.
+    /// `settings.shutdownApplySeconds`, then stops both threads and closes the log.
     public func shutdown() async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            condition.lock()
+        let wasStarted = condition.withLock {
             stopping = true
             condition.broadcast()
-            condition.unlock()
-            // The writer marks `stopped` once it has drained; wait without blocking a task thread.
-            Thread.detachNewThread { [self] in
-                condition.lock()
-                while !stopped { condition.wait() }
-                condition.unlock()
-                checkpointer?.stop()
-                done.resume()
+            return started
+        }
+        if wasStarted {
+            // Both threads mark themselves stopped; wait without blocking a task thread.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread.detachNewThread { [self] in
+                    condition.lock()
+                    while !(writerStopped && applierStopped) { condition.wait() }
+                    condition.unlock()
+                    done.resume()
+                }
             }
         }
+        log.close()
+        checkpointer?.stop()
     }
 
-    private enum Step {
-        case commit([Waiting])
-        case apply
-        case stop
-    }
+    // MARK: The writer thread
 
-    private var lastWasCommit = false
-    /// After a failed apply, the writer waits this long before the next (uptime ns).
-    private var applyNotBefore: UInt64 = 0
-    private var lastCommitBodies = 0
-    /// A trim of the log failed; the writer tries again after each apply.
-    private var trimOwed = false
-    private var stopDeadline: UInt64?
-
-    private func next() -> Step {
-        condition.lock()
-        defer { condition.unlock() }
-        let idle = UInt64(settings.applyIdleMilliseconds) * 1_000_000
+    private func runWriter() {
         while true {
-            // A caller's commit in progress comes first, even at shutdown.
-            while writing || (pending.isEmpty && backlogBodies == 0 && !stopping) { condition.wait() }
-            guard pending.isEmpty && !stopping && backlogBytes < settings.maxBacklogBytes else { break }
-            // Only a backlog: apply once requests have been quiet for a moment (and not before
-            // a failed apply's retry time).
-            let now = DispatchTime.now().uptimeNanoseconds
-            let ready = max(lastArrival &+ idle, applyNotBefore)
-            if now >= ready { break }
-            _ = condition.wait(until: Date(timeIntervalSinceNow: Double(ready - now) / 1e9))
-        }
-        // At the bound, an apply comes between commits; at shutdown, what is pending goes first.
-        let applyTurn = backlogBytes >= settings.maxBacklogBytes && lastWasCommit && backlogBodies > 0
-        if !pending.isEmpty && (stopping || !applyTurn) {
+            condition.lock()
+            // A caller's commit in progress comes first; at the bound, commits wait for the apply.
+            while appending || (pending.isEmpty && !stopping) || (!pending.isEmpty && atBound && !stopping && !applierStopped) {
+                condition.wait()
+            }
+            if pending.isEmpty {
+                writerStopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
             let batch = Array(pending.prefix(settings.maxCommitBodies))
             pending.removeFirst(batch.count)
-            writing = true
-            lastWasCommit = true
+            appending = true
             lastCommitBodies = batch.count
-            return .commit(batch)
-        }
-        if stopping {
-            let now = DispatchTime.now().uptimeNanoseconds
-            let deadline = stopDeadline ?? now + UInt64(settings.shutdownApplySeconds * 1e9)
-            stopDeadline = deadline
-            if backlogBodies == 0 || now >= deadline {
-                stopped = true
+            condition.unlock()
+            let (result, summary) = store(batch.map(\.body))
+            for waiting in batch { waiting.continuation.resume(returning: result) }
+            condition.withLock {
+                appending = false
                 condition.broadcast()
-                return .stop
             }
-        }
-        writing = true
-        lastWasCommit = false
-        return .apply
-    }
-
-    private func run() {
-        while true {
-            switch next() {
-            case .stop:
-                log.close()
-                return
-            case .commit(let batch):
-                let (result, summary) = store(batch.map(\.body))
-                for waiting in batch { waiting.continuation.resume(returning: result) }
-                endTurn()
-                onCommit(summary)
-            case .apply:
-                apply()
-                endTurn()
-            }
+            onCommit(summary)
         }
     }
 
-    private func endTurn() {
-        condition.withLock {
-            writing = false
-            condition.broadcast()
-        }
-    }
-
-    /// One fsynced append to the inbox log, by whoever holds `writing`.
+    /// One fsynced append to the inbox log, by whoever holds `appending`.
     private func store(_ bodies: [Data]) -> (Result<Void, LedgerError>, CommitSummary) {
         let started = DispatchTime.now().uptimeNanoseconds
         let bytes = bodies.reduce(0) { $0 + $1.count }
@@ -270,6 +258,7 @@ public final class GroupCommitter: @unchecked Sendable {
             condition.withLock {
                 backlogBodies += bodies.count
                 backlogBytes += bytes
+                condition.broadcast()
             }
             result = .success(())
         } catch {
@@ -280,41 +269,90 @@ public final class GroupCommitter: @unchecked Sendable {
         return (result, summary)
     }
 
-    private func apply() {
+    // MARK: The applier thread
+
+    /// After a failed apply, the applier waits until then (uptime ns).
+    private var applyNotBefore: UInt64 = 0
+    /// Making the applied position durable, or trimming the log, failed: tried after each apply.
+    private var trimOwed = false
+
+    private func runApplier() {
+        var stopDeadline: UInt64?
+        while true {
+            condition.lock()
+            let idle = UInt64(settings.applyIdleMilliseconds) * 1_000_000
+            var stop = false
+            while true {
+                let now = DispatchTime.now().uptimeNanoseconds
+                if writerStopped {
+                    let deadline = stopDeadline ?? now + UInt64(settings.shutdownApplySeconds * 1e9)
+                    stopDeadline = deadline
+                    if backlogBodies == 0 || now >= deadline { stop = true; break }
+                }
+                if backlogBodies == 0 {
+                    condition.wait()
+                    continue
+                }
+                // Apply once requests have been quiet for a moment (and not before a failed
+                // apply's retry time); at the bound or at shutdown, at once.
+                let ready = max(lastArrival &+ idle, applyNotBefore)
+                if now >= ready || (atBound && now >= applyNotBefore) || (stopping && now >= applyNotBefore) { break }
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Double((stopping || atBound ? applyNotBefore : ready) - now) / 1e9))
+            }
+            if stop {
+                applierStopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let arrivalsBefore = arrivals
+            condition.unlock()
+            apply(arrivalsBefore: arrivalsBefore)
+        }
+    }
+
+    private func apply(arrivalsBefore: UInt64) {
         let started = DispatchTime.now().uptimeNanoseconds
         var summary = ApplySummary(applied: InboxApplied(), failed: nil, seconds: 0, backlog: 0)
         do {
-            // End the transaction early when a request waits; at the backlog's bound, only once
-            // it has applied as many bodies as the last commit added, so the backlog cannot grow.
-            var done = 0
-            let minimum = condition.withLock { lastCommitBodies }
+            // End the transaction early when requests arrive, so the apply does not take the CPU
+            // from them; at the bound and at shutdown, go on.
             let applied = try capturer.applyInbox(limit: settings.maxApplyBodies) { [self] in
-                done += 1
-                return condition.withLock { !pending.isEmpty && (backlogBytes < settings.maxBacklogBytes || done >= minimum) }
+                condition.withLock { arrivals != arrivalsBefore && !atBound && !stopping }
             }
             summary.applied = applied
             if applied.bodies > 0 { checkpointer?.poke() }
-            if log.applied(through: applied.position) || trimOwed {
-                do throws(InboxLogError) {
-                    try log.trim()
-                    trimOwed = false
-                } catch {
-                    trimOwed = true
-                    summary.trimFailed = LedgerError(error)
-                }
-            }
             summary.backlog = condition.withLock {
                 // Nothing applied means another process (a command) emptied the inbox.
                 backlogBodies = applied.bodies == 0 ? 0 : max(0, backlogBodies - applied.bodies)
                 if backlogBodies == 0 { backlogBytes = 0 } else { backlogBytes = max(0, backlogBytes - applied.bytes) }
+                condition.broadcast()
                 return backlogBodies
+            }
+            if applied.position.segment > log.appliedDurablyBelow || trimOwed {
+                do throws(LedgerError) {
+                    try releaseApplied(below: applied.position.segment)
+                    trimOwed = false
+                } catch {
+                    trimOwed = true
+                    summary.trimFailed = error
+                }
             }
         } catch {
             summary.failed = error
             // Leave the backlog as is; commits go on, and the apply is tried again in a second.
-            applyNotBefore = DispatchTime.now().uptimeNanoseconds + 1_000_000_000
+            condition.withLock { applyNotBefore = DispatchTime.now().uptimeNanoseconds + 1_000_000_000 }
         }
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         onApply(summary)
+    }
+
+    /// Makes the applied position durable, then lets the log reuse or delete the segments below it.
+    private func releaseApplied(below segment: UInt64) throws(LedgerError) {
+        if segment > log.appliedDurablyBelow {
+            try capturer.ledger.makeInboxPositionDurable()
+            log.applied(durablyBelow: segment)
+        }
+        do { try log.trim() } catch { throw LedgerError(error) }
     }
 }

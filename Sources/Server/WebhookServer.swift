@@ -78,13 +78,13 @@ public enum WebhookServer {
                                 walAutocheckpointPages: settings.checkpointPauseMilliseconds == nil ? nil : 1_000)
         let reader = try LedgerReader(path: settings.ledgerPath, policy: settings.policy, timeZone: settings.timeZone)
         let capturer = Capturer(ledger: ledger, clock: clock)
+        // The log reuses segments below the applied position: it must survive a power loss first
+        // (applies commit without an fsync of their own).
+        try ledger.makeInboxPositionDurable()
         let applied = try ledger.inboxPosition()
         let log: InboxLogWriter
         do throws(InboxLogError) {
-            // Runs on the writer's turn, like every other use of this ledger connection.
-            log = try InboxLogWriter(directory: ledger.inbox, applied: applied, settings: settings.inboxLog) {
-                try ledger.makeInboxPositionDurable()
-            }
+            log = try InboxLogWriter(directory: ledger.inbox, applied: applied, settings: settings.inboxLog)
         } catch {
             throw LedgerError(error)
         }
@@ -312,13 +312,17 @@ extension HTTPFields {
     }
 }
 
-/// Drains the group committer after the HTTP server has stopped accepting: the app's service
-/// group shuts services down in reverse order, so in-flight requests finish first.
-struct CommitterService: Service {
+/// Runs the group committer's threads, and drains them after the HTTP server has stopped
+/// accepting: the app's service group shuts services down in reverse order, so in-flight
+/// requests finish first.
+struct CommitterService: Service, CustomStringConvertible {
     let committer: GroupCommitter
 
     func run() async throws {
+        committer.start()
         try? await gracefulShutdown()
         await committer.shutdown()
     }
+
+    var description: String { "GroupCommitter" }
 }

@@ -19,9 +19,7 @@ import Testing
     /// Appends bodies to the ledger's inbox log as `serve` does, then lets go of the log.
     static func enqueue(_ ledger: Ledger, _ bodies: [Data], autoRead: Bool = false,
                         settings: InboxLogWriter.Settings = InboxLogWriter.Settings(segmentBytes: 1 << 20)) throws {
-        let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(), settings: settings) {
-            try ledger.makeInboxPositionDurable()
-        }
+        let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(), settings: settings)
         try log.append(bodies, receivedAt: LedgerHarness.now, autoRead: autoRead)
         log.close()
     }
@@ -110,9 +108,11 @@ import Testing
         let path = dir.file("ledger.sqlite3")
         let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
         let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(),
-                                     settings: InboxLogWriter.Settings(segmentBytes: 1 << 20)) { try ledger.makeInboxPositionDurable() }
-        return (GroupCommitter(capturer: Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now)), log: log, settings: settings,
-                               onCommit: onCommit), path)
+                                     settings: InboxLogWriter.Settings(segmentBytes: 1 << 20))
+        let committer = GroupCommitter(capturer: Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now)), log: log, settings: settings,
+                                       onCommit: onCommit)
+        committer.start()
+        return (committer, path)
     }
 
     /// Which thread each commit ran on, and its bodies, in commit order.
@@ -129,13 +129,14 @@ import Testing
         let commits = Commits()
         var settings = GroupCommitter.Settings()
         settings.commitOnCaller = onCaller
-        // No apply between requests: the writer applying is the one other reason to queue.
+        // No apply between requests, which would compete for the CPU.
         settings.applyIdleMilliseconds = 60_000
         let (committer, path) = try committer(dir, settings, onCommit: commits.add)
         for n in 1...12 { #expect(try await committer.submit(body(n)).get() == ()) }
         #expect(commits.all.count == 12)
         #expect(commits.all.allSatisfy { $0.onCaller == onCaller && $0.bodies == 1 })
         #expect(WALCheckpointerTests.threadNames().contains("tv-writer"), "named for top and perf")
+        #expect(WALCheckpointerTests.threadNames().contains("tv-applier"), "named for top and perf")
         await committer.shutdown()
         #expect(try appliedMessages(path) == 12)
     }
