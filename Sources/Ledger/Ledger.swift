@@ -18,6 +18,8 @@ public final class Ledger {
     var knownProfiles: Set<String> = []
     /// Messages the current capture inserted, for `autoRead`.
     var newMessageIds: [String] = []
+    /// Whether `find`'s search index is attached to this connection (as `search`).
+    var searchAttached = false
 
     /// Opens the ledger at `path`, applying migrations and, when the policy changed since the
     /// last open, recomputing every deadline.

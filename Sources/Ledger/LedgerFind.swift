@@ -39,7 +39,8 @@ public struct FoundMessage: Sendable {
 
 extension Ledger {
     /// The messages matching `query`, oldest first, streamed. `--chat`, `--user` and `--text`
-    /// see what `indexLookupBatch` has indexed: `Lookup.Finder` catches up first.
+    /// see what `indexLookupBatch` has indexed: `Lookup.Finder` catches up first. Reads only:
+    /// the search index is a database of its own (see `LedgerSearchIndex.swift`).
     public func find(_ query: FindQuery, _ body: (FoundMessage) throws -> Void) throws(LedgerError) {
         var (filter, values) = Self.filter(try resolved(query))
         var sql = "SELECT " + Self.messageRowColumns + ", m.staged_file, m.content_size, rs.path, m.read_by\n" + Self.messageRowJoins + """
@@ -69,6 +70,7 @@ extension Ledger {
             onlyText.limit = query.limit
             if let text = query.text, !text.isEmpty, query == onlyText {
                 // The index alone answers: a quarter of a million matches need not touch messages.
+                try attachSearchIndex()
                 let (select, value) = Self.searchClause(text, parameter: "?1")
                 return Int(try db.scalar("SELECT count(*) FROM (\(select))", [value]))
             }
@@ -86,6 +88,7 @@ extension Ledger {
     func resolved(_ query: FindQuery) throws(LedgerError) -> FindQuery {
         var query = query
         do {
+            if query.chat != nil || query.user != nil || query.text != nil { try attachSearchIndex() }
             // A LINE id (U, C or R and 32 hex digits) is taken as it is: no name scan.
             if let chat = query.chat {
                 var ids: Set<String> = [chat]
@@ -125,7 +128,7 @@ extension Ledger {
         // (chat or sender, time) indexes, with the time bounds inside.
         for (column, ids) in [("chat_id", query.resolvedChats), ("sender_id", query.resolvedUsers)] {
             guard let ids else { continue }
-            var lookup = "SELECT message_id FROM message_lookup WHERE \(column) IN (\(ids.map { bind(.text($0)) }.joined(separator: ",")))"
+            var lookup = "SELECT message_id FROM search.message_lookup WHERE \(column) IN (\(ids.map { bind(.text($0)) }.joined(separator: ",")))"
             if let since = query.since { lookup += " AND sent_at_ms >= \(bind(.integer(since.milliseconds)))" }
             if let until = query.until { lookup += " AND sent_at_ms < \(bind(.integer(until.milliseconds)))" }
             clauses.append("m.id IN (\(lookup))")
@@ -152,78 +155,17 @@ extension Ledger {
         return (clauses.isEmpty ? "" : "\nWHERE " + clauses.joined(separator: "\n  AND "), values)
     }
 
-    /// How many messages wait to be added to `find`'s indexes (`message_lookup` and the search index).
-    public func lookupBacklog() throws(LedgerError) -> Int {
-        do { return Int(try db.scalar("SELECT count(*) FROM message_search_pending")) } catch { throw LedgerError.wrap(error, path: path) }
-    }
-
-    /// Brings up to `batch` queued messages into `find`'s indexes, in one transaction, so an
-    /// edit that lands meanwhile queues the row again instead of being lost. `summary` turns a
-    /// message into the words to index. Returns how many were done; 0 means up to date.
-    /// Until then, `--chat`, `--user` and `--text` do not see the queued messages.
-    public func indexLookupBatch(_ batch: Int = 50_000,
-                                 summary: (_ kind: MessageKind, _ text: String?, _ fileName: String?, _ eventJSON: String) -> String) throws(LedgerError) -> Int {
-        do {
-            return try db.transaction {
-                // `lookup` is nil for a message that is gone: its entries are only removed.
-                var rows: [(id: String, lookup: [SQLValue]?, body: String?)] = []
-                try db.query("""
-                    SELECT q.message_id, m.kind, m.text, m.file_name, e.body, m.chat_id, m.sender_id, m.sent_at_ms
-                    FROM message_search_pending q
-                    LEFT JOIN messages m ON m.id = q.message_id LEFT JOIN raw_events e ON e.seq = m.event_seq
-                    ORDER BY q.message_id LIMIT ?1
-                    """, [.integer(Int64(batch))]) { row in
-                    guard let kind = row.optionalText(1).flatMap(MessageKind.init(rawValue:)) else {
-                        rows.append((row.text(0), nil, nil))
-                        return
-                    }
-                    rows.append((row.text(0), [.text(row.text(5)), .text(row.optionalText(6)), .integer(row.int64(7))],
-                                 summary(kind, row.optionalText(2), row.optionalText(3), row.optionalText(4) ?? "{}")))
-                }
-                guard let last = rows.last?.id else { return 0 }
-                // Most queued messages are new: fetch the entries that exist once, not per row.
-                var existing: [String: Int64?] = [:]
-                try db.query("""
-                    SELECT l.message_id, l.search_rowid FROM message_lookup l
-                    WHERE l.message_id IN (SELECT message_id FROM message_search_pending WHERE message_id <= ?1)
-                    """, [.text(last)]) { existing[$0.text(0)] = $0.optionalInt64(1) }
-                var nextSearchRow = try db.scalar("SELECT coalesce(max(rowid), 0) FROM message_search")
-                for row in rows {
-                    let id = SQLValue.text(row.id)
-                    if let old = existing[row.id] {
-                        if let old { try db.run("DELETE FROM message_search WHERE rowid = ?1", [.integer(old)]) }
-                        try db.run("DELETE FROM message_lookup WHERE message_id = ?1", [id])
-                    }
-                    guard let lookup = row.lookup else { continue }
-                    var searchRow: SQLValue = .null
-                    if let body = row.body, !body.isEmpty {
-                        nextSearchRow += 1
-                        searchRow = .integer(nextSearchRow)
-                        try db.run("INSERT INTO message_search(rowid, body, message_id) VALUES (?1, ?2, ?3)", [searchRow, .text(body), id])
-                    }
-                    try db.run("INSERT INTO message_lookup(message_id, chat_id, sender_id, sent_at_ms, search_rowid) VALUES (?1, ?2, ?3, ?4, ?5)",
-                               [id] + lookup + [searchRow])
-                }
-                // Inside this write transaction nothing else queues, so the range is exactly this batch.
-                try db.run("DELETE FROM message_search_pending WHERE message_id <= ?1", [.text(last)])
-                return rows.count
-            }
-        } catch {
-            throw LedgerError.wrap(error, path: path)
-        }
-    }
-
     /// The ids of the messages whose indexed words hold `text`: trigrams answer MATCH for three characters
     /// or more. Shorter needles scan the indexed bodies in FTS5's content table (`%_content`,
     /// columns `c0`, `c1`… as FTS5 documents it), which is twice as fast as scanning through
     /// the virtual table: `instr` where case cannot matter, LIKE (ASCII case folded) else.
     static func searchClause(_ text: String, parameter: String) -> (String, SQLValue) {
-        if text.count >= 3 { return ("SELECT message_id FROM message_search WHERE message_search MATCH \(parameter)", .text(phrase(text))) }
+        if text.count >= 3 { return ("SELECT message_id FROM search.message_search WHERE message_search MATCH \(parameter)", .text(phrase(text))) }
         // In the content table, c0 is body and c1 message_id.
         if text.unicodeScalars.contains(where: { $0.isASCII && $0.properties.isAlphabetic }) {
-            return ("SELECT c1 FROM message_search_content WHERE c0 LIKE \(parameter) ESCAPE '\\'", .text(likePattern(text)))
+            return ("SELECT c1 FROM search.message_search_content WHERE c0 LIKE \(parameter) ESCAPE '\\'", .text(likePattern(text)))
         }
-        return ("SELECT c1 FROM message_search_content WHERE instr(c0, \(parameter)) > 0", .text(text))
+        return ("SELECT c1 FROM search.message_search_content WHERE instr(c0, \(parameter)) > 0", .text(text))
     }
 
     /// `U`, `C` or `R` followed by 32 lowercase hex digits: how LINE spells user, group and room ids.

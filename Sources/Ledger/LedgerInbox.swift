@@ -17,6 +17,8 @@ public struct InboxApplied: Sendable, Equatable {
     public var oldestReceivedAt: Instant?
     /// The inbox log's applied position after the pass.
     public var position = InboxPosition.start
+    /// Damage to the log this pass found for the first time (recorded in `inbox_damage`).
+    public var damage: [InboxDamage] = []
 
     public init() {}
 }
@@ -113,6 +115,7 @@ extension Ledger {
             pass.result.position = start
             let reader = try InboxLogReader(directory: inbox, from: start)
             while !yielded, pass.result.bodies < limit, let record = try reader.next() {
+                try pass.record(reader.takeFindings())
                 if record.damaged {
                     try pass.setAside(record.body, receivedAt: record.receivedAt.milliseconds,
                                       problem: "damaged in the inbox log (its checksum does not match)")
@@ -122,6 +125,8 @@ extension Ledger {
                 pass.result.position = record.end
                 yielded = yield()
             }
+            // Damage met after the last record (a missing newest segment, a cut-short tail).
+            try pass.record(reader.takeFindings())
             if pass.result.position != start {
                 try setMeta("inbox_position", pass.result.position.description)
             }
@@ -145,6 +150,7 @@ extension Ledger {
             total.rejected += pass.rejected
             total.counts.add(pass.counts)
             total.oldestReceivedAt = total.oldestReceivedAt ?? pass.oldestReceivedAt
+            total.damage += pass.damage
         }
     }
 
@@ -218,6 +224,18 @@ struct InboxPass {
         result.bodies += 1
         result.bytes += body.count
         if result.oldestReceivedAt == nil { result.oldestReceivedAt = Instant(milliseconds: at) }
+    }
+
+    /// Keeps damage the reader found in `inbox_damage`; the segment it is in will be recycled.
+    mutating func record(_ findings: [InboxDamage]) throws {
+        for damage in findings {
+            let added = try ledger.db.run("""
+                INSERT INTO inbox_damage(segment, at_byte, kind, bytes, after_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+                ON CONFLICT DO NOTHING
+                """, [.integer(Int64(bitPattern: damage.segment)), .int(damage.offset), .text(damage.kind.rawValue),
+                      damage.bytes.map { .int($0) } ?? .null, damage.after.map { .integer($0.milliseconds) } ?? .null])
+            if added > 0 { result.damage.append(damage) }
+        }
     }
 
     mutating func finish() throws {

@@ -3,7 +3,7 @@ import SQLiteDB
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6]
+    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7)]
 
     private static func sql(_ text: String) -> @Sendable (Database) throws -> Void {
         { try $0.execute(text) }
@@ -281,6 +281,46 @@ enum Migrations {
                 WHERE (state = 'received' OR state = 'content_due' OR state = 'downloaded');
             """)
     }
+
+    /// `find`'s indexes move to a database of their own (`<ledger>-search`, see
+    /// `LedgerSearchIndex.swift`), built by `find` without the ledger's write lock; the ledger
+    /// keeps only the log of changed messages they are built from, and an id the index
+    /// recognises it by. And the inbox log's damage, once found, is kept here: the segment it
+    /// was found in is recycled soon after.
+    static let v7 = """
+    DROP TRIGGER message_search_on_insert;
+    DROP TRIGGER message_search_on_update;
+    DROP TRIGGER message_search_on_delete;
+    DROP TABLE message_search;
+    DROP TABLE message_lookup;
+    DROP TABLE message_search_pending;
+    -- AUTOINCREMENT: numbers only grow, even after the oldest rows are pruned.
+    CREATE TABLE message_changes (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id TEXT NOT NULL
+    ) STRICT;
+    CREATE TRIGGER message_changes_on_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO message_changes(message_id) VALUES (new.id);
+    END;
+    CREATE TRIGGER message_changes_on_update AFTER UPDATE OF text, file_name, kind, event_seq, chat_id, sender_id, sent_at_ms ON messages BEGIN
+        INSERT INTO message_changes(message_id) VALUES (new.id);
+    END;
+    CREATE TRIGGER message_changes_on_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO message_changes(message_id) VALUES (old.id);
+    END;
+    INSERT INTO meta(key, value) VALUES ('ledger_id', lower(hex(randomblob(16))))
+        ON CONFLICT(key) DO NOTHING;
+
+    -- Acknowledged webhook bodies the inbox log lost (see InboxDamage): where, and how much.
+    CREATE TABLE inbox_damage (
+        segment  INTEGER NOT NULL,
+        at_byte  INTEGER NOT NULL,
+        kind     TEXT NOT NULL CHECK (kind = 'unreadable' OR kind = 'cut_short' OR kind = 'truncated' OR kind = 'missing'),
+        bytes    INTEGER,
+        after_ms INTEGER,            -- the receipt time of the last whole body before it
+        PRIMARY KEY (segment, at_byte, kind)
+    ) STRICT, WITHOUT ROWID;
+    """
 
     private static func orChain(_ column: String, _ values: [String]) -> String {
         values.map { "\(column) = '\($0)'" }.joined(separator: " OR ")

@@ -71,6 +71,9 @@ public final class Packer {
             // Nothing packable was left in this batch (all discarded): stop rather than spin.
             if report.records == before { break }
         }
+        // Housekeeping: the change log behind find's index shrinks to what it has not taken in.
+        // A failure (say, the index is being rebuilt) only leaves the rows for the next pack.
+        try? ledger.pruneIndexedChanges()
         return report
     }
 

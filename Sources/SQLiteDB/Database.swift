@@ -129,8 +129,11 @@ public final class Database {
 
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE`, so writers queue on the busy timeout
     /// instead of failing mid-transaction). Rolls back when `body` throws.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+    /// - Parameter deferred: `BEGIN DEFERRED` instead: a lock is taken only on the databases the
+    ///   transaction writes, so a connection with an attached database can write that one while
+    ///   only reading its main database (and never take the main one's write lock).
+    public func transaction<T>(deferred: Bool = false, _ body: () throws -> T) throws -> T {
+        try execute(deferred ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE")
         do {
             let result = try body()
             try execute("COMMIT")

@@ -8,7 +8,13 @@ import TalkVaultDomain
 public actor LedgerReader {
     private let ledger: Ledger
     private let timeZone: TimeZone
-    private var cachedStatus: (at: Instant, report: StatusReport)?
+    private var cachedStatus: (at: Instant, report: StatusReport, inbox: InboxProblems)?
+
+    /// Acknowledged bodies set aside unapplied, and inbox damage found, as the ledger records them.
+    public struct InboxProblems: Sendable {
+        public var rejected: Int
+        public var damage: Int
+    }
 
     public init(path: String, policy: RetentionPolicy, timeZone: TimeZone) throws(LedgerError) {
         ledger = try Ledger(path: path, policy: policy, create: false, applyingInbox: false)
@@ -25,14 +31,16 @@ public actor LedgerReader {
 
     /// The status for the gauges, computed again only once `maxAge` seconds have passed: it
     /// counts whole tables, and a scraper polling often must not take the writer's CPU.
-    public func status(now: Instant, maxAge: Double) throws(LedgerError) -> StatusReport {
+    public func status(now: Instant, maxAge: Double) throws(LedgerError) -> (StatusReport, InboxProblems) {
         if let cached = cachedStatus, Double(now.milliseconds - cached.at.milliseconds) / 1000 < maxAge,
            now.milliseconds >= cached.at.milliseconds {
-            return cached.report
+            return (cached.report, cached.inbox)
         }
         let report = try status(now: now)
-        cachedStatus = (now, report)
-        return report
+        let counts = try ledger.inboxProblemCounts()
+        let inbox = InboxProblems(rejected: counts.rejected, damage: counts.damage)
+        cachedStatus = (now, report, inbox)
+        return (report, inbox)
     }
 
     /// Marks messages read; see `Ledger.markRead`.

@@ -28,6 +28,8 @@ public final class ServerMetrics: Sendable {
     let overdue: Metrics.Gauge
     let lost: [String: Metrics.Gauge]
     let unsent: Metrics.Gauge
+    let inboxRejectedNow: Metrics.Gauge
+    let inboxDamage: Metrics.Gauge
 
     /// Request outcomes, as the `outcome` label of `talkvault_webhook_requests_total`.
     static let outcomes = ["stored", "bad_signature", "malformed", "too_large", "unreadable", "timeout", "failed"]
@@ -64,6 +66,8 @@ public final class ServerMetrics: Sendable {
             ($0.rawValue, Metrics.Gauge(label: "talkvault_items_lost", dimensions: [("reason", $0.rawValue)], factory: factory))
         })
         unsent = Metrics.Gauge(label: "talkvault_items_unsent", factory: factory)
+        inboxRejectedNow = Metrics.Gauge(label: "talkvault_inbox_rejected_bodies", factory: factory)
+        inboxDamage = Metrics.Gauge(label: "talkvault_inbox_damage_findings", factory: factory)
         for counter in requests.values { counter.increment(by: 0) }
         commitsOnCaller.increment(by: 0)
     }
@@ -92,7 +96,9 @@ public final class ServerMetrics: Sendable {
         }
     }
 
-    func update(from status: StatusReport, ledgerBytes bytes: Int64) {
+    func update(from status: StatusReport, inbox: LedgerReader.InboxProblems, ledgerBytes bytes: Int64) {
+        inboxRejectedNow.record(inbox.rejected)
+        inboxDamage.record(inbox.damage)
         ledgerMessages.record(status.ledger.messages)
         ledgerBytes.record(bytes)
         atRisk.record(status.atRisk.count)

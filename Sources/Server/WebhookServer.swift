@@ -116,6 +116,9 @@ public enum WebhookServer {
                 "duplicates": "\(counts.duplicateEvents)", "new_messages": "\(counts.newMessages)",
                 "backlog": "\(apply.backlog)", "ms": "\(Int(apply.seconds * 1000))",
             ]
+            for damage in apply.applied.damage {
+                logger.error("the webhook inbox log is damaged: acknowledged bodies are lost", metadata: ["damage": "\(damage)"])
+            }
             if let failure = apply.failed {
                 meta["error"] = "\(failure)"
                 logger.error("webhook events not applied; they stay in the inbox", metadata: meta)
@@ -237,8 +240,8 @@ public enum WebhookServer {
                                                                  "ledger": reachable ? "reachable" : "unreachable"])
         }
         router.get("/metrics") { _, _ -> Response in
-            if let status = try? await reader.status(now: clock.now(), maxAge: settings.statusMaxAgeSeconds) {
-                metrics.update(from: status, ledgerBytes: await reader.sizeOnDisk())
+            if let (status, inbox) = try? await reader.status(now: clock.now(), maxAge: settings.statusMaxAgeSeconds) {
+                metrics.update(from: status, inbox: inbox, ledgerBytes: await reader.sizeOnDisk())
             }
             metrics.inboxBodies.record(committer.backlog)
             var headers = HTTPFields()

@@ -11,10 +11,12 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var nextDeadlines: [DeadlineItem]
     public var atRisk: RiskSummary
     public var lost: LossSummary
+    /// The webhook inbox, where the command asked for it (`status` does).
+    public var inbox: InboxSummary?
 
     enum CodingKeys: String, CodingKey {
         case generatedAt = "generated_at", timezone, ledger, messages
-        case nextDeadlines = "next_deadlines", atRisk = "at_risk", lost
+        case nextDeadlines = "next_deadlines", atRisk = "at_risk", lost, inbox
     }
 
     public init(generatedAt: String, timezone: String, ledger: LedgerSummary, messages: [String: [String: Int]],
@@ -111,6 +113,51 @@ public struct StatusReport: Codable, Sendable, Equatable {
         }
     }
 
+    /// Acknowledged webhook bodies: waiting to be applied, set aside, or lost to damage.
+    public struct InboxSummary: Codable, Sendable, Equatable {
+        public var pendingBodies: Int
+        public var pendingBytes: Int
+        /// Bodies that could not be applied, kept in the ledger's `inbox_rejected`.
+        public var rejectedBodies: Int
+        /// Damage to the inbox log: acknowledged bodies that can no longer be read.
+        public var damage: [Damage]
+        /// One line per problem (damage and rejected bodies), as `verify` prints them.
+        public var problems: [String]
+
+        public struct Damage: Codable, Sendable, Equatable {
+            /// `unreadable`, `cut_short`, `truncated` or `missing`.
+            public var kind: String
+            /// The segment's file in the inbox directory.
+            public var file: String
+            public var atByte: Int
+            public var bytes: Int?
+
+            enum CodingKeys: String, CodingKey { case kind, file, atByte = "at_byte", bytes }
+
+            public init(kind: String, file: String, atByte: Int, bytes: Int?) {
+                self.kind = kind
+                self.file = file
+                self.atByte = atByte
+                self.bytes = bytes
+            }
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case pendingBodies = "pending_bodies", pendingBytes = "pending_bytes", rejectedBodies = "rejected_bodies", damage, problems
+        }
+
+        public init(pendingBodies: Int, pendingBytes: Int, rejectedBodies: Int, damage: [Damage], problems: [String]) {
+            self.pendingBodies = pendingBodies
+            self.pendingBytes = pendingBytes
+            self.rejectedBodies = rejectedBodies
+            self.damage = damage
+            self.problems = problems
+        }
+
+        /// True when no acknowledged body is lost or set aside.
+        public var isHealthy: Bool { rejectedBodies == 0 && damage.isEmpty }
+    }
+
     /// Items that could not be saved, by reason, plus unsent messages.
     public struct LossSummary: Codable, Sendable, Equatable {
         public var total: Int
@@ -174,6 +221,13 @@ extension StatusReport {
         if ledger.invalidEvents > 0 { notes.append("\(ledger.invalidEvents) invalid events (kept raw)") }
         if ledger.pendingUnsends > 0 { notes.append("\(ledger.pendingUnsends) unsends wait for their message") }
         if !notes.isEmpty { out += "events: " + notes.joined(separator: "; ") + "\n" }
+        if let inbox {
+            if inbox.pendingBodies > 0 {
+                out += "inbox: \(Self.count(inbox.pendingBodies, "acknowledged body")) wait to be applied "
+                    + "(serve applies them; so does any command that writes, such as pack)\n"
+            }
+            for problem in inbox.problems { out += "PROBLEM: \(problem)\n" }
+        }
         return out
     }
 

@@ -32,7 +32,7 @@ struct FindCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let config = try global.loadConfig()
-            let ledger = try global.openLedger(config, create: false)
+            let ledger = try global.openLedgerForReading(config)
             var query = try selection.query(in: config.timeZone)
             query.ids = id
             query.limit = limit

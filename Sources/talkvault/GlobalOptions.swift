@@ -52,6 +52,18 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// Opens the ledger for a command that only reads (`status`, `find`, `show`, `restore`,
+    /// `verify`): it takes no write lock, so neither `serve` nor any other writer waits on it.
+    /// Bodies `serve` acknowledged but has not applied are not applied here: `serve` applies them
+    /// within milliseconds while it runs, and any writing command does when it does not.
+    func openLedgerForReading(_ config: TalkVaultConfig) throws -> Ledger {
+        do {
+            return try Ledger(path: paths(config).database, policy: config.policy, create: false, applyingInbox: false)
+        } catch {
+            throw Failure(error)
+        }
+    }
+
     /// Segment settings from the config.
     func packSettings(_ config: TalkVaultConfig) -> PackSettings {
         PackSettings(archiveDir: paths(config).archiveDir, timeZone: config.timeZone,

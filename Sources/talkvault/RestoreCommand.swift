@@ -36,7 +36,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let config = try global.loadConfig()
-            let ledger = try global.openLedger(config, create: false)
+            let ledger = try global.openLedgerForReading(config)
             let restorer = Restorer(ledger: ledger, archiveDir: global.paths(config).archiveDir)
             do {
                 if stdout {

@@ -19,7 +19,7 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let config = try global.loadConfig()
-            let ledger = try global.openLedger(config, create: false)
+            let ledger = try global.openLedgerForReading(config)
             guard let detail = try ledger.detail(id: id) else { throw Failure(.noInput, "no message \(id) in the ledger") }
             print(json ? DetailFormat.json(detail, zone: config.timeZone) : DetailFormat.text(detail, zone: config.timeZone), terminator: "")
         }

@@ -6,7 +6,10 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show messages by kind and state, the next deadlines, what is at risk and what was lost.",
-        discussion: "--json gives the same with the stable keys documented in the README.")
+        discussion: """
+        --json gives the same with the stable keys documented in the README. Exits 65 when the \
+        webhook inbox lost acknowledged bodies to damage or holds bodies that could not be applied.
+        """)
 
     @OptionGroup var global: GlobalOptions
 
@@ -24,14 +27,18 @@ struct StatusCommand: ParsableCommand {
         try reportingFailures {
             let now = try global.clock().now()
             let config = try global.loadConfig()
-            let ledger = try global.openLedger(config, create: false)
-            let report: StatusReport
+            let ledger = try global.openLedgerForReading(config)
+            var report: StatusReport
             do throws(LedgerError) {
                 report = try ledger.status(now: now, timeZone: config.timeZone, deadlineLimit: deadlines)
+                report.inbox = try ledger.inboxHealth().summary
             } catch {
                 throw Failure(error)
             }
             if json { try printJSON(report) } else { print(report.renderText(), terminator: "") }
+            if let inbox = report.inbox, !inbox.isHealthy {
+                throw Failure(.dataError, "the webhook inbox lost or set aside acknowledged bodies (see PROBLEM above, or `talkvault verify`)")
+            }
         }
     }
 }

@@ -9,8 +9,9 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Check every archive segment, the hash chain, and the ledger against them.",
         discussion: """
         Every segment's bytes are hashed and checked against its manifest and the chain; a sample \
-        of members is inflated and checked (--deep inflates all). Exits 0 when all is well, 65 with \
-        a report naming each damaged, missing or reordered segment otherwise.
+        of members is inflated and checked (--deep inflates all). The webhook inbox is read for \
+        damage, and bodies that could not be applied are listed. Exits 0 when all is well, 65 with \
+        a report naming each damaged, missing or reordered segment or inbox file otherwise.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -25,9 +26,13 @@ struct VerifyCommand: ParsableCommand {
         try reportingFailures {
             let config = try global.loadConfig()
             let paths = global.paths(config)
-            let ledger = FileManager.default.fileExists(atPath: paths.database) ? try global.openLedger(config, create: false) : nil
-            let report: VerifyReport
+            let ledger = FileManager.default.fileExists(atPath: paths.database) ? try global.openLedgerForReading(config) : nil
+            var report: VerifyReport
             do { report = try Verifier(archiveDir: paths.archiveDir, ledger: ledger, deep: deep).run() } catch { throw Failure(any: error) }
+            // The webhook inbox: acknowledged bodies lost to damage, or kept aside unapplied.
+            if let ledger {
+                do { report.problems += try ledger.inboxHealth().problems } catch { throw Failure(any: error) }
+            }
             if json {
                 try printJSON(VerifySummary(report, deep: deep))
             } else {

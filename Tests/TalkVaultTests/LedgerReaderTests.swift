@@ -14,14 +14,14 @@ import Testing
         let t0 = LedgerHarness.now
         func at(_ seconds: Int64) -> Instant { Instant(milliseconds: t0.milliseconds + seconds * 1000) }
 
-        #expect(try await reader.status(now: t0, maxAge: 10).ledger.messages == 0)
+        #expect(try await reader.status(now: t0, maxAge: 10).0.ledger.messages == 0)
         try harness.capture(Webhook.body([Webhook.text("m1", "hi", eventId: "e1", at: t0.milliseconds)]))
 
-        #expect(try await reader.status(now: at(9), maxAge: 10).ledger.messages == 0, "within maxAge: the cached count")
-        #expect(try await reader.status(now: at(10), maxAge: 10).ledger.messages == 1, "at maxAge: counted again")
+        #expect(try await reader.status(now: at(9), maxAge: 10).0.ledger.messages == 0, "within maxAge: the cached count")
+        #expect(try await reader.status(now: at(10), maxAge: 10).0.ledger.messages == 1, "at maxAge: counted again")
         try harness.capture(Webhook.body([Webhook.text("m2", "hi", eventId: "e2", at: t0.milliseconds)]))
-        #expect(try await reader.status(now: at(5), maxAge: 10).ledger.messages == 2,
+        #expect(try await reader.status(now: at(5), maxAge: 10).0.ledger.messages == 2,
                 "a clock that went back does not pin a stale report")
-        #expect(try await reader.status(now: at(5), maxAge: 0).ledger.messages == 2)
+        #expect(try await reader.status(now: at(5), maxAge: 0).0.ledger.messages == 2)
     }
 }
