@@ -144,13 +144,13 @@ extension Ledger {
         var total = InboxApplied()
         while true {
             let pass = try applyInbox(limit: chunk)
+            total.damage += pass.damage
             guard pass.bodies > 0 else { return total }
             total.bodies += pass.bodies
             total.bytes += pass.bytes
             total.rejected += pass.rejected
             total.counts.add(pass.counts)
             total.oldestReceivedAt = total.oldestReceivedAt ?? pass.oldestReceivedAt
-            total.damage += pass.damage
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Ledger
+import Lookup
 import SQLiteDB
 import TalkVaultDomain
 import Testing
@@ -82,5 +83,40 @@ import Testing
         let messagesSQL = try db.first("SELECT sql FROM sqlite_schema WHERE name = 'messages'") { $0.text(0) }
         #expect(messagesSQL?.contains("state IN (") == true, "the failed migration was rolled back")
         #expect(try db.first("PRAGMA writable_schema") { $0.int64(0) } == 0)
+    }
+
+    /// v7 moves find's indexes out of the ledger: an upgraded ledger's messages are found by the
+    /// first find, which builds the new index from all of them, and edits after it are seen.
+    @Test func v7MovesFindsIndexOutAndTheFirstFindBuildsItFromEveryMessage() throws {
+        let dir = TempDir()
+        let path = try Self.v5Ledger(dir)
+        do {
+            let db = try Database(path: path)
+            try db.migrate(upTo: 6)
+            try db.run("UPDATE messages SET text = '予約の確認' WHERE id = 'm1'")
+            try Self.insertMessage(db, id: "m2", kind: "text", state: "received")
+            try db.run("UPDATE messages SET text = '予約の変更' WHERE id = 'm2'")
+            #expect(try db.scalar("SELECT count(*) FROM message_search_pending") == 2)
+        }
+        let ledger = try Ledger(path: path, policy: .lineDefaults, create: false, applyingInbox: false)
+        #expect(try ledger.db.userVersion == 7)
+        #expect(try ledger.db.scalar("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'message_search%' OR name = 'message_lookup'") == 0)
+        #expect(try ledger.db.first("SELECT value FROM meta WHERE key = 'ledger_id'") { $0.text(0) }?.count == 32)
+        var query = FindQuery()
+        query.text = "予約の"
+        #expect(try Finder.count(ledger, query) == 2)
+        #expect(FileManager.default.fileExists(atPath: path + "-search"))
+        #expect(try ledger.lookupBacklog() == 0)
+        try ledger.db.run("UPDATE messages SET text = '取消' WHERE id = 'm2'")
+        #expect(try ledger.lookupBacklog() == 1)
+        #expect(try Finder.count(ledger, query) == 1)
+        // The change log shrinks to what the index has not taken in.
+        try ledger.pruneIndexedChanges()
+        #expect(try ledger.db.scalar("SELECT count(*) FROM message_changes") == 0)
+        // A deleted index file is built again from every message.
+        let reopened = try Ledger(path: path, policy: .lineDefaults, create: false, applyingInbox: false)
+        try FileManager.default.removeItem(atPath: path + "-search")
+        query.text = "取消"
+        #expect(try Finder.count(reopened, query) == 1)
     }
 }

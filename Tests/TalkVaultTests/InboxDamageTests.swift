@@ -1,0 +1,284 @@
+import Foundation
+@testable import InboxLog
+@testable import Ledger
+import SQLiteDB
+import TalkVaultDomain
+import Testing
+
+/// Damage to the inbox log after a kill -9: a zeroed region, a truncated or deleted segment.
+/// What can still be read is applied; what cannot is named (`inbox_damage`, `inboxHealth`) with
+/// its segment and bytes, never silently passed over.
+@Suite struct InboxDamageTests {
+    let dir = TempDir()
+    var ledgerPath: String { dir.file("ledger.sqlite3") }
+    var inbox: SegmentDirectory { SegmentDirectory(ledgerPath: ledgerPath) }
+
+    /// Where each acknowledged message's record lies in the log.
+    struct Placed {
+        let id: String
+        let segment: UInt64
+        let start: Int
+        let end: Int
+    }
+
+    func webhook(_ n: Int) -> Data { Self.webhook(n) }
+
+    static func webhook(_ n: Int) -> Data {
+        Webhook.body([Webhook.text("m\(n)", "body \(n) " + String(repeating: "x", count: 300), eventId: "e\(n)",
+                                   at: 1_790_000_000_000 + Int64(n))])
+    }
+
+    /// Appends `count` bodies, five per append, over 32 KiB segments, then lets go of the log as
+    /// a kill -9 would (nothing more is written); returns where each record lies.
+    func writeLog(_ count: Int) throws -> [Placed] {
+        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+        let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(),
+                                     settings: .init(segmentBytes: 32 * 1024, spareSegments: 2))
+        for first in stride(from: 0, to: count, by: 5) {
+            try log.append((first..<min(first + 5, count)).map(webhook), receivedAt: LedgerHarness.now, autoRead: false)
+        }
+        log.close()
+        let reader = try InboxLogReader(directory: inbox, from: .start)
+        var placed: [Placed] = []
+        while let record = try reader.next() {
+            let id = "m" + String(decoding: record.body, as: UTF8.self).components(separatedBy: "\"id\":\"m")[1].prefix { $0 != "\"" }
+            placed.append(Placed(id: id, segment: record.end.segment, start: record.end.offset - 32 - record.body.count, end: record.end.offset))
+        }
+        #expect(reader.takeFindings().isEmpty, "a log after a kill -9 is not damaged")
+        #expect(placed.count == count)
+        return placed
+    }
+
+    func file(_ segment: UInt64) -> String { inbox.file(segment) }
+
+    func zero(_ segment: UInt64, from: Int, count: Int) throws {
+        let handle = try #require(FileHandle(forUpdatingAtPath: file(segment)))
+        try handle.seek(toOffset: UInt64(from))
+        try handle.write(contentsOf: Data(count: count))
+        try handle.close()
+    }
+
+    /// Applies the log as a writing command does; returns the ledger and what the apply found.
+    func apply() throws -> (Ledger, InboxApplied) {
+        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+        let applied = try ledger.applyWholeInbox()
+        return (ledger, applied)
+    }
+
+    func stored(_ ledger: Ledger, _ placed: [Placed]) throws -> Set<String> {
+        Set(try placed.filter { try ledger.message(id: $0.id) != nil }.map(\.id))
+    }
+
+    @Test func aZeroedRegionIsNamedAndEverythingAroundItIsApplied() throws {
+        let placed = try writeLog(200)
+        let segments = Set(placed.map(\.segment)).sorted()
+        #expect(segments.count >= 3)
+        let victim = segments[1]
+        let from = 5_000, count = 8_000
+        // Health before the apply already sees it, in the part not yet applied.
+        try zero(victim, from: from, count: count)
+        let before = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false).inboxHealth()
+        #expect(before.damage.map(\.kind) == [.unreadable])
+
+        let (ledger, applied) = try apply()
+        #expect(applied.damage.count == 1)
+        let damage = try #require(applied.damage.first)
+        #expect(damage.kind == .unreadable && damage.segment == victim)
+        let lost = placed.filter { $0.segment == victim && $0.end > from && $0.start < from + count }
+        #expect(!lost.isEmpty)
+        // The gap runs from the first damaged record to the next whole one.
+        #expect(damage.offset == lost.first!.start)
+        #expect(damage.offset + damage.bytes! == lost.last!.end)
+        #expect(try stored(ledger, placed) == Set(placed.map(\.id)).subtracting(lost.map(\.id)),
+                "every body outside the damage is applied, and only those")
+        let health = try ledger.inboxHealth()
+        #expect(!health.isHealthy)
+        #expect(health.damage == [damage], "recorded once, kept after the segment is gone")
+        #expect(health.problems.first?.contains(damage.file) == true)
+        #expect(health.problems.first?.contains("\(damage.bytes!) bytes") == true)
+        // Applying again finds nothing new and records nothing twice.
+        #expect(try ledger.applyWholeInbox().damage.isEmpty)
+        #expect(try ledger.inboxHealth().damage.count == 1)
+    }
+
+    @Test func aZeroedTailOfTheNewestSegmentIsCutShort() throws {
+        let placed = try writeLog(60)
+        let newest = placed.last!.segment
+        let tail = placed.filter { $0.segment == newest }.suffix(3)
+        try zero(newest, from: tail.first!.start, count: 32 * 1024 - tail.first!.start)
+        let (ledger, applied) = try apply()
+        #expect(applied.damage.map(\.kind) == [.cutShort])
+        #expect(applied.damage.first?.offset == tail.first!.start)
+        #expect(try stored(ledger, placed) == Set(placed.dropLast(3).map(\.id)))
+        #expect(try ledger.inboxHealth().problems.first?.contains("before the end the writer marked") == true)
+    }
+
+    @Test func aTruncatedSegmentIsNamedWithWhatIsMissing() throws {
+        let placed = try writeLog(200)
+        let victim = Set(placed.map(\.segment)).sorted()[1]
+        #expect(truncate(file(victim), 10_000) == 0)
+        let (ledger, applied) = try apply()
+        #expect(applied.damage.map(\.kind) == [.truncated])
+        #expect(applied.damage.first?.segment == victim)
+        #expect(applied.damage.first?.offset == 10_000)
+        #expect(applied.damage.first?.bytes == 32 * 1024 - 10_000)
+        let lost = placed.filter { $0.segment == victim && $0.end > 10_000 }
+        #expect(try stored(ledger, placed) == Set(placed.map(\.id)).subtracting(lost.map(\.id)))
+    }
+
+    @Test func aDeletedSegmentIsMissingWhetherInTheMiddleOrTheNewest() throws {
+        let placed = try writeLog(200)
+        let segments = Set(placed.map(\.segment)).sorted()
+        unlink(file(segments[1]))
+        unlink(file(segments.last!))
+        let (ledger, applied) = try apply()
+        #expect(applied.damage.map(\.kind) == [.missing, .missing])
+        #expect(applied.damage.map(\.segment) == [segments[1], segments.last!])
+        let lost = placed.filter { $0.segment == segments[1] || $0.segment == segments.last! }
+        #expect(try stored(ledger, placed) == Set(placed.map(\.id)).subtracting(lost.map(\.id)))
+        #expect(try ledger.inboxHealth().problems.contains { $0.contains("is missing") })
+    }
+
+    @Test func aDeletedSegmentTheAppliedPositionPointsIntoIsMissing() throws {
+        let placed = try writeLog(200)
+        let segments = Set(placed.map(\.segment)).sorted()
+        do {
+            let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+            let firstInSecond = placed.firstIndex { $0.segment == segments[1] }!
+            _ = try ledger.applyInbox(limit: firstInSecond + 2)
+            #expect(try ledger.inboxPosition().segment == segments[1])
+        }
+        unlink(file(segments[1]))
+        let health = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false).inboxHealth()
+        #expect(health.damage.map(\.kind) == [.missing])
+        #expect(health.damage.first?.segment == segments[1])
+        let (_, applied) = try apply()
+        #expect(applied.damage.map(\.segment) == [segments[1]])
+    }
+
+    @Test func rejectedBodiesAreCountedAsProblems() throws {
+        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+        try InboxTests.enqueue(ledger, [webhook(1), Data("{\"events\": [1]}".utf8)])
+        _ = try ledger.applyWholeInbox()
+        let health = try ledger.inboxHealth()
+        #expect(health.rejectedBodies == 1)
+        #expect(health.damage.isEmpty)
+        #expect(!health.isHealthy)
+        #expect(health.problems.contains { $0.contains("inbox_rejected") })
+        #expect(health.problems.contains { $0.contains("events[0] is not an object") })
+        #expect(try ledger.inboxProblemCounts() == (1, 0))
+    }
+
+    /// A reader beside a writer that appends and rolls all the while never calls the segment
+    /// being written damaged.
+    @Test func aRunningWriterIsNeverMistakenForDamage() async throws {
+        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+        let log = try InboxLogWriter(directory: ledger.inbox, applied: .start, settings: .init(segmentBytes: 16 * 1024, spareSegments: 2))
+        // The writer thread is the log's only user until it ends.
+        final class Unchecked: @unchecked Sendable {
+            let log: InboxLogWriter
+            init(_ log: InboxLogWriter) { self.log = log }
+        }
+        let owned = Unchecked(log)
+        let writing = Thread {
+            for n in 0..<400 { try? owned.log.append([Self.webhook(n)], receivedAt: LedgerHarness.now, autoRead: false) }
+        }
+        writing.start()
+        var checks = 0
+        while checks < 200 {
+            #expect(try ledger.inboxHealth().damage.isEmpty)
+            checks += 1
+        }
+        while writing.isExecuting { try await Task.sleep(for: .milliseconds(5)) }
+        log.close()
+        #expect(try ledger.inboxHealth().damage.isEmpty)
+        #expect(try ledger.applyWholeInbox().bodies == 400)
+    }
+}
+
+/// The built binaries: `serve` killed with acknowledged bodies unapplied, 1 MiB of its inbox
+/// segment zeroed, then what `status`, `verify` and a writing command make of it.
+@Suite struct InboxDamageBinaryTests {
+    @Test func aZeroedMebibyteAfterAKill9IsReportedAndTheRestIsApplied() async throws {
+        let dir = TempDir()
+        let dataDir = dir.file("data")
+        let (process, url, _) = try ServeBinaryTests.startServe(dataDir: dataDir)
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        // Another process holds the ledger's write lock: serve acknowledges, and cannot apply.
+        let holder = try SQLiteHolder(path: dataDir + "/ledger.sqlite3")
+        let acknowledged = await withTaskGroup(of: [String].self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var ok: [String] = []
+                    for i in 0..<250 {
+                        let id = "w\(worker)-\(i)"
+                        let body = Webhook.body([Webhook.text("m-\(id)", "load \(id) " + String(repeating: "z", count: 1_500), eventId: id,
+                                                              at: 1_790_000_000_000)])
+                        if (try? await ServeBinaryTests.post(body, to: url, timeout: 10)) == .ok { ok.append("m-\(id)") }
+                    }
+                    return ok
+                }
+            }
+            return await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        holder.release()
+        #expect(acknowledged.count == 2_000, "every request is answered while the ledger is locked")
+
+        // Where each acknowledged body lies, then 1 MiB of it zeroed.
+        let inbox = SegmentDirectory(ledgerPath: dataDir + "/ledger.sqlite3")
+        let reader = try InboxLogReader(directory: inbox, from: .start)
+        var placed: [(id: String, segment: UInt64, start: Int, end: Int)] = []
+        while let record = try reader.next() {
+            let text = String(decoding: record.body, as: UTF8.self)
+            let id = "m-" + text.components(separatedBy: "\"id\":\"m-")[1].prefix { $0 != "\"" }
+            placed.append((id, record.end.segment, record.end.offset - 32 - record.body.count, record.end.offset))
+        }
+        #expect(Set(placed.map(\.id)) == Set(acknowledged), "the log holds every acknowledged body")
+        let segment = placed[0].segment
+        let from = 1 << 20
+        let handle = try #require(FileHandle(forUpdatingAtPath: inbox.file(segment)))
+        try handle.seek(toOffset: UInt64(from))
+        try handle.write(contentsOf: Data(count: 1 << 20))
+        try handle.close()
+        let lost = Set(placed.filter { $0.segment == segment && $0.end > from && $0.start < from + (1 << 20) }.map(\.id))
+        #expect(lost.count > 100)
+
+        let cli = CLITests()
+        let config = ["--data-dir", dataDir, "--config", "\(Fixtures.packageRoot)/retention.yaml"]
+        let file = SegmentDirectory.fileName(segment)
+        let status = try cli.talkvault(["status"] + config)
+        #expect(status.status == 65)
+        #expect(status.stdout.contains("PROBLEM: inbox segment \(file)"))
+        let json = try cli.talkvault(["status", "--json"] + config)
+        #expect(json.status == 65)
+        let inboxJSON = try #require((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["inbox"] as? [String: Any])
+        #expect((inboxJSON["damage"] as? [[String: Any]])?.first?["file"] as? String == file)
+        let verify = try cli.talkvault(["verify"] + config)
+        #expect(verify.status == 65)
+        #expect(verify.stdout.contains("PROBLEM: inbox segment \(file)"))
+
+        // A writing command applies what can be read; the damage stays reported.
+        #expect(try cli.talkvault(["pack"] + config).status == 0)
+        let ledger = try Ledger(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults, create: false, applyingInbox: false)
+        var missing = Set<String>()
+        for id in acknowledged where try ledger.message(id: id) == nil { missing.insert(id) }
+        #expect(missing == lost, "exactly the bodies in the zeroed mebibyte are lost, and no other")
+        #expect(try cli.talkvault(["status"] + config).status == 65)
+        let damage = try ledger.inboxHealth().damage
+        #expect(damage.count == 1 && damage[0].kind == .unreadable && damage[0].segment == segment)
+    }
+}
+
+/// Holds a ledger's write lock from this process until released, as a long command would.
+final class SQLiteHolder: @unchecked Sendable {
+    private let db: Database
+
+    init(path: String) throws {
+        db = try Database(path: path, options: OpenOptions(create: false))
+        try db.execute("BEGIN IMMEDIATE")
+    }
+
+    func release() { try? db.execute("ROLLBACK") }
+}

@@ -1,0 +1,91 @@
+import Capture
+import Foundation
+import InboxLog
+import Ledger
+import TalkVaultDomain
+import Testing
+
+/// Nobody waits on the ledger's write lock who need not: reading commands take none, and
+/// `serve`'s answers never wait for it, not even while a first `find` builds its index.
+@Suite struct LedgerLockTests {
+    /// A data dir with `count` text messages captured and none indexed for `find`, plus one
+    /// acknowledged body not yet applied (what a stopped `serve` leaves).
+    static func store(_ dir: TempDir, count: Int) throws -> String {
+        let dataDir = dir.file("data")
+        let ledger = try Ledger(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults)
+        let capturer = Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now))
+        for first in stride(from: 0, to: count, by: 500) {
+            let bodies = (first..<min(first + 500, count)).map { n in
+                Webhook.body([Webhook.text("m\(n)", "予約 \(n) の件です", eventId: "e\(n)", at: 1_790_000_000_000 + Int64(n))])
+            }
+            _ = try capturer.capture(bodies)
+        }
+        let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition())
+        try log.append([Webhook.body([Webhook.text("pending", "未適用", eventId: "e-pending", at: 1_790_000_000_000)])],
+                       receivedAt: LedgerHarness.now, autoRead: false)
+        log.close()
+        return dataDir
+    }
+
+    @Test func readingCommandsWorkWhileAnotherProcessHoldsTheWriteLock() throws {
+        let dir = TempDir()
+        let dataDir = try Self.store(dir, count: 50)
+        let holder = try SQLiteHolder(path: dataDir + "/ledger.sqlite3")
+        defer { holder.release() }
+        let cli = CLITests()
+        let config = ["--data-dir", dataDir, "--config", "\(Fixtures.packageRoot)/retention.yaml"]
+        let status = try cli.talkvault(["status", "--json"] + config)
+        #expect(status.status == 0, "\(status.stderr)")
+        let inbox = (try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["inbox"] as? [String: Any]
+        #expect(inbox?["pending_bodies"] as? Int == 1, "the unapplied body is reported, not applied")
+        // The first find builds its index, in its own database.
+        let found = try cli.talkvault(["find", "--text", "予約", "--count"] + config)
+        #expect(found.status == 0, "\(found.stderr)")
+        #expect(found.stdout == "50\n")
+        #expect(try cli.talkvault(["find", "--user", "Uuser1", "--count"] + config).stdout == "50\n")
+        #expect(try cli.talkvault(["show", "m7"] + config).status == 0)
+        #expect(try cli.talkvault(["verify"] + config).status == 0)
+        holder.release()
+        // A writing command applies the pending body; find sees it once indexed.
+        #expect(try cli.talkvault(["pack"] + config).status == 0)
+        #expect(try cli.talkvault(["find", "--text", "未適用", "--count"] + config).stdout == "1\n")
+    }
+
+    /// Steady requests to the built `serve` while a first `find` indexes 20,000 messages and
+    /// then another process holds the ledger's write lock for four seconds: every answer is a
+    /// 200, and none waits seconds (the bound is a hang guard, far above a normal answer).
+    @Test func noAnswerWaitsWhileAFindBuildsItsIndexOrAWriterHoldsTheLock() async throws {
+        let dir = TempDir()
+        let dataDir = try Self.store(dir, count: 20_000)
+        let (process, url, _) = try ServeBinaryTests.startServe(dataDir: dataDir)
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        let load = Task {
+            var latencies: [Duration] = []
+            var failures = 0
+            for n in 0..<10_000 where !Task.isCancelled {
+                let body = Webhook.body([Webhook.text("live\(n)", "live \(n)", eventId: "live\(n)", at: 1_790_000_000_000)])
+                let started = ContinuousClock.now
+                if (try? await ServeBinaryTests.post(body, to: url, timeout: 30)) != .ok { failures += 1 }
+                latencies.append(ContinuousClock.now - started)
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return (latencies, failures)
+        }
+        let cli = CLITests()
+        let config = ["--data-dir", dataDir, "--config", "\(Fixtures.packageRoot)/retention.yaml"]
+        let found = try cli.talkvault(["find", "--text", "の件です", "--count"] + config)
+        #expect(found.status == 0, "\(found.stderr)")
+        #expect(found.stdout == "20000\n")
+        let holder = try SQLiteHolder(path: dataDir + "/ledger.sqlite3")
+        try await Task.sleep(for: .seconds(4))
+        holder.release()
+        try await Task.sleep(for: .milliseconds(300))
+        load.cancel()
+        let (latencies, failures) = await load.value
+        #expect(failures == 0)
+        #expect(latencies.count > 50)
+        let worst = latencies.max() ?? .zero
+        #expect(worst < .seconds(2), "an answer waited \(worst)")
+    }
+}
