@@ -19,7 +19,9 @@ struct ServeCommand: AsyncParsableCommand {
         A 200 means the body's bytes are committed to the ledger's inbox with an fsync. The
         events are then applied to the message tables in the background, usually within
         milliseconds; a burst is absorbed up to --max-backlog-mib, past which answers slow to
-        the apply rate. Every other command applies what is left when it opens the ledger.
+        the apply rate. Every command that writes applies what is left when it opens the ledger.
+        Connections idle for capture.idle_timeout are closed; a body still arriving after
+        capture.read_timeout gets 408.
         Endpoints: POST <capture.webhook_path> (default /webhook), GET /healthz, GET /metrics.
         SIGTERM or SIGINT stops accepting, commits what is in flight, applies for up to 5 s,
         and exits 0; the next start or command applies the rest.
