@@ -18,9 +18,11 @@ public struct SimulatedMessage: Sendable, Codable, Equatable {
     public var external: Bool
     /// When the user unsent it (ms), if they did: LINE answers 410 from then on.
     public var unsentAt: Int64?
+    /// The `markAsReadToken` its webhook carried: `markAsRead` accepts only tokens it issued.
+    public var markAsReadToken: String?
 
     public init(id: String, kind: MessageKind, chatType: ChatType, chatId: String, userId: String, timestamp: Int64,
-                size: Int64, fileName: String? = nil, external: Bool = false, unsentAt: Int64? = nil) {
+                size: Int64, fileName: String? = nil, external: Bool = false, unsentAt: Int64? = nil, markAsReadToken: String? = nil) {
         self.id = id
         self.kind = kind
         self.chatType = chatType
@@ -31,11 +33,12 @@ public struct SimulatedMessage: Sendable, Codable, Equatable {
         self.fileName = fileName
         self.external = external
         self.unsentAt = unsentAt
+        self.markAsReadToken = markAsReadToken
     }
 
     enum CodingKeys: String, CodingKey {
         case id, kind, chatType = "chat_type", chatId = "chat_id", userId = "user_id", timestamp, size
-        case fileName = "file_name", external, unsentAt = "unsent_at"
+        case fileName = "file_name", external, unsentAt = "unsent_at", markAsReadToken = "mark_as_read_token"
     }
 }
 

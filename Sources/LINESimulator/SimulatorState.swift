@@ -13,6 +13,8 @@ public actor SimulatorState {
     private var counts: [String: Int] = [:]
     private var bytesServed: Int64 = 0
     private var markedAsRead: [MarkAsReadRecord] = []
+    /// Every `markAsReadToken` the registered messages carried: the only ones `markAsRead` accepts.
+    private var issuedTokens: Set<String> = []
     private var attempts: [String: UInt64] = [:]
     private var bucketTokens: Double
     private var bucketUpdated: Double
@@ -53,6 +55,7 @@ public actor SimulatorState {
         for message in new {
             if messages[message.id] == nil { messages[message.id] = Registered(message: message, registeredAt: at) }
             knownUsers.insert(message.userId)
+            if let token = message.markAsReadToken { issuedTokens.insert(token) }
         }
     }
 
@@ -143,7 +146,13 @@ public actor SimulatorState {
 
     func addBytes(_ n: Int) { bytesServed += Int64(n) }
 
-    func recordMarkAsRead(_ token: String) { markedAsRead.append(MarkAsReadRecord(token: token, at: now())) }
+    /// Records a `markAsRead` call; false for a token no registered message carried, which
+    /// LINE refuses.
+    func recordMarkAsRead(_ token: String) -> Bool {
+        guard issuedTokens.contains(token) else { return false }
+        markedAsRead.append(MarkAsReadRecord(token: token, at: now()))
+        return true
+    }
 
     /// Requests by route and status, bytes served, and what was marked as read.
     public func stats() -> Stats {
