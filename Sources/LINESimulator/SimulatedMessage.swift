@@ -56,9 +56,26 @@ public struct GroundTruthRecord: Sendable, Codable, Equatable {
     public var unsent: Bool
     /// The file name as sent, for files.
     public var fileName: String?
+    /// How LINE's transcoding of a video or audio ends: `succeeded` or `failed` (then its content
+    /// is never served). Absent for content LINE does not transcode (other kinds, `external`).
+    public var transcode: String?
+
+    public init(id: String, kind: String, chatId: String, timestamp: Int64, expiresAt: Int64?, size: Int64, sha256: String?,
+                unsent: Bool, fileName: String?, transcode: String?) {
+        self.id = id
+        self.kind = kind
+        self.chatId = chatId
+        self.timestamp = timestamp
+        self.expiresAt = expiresAt
+        self.size = size
+        self.sha256 = sha256
+        self.unsent = unsent
+        self.fileName = fileName
+        self.transcode = transcode
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, kind, chatId = "chat_id", timestamp, expiresAt = "expires_at", size, sha256, unsent
-        case fileName = "file_name"
+        case fileName = "file_name", transcode
     }
 }

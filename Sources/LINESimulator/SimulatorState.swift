@@ -76,14 +76,25 @@ public actor SimulatorState {
 
     /// True when a video or audio is still transcoding at `now`.
     func isTranscoding(_ entry: Registered, now: Int64) -> Bool {
-        entry.message.kind.mayTranscode && now < entry.registeredAt + Int64(config.transcodeSeconds * 1000)
+        Self.transcodes(entry.message) && now < entry.registeredAt + Int64(config.transcodeSeconds * 1000)
     }
 
+    /// True when LINE fails to transcode `message`: its content is never served.
     nonisolated func transcodingFails(_ message: SimulatedMessage) -> Bool {
-        guard message.kind.mayTranscode else { return false }
+        guard Self.transcodes(message) else { return false }
         var rng = SeededGenerator(seed: config.seed, "transcode", message.id)
         return rng.chance(config.transcodeFailureRate)
     }
+
+    /// How transcoding `message` ends, `succeeded` or `failed`; nil for content LINE does not
+    /// transcode. For the ground truth.
+    public nonisolated func transcodeOutcome(of message: SimulatedMessage) -> String? {
+        guard Self.transcodes(message) else { return nil }
+        return transcodingFails(message) ? "failed" : "succeeded"
+    }
+
+    /// LINE transcodes the videos and audio it hosts; `external` content is the sender's server's.
+    static func transcodes(_ message: SimulatedMessage) -> Bool { message.kind.mayTranscode && !message.external }
 
     // MARK: Faults
 
