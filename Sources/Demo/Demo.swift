@@ -40,6 +40,32 @@ public struct Demo: Sendable {
         public var groundTruth: String
         /// An archived file's message id, for the summary's restore example.
         public var sampleContentId: String?
+        /// What the staff read with mark-read, and what LINE heard of it.
+        public var reading: Reading
+        /// A complete week with read messages (its export's rows) and unread ones, to export.
+        public var exportWeek: ExportWeek?
+    }
+
+    /// Staff reading part of the traffic through mark-read.
+    public struct Reading: Sendable {
+        public var chatsRead: Int
+        public var chats: Int
+        public var messagesRead: Int
+        public var messagesUnread: Int
+        /// markAsRead calls the reads owe LINE, those LINE acknowledged, and those still owed
+        /// (the simulator's 429s and 5xx), which the next sweep sends.
+        public var receiptsQueued: Int
+        public var receiptsSent: Int
+        public var receiptsPending: Int
+    }
+
+    /// The week the summary suggests exporting.
+    public struct ExportWeek: Sendable {
+        public var week: String
+        /// Messages of the week read by now: the export's rows.
+        public var rows: Int
+        /// Messages of the week nobody read: left out, and counted in the manifest.
+        public var unread: Int
     }
 
     let settings: Settings
@@ -103,14 +129,28 @@ public struct Demo: Sendable {
             sweeps.append(try await sweeper.run(SweepOptions()))
             if sweeps.last!.leftForNextRun + sweeps.last!.waitingTranscode == 0 { break }
         }
+        // Staff read part of the traffic, as `talkvault mark-read --chat … --until …` with an
+        // access token does; the rest stays unread, as it would in the OA Manager. After the
+        // sweeps: the calls share LINE's rate limit with the downloads.
+        let markAsRead = MarkAsReadClient(apiBaseURL: simulator.baseURL, accessToken: simulatorConfig.accessToken)
+        let read = try await DemoReading(ledgerPath: ledgerPath, policy: settings.policy, client: markAsRead).run(clock: SystemClock())
+        say("staff read \(read.messagesRead) messages in \(read.chatsRead) of \(read.chats) chats with mark-read, which tells LINE (markAsRead)")
         await simulator.stop()
         let ledger = try Ledger(path: ledgerPath, policy: settings.policy, create: false)
         let status = try ledger.status(now: SystemClock().now(), timeZone: settings.timeZone)
         let segments = try ledger.allSegments().map { settings.pack.archiveDir + "/" + $0.path }
         let sample = try ledger.rows("SELECT message_id FROM archived_items WHERE part = 'content' ORDER BY message_id LIMIT 1")
             .first.flatMap { row -> String? in if case .text(let id) = row[0].value { return id }; return nil }
+        let unread = try ledger.rows("SELECT count(*) FROM messages WHERE read_at_ms IS NULL").first
+            .flatMap { row -> Int? in if case .integer(let n) = row[0].value { return Int(n) }; return nil } ?? 0
+        let reading = Reading(chatsRead: read.chatsRead, chats: read.chats, messagesRead: read.messagesRead,
+                              messagesUnread: unread, receiptsQueued: read.receiptsQueued,
+                              receiptsSent: read.receipts.sent, receiptsPending: read.receipts.failed)
+        let week = try DemoReading.weekToExport(ledgerPath: ledgerPath, policy: settings.policy, timeZone: settings.timeZone,
+                                                now: SystemClock().now())
         return Outcome(sent: sent, sweeps: sweeps, status: status, segments: segments, simulatorFaults: Self.faults, groundTruth: groundTruth,
-                       sampleContentId: sample)
+                       sampleContentId: sample, reading: reading,
+                       exportWeek: week.map { ExportWeek(week: $0.week.description, rows: $0.rows, unread: $0.unread) })
     }
 
     private func quiet(_ label: String) -> Logger {

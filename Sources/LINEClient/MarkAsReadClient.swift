@@ -3,6 +3,18 @@ import TalkVaultDomain
 import Foundation
 import NIOCore
 
+/// What LINE answered one `markAsRead` call.
+public enum MarkAsReadOutcome: Sendable, Equatable {
+    /// 200: LINE marked the message, and every earlier one in its chat, as read.
+    case accepted
+    /// LINE refused the call itself (400 for a token it did not issue to this bot, or another
+    /// 4xx about the request): sending it again cannot change the answer.
+    case refused(String)
+    /// Worth another try later: 5xx, 429, a timeout or a broken connection, or 401/403, which are
+    /// about the access token, not about this call.
+    case failed(String)
+}
+
 /// `POST /v2/bot/chat/markAsRead`: tells LINE a message (and every earlier one in its chat)
 /// was read.
 public struct MarkAsReadClient: Sendable {
@@ -16,20 +28,37 @@ public struct MarkAsReadClient: Sendable {
         self.client = client
     }
 
-    /// nil when LINE accepted it, else why not (never the token).
-    public func markAsRead(token: String) async -> String? {
+    /// Sends one call. A reason never holds the token.
+    public func markAsRead(token: String) async -> MarkAsReadOutcome {
         var request = HTTPClientRequest(url: "\(apiBaseURL)/v2/bot/chat/markAsRead")
         request.method = .POST
         request.headers.add(name: "Authorization", value: "Bearer \(accessToken.revealed)")
         request.headers.add(name: "Content-Type", value: "application/json")
-        guard let body = try? JSONSerialization.data(withJSONObject: ["markAsReadToken": token]) else { return "cannot encode" }
+        guard let body = try? JSONSerialization.data(withJSONObject: ["markAsReadToken": token]) else { return .refused("cannot encode the token") }
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await client.execute(request, timeout: .seconds(30))
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            return response.status == .ok ? nil : "HTTP \(response.status.code)"
+            let answer = try? await response.body.collect(upTo: 64 * 1024)
+            let code = Int(response.status.code)
+            if code == 200 { return .accepted }
+            let reason = "HTTP \(code)" + (answer.flatMap { Self.message(in: $0, hiding: token) }.map { ": \($0)" } ?? "")
+            return Self.isRefusal(code) ? .refused(reason) : .failed(reason)
         } catch {
-            return "request failed: \(ContentClient.describe(error))"
+            return .failed("request failed: \(ContentClient.describe(error))")
         }
+    }
+
+    /// A 4xx that is about the call itself. 401 and 403 are about the access token, 408 and 429
+    /// about timing: those are tried again.
+    static func isRefusal(_ code: Int) -> Bool {
+        (400..<500).contains(code) && ![401, 403, 408, 429].contains(code)
+    }
+
+    /// LINE's `message`, cut short, with the token taken out should LINE ever echo it.
+    static func message(in buffer: ByteBuffer, hiding token: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any],
+              let message = object["message"] as? String, !message.isEmpty else { return nil }
+        let safe = token.isEmpty ? message : message.replacingOccurrences(of: token, with: "…")
+        return safe.count > 160 ? String(safe.prefix(160)) + "…" : safe
     }
 }

@@ -18,9 +18,11 @@ public struct SimulatedMessage: Sendable, Codable, Equatable {
     public var external: Bool
     /// When the user unsent it (ms), if they did: LINE answers 410 from then on.
     public var unsentAt: Int64?
+    /// The `markAsReadToken` its webhook carried: `markAsRead` accepts only tokens it issued.
+    public var markAsReadToken: String?
 
     public init(id: String, kind: MessageKind, chatType: ChatType, chatId: String, userId: String, timestamp: Int64,
-                size: Int64, fileName: String? = nil, external: Bool = false, unsentAt: Int64? = nil) {
+                size: Int64, fileName: String? = nil, external: Bool = false, unsentAt: Int64? = nil, markAsReadToken: String? = nil) {
         self.id = id
         self.kind = kind
         self.chatType = chatType
@@ -31,11 +33,12 @@ public struct SimulatedMessage: Sendable, Codable, Equatable {
         self.fileName = fileName
         self.external = external
         self.unsentAt = unsentAt
+        self.markAsReadToken = markAsReadToken
     }
 
     enum CodingKeys: String, CodingKey {
         case id, kind, chatType = "chat_type", chatId = "chat_id", userId = "user_id", timestamp, size
-        case fileName = "file_name", external, unsentAt = "unsent_at"
+        case fileName = "file_name", external, unsentAt = "unsent_at", markAsReadToken = "mark_as_read_token"
     }
 }
 
@@ -53,9 +56,26 @@ public struct GroundTruthRecord: Sendable, Codable, Equatable {
     public var unsent: Bool
     /// The file name as sent, for files.
     public var fileName: String?
+    /// How LINE's transcoding of a video or audio ends: `succeeded` or `failed` (then its content
+    /// is never served). Absent for content LINE does not transcode (other kinds, `external`).
+    public var transcode: String?
+
+    public init(id: String, kind: String, chatId: String, timestamp: Int64, expiresAt: Int64?, size: Int64, sha256: String?,
+                unsent: Bool, fileName: String?, transcode: String?) {
+        self.id = id
+        self.kind = kind
+        self.chatId = chatId
+        self.timestamp = timestamp
+        self.expiresAt = expiresAt
+        self.size = size
+        self.sha256 = sha256
+        self.unsent = unsent
+        self.fileName = fileName
+        self.transcode = transcode
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, kind, chatId = "chat_id", timestamp, expiresAt = "expires_at", size, sha256, unsent
-        case fileName = "file_name"
+        case fileName = "file_name", transcode
     }
 }

@@ -187,10 +187,14 @@ struct MessagingAPI: Sendable {
         let buffer = try await request.body.collect(upTo: 64 * 1024)
         struct Body: Decodable { let markAsReadToken: String }
         guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)), !body.markAsReadToken.isEmpty else {
-            return Self.json(.badRequest, ["message": "The request body has 1 error(s)",
-                                           "details": "markAsReadToken: must be specified"])
+            return Self.json(.badRequest, LINEError(message: "The request body has 1 error(s)",
+                                                    details: [.init(message: "must be specified", property: "markAsReadToken")]))
         }
-        await state.recordMarkAsRead(body.markAsReadToken)
+        // LINE documents 400 for a token it did not issue to this bot (line-openapi,
+        // markMessagesAsReadByToken); the wording of its message is not documented.
+        guard await state.recordMarkAsRead(body.markAsReadToken) else {
+            return Self.json(.badRequest, LINEError(message: "An invalid markAsReadToken is specified", details: nil))
+        }
         return Self.json(.ok, [String: String]())
     }
 
@@ -202,6 +206,17 @@ struct MessagingAPI: Sendable {
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
+}
+
+/// LINE's error body: `{"message": …, "details": [{"message": …, "property": …}]}`.
+struct LINEError: Encodable {
+    struct Detail: Encodable {
+        var message: String
+        var property: String
+    }
+
+    var message: String
+    var details: [Detail]?
 }
 
 enum SimulatedFault: Error {

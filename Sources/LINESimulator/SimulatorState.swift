@@ -13,6 +13,8 @@ public actor SimulatorState {
     private var counts: [String: Int] = [:]
     private var bytesServed: Int64 = 0
     private var markedAsRead: [MarkAsReadRecord] = []
+    /// Every `markAsReadToken` the registered messages carried: the only ones `markAsRead` accepts.
+    private var issuedTokens: Set<String> = []
     private var attempts: [String: UInt64] = [:]
     private var bucketTokens: Double
     private var bucketUpdated: Double
@@ -53,6 +55,7 @@ public actor SimulatorState {
         for message in new {
             if messages[message.id] == nil { messages[message.id] = Registered(message: message, registeredAt: at) }
             knownUsers.insert(message.userId)
+            if let token = message.markAsReadToken { issuedTokens.insert(token) }
         }
     }
 
@@ -73,14 +76,25 @@ public actor SimulatorState {
 
     /// True when a video or audio is still transcoding at `now`.
     func isTranscoding(_ entry: Registered, now: Int64) -> Bool {
-        entry.message.kind.mayTranscode && now < entry.registeredAt + Int64(config.transcodeSeconds * 1000)
+        Self.transcodes(entry.message) && now < entry.registeredAt + Int64(config.transcodeSeconds * 1000)
     }
 
+    /// True when LINE fails to transcode `message`: its content is never served.
     nonisolated func transcodingFails(_ message: SimulatedMessage) -> Bool {
-        guard message.kind.mayTranscode else { return false }
+        guard Self.transcodes(message) else { return false }
         var rng = SeededGenerator(seed: config.seed, "transcode", message.id)
         return rng.chance(config.transcodeFailureRate)
     }
+
+    /// How transcoding `message` ends, `succeeded` or `failed`; nil for content LINE does not
+    /// transcode. For the ground truth.
+    public nonisolated func transcodeOutcome(of message: SimulatedMessage) -> String? {
+        guard Self.transcodes(message) else { return nil }
+        return transcodingFails(message) ? "failed" : "succeeded"
+    }
+
+    /// LINE transcodes the videos and audio it hosts; `external` content is the sender's server's.
+    static func transcodes(_ message: SimulatedMessage) -> Bool { message.kind.mayTranscode && !message.external }
 
     // MARK: Faults
 
@@ -143,7 +157,13 @@ public actor SimulatorState {
 
     func addBytes(_ n: Int) { bytesServed += Int64(n) }
 
-    func recordMarkAsRead(_ token: String) { markedAsRead.append(MarkAsReadRecord(token: token, at: now())) }
+    /// Records a `markAsRead` call; false for a token no registered message carried, which
+    /// LINE refuses.
+    func recordMarkAsRead(_ token: String) -> Bool {
+        guard issuedTokens.contains(token) else { return false }
+        markedAsRead.append(MarkAsReadRecord(token: token, at: now()))
+        return true
+    }
 
     /// Requests by route and status, bytes served, and what was marked as read.
     public func stats() -> Stats {

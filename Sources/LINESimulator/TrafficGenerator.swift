@@ -37,6 +37,7 @@ public enum TrafficGenerator {
                     fileName: fileName, external: external)
                 if kind == .file { sim.size = max(sim.size, 64) }
                 var message = messageJSON(&rng, sim, baseURL: config.externalBaseURL)
+                sim.markAsReadToken = message["markAsReadToken"]?.stringValue
                 if let setId, case .object(var fields) = message {
                     fields["imageSet"] = .object(["id": .string(setId), "index": .int(Int64(member + 1)), "total": .int(Int64(setSize))])
                     message = .object(fields)

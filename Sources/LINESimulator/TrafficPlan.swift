@@ -102,7 +102,7 @@ public struct TrafficPlan: Sendable {
                 expiresAt: message.kind.hasContent && !message.external ? state.expiry(of: message) : nil,
                 size: message.kind.hasContent ? ContentGenerator.stream(for: message, seed: simulator.seed).size : 0,
                 sha256: message.kind.hasContent ? ContentGenerator.stream(for: message, seed: simulator.seed).sha256() : nil,
-                unsent: message.unsentAt != nil, fileName: message.fileName)
+                unsent: message.unsentAt != nil, fileName: message.fileName, transcode: state.transcodeOutcome(of: message))
             try handle.write(contentsOf: encoder.encode(record) + Data("\n".utf8))
         }
     }

@@ -81,29 +81,58 @@ extension Ledger {
         }
     }
 
-    /// markAsRead calls not yet acknowledged by LINE, oldest first.
+    /// markAsRead calls still owed to LINE, oldest first: not yet acknowledged, and not refused.
     public func pendingReceipts(limit: Int = 1_000) throws(LedgerError) -> [ReadReceipt] {
         do {
             var receipts: [ReadReceipt] = []
-            try db.query("SELECT message_id, token, attempts FROM read_receipts WHERE sent_at_ms IS NULL ORDER BY requested_at_ms, message_id LIMIT ?1",
-                         [.int(limit)]) { receipts.append(ReadReceipt(messageId: $0.text(0), token: $0.text(1), attempts: $0.int(2))) }
+            try db.query("""
+                SELECT message_id, token, attempts FROM read_receipts
+                WHERE sent_at_ms IS NULL AND (last_error IS NULL OR substr(last_error, 1, ?2) != ?3)
+                ORDER BY requested_at_ms, message_id LIMIT ?1
+                """, [.int(limit), .int(ReceiptResult.refusedPrefix.count), .text(ReceiptResult.refusedPrefix)]) {
+                receipts.append(ReadReceipt(messageId: $0.text(0), token: $0.text(1), attempts: $0.int(2)))
+            }
             return receipts
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
     }
 
-    /// Records the outcome of a markAsRead call: sent, or failed (kept for the next try).
-    public func recordReceipt(id: String, sent: Bool, error: String?, at now: Instant) throws(LedgerError) {
+    /// Records how a markAsRead call ended: sent; refused by LINE (kept with its reason and
+    /// never sent again); or failed (kept for the next try).
+    public func recordReceipt(id: String, _ result: ReceiptResult, at now: Instant) throws(LedgerError) {
         do {
-            if sent {
+            switch result {
+            case .sent:
                 try db.run("UPDATE read_receipts SET sent_at_ms = ?2, attempts = attempts + 1, last_error = NULL WHERE message_id = ?1",
                            [.text(id), .integer(now.milliseconds)])
-            } else {
+            case .refused(let reason):
+                try db.run("UPDATE read_receipts SET attempts = attempts + 1, last_error = ?2 WHERE message_id = ?1",
+                           [.text(id), .text(ReceiptResult.refusedPrefix + reason)])
+            case .failed(let error):
                 try db.run("UPDATE read_receipts SET attempts = attempts + 1, last_error = ?2 WHERE message_id = ?1", [.text(id), .text(error)])
             }
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
+    }
+}
+
+/// How one markAsRead call ended, as the ledger keeps it.
+public enum ReceiptResult: Sendable, Equatable {
+    case sent
+    /// LINE refused it for good (a token it did not issue): not owed any more.
+    case refused(String)
+    /// Worth another try: still owed.
+    case failed(String)
+
+    /// Marks `read_receipts.last_error` of a refused call. The schema has no column for it, and
+    /// the prefix keeps the refusal and its reason in one place without a migration.
+    public static let refusedPrefix = "refused: "
+
+    /// The refusal's reason, when `lastError` records one.
+    public static func refusal(in lastError: String?) -> String? {
+        guard let lastError, lastError.hasPrefix(refusedPrefix) else { return nil }
+        return String(lastError.dropFirst(refusedPrefix.count))
     }
 }

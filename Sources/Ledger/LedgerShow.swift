@@ -38,8 +38,11 @@ public struct MessageDetail: Sendable {
     public struct ReadReceipt: Sendable, Equatable {
         public var requestedAt: Instant
         public var attempts: Int
+        /// Why the last try failed, while the call is still owed.
         public var lastError: String?
         public var sentAt: Instant?
+        /// Why LINE refused the call for good; it is not sent again.
+        public var refused: String?
     }
 }
 
@@ -75,8 +78,10 @@ extension Ledger {
                 }
             }
             let receipt = try db.first("SELECT requested_at_ms, attempts, last_error, sent_at_ms FROM read_receipts WHERE message_id = ?1", [.text(id)]) {
-                MessageDetail.ReadReceipt(requestedAt: Instant(milliseconds: $0.int64(0)), attempts: $0.int(1), lastError: $0.optionalText(2),
-                                          sentAt: $0.optionalInt64(3).map(Instant.init(milliseconds:)))
+                let lastError = $0.optionalText(2), refused = ReceiptResult.refusal(in: lastError)
+                return MessageDetail.ReadReceipt(requestedAt: Instant(milliseconds: $0.int64(0)), attempts: $0.int(1),
+                                                 lastError: refused == nil ? lastError : nil,
+                                                 sentAt: $0.optionalInt64(3).map(Instant.init(milliseconds:)), refused: refused)
             }
             history.sort { $0.at < $1.at }   // stable: same-instant entries keep their order
             return MessageDetail(found: found, record: record, capturedAt: capturedAt, eventId: eventId, contentType: contentType,

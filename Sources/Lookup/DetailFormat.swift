@@ -26,8 +26,13 @@ public enum DetailFormat {
         if let readAt = f.read_at {
             var read = "\(readAt) by \(f.read_by ?? "?")"
             if let receipt = d.readReceipt {
-                read += receipt.sentAt.map { "; markAsRead sent \($0.rfc3339(in: zone))" }
-                    ?? "; markAsRead pending (\(receipt.attempts) attempts\(receipt.lastError.map { ", last: \($0)" } ?? ""))"
+                if let sentAt = receipt.sentAt {
+                    read += "; markAsRead sent \(sentAt.rfc3339(in: zone))"
+                } else if let refused = receipt.refused {
+                    read += "; markAsRead refused by LINE (\(refused)), not sent again"
+                } else {
+                    read += "; markAsRead pending (\(receipt.attempts) attempts\(receipt.lastError.map { ", last: \($0)" } ?? ""))"
+                }
             }
             lines.append(("read", read))
         } else {
@@ -71,7 +76,7 @@ public enum DetailFormat {
         object["exports"] = d.exports.map { ["week": $0.week, "profile": $0.profile, "path": $0.path ?? NSNull()] as [String: Any] }
         object["mark_as_read"] = d.readReceipt.map {
             ["requested_at": $0.requestedAt.rfc3339(in: zone), "attempts": $0.attempts, "last_error": $0.lastError ?? NSNull(),
-             "sent_at": $0.sentAt.map { $0.rfc3339(in: zone) } ?? NSNull()] as [String: Any]
+             "sent_at": $0.sentAt.map { $0.rfc3339(in: zone) } ?? NSNull(), "refused": $0.refused ?? NSNull()] as [String: Any]
         } ?? NSNull()
         object["event"] = (try? JSONSerialization.jsonObject(with: Data(r.eventJSON.utf8))) ?? r.eventJSON
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()

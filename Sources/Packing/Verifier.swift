@@ -11,6 +11,8 @@ public struct VerifyReport: Sendable, Equatable {
     public var membersInflated = 0
     public var entriesChecked = 0
     public var recordsChecked = 0
+    /// Deep runs with a ledger: records compared with their message's ledger row.
+    public var recordsCompared = 0
     public var ledgerItemsChecked = 0
     public var problems: [String] = []
     public var ok: Bool { problems.isEmpty }
@@ -34,34 +36,63 @@ public struct Verifier {
         self.sampleMembers = sampleMembers
     }
 
+    /// A segment file and the manifest it holds (which names the file it was written as).
+    struct Scanned {
+        var path: String
+        var manifest: Manifest
+    }
+
     public func run() throws(LedgerError) -> VerifyReport {
         var report = VerifyReport()
         // Deep runs: each segment's scanned record locations, for the ledger check.
         var recordKeys: [Int: Set<String>] = [:]
-        var manifests: [Manifest] = []
+        var scanned: [Scanned] = []
+        // Every segment file's whole-file hash, those whose manifest cannot be read included.
         var fileHashes: [String: String] = [:]
+        var unreadable: Set<String> = []
+        var comparison = deep ? try ledger.map { ledger throws(LedgerError) in try RecordComparison(ledger: ledger) } : nil
         for path in SegmentReader.segmentFiles(archiveDir: archiveDir) {
             report.segments += 1
-            guard let manifest = checkSegment(path, report: &report, fileHashes: &fileHashes, recordKeys: &recordKeys) else { continue }
-            manifests.append(manifest)
+            guard let manifest = try checkSegment(path, report: &report, fileHashes: &fileHashes, recordKeys: &recordKeys,
+                                                  comparison: &comparison) else {
+                unreadable.insert(path)
+                continue
+            }
+            scanned.append(Scanned(path: path, manifest: manifest))
         }
-        checkChain(manifests, fileHashes: fileHashes, report: &report)
-        if let ledger { try checkLedger(ledger, manifests: manifests, fileHashes: fileHashes, recordKeys: recordKeys, report: &report) }
+        let misnamed = checkNames(scanned, fileHashes: fileHashes, report: &report)
+        // A byte-identical copy is not a segment of its own: it stays out of the chain.
+        let chained = scanned.filter { misnamed[$0.path] != .copy }
+        checkChain(chained, fileHashes: fileHashes, unreadable: unreadable, report: &report)
+        if let ledger {
+            try checkLedger(ledger, scanned: chained, fileHashes: fileHashes, excluded: unreadable.union(misnamed.keys),
+                            recordKeys: recordKeys, report: &report)
+        }
+        if let comparison {
+            report.recordsCompared = comparison.compared
+            report.problems += comparison.problems
+        }
         return report
     }
 
     private func checkSegment(_ path: String, report: inout VerifyReport, fileHashes: inout [String: String],
-                              recordKeys: inout [Int: Set<String>]) -> Manifest? {
+                              recordKeys: inout [Int: Set<String>], comparison: inout RecordComparison?) throws(LedgerError) -> Manifest? {
         let manifest: Manifest
         do {
             manifest = try SegmentReader.manifest(segment: path, archiveDir: archiveDir)
         } catch {
             report.problems.append("\(error)")
+            // The file is there, damaged: its hash still tells the chain and the ledger whether
+            // it is the file they know.
+            if let (sha, bytes) = try? SegmentReader.fileSHA256(archiveDir + "/" + path) {
+                fileHashes[path] = sha
+                report.bytes += bytes
+            }
             return nil
         }
-        if manifest.segment != path {
-            report.problems.append("\(path): its manifest names it \(manifest.segment): renamed or moved")
-        }
+        // Members and records are read from this file, whatever name its manifest gives it.
+        var readable = manifest
+        readable.segment = path
         var cursor: UInt64 = 0
         for (index, member) in manifest.members.enumerated() {
             if member.offset != cursor { report.problems.append("\(path): member \(index) is at offset \(member.offset), expected \(cursor)") }
@@ -79,9 +110,34 @@ public struct Verifier {
             return manifest
         }
         let indices = deep ? Array(manifest.members.indices) : sample(manifest, path: path)
-        for index in indices { checkMember(index, of: manifest, report: &report) }
-        if deep { recordKeys[manifest.sequence] = checkRecords(of: manifest, report: &report) }
+        for index in indices { checkMember(index, of: readable, report: &report) }
+        if deep { recordKeys[manifest.sequence] = try checkRecords(of: readable, sequence: manifest.sequence, report: &report, comparison: &comparison) }
         return manifest
+    }
+
+    /// How a file whose manifest names another file came to be.
+    enum Misnamed: Equatable {
+        /// The same bytes as the file its manifest names: an extra copy.
+        case copy
+        /// Renamed or moved from the name its manifest gives.
+        case renamed
+    }
+
+    /// Names each file whose manifest gives it another name by its real fault.
+    private func checkNames(_ scanned: [Scanned], fileHashes: [String: String], report: inout VerifyReport) -> [String: Misnamed] {
+        var misnamed: [String: Misnamed] = [:]
+        for file in scanned where file.manifest.segment != file.path {
+            let named = file.manifest.segment
+            if let original = fileHashes[named], original == fileHashes[file.path], scanned.contains(where: { $0.path == named }) {
+                misnamed[file.path] = .copy
+                report.problems.append("\(file.path): a copy of \(named) (the same bytes, which name \(named) at chain position "
+                                       + "\(file.manifest.sequence)): not a segment of its own; remove it")
+            } else {
+                misnamed[file.path] = .renamed
+                report.problems.append("\(file.path): its manifest names it \(named): renamed or moved")
+            }
+        }
+        return misnamed
     }
 
     /// The first and last members and a few others, picked from the path so reruns agree.
@@ -132,81 +188,96 @@ public struct Verifier {
         report.entriesChecked += 1
     }
 
-    /// Deep only: the whole of `messages.jsonl` against its hashes, and its records counted.
-    /// Returns the records' locations, for the ledger check.
-    private func checkRecords(of manifest: Manifest, report: inout VerifyReport) -> Set<String> {
+    /// Deep only: the whole of `messages.jsonl` against its hashes, its records counted, and
+    /// each compared with its ledger row when there is a ledger. Returns the records' locations,
+    /// for the ledger check.
+    private func checkRecords(of manifest: Manifest, sequence: Int, report: inout VerifyReport,
+                              comparison: inout RecordComparison?) throws(LedgerError) -> Set<String> {
         var keys = Set<String>()
         guard let entry = manifest.recordsEntry else { return keys }
         do {
             try checkEntry(entry, of: manifest, report: &report)
             var count = 0
-            try SegmentReader.records(manifest, archiveDir: archiveDir) { record, _ in
+            try SegmentReader.records(manifest, archiveDir: archiveDir) { record, bytes in
                 count += 1
                 var location = manifest.location(of: record)
                 location.segment = ""
                 keys.insert(Self.key(location))
+                try comparison?.check(bytes, at: location, sequence: sequence, path: manifest.segment)
             }
             report.recordsChecked += count
             if count != manifest.recordCount {
                 report.problems.append("\(manifest.segment): messages.jsonl holds \(count) records, the manifest says \(manifest.recordCount)")
             }
+        } catch let error as LedgerError {
+            throw error
         } catch {
             report.problems.append("\(error)")
         }
         return keys
     }
 
-    private func checkChain(_ manifests: [Manifest], fileHashes: [String: String], report: inout VerifyReport) {
-        let bySequence = Dictionary(grouping: manifests, by: \.sequence)
-        for (sequence, claimants) in bySequence where claimants.count > 1 {
-            report.problems.append("segments \(claimants.map(\.segment).sorted().joined(separator: " and ")) both claim chain position \(sequence)")
+    private func checkChain(_ scanned: [Scanned], fileHashes: [String: String], unreadable: Set<String>, report: inout VerifyReport) {
+        let bySequence = Dictionary(grouping: scanned, by: \.manifest.sequence)
+        for (sequence, claimants) in bySequence.sorted(by: { $0.key < $1.key }) where claimants.count > 1 {
+            report.problems.append("segments \(claimants.map(\.path).sorted().joined(separator: " and ")) both claim chain position \(sequence)")
         }
         guard let highest = bySequence.keys.max() else { return }
         for sequence in 1...highest {
             guard let current = bySequence[sequence]?.first else {
-                let named = bySequence[sequence + 1]?.first?.previous?.segment
-                report.problems.append("chain gap: segment \(sequence) is missing" + (named.map { " (\($0), named by the next segment)" } ?? ""))
+                let next = bySequence[sequence + 1]?.first
+                if let link = next?.manifest.previous, let next, unreadable.contains(link.segment) {
+                    // The file is there; its damage is reported above. Its bytes still say
+                    // whether it is the file the next segment links to.
+                    report.problems.append("chain position \(sequence): \(link.segment) is there but its manifest cannot be read"
+                                           + (fileHashes[link.segment] == link.sha256 ? "" : ", and it is not the file \(next.path) links to (modified)"))
+                } else {
+                    let named = next?.manifest.previous?.segment
+                    report.problems.append("chain gap: segment \(sequence) is missing" + (named.map { " (\($0), named by the next segment)" } ?? ""))
+                }
                 continue
             }
             if sequence == 1 {
-                if current.previous != nil { report.problems.append("\(current.segment): first in the chain but links to \(current.previous!.segment)") }
+                if let link = current.manifest.previous { report.problems.append("\(current.path): first in the chain but links to \(link.segment)") }
                 continue
             }
             guard let before = bySequence[sequence - 1]?.first else { continue }
-            guard let link = current.previous else {
-                report.problems.append("\(current.segment): has no link to the previous segment \(before.segment)")
+            guard let link = current.manifest.previous else {
+                report.problems.append("\(current.path): has no link to the previous segment \(before.path)")
                 continue
             }
-            if link.segment != before.segment {
-                report.problems.append("chain broken: \(current.segment) follows \(link.segment), but position \(sequence - 1) holds \(before.segment) (reordered or renamed)")
-            } else if let actual = fileHashes[before.segment], actual != link.sha256 {
-                report.problems.append("chain broken: \(before.segment) is not the file \(current.segment) links to (it was modified or replaced)")
+            if link.segment != before.manifest.segment {
+                report.problems.append("chain broken: \(current.path) follows \(link.segment), but position \(sequence - 1) holds \(before.path) (reordered or renamed)")
+            } else if let actual = fileHashes[before.path], actual != link.sha256 {
+                report.problems.append("chain broken: \(before.path) is not the file \(current.path) links to (it was modified or replaced)")
             }
         }
     }
 
-    private func checkLedger(_ ledger: Ledger, manifests: [Manifest], fileHashes: [String: String], recordKeys: [Int: Set<String>],
-                             report: inout VerifyReport) throws(LedgerError) {
+    /// `excluded`: files already named with their fault (unreadable, a copy, renamed), which are
+    /// not also reported as unindexed.
+    private func checkLedger(_ ledger: Ledger, scanned: [Scanned], fileHashes: [String: String], excluded: Set<String>,
+                             recordKeys: [Int: Set<String>], report: inout VerifyReport) throws(LedgerError) {
         let indexed = try ledger.allSegments()
         let onDisk = Set(fileHashes.keys)
         for row in indexed {
             guard let actual = fileHashes[row.path] else {
-                if !manifests.contains(where: { $0.segment == row.path }) {
+                if !scanned.contains(where: { $0.manifest.segment == row.path }) {
                     report.problems.append("\(row.path): indexed as segment \(row.seq) but missing from the archive dir")
                 }
                 continue
             }
             if actual != row.fileSHA256 { report.problems.append("\(row.path): differs from the hash the ledger indexed (modified after packing)") }
         }
-        let indexedPaths = Set(indexed.map(\.path))
-        for path in onDisk.subtracting(indexedPaths).sorted() {
+        let indexedPaths = Dictionary(indexed.map { ($0.seq, $0.path) }, uniquingKeysWith: { first, _ in first })
+        for path in onDisk.subtracting(indexedPaths.values).subtracting(excluded).sorted() {
             report.problems.append("\(path): not in the ledger's index (run `talkvault pack` to index it, or `talkvault reindex`)")
         }
         // Content entries by exact location; records by exact location after a deep scan, else
         // by the member they must lie in.
         var locations: [Int: Set<String>] = [:]
         var recordMembers: [Int: [UInt64: Manifest.Member]] = [:]
-        for manifest in manifests {
+        for manifest in scanned.map(\.manifest) {
             var set = Set<String>()
             for entry in manifest.entries where entry.messageId != nil {
                 var location = manifest.location(of: entry)
@@ -225,7 +296,13 @@ public struct Verifier {
             let location = ItemLocation(segment: "", memberOffset: UInt64(item.memberOffset), memberLength: UInt64(item.memberLength),
                                         offsetInMember: UInt64(item.offsetInMember), length: UInt64(item.length), sha256: item.sha256)
             guard let set = locations[item.segmentSeq] else {
-                if problems.count < 100 { problems.append("message \(item.messageId): its \(item.part.rawValue) is indexed in segment \(item.segmentSeq), which is missing or unreadable") }
+                if problems.count < 100 {
+                    // Name the file as it is: gone, or there but unreadable (its damage is named above).
+                    let path = indexedPaths[item.segmentSeq]
+                    let fault = path.map { fileHashes[$0] == nil ? "\($0), which is missing" : "\($0), whose manifest cannot be read" }
+                        ?? "\(item.segmentSeq), which the ledger does not index"
+                    problems.append("message \(item.messageId): its \(item.part.rawValue) is indexed in segment \(fault)")
+                }
                 return
             }
             let found: Bool

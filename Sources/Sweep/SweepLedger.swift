@@ -39,13 +39,22 @@ actor SweepLedger {
         try Packer(ledger: ledger, settings: settings, clock: clock).pack()
     }
 
-    /// Sends the markAsRead calls still owed to LINE; failures stay queued.
+    /// Sends the markAsRead calls still owed to LINE; failures stay queued, refusals are kept
+    /// with their reason and not sent again.
     func sendReceipts(_ client: MarkAsReadClient, clock: any WallClock) async throws(LedgerError) -> ReadReceipts.Outcome {
         var outcome = ReadReceipts.Outcome()
         for receipt in try ledger.pendingReceipts() {
-            let error = await client.markAsRead(token: receipt.token)
-            try ledger.recordReceipt(id: receipt.messageId, sent: error == nil, error: error, at: clock.now())
-            if error == nil { outcome.sent += 1 } else { outcome.failed += 1 }
+            switch await client.markAsRead(token: receipt.token) {
+            case .accepted:
+                try ledger.recordReceipt(id: receipt.messageId, .sent, at: clock.now())
+                outcome.sent += 1
+            case .refused(let reason):
+                try ledger.recordReceipt(id: receipt.messageId, .refused(reason), at: clock.now())
+                outcome.refused += 1
+            case .failed(let reason):
+                try ledger.recordReceipt(id: receipt.messageId, .failed(reason), at: clock.now())
+                outcome.failed += 1
+            }
         }
         return outcome
     }

@@ -23,9 +23,11 @@ public struct SweepReport: Sendable, Codable, Equatable {
     /// Newly lost in this run, by reason.
     public var lost: [String: Int] = [:]
     public var unsent = 0
-    /// markAsRead calls sent to LINE this run, and those that failed (kept for the next).
+    /// markAsRead calls sent to LINE this run, those that failed (kept for the next), and those
+    /// LINE refused for good (kept with the reason, not sent again).
     public var receiptsSent = 0
     public var receiptsFailed = 0
+    public var receiptsRefused = 0
     public var packedRecords = 0
     public var packedContent = 0
     public var segments: [String] = []
@@ -76,7 +78,7 @@ public struct SweepReport: Sendable, Codable, Equatable {
         case planned, downloaded, bytes, retried, lost, unsent, segments, overdue, seconds, plan
         case waitingTranscode = "waiting_transcode", leftForNextRun = "left_for_next_run", packedRecords = "packed_records"
         case packedContent = "packed_content", atRisk = "at_risk", nextDeadline = "next_deadline"
-        case receiptsSent = "read_receipts_sent", receiptsFailed = "read_receipts_failed"
+        case receiptsSent = "read_receipts_sent", receiptsFailed = "read_receipts_failed", receiptsRefused = "read_receipts_refused"
     }
 }
 

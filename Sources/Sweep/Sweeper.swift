@@ -123,6 +123,7 @@ public struct Sweeper: Sendable {
             let receipts = try await ledger.sendReceipts(markAsRead, clock: clock)
             report.receiptsSent = receipts.sent
             report.receiptsFailed = receipts.failed
+            report.receiptsRefused = receipts.refused
         }
         if options.pack {
             let packed = try await ledger.pack(settings: settings.pack, clock: clock)

@@ -12,7 +12,7 @@ struct SendCommand: AsyncParsableCommand {
         so the simulator can serve its content. A request the receiver does not answer 2xx is
         redelivered with isRedelivery: true and the same webhookEventId, up to --max-attempts.
         Prints a JSON report; --ground-truth writes one JSON line per generated message
-        (id, kind, chat_id, timestamp, expires_at, size, sha256, unsent, file_name).
+        (id, kind, chat_id, timestamp, expires_at, size, sha256, unsent, file_name, transcode).
         """)
 
     @Option(help: "The webhook URL to POST to.") var target: String
@@ -20,6 +20,7 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "The channel secret to sign with.") var channelSecret = SimulatorConfig.defaultChannelSecret
     @Option(help: "Seed for traffic; the simulator's --seed decides content bytes.") var seed: UInt64 = 1
     @Option(help: "The simulator's --seed, for the ground truth's SHA-256 values.") var contentSeed: UInt64 = 1
+    @Option(help: "The simulator's --transcode-failure-rate, for the ground truth's transcode outcomes.") var transcodeFailureRate = 0.0
     @Option(help: "Message events to generate.") var messages = 100
     @Option(help: "Spread timestamps over this period before --end, e.g. 21d.") var period = "21d"
     @Option(help: "The latest timestamp (RFC 3339); default now.") var end: String?
@@ -51,7 +52,9 @@ struct SendCommand: AsyncParsableCommand {
                                     maxBatch: maxBatch, outOfOrderRate: outOfOrderRate, externalBaseURL: simulator)
         var sizeMap = SimulatorConfig.defaultSizes
         for (kind, range) in try ServeCommand.parseSizes(sizes) { sizeMap[kind] = range }
-        let simulatorConfig = SimulatorConfig(seed: contentSeed, channelSecret: channelSecret, sizes: sizeMap)
+        guard (0...1).contains(transcodeFailureRate) else { throw ValidationError("--transcode-failure-rate is from 0 to 1") }
+        let simulatorConfig = SimulatorConfig(seed: contentSeed, channelSecret: channelSecret, transcodeFailureRate: transcodeFailureRate,
+                                              sizes: sizeMap)
         let plan = TrafficGenerator.plan(traffic, simulator: simulatorConfig)
         let sender = WebhookSender(target: target, channelSecret: channelSecret, registry: RemoteRegistry(baseURL: simulator),
                                    redeliveryRate: redeliveryRate, maxAttempts: maxAttempts, concurrency: concurrency, seed: seed)

@@ -11,7 +11,8 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Run the whole product against the built-in LINE simulator, in one process, in under a minute.",
         discussion: """
         Starts the simulator and the webhook receiver on loopback ports, sends three weeks of \
-        backdated traffic with faults switched on, runs sweeps, and explains the result. Everything \
+        backdated traffic with faults switched on, has staff read part of it (mark-read), runs \
+        sweeps, and explains the result. Everything \
         goes into --dir, which is a data dir: `talkvault status --data-dir DIR` works on it.
         """)
 
@@ -80,6 +81,11 @@ enum DemoSummary {
         }
         let pending = total(.contentDue) + total(.downloaded)
         if pending > 0 { out += "  pending     \(pending) items the next sweep will try again\n" }
+        let reading = outcome.reading
+        out += "  read        \(reading.messagesRead) messages in \(reading.chatsRead) of \(reading.chats) chats, marked by staff with mark-read; "
+            + "\(reading.messagesUnread) left unread\n"
+        out += "              LINE acknowledged \(reading.receiptsSent) of \(reading.receiptsQueued) markAsRead calls"
+            + (reading.receiptsPending > 0 ? "; \(reading.receiptsPending) wait for the next sweep (the simulator's 429s and 5xx)" : "") + "\n"
         out += "\nWhere things are\n"
         out += "  data dir      \(dataDir)\n"
         out += "  archives      \(outcome.segments.count) segment(s), standard tar.gz:\n"
@@ -89,6 +95,10 @@ enum DemoSummary {
         out += "  talkvault status --data-dir \(dataDir)           what is at risk and what was lost\n"
         out += "  talkvault verify --data-dir \(dataDir) --deep    check every archive and the hash chain\n"
         out += "  talkvault find --data-dir \(dataDir) --text 予約 --limit 10    search, Japanese included\n"
+        if let week = outcome.exportWeek {
+            out += "  talkvault export --data-dir \(dataDir) --week \(week.week)    that week's CSV: its \(week.rows) read messages; "
+                + "the manifest counts the \(week.unread) unread\n"
+        }
         if let id = outcome.sampleContentId {
             out += "  talkvault show --data-dir \(dataDir) \(id)    one message's whole story\n"
             out += "  talkvault restore --data-dir \(dataDir) \(id) --to ./restored    one file back, by offset, SHA-256 checked\n"

@@ -10,13 +10,14 @@ enum Exit: Int32 {
     case ok = 0
     /// An unexpected internal error.
     case internalError = 1
-    /// The command finished, but some input was rejected (ingest: malformed bodies).
+    /// The command finished, but some input was rejected (ingest: malformed bodies; mark-read: unknown ids).
     case partial = 2
     /// `sweep` finished, but items are at risk or were newly lost: alert someone.
     case attention = 3
     /// Another sweep or pack holds the data dir's lock, or another serve owns the inbox.
     case locked = 4
-    /// A bad command line or environment variable.
+    /// A bad command line or environment variable (`TALKVAULT_NOW`), or a target that must not
+    /// exist yet (`reindex --to`, `demo --dir` without `--replace`).
     case usage = 64
     /// `verify` or `reindex` found damaged, missing or inconsistent archives; the report names them.
     case dataError = 65

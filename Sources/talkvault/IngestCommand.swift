@@ -51,9 +51,20 @@ struct IngestCommand: ParsableCommand {
             if json { try printJSON(report) } else { print(Self.render(report), terminator: "") }
             if let failure { throw failure }
             if !report.rejected.isEmpty {
-                throw Failure(.partial, "\(report.rejected.count) of \(report.bodiesRead) bodies rejected; the rest are stored")
+                throw Failure(.partial, Self.rejectionSummary(rejected: report.rejected.count, read: report.bodiesRead,
+                                                              stored: report.bodiesStored))
             }
         }
+    }
+
+    /// The closing line when bodies were rejected, in words that fit how many: the one body,
+    /// all of several, or some of several.
+    static func rejectionSummary(rejected: Int, read: Int, stored: Int) -> String {
+        if rejected >= read {
+            return read == 1 ? "the body was rejected; nothing was stored" : "all \(read) bodies were rejected; nothing was stored"
+        }
+        let rest = stored == 0 ? "nothing was stored" : stored == 1 ? "the other one was stored" : "the other \(stored) were stored"
+        return "\(rejected) of \(read) bodies \(rejected == 1 ? "was" : "were") rejected; \(rest)"
     }
 
     static func render(_ report: IngestReport) -> String {

@@ -15,7 +15,8 @@ struct MarkReadCommand: AsyncParsableCommand {
         read stands; who marked it (--by, default the login name) and when are recorded. With an \
         access token (TALKVAULT_ACCESS_TOKEN or the credential 'access-token'), LINE's markAsRead \
         is called at once; a call that fails, or any call without a token, is sent by the next sweep. \
-        Exits 2 when some ids are unknown.
+        A call LINE refuses (a token it did not issue) is recorded with its reason and not sent \
+        again. Exits 2 when some ids are unknown.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -59,8 +60,10 @@ struct MarkReadCommand: AsyncParsableCommand {
                 print("marked read  \(result.marked.count) (by \(who))")
                 if !result.alreadyRead.isEmpty { print("already read \(result.alreadyRead.count) (their first read stands)") }
                 for id in result.unknown { print("unknown      \(id)") }
+                let left = result.receiptsQueued - receipts.sent - receipts.refused
                 print("LINE         \(receipts.sent) markAsRead calls sent"
-                      + (result.receiptsQueued > receipts.sent ? ", \(result.receiptsQueued - receipts.sent) left for the next sweep" : ""))
+                      + (left > 0 ? ", \(left) left for the next sweep" : "")
+                      + (receipts.refused > 0 ? ", \(receipts.refused) refused by LINE (not sent again; `show` says why)" : ""))
             }
             if !result.unknown.isEmpty { throw Failure(.partial, "\(result.unknown.count) ids are not in the ledger") }
         }
@@ -73,6 +76,7 @@ struct MarkReadSummary: Encodable {
     var unknown: [String]
     var receiptsQueued: Int
     var receiptsSent: Int
+    var receiptsRefused: Int
 
     init(result: MarkReadResult, receipts: ReadReceipts.Outcome) {
         marked = result.marked
@@ -80,10 +84,12 @@ struct MarkReadSummary: Encodable {
         unknown = result.unknown
         receiptsQueued = result.receiptsQueued
         receiptsSent = receipts.sent
+        receiptsRefused = receipts.refused
     }
 
     enum CodingKeys: String, CodingKey {
         case marked, unknown
         case alreadyRead = "already_read", receiptsQueued = "read_receipts_queued", receiptsSent = "read_receipts_sent"
+        case receiptsRefused = "read_receipts_refused"
     }
 }

@@ -118,7 +118,8 @@ struct SweepCommand: AsyncParsableCommand {
         out += "left         \(report.leftForNextRun) over the retry budget, \(report.waitingTranscode) still transcoding (next run)\n"
         out += "lost         \(lost.isEmpty ? "none" : lost.joined(separator: ", "))\n"
         out += "unsent       \(report.unsent)\n"
-        out += "read receipts \(report.receiptsSent) sent to LINE\(report.receiptsFailed > 0 ? ", \(report.receiptsFailed) failed (next run)" : "")\n"
+        out += "read receipts \(report.receiptsSent) sent to LINE\(report.receiptsFailed > 0 ? ", \(report.receiptsFailed) failed (next run)" : "")"
+            + "\(report.receiptsRefused > 0 ? ", \(report.receiptsRefused) refused by LINE (not sent again; `show` says why)" : "")\n"
         out += "archived     \(report.packedRecords) records, \(report.packedContent) content files\n"
         for segment in report.segments { out += "             \(segment)\n" }
         out += "at risk      \(report.atRisk) (\(report.overdue) past their deadline)\n"

@@ -9,14 +9,16 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Check every archive segment, the hash chain, and the ledger against them.",
         discussion: """
         Every segment's bytes are hashed and checked against its manifest and the chain; a sample \
-        of members is inflated and checked (--deep inflates all). The webhook inbox is read for \
-        damage, and bodies that could not be applied are listed. Exits 0 when all is well, 65 with \
-        a report naming each damaged, missing or reordered segment or inbox file otherwise.
+        of members is inflated and checked (--deep inflates all, and compares every message's \
+        newest record with its ledger row). The webhook inbox is read for damage, and bodies that \
+        could not be applied are listed. Exits 0 when all is well, 65 with a report naming each \
+        damaged, missing or reordered segment, each record the ledger disagrees with, and each \
+        damaged inbox file otherwise.
         """)
 
     @OptionGroup var global: GlobalOptions
 
-    @Flag(help: "Inflate and check every member, not a sample.")
+    @Flag(help: "Inflate and check every member, not a sample, and compare each record with the ledger.")
     var deep = false
 
     @Flag(help: "Print the report as JSON.")
@@ -37,7 +39,8 @@ struct VerifyCommand: ParsableCommand {
                 try printJSON(VerifySummary(report, deep: deep))
             } else {
                 print("\(report.segments) segments, \(report.bytes) bytes hashed; \(report.membersInflated) members inflated, "
-                      + "\(report.entriesChecked) entries and \(report.recordsChecked) records checked; "
+                      + "\(report.entriesChecked) entries and \(report.recordsChecked) records checked"
+                      + (deep && ledger != nil ? " (\(report.recordsCompared) compared with the ledger); " : "; ")
                       + "\(report.ledgerItemsChecked) ledger locations checked" + (deep ? " (deep)" : " (sampled; --deep checks all)"))
                 for problem in report.problems { print("PROBLEM: \(problem)") }
                 print(report.ok ? "OK" : "\(report.problems.count) problems")
@@ -55,6 +58,7 @@ struct VerifySummary: Encodable {
     var membersInflated: Int
     var entriesChecked: Int
     var recordsChecked: Int
+    var recordsCompared: Int
     var ledgerItemsChecked: Int
     var problems: [String]
 
@@ -66,6 +70,7 @@ struct VerifySummary: Encodable {
         membersInflated = report.membersInflated
         entriesChecked = report.entriesChecked
         recordsChecked = report.recordsChecked
+        recordsCompared = report.recordsCompared
         ledgerItemsChecked = report.ledgerItemsChecked
         problems = report.problems
     }
@@ -73,6 +78,7 @@ struct VerifySummary: Encodable {
     enum CodingKeys: String, CodingKey {
         case ok, deep, segments, bytes, problems
         case membersInflated = "members_inflated", entriesChecked = "entries_checked", recordsChecked = "records_checked"
+        case recordsCompared = "records_compared"
         case ledgerItemsChecked = "ledger_items_checked"
     }
 }

@@ -83,6 +83,26 @@ import Testing
         #expect(result.stdout.contains("bodies stored                      1"))
     }
 
+    @Test func aRejectionIsSummedUpInWordsThatFitTheCase() throws {
+        let good = { (n: Int) in
+            String(decoding: Webhook.body([Webhook.text("w\(n)", "ok", eventId: "we\(n)", at: 1_462_629_479_859)]), as: UTF8.self)
+        }
+        let bad = "{\"events\": [ broken"
+        let cases: [(String, [String], String)] = [
+            ("one.json", [bad], "talkvault: the body was rejected; nothing was stored\n"),
+            ("all.jsonl", ["[]", "\"text\"", bad], "talkvault: all 3 bodies were rejected; nothing was stored\n"),
+            ("half.jsonl", [good(1), bad], "talkvault: 1 of 2 bodies was rejected; the other one was stored\n"),
+            ("some.jsonl", [good(2), bad, good(3), bad, good(4)], "talkvault: 2 of 5 bodies were rejected; the other 3 were stored\n"),
+        ]
+        for (name, lines, summary) in cases {
+            let input = dir.write(name, lines.joined(separator: "\n") + "\n")
+            let result = try talkvault(["ingest", "--data-dir", dir.file("data-\(name)"), input])
+            #expect(result.status == 2, "\(name)")
+            #expect(result.stderr.hasSuffix(summary), "\(name): \(result.stderr)")
+            #expect(!result.stderr.contains("the rest are stored"), "\(name)")
+        }
+    }
+
     @Test func missingInputsHaveTheirOwnExitCode() throws {
         let noLedger = try talkvault(["status", "--data-dir", dir.file("empty")])
         #expect(noLedger.status == 66)

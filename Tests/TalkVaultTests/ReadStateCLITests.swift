@@ -24,6 +24,8 @@ import Testing
         let now = ["TALKVAULT_NOW": "2026-11-24T10:00:00+09:00"]
         let base = ["--data-dir", "data", "--config", "retention.yaml"]
         #expect(try cli.talkvault(["ingest", "body.json"] + base, environment: now).status == 0)
+        // LINE issued the tokens those webhooks carry (its markAsRead refuses any other).
+        try await register(url, tokens: ["r1": "tok-r1", "r2": "tok-r2", "r3": "tok-r3"])
 
         // LINE refuses the token: the read is recorded, the call waits.
         let refused = try cli.talkvault(["mark-read", "r1", "--by", "sato"] + base, environment: now.merging(["TALKVAULT_ACCESS_TOKEN": "wrong"]) { $1 })
@@ -53,6 +55,17 @@ import Testing
         #expect(export.status == 0, "\(export.stderr)")
         let csv = try String(contentsOfFile: export.stdout.trimmingCharacters(in: .whitespacesAndNewlines), encoding: .utf8)
         #expect(csv.contains("一通目") && csv.contains("二通目") && !csv.contains("三通目"))
+    }
+
+    private func register(_ url: String, tokens: [String: String]) async throws {
+        let messages = tokens.sorted { $0.key < $1.key }.map { id, token in
+            ["id": id, "kind": "text", "chat_type": "user", "chat_id": "Uchat", "user_id": "Uchat", "timestamp": 0, "size": 0,
+             "external": false, "mark_as_read_token": token] as [String: Any]
+        }
+        var request = HTTPClientRequest(url: url + "/admin/messages")
+        request.method = .POST
+        request.body = .bytes(try JSONSerialization.data(withJSONObject: ["messages": messages, "unsends": []]))
+        #expect(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status == .ok)
     }
 
     private func markedTokens(_ url: String) async throws -> [String] {

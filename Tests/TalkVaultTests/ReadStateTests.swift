@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import Server
 @testable import LINESimulator
-import LINEClient
+@testable import LINEClient
 @testable import Ledger
 @testable import Sweep
 import TalkVaultDomain
@@ -33,6 +33,8 @@ import Testing
         try h.capture(Webhook.body([Webhook.text("r1", "a", eventId: "e1", at: 1_000)]))
         _ = try h.ledger.markRead(ids: ["r1"], by: "sato", at: Instant(milliseconds: 5_000))
         let simulator = try await SimulatorServer.start(config: SimulatorConfig(seed: 1))
+        await simulator.state.register([SimulatedMessage(id: "r1", kind: .text, chatType: .user, chatId: "Uuser1", userId: "Uuser1",
+                                                         timestamp: 1_000, size: 0, markAsReadToken: "tok-r1")])
         let refused = try await ReadReceipts.sendPending(ledgerPath: h.ledger.path, policy: .lineDefaults,
                                                          client: MarkAsReadClient(apiBaseURL: simulator.baseURL, accessToken: "wrong"),
                                                          clock: FixedClock(LedgerHarness.now))
@@ -46,6 +48,38 @@ import Testing
         #expect(try h.ledger.pendingReceipts().isEmpty)
         #expect(await simulator.state.stats().markAsRead.map(\.token) == ["tok-r1"])
         await simulator.stop()
+    }
+}
+
+extension ReadStateTests {
+    @Test func aTokenLINERefusesIsKeptWithItsReasonAndNotSentAgain() async throws {
+        let h = try LedgerHarness()
+        try h.capture(Webhook.body([Webhook.text("r1", "a", eventId: "e1", at: 1_000), Webhook.text("r2", "b", eventId: "e2", at: 2_000)]))
+        _ = try h.ledger.markRead(ids: ["r1", "r2"], by: "sato", at: Instant(milliseconds: 5_000))
+        // LINE issued r1's token; r2's it never saw (another bot's, or damaged).
+        let simulator = try await SimulatorServer.start(config: SimulatorConfig(seed: 1))
+        await simulator.state.register([SimulatedMessage(id: "r1", kind: .text, chatType: .user, chatId: "Uuser1", userId: "Uuser1",
+                                                         timestamp: 1_000, size: 0, markAsReadToken: "tok-r1")])
+        let client = MarkAsReadClient(apiBaseURL: simulator.baseURL, accessToken: SimulatorConfig.defaultAccessToken)
+        let first = try await ReadReceipts.sendPending(ledgerPath: h.ledger.path, policy: .lineDefaults, client: client,
+                                                       clock: FixedClock(LedgerHarness.now))
+        #expect(first == { var o = ReadReceipts.Outcome(); o.sent = 1; o.refused = 1; return o }())
+        #expect(try h.ledger.pendingReceipts().isEmpty)
+        let receipt = try #require(try h.ledger.detail(id: "r2")?.readReceipt)
+        #expect(receipt.sentAt == nil && receipt.lastError == nil)
+        #expect(receipt.refused == "HTTP 400: An invalid markAsReadToken is specified")
+        #expect(!(receipt.refused ?? "").contains("tok-r2"))
+        // The next pass, a sweep's or another mark-read's, does not ask again.
+        let second = try await ReadReceipts.sendPending(ledgerPath: h.ledger.path, policy: .lineDefaults, client: client,
+                                                        clock: FixedClock(LedgerHarness.now))
+        #expect(second == ReadReceipts.Outcome())
+        #expect(await simulator.state.stats().count("POST /v2/bot/chat/markAsRead", 400) == 1)
+        await simulator.stop()
+    }
+
+    @Test func onlyAnswersAboutTheCallItselfAreRefusals() {
+        #expect(MarkAsReadClient.isRefusal(400) && MarkAsReadClient.isRefusal(404) && MarkAsReadClient.isRefusal(422))
+        for code in [401, 403, 408, 429, 500, 503] { #expect(!MarkAsReadClient.isRefusal(code), "\(code)") }
     }
 }
 

@@ -174,10 +174,35 @@ func sha256Hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { Stri
 
     @Test func markAsReadIsRecorded() async throws {
         let sim = try await SimulatorHarness()
+        var message = sim.message("t1", .text, size: 0)
+        message.markAsReadToken = "tok-1"
+        await sim.server.state.register([message])
         #expect(try await sim.send(.POST, "/v2/bot/chat/markAsRead", json: #"{"markAsReadToken":"tok-1"}"#).0 == 200)
         #expect(try await sim.send(.POST, "/v2/bot/chat/markAsRead", json: #"{}"#).0 == 400)
         #expect(try await sim.send(.POST, "/v2/bot/chat/markAsRead", json: #"{"markAsReadToken":"x"}"#, token: nil).0 == 401)
         #expect(await sim.server.state.stats().markAsRead.map(\.token) == ["tok-1"])
+        await sim.stop()
+    }
+
+    @Test func markAsReadRefusesATokenItNeverIssued() async throws {
+        let sim = try await SimulatorHarness()
+        let (status, body) = try await sim.send(.POST, "/v2/bot/chat/markAsRead", json: #"{"markAsReadToken":"never-issued"}"#)
+        #expect(status == 400)
+        let error = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        #expect(error?["message"] as? String == "An invalid markAsReadToken is specified")
+        #expect(await sim.server.state.stats().markAsRead.isEmpty)
+        #expect(await sim.server.state.stats().count("POST /v2/bot/chat/markAsRead", 400) == 1)
+        await sim.stop()
+    }
+
+    @Test func generatedTrafficRegistersTheTokensItsWebhooksCarry() async throws {
+        let sim = try await SimulatorHarness()
+        let plan = TrafficGenerator.plan(TrafficConfig(seed: 3, messages: 20, end: SimulatorHarness.now), simulator: SimulatorConfig(seed: 7))
+        let delivered = plan.deliveries.flatMap(\.events).compactMap { $0["message"]?["markAsReadToken"]?.stringValue }
+        #expect(Set(plan.messages.compactMap(\.markAsReadToken)).isSuperset(of: delivered) && !delivered.isEmpty)
+        await sim.server.state.register(plan.messages)
+        let token = plan.messages[0].markAsReadToken!
+        #expect(try await sim.send(.POST, "/v2/bot/chat/markAsRead", json: #"{"markAsReadToken":"\#(token)"}"#).0 == 200)
         await sim.stop()
     }
 }

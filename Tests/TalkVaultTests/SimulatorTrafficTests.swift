@@ -182,6 +182,47 @@ import Testing
     }
 }
 
+extension TrafficTests {
+    @Test func groundTruthRecordsEachTranscodeOutcomeAsTheSimulatorServesIt() async throws {
+        let dir = TempDir()
+        let config = SimulatorConfig(seed: 4, transcodeSeconds: 0, transcodeFailureRate: 0.5,
+                                     sizes: [.image: SizeRange(min: 1_000, max: 5_000), .video: SizeRange(min: 1_000, max: 5_000),
+                                             .audio: SizeRange(min: 1_000, max: 5_000), .file: SizeRange(min: 1_000, max: 5_000)])
+        let sim = try await SimulatorServer.start(config: config, clock: FixedClock(end))
+        let weights: [MessageKind: Double] = [.text: 1, .image: 1, .video: 3, .audio: 3]
+        let plan = TrafficGenerator.plan(TrafficConfig(seed: 4, messages: 60, end: end, period: .days(1), kindWeights: weights,
+                                                       externalShare: 0.2, unsendRate: 0, externalBaseURL: sim.baseURL), simulator: config)
+        await sim.state.register(plan.messages)
+        try plan.writeGroundTruth(to: dir.file("truth.jsonl"), simulator: config)
+        var outcomes: [String: Int] = [:]
+        for line in try String(contentsOfFile: dir.file("truth.jsonl"), encoding: .utf8).split(separator: "\n") {
+            let record = try JSONDecoder().decode(GroundTruthRecord.self, from: Data(line.utf8))
+            let message = try #require(plan.messages.first { $0.id == record.id })
+            guard message.kind.mayTranscode, !message.external else {
+                // Nothing LINE transcodes: no outcome, and no key in the line.
+                #expect(record.transcode == nil, "\(record.id) \(record.kind)")
+                #expect(!line.contains("\"transcode\""))
+                continue
+            }
+            let outcome = try #require(record.transcode, "\(record.id)")
+            outcomes[outcome, default: 0] += 1
+            var status = HTTPClientRequest(url: sim.baseURL + "/v2/bot/message/\(record.id)/content/transcoding")
+            status.headers.add(name: "Authorization", value: "Bearer \(SimulatorConfig.defaultAccessToken)")
+            let answer = try await HTTPClient.shared.execute(status, timeout: .seconds(30))
+            let json = try JSONSerialization.jsonObject(with: Data(try await answer.body.collect(upTo: 1 << 16).readableBytesView)) as? [String: String]
+            #expect(json?["status"] == outcome, "\(record.id)")
+            var content = HTTPClientRequest(url: sim.baseURL + "/v2/bot/message/\(record.id)/content")
+            content.headers.add(name: "Authorization", value: "Bearer \(SimulatorConfig.defaultAccessToken)")
+            let served = try await HTTPClient.shared.execute(content, timeout: .seconds(30))
+            _ = try await served.body.collect(upTo: 1 << 20)
+            #expect(served.status.code == (outcome == "failed" ? 404 : 200), "\(record.id)")
+        }
+        #expect((outcomes["failed"] ?? 0) > 3 && (outcomes["succeeded"] ?? 0) > 3, "\(outcomes)")
+        #expect(plan.messages.contains { $0.external && $0.kind.mayTranscode })
+        await sim.stop()
+    }
+}
+
 /// A webhook receiver for tests: verifies signatures, fails the first `failFirst` requests.
 actor Receiver {
     private(set) var bodies: [Data] = []

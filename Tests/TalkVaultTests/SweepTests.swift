@@ -49,18 +49,23 @@ struct SweepHarness {
                        clock: SystemClock(), logger: Logger(label: "test"))
     }
 
-    /// What each content message must have become, from the simulator's own rules.
-    func expected(at now: Int64) -> [String: (state: String, reason: String?, sha256: String?)] {
+    /// What each content message must have become, from the simulator's ground truth alone:
+    /// a failed transcode is read there, never from the ledger or the simulator's internals.
+    func expected(at now: Int64) throws -> [String: (state: String, reason: String?, sha256: String?)] {
+        let truthFile = dir.file("ground-truth.jsonl")
+        try plan.writeGroundTruth(to: truthFile, simulator: config)
         var result: [String: (String, String?, String?)] = [:]
-        for message in plan.messages where message.kind.hasContent {
-            if message.unsentAt != nil {
-                result[message.id] = ("unsent", nil, nil)
-            } else if !message.external && now >= simulator.state.expiry(of: message) {
-                result[message.id] = ("lost", "expired", nil)
-            } else if !message.external && message.kind.mayTranscode && simulator.state.transcodingFails(message) {
-                result[message.id] = ("lost", "transcoding_failed", nil)
+        for line in try String(contentsOfFile: truthFile, encoding: .utf8).split(separator: "\n") {
+            let truth = try JSONDecoder().decode(GroundTruthRecord.self, from: Data(line.utf8))
+            guard let sha = truth.sha256 else { continue }   // content kinds only
+            if truth.unsent {
+                result[truth.id] = ("unsent", nil, nil)
+            } else if let expiry = truth.expiresAt, now >= expiry {
+                result[truth.id] = ("lost", "expired", nil)
+            } else if truth.transcode == "failed" {
+                result[truth.id] = ("lost", "transcoding_failed", nil)
             } else {
-                result[message.id] = ("archived", nil, ContentGenerator.stream(for: message, seed: config.seed).sha256())
+                result[truth.id] = ("archived", nil, sha)
             }
         }
         return result
@@ -86,7 +91,7 @@ struct SweepHarness {
         // Whatever was left over the retry budget goes in the next run.
         let second = try await h.sweeper().run(SweepOptions())
         let now = await h.simulator.state.now()
-        let expected = h.expected(at: now), actual = try h.actual()
+        let expected = try h.expected(at: now), actual = try h.actual()
         #expect(expected.count > 20)
         for (id, want) in expected {
             let got = actual[id]

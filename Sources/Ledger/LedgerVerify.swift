@@ -1,0 +1,31 @@
+import SQLiteDB
+
+extension Ledger {
+    /// A message's row, every column, for comparing it with its archived record; nil when the
+    /// ledger has no row for it.
+    public func messageColumns(id: String) throws(LedgerError) -> Columns? {
+        do {
+            return try db.first("SELECT * FROM messages WHERE id = ?1", [.text(id)]) { row in
+                (0..<row.count).map { (name: row.name($0), value: row.value($0)) }
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// Where the ledger says one part of a message is archived; nil when it says nowhere.
+    public func archivedItem(messageId: String, part: ArchivedItem.Part) throws(LedgerError) -> ArchivedItem? {
+        do {
+            return try db.first("""
+                SELECT segment_seq, entry_name, member_offset, member_length, offset_in_member, length, sha256, version_ms
+                FROM archived_items WHERE message_id = ?1 AND part = ?2
+                """, [.text(messageId), .text(part.rawValue)]) { row in
+                ArchivedItem(messageId: messageId, part: part, segmentSeq: row.int(0), entryName: row.optionalText(1),
+                             memberOffset: row.int64(2), memberLength: row.int64(3), offsetInMember: row.int64(4), length: row.int64(5),
+                             sha256: row.text(6), versionMs: row.int64(7))
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Archive
+import Ledger
+import SQLiteDB
+
+/// `verify --deep`: each archived record against the ledger row it must agree with. The
+/// record the ledger indexes for a message is its newest (a message changed after archiving is
+/// packed again into a later segment, and the newest record wins, as in `reindex`); older
+/// records are history and are not compared.
+///
+/// Which fields must agree depends on whether the row changed since (`waitsForRepack`):
+/// - it did not: every field the record froze, except those that change without a new version
+///   (the deadline, recomputed when the policy changes; the read state, which LINE's auto mode
+///   sets in place);
+/// - it did (edited, unsent or read since, waiting for the next pack): only what no later change
+///   can touch, the content's identity and when it was captured.
+struct RecordComparison {
+    /// Fields the row keeps from the moment its record was packed, whatever happens later.
+    static let fixedFields = ["captured_at_ms", "content_type", "content_size", "content_sha256"]
+    /// Fields a later change (an edit, an unsend, the original of an edit-first message, a read
+    /// that is packed again) moves on together with `updated_at_ms`.
+    static let versionedFields = ["kind", "line_type", "chat_type", "chat_id", "sender_id", "sent_at_ms", "state", "reason", "text",
+                                  "original_text", "content_provider", "content_url", "file_name", "file_size", "mark_as_read_token",
+                                  "origin", "edited", "unsent_at_ms", "updated_at_ms"]
+    /// Differences named one by one; the rest are counted.
+    static let namedLimit = 100
+
+    let ledger: Ledger
+    /// The file the ledger indexed at each chain position: a record is the one the ledger
+    /// indexes only in that file (not in a copy of it).
+    let indexedPaths: [Int: String]
+    private(set) var compared = 0
+    private(set) var named: [String] = []
+    private(set) var unnamed = 0
+
+    init(ledger: Ledger) throws(LedgerError) {
+        self.ledger = ledger
+        indexedPaths = Dictionary(try ledger.allSegments().map { ($0.seq, $0.path) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The problems found, bounded: the first `namedLimit`, then how many more.
+    var problems: [String] {
+        named + (unnamed > 0 ? ["… and \(unnamed) more archived records differ from the ledger"] : [])
+    }
+
+    /// Compares the record at `location` (segment left empty) of the segment file `path`.
+    mutating func check(_ bytes: [UInt8], at location: ItemLocation, sequence: Int, path: String) throws(LedgerError) {
+        guard let record = try? RecordCodec.decode(bytes), let id = record.text("id") else {
+            add("\(path): the record at \(location.memberOffset)+\(location.offsetInMember) is not a message record")
+            return
+        }
+        let row = try ledger.messageColumns(id: id)
+        guard let item = try ledger.archivedItem(messageId: id, part: .record) else {
+            if row == nil {
+                add("message \(id): its record is in \(path), but the ledger has no row for it (deleted?)")
+            } else if Self.value("state", in: row!) != .text("archived") {
+                // An archived row without a location is named by the ledger check already.
+                add("message \(id): its record is in \(path), but the ledger has no archive location for it")
+            }
+            return
+        }
+        // The ledger holds another record of this message: this one is older, or a copy.
+        guard indexedPaths[item.segmentSeq] == path, item.segmentSeq == sequence, UInt64(item.memberOffset) == location.memberOffset,
+              UInt64(item.offsetInMember) == location.offsetInMember, UInt64(item.length) == location.length else { return }
+        compared += 1
+        guard let row else {
+            add("message \(id): the ledger has no row for it, but indexes its record in \(path) (the row was deleted)")
+            return
+        }
+        let differing = Self.differences(record: record.message, row: row)
+        if !differing.isEmpty {
+            add("message \(id): \(differing.joined(separator: ", ")) \(differing.count == 1 ? "differs" : "differ") "
+                + "between the ledger and its record in \(path)")
+        }
+    }
+
+    /// The fields that must agree and do not. Values are never shown: they may be chat text.
+    static func differences(record: Columns, row: Columns) -> [String] {
+        let fields = waitsForRepack(row: row, record: record) ? fixedFields : fixedFields + versionedFields
+        // A field the record does not hold (written by an older TalkVault) cannot be compared.
+        return fields.filter { name in
+            guard let archived = value(name, in: record) else { return false }
+            return value(name, in: row) != archived
+        }.sorted()
+    }
+
+    /// True when the row changed since `record` and the next pack archives it again, by the
+    /// rule the packer picks its candidates with: a newer version, or a state that is not final
+    /// (an archived text edited goes back to `received`, in the same instant it may have been packed).
+    static func waitsForRepack(row: Columns, record: Columns) -> Bool {
+        guard case .text(let state)? = value("state", in: row), ["archived", "lost", "unsent"].contains(state) else { return true }
+        return (integer("updated_at_ms", in: row) ?? 0) > (integer("updated_at_ms", in: record) ?? 0)
+    }
+
+    static func value(_ name: String, in columns: Columns) -> SQLValue? { columns.first { $0.name == name }?.value }
+
+    static func integer(_ name: String, in columns: Columns) -> Int64? {
+        if case .integer(let v)? = value(name, in: columns) { return v }
+        return nil
+    }
+
+    private mutating func add(_ problem: String) {
+        if named.count < Self.namedLimit { named.append(problem) } else { unnamed += 1 }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+@testable import Ledger
+@testable import Packing
+import SQLiteDB
+import TalkVaultDomain
+import Testing
+
+/// `verify --deep` against the ledger: every message's newest record is compared with its row.
+@Suite struct VerifyAgainstTheLedgerTests {
+    /// A packed store, as `talkvault verify --data-dir` sees it.
+    static func packed() throws -> PackHarness {
+        var h = try PackHarness()
+        try h.fill(texts: 20)
+        _ = try h.packer().pack()
+        return h
+    }
+
+    func verifyBinary(_ h: PackHarness, deep: Bool = true) throws -> ProcessResult {
+        try run(CLITests.binary, ["verify", "--data-dir", h.base.dir.path, "--config", "\(Fixtures.packageRoot)/retention.yaml"]
+                + (deep ? ["--deep"] : []), environment: ["TALKVAULT_NOW": "", "TALKVAULT_DATA_DIR": ""])
+    }
+
+    @Test func deepVerifyNamesARowDeletedOrEditedInSQLite() throws {
+        let h = try Self.packed()
+        let clean = try verifyBinary(h)
+        #expect(clean.status == 0, "\(clean.stdout)")
+        #expect(clean.stdout.contains("(25 compared with the ledger)"), "\(clean.stdout)")
+
+        try h.ledger.db.run("DELETE FROM messages WHERE id = 'mt1'")
+        try h.ledger.db.run("UPDATE messages SET text = '改ざんされた本文' WHERE id = 'mt2'")
+        try h.ledger.db.run("UPDATE messages SET content_sha256 = '\(String(repeating: "0", count: 64))' WHERE id = 'mi0'")
+        let result = try verifyBinary(h)
+        #expect(result.status == 65)
+        let problems = result.stdout.split(separator: "\n").filter { $0.hasPrefix("PROBLEM: ") }
+        let segment = h.segmentPaths()[0]
+        #expect(problems.contains { $0.hasPrefix("PROBLEM: message mt1: the ledger has no row for it") && $0.contains(segment) }, "\(problems)")
+        #expect(problems.contains { $0 == "PROBLEM: message mt2: text differs between the ledger and its record in \(segment)" }, "\(problems)")
+        #expect(problems.contains { $0 == "PROBLEM: message mi0: content_sha256 differs between the ledger and its record in \(segment)" },
+                "\(problems)")
+        #expect(problems.count == 3, "\(problems)")
+        #expect(!result.stdout.contains("改ざん"), "values are never shown: they may be chat text")
+    }
+
+    @Test func aChangeWaitingForItsRepackIsNoDifferenceButTheContentStillMustAgree() throws {
+        let h = try Self.packed()
+        // Archived, then edited, read, and read by LINE's auto mode: the row moves on until the
+        // next pack writes a newer record.
+        try h.base.capture(Webhook.body([Webhook.edit("mt0", "編集後", eventId: "edit-1", at: 1_790_000_100_000)]))
+        _ = try h.ledger.markRead(ids: ["mi0"], by: "sato", at: Instant(milliseconds: LedgerHarness.now.milliseconds + 1_000))
+        try h.ledger.markAutoRead()
+        let pending = try h.verify(deep: true)
+        #expect(pending.ok, "\(pending.problems)")
+        // What no later change can touch must still agree.
+        try h.ledger.db.run("UPDATE messages SET content_size = 1 WHERE id = 'mi0'")
+        #expect(try h.verify(deep: true).problems == ["message mi0: content_size differs between the ledger and its record in \(h.segmentPaths()[0])"])
+        try h.ledger.db.run("UPDATE messages SET content_size = 5004 WHERE id = 'mi0'")
+        // Packed again: the newest records win; the older ones are history, not compared.
+        let second = try h.packer(at: Instant(milliseconds: LedgerHarness.now.milliseconds + 60_000)).pack()
+        #expect(second.records == 2)
+        let report = try h.verify(deep: true)
+        #expect(report.ok, "\(report.problems)")
+        #expect(report.recordsCompared == 25)
+        #expect(report.recordsChecked == 27)
+    }
+
+    @Test func manyDifferencesAreNamedUpToALimitThenCounted() throws {
+        var h = try PackHarness()
+        try h.fill(texts: 200)
+        _ = try h.packer().pack()
+        try h.ledger.db.run("DELETE FROM messages WHERE id LIKE 'mt%' AND CAST(substr(id, 3) AS INTEGER) < 150")
+        let report = try h.verify(deep: true)
+        #expect(report.problems.count == 101, "\(report.problems.count)")
+        #expect(report.problems.prefix(100).allSatisfy { $0.hasPrefix("message mt") && $0.contains("the ledger has no row for it") })
+        #expect(report.problems.last == "… and 50 more archived records differ from the ledger")
+    }
+}
+
+/// `verify` names each file by its real name and its real fault.
+@Suite struct VerifyWordingTests {
+    @Test func aSegmentWithADamagedTrailerIsDamagedNotMissing() throws {
+        let h = try PackingTests.chained()
+        let middle = h.segmentPaths()[1]
+        let file = h.archiveDir + "/" + middle
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        for index in (bytes.count - 24)..<bytes.count { bytes[index] = 0 }
+        try bytes.write(to: URL(fileURLWithPath: file))
+        for report in [try h.verify(), try h.verify(deep: true), try h.verify(withLedger: false)] {
+            #expect(report.problems.contains { $0.hasPrefix("\(middle): damaged:") }, "\(report.problems)")
+            #expect(report.problems.contains("chain position 2: \(middle) is there but its manifest cannot be read, "
+                                             + "and it is not the file \(h.segmentPaths()[2]) links to (modified)"), "\(report.problems)")
+            #expect(!report.problems.contains { $0.contains("missing from the archive dir") || $0.contains("is missing") }, "\(report.problems)")
+        }
+        #expect(try h.verify().problems.contains("\(middle): differs from the hash the ledger indexed (modified after packing)"))
+    }
+
+    @Test func anExtraCopyOfASegmentIsNamedAsACopy() throws {
+        let h = try PackingTests.chained()
+        let last = h.segmentPaths()[2]
+        let copy = last.replacingOccurrences(of: "-0003.tar.gz", with: "-0004.tar.gz")
+        try FileManager.default.copyItem(atPath: h.archiveDir + "/" + last, toPath: h.archiveDir + "/" + copy)
+        for report in [try h.verify(), try h.verify(deep: true), try h.verify(withLedger: false)] {
+            #expect(report.problems == ["\(copy): a copy of \(last) (the same bytes, which name \(last) at chain position 3): "
+                                        + "not a segment of its own; remove it"], "\(report.problems)")
+        }
+        // A copy altered since is not the same file: both claim the position, each by its own name.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: h.archiveDir + "/" + copy))
+        bytes[100] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: h.archiveDir + "/" + copy))
+        let report = try h.verify(withLedger: false)
+        #expect(report.problems.contains("\(copy): its manifest names it \(last): renamed or moved"), "\(report.problems)")
+        #expect(report.problems.contains("segments \(last) and \(copy) both claim chain position 3"), "\(report.problems)")
+        #expect(!report.problems.contains { $0.contains("\(last) and \(last)") }, "\(report.problems)")
+    }
+}
