@@ -55,25 +55,26 @@ actor SweepLedger {
     }
 }
 
-/// The shared token bucket, with the sleeping the pure `TokenBucket` leaves to its caller.
+/// The shared token bucket, with the sleeping the pure `TokenBucket` leaves to its caller, on
+/// the waiting clock.
 actor RateGate {
     private var bucket: TokenBucket
-    private let clock: any WallClock
+    private let clock: any WaitingClock
 
-    init(rate: Double, burst: Double, clock: any WallClock) {
-        bucket = TokenBucket(rate: rate, burst: burst, now: clock.now())
+    init(rate: Double, burst: Double, clock: any WaitingClock) {
+        bucket = TokenBucket(rate: rate, burst: burst, at: clock.elapsedMilliseconds())
         self.clock = clock
     }
 
-    /// Waits for a token.
-    func acquire() async {
-        while let wait = bucket.take(now: clock.now()) {
-            try? await Task.sleep(for: .milliseconds(wait))
+    /// Waits for a token; throws `CancellationError` when the task is cancelled.
+    func acquire() async throws {
+        while let wait = bucket.take(at: clock.elapsedMilliseconds()) {
+            try await clock.sleep(milliseconds: wait)
         }
     }
 
     func throttled(retryAfterSeconds: Double?, fallbackMilliseconds: Int64) {
-        bucket.throttled(now: clock.now(), retryAfterSeconds: retryAfterSeconds, fallbackMilliseconds: fallbackMilliseconds)
+        bucket.throttled(at: clock.elapsedMilliseconds(), retryAfterSeconds: retryAfterSeconds, fallbackMilliseconds: fallbackMilliseconds)
     }
 
     var rate: Double { bucket.rate }

@@ -74,35 +74,47 @@ public struct Sweeper: Sendable {
     var settings: SweepSettings
     let client: ContentClient
     let markAsRead: MarkAsReadClient?
+    /// "Now": deadlines, and the times the ledger records.
     let clock: any WallClock
+    /// How long a wait lasts: the rate limit, 429 pauses, backoff and transcode patience.
+    let waiting: any WaitingClock
     let logger: Logger
 
     /// `markAsRead`, when given, sends the markAsRead calls still owed to LINE.
-    public init(settings: SweepSettings, client: ContentClient, markAsRead: MarkAsReadClient? = nil, clock: any WallClock, logger: Logger) {
+    public init(settings: SweepSettings, client: ContentClient, markAsRead: MarkAsReadClient? = nil, clock: any WallClock,
+                waiting: any WaitingClock = SystemWaitingClock(), logger: Logger) {
         self.settings = settings
         self.client = client
         self.markAsRead = markAsRead
         self.clock = clock
+        self.waiting = waiting
         self.logger = logger
     }
 
+    /// The plan alone (`--dry-run`), and where things stand: it reads the ledger and changes
+    /// nothing, so it needs neither the network nor an access token.
+    public static func plan(settings: SweepSettings, options: SweepOptions, clock: any WallClock) async throws -> SweepReport {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let ledger = try SweepLedger(path: settings.ledgerPath, policy: settings.policy)
+        let plan = try await planned(ledger, settings: settings, options: options)
+        var report = SweepReport()
+        report.planned = plan.count
+        report.plan = plan.map { SweepReport.PlannedItem($0, now: clock.now(), timeZone: settings.timeZone) }
+        return try await finish(report, ledger: ledger, settings: settings, clock: clock, started: started)
+    }
+
     public func run(_ options: SweepOptions, progress: @escaping @Sendable (SweepProgress) -> Void = { _ in }) async throws -> SweepReport {
+        if options.dryRun { return try await Self.plan(settings: settings, options: options, clock: clock) }
         let started = DispatchTime.now().uptimeNanoseconds
         let ledger = try SweepLedger(path: settings.ledgerPath, policy: settings.policy)
         try await cleanStaging(ledger)
-        var plan = try await ledger.due(limit: nil, kinds: options.kinds, until: options.until)
-        if settings.order == .fifo { plan.sort { ($0.sentAt.milliseconds, $0.id) < ($1.sentAt.milliseconds, $1.id) } }
-        if let limit = options.limit { plan = Array(plan.prefix(limit)) }
+        let plan = try await Self.planned(ledger, settings: settings, options: options)
         var report = SweepReport()
         report.planned = plan.count
-        if options.dryRun {
-            report.plan = plan.map { SweepReport.PlannedItem($0, now: clock.now(), timeZone: settings.timeZone) }
-            return try await finish(report, ledger: ledger, started: started)
-        }
         try await applyReadMode(ledger)
         let tally = Tally(total: plan.count, progress: progress)
         let queue = WorkQueue(plan)
-        let gate = RateGate(rate: settings.rateLimit, burst: settings.burst, clock: clock)
+        let gate = RateGate(rate: settings.rateLimit, burst: settings.burst, clock: waiting)
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(settings.concurrency, max(1, plan.count)) {
                 group.addTask {
@@ -130,10 +142,19 @@ public struct Sweeper: Sendable {
             report.packedContent = packed.contentEntries
             report.segments = packed.segments.map { settings.pack.archiveDir + "/" + $0 }
         }
-        return try await finish(report, ledger: ledger, started: started)
+        return try await Self.finish(report, ledger: ledger, settings: settings, clock: clock, started: started)
     }
 
-    private func finish(_ report: SweepReport, ledger: SweepLedger, started: UInt64) async throws -> SweepReport {
+    /// Due items, earliest deadline first (or FIFO, to measure against), narrowed by `options`.
+    private static func planned(_ ledger: SweepLedger, settings: SweepSettings, options: SweepOptions) async throws -> [DueContent] {
+        var plan = try await ledger.due(limit: nil, kinds: options.kinds, until: options.until)
+        if settings.order == .fifo { plan.sort { ($0.sentAt.milliseconds, $0.id) < ($1.sentAt.milliseconds, $1.id) } }
+        if let limit = options.limit { plan = Array(plan.prefix(limit)) }
+        return plan
+    }
+
+    private static func finish(_ report: SweepReport, ledger: SweepLedger, settings: SweepSettings, clock: any WallClock,
+                               started: UInt64) async throws -> SweepReport {
         var report = report
         let status = try await ledger.status(now: clock.now(), timeZone: settings.timeZone)
         report.atRisk = status.atRisk.count
@@ -171,11 +192,11 @@ public struct Sweeper: Sendable {
         let part = final + ".part"
         let external = item.provider == "external" ? item.url : nil
         var failures = 0, throttles = 0
-        let transcodeStarted = clock.now()
+        let transcodeStarted = waiting.elapsedMilliseconds()
         var polls = 0
         do {
             while true {
-                await gate.acquire()
+                try await gate.acquire()
                 let outcome = await client.download(id: item.id, externalURL: external, to: part)
                 switch outcome {
                 case .saved(let size, let sha, let type):
@@ -186,9 +207,9 @@ public struct Sweeper: Sendable {
                     unlink(part)
                     // Poll the transcoding status with backoff, within this run's patience.
                     while true {
-                        let waited = Double(clock.now().milliseconds - transcodeStarted.milliseconds) / 1000
+                        let waited = Double(waiting.elapsedMilliseconds() - transcodeStarted) / 1000
                         guard waited < settings.transcodeWaitSeconds else { return .waitingTranscode }
-                        try await Task.sleep(for: .milliseconds(Backoff.milliseconds(attempt: polls, baseMilliseconds: 200, capMilliseconds: 5_000, jitter: .random(in: 0..<1))))
+                        try await waiting.sleep(milliseconds: Backoff.milliseconds(attempt: polls, baseMilliseconds: 200, capMilliseconds: 5_000, jitter: .random(in: 0..<1)))
                         polls += 1
                         let status = try await transcodingStatus(item.id, gate: gate)
                         if status == "succeeded" { break }
@@ -227,8 +248,8 @@ public struct Sweeper: Sendable {
                         return .left(reason)
                     }
                     await tally.retried()
-                    try await Task.sleep(for: .milliseconds(Backoff.milliseconds(attempt: failures - 1, baseMilliseconds: settings.backoffBaseMilliseconds,
-                                                                                 capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1))))
+                    try await waiting.sleep(milliseconds: Backoff.milliseconds(attempt: failures - 1, baseMilliseconds: settings.backoffBaseMilliseconds,
+                                                                               capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1)))
                 case .refused(let code):
                     unlink(part)
                     logger.error("content API refused the request", metadata: ["message_id": "\(item.id)", "status": "\(code)"])
@@ -246,10 +267,10 @@ extension Sweeper {
     /// The transcoding status, asked again (with backoff) while the answer is a fault.
     func transcodingStatus(_ id: String, gate: RateGate) async throws -> String? {
         for attempt in 0..<settings.maxAttempts {
-            await gate.acquire()
+            try await gate.acquire()
             if let status = await client.transcodingStatus(id: id) { return status }
-            try await Task.sleep(for: .milliseconds(Backoff.milliseconds(attempt: attempt, baseMilliseconds: settings.backoffBaseMilliseconds,
-                                                                         capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1))))
+            try await waiting.sleep(milliseconds: Backoff.milliseconds(attempt: attempt, baseMilliseconds: settings.backoffBaseMilliseconds,
+                                                                       capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1)))
         }
         return nil
     }

@@ -15,7 +15,7 @@ struct SweepCommand: AsyncParsableCommand {
         A one-shot run for a systemd timer. Exits 0 when nothing is at risk and nothing was newly \
         lost, 3 when something is (so OnFailure= alerts fire), 4 at once when another sweep or pack \
         holds the data dir. Needs the access token in TALKVAULT_ACCESS_TOKEN or the systemd \
-        credential 'access-token'.
+        credential 'access-token', except for --dry-run, which reads the ledger only.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -44,7 +44,9 @@ struct SweepCommand: AsyncParsableCommand {
             let clock = try global.clock()
             let config = try global.loadConfig()
             let paths = global.paths(config)
-            guard let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN") else {
+            // A plan reads the ledger only: no network, so no token.
+            let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN")
+            if token == nil && !dryRun {
                 throw Failure(.config, "no access token: set TALKVAULT_ACCESS_TOKEN, or provide the systemd credential 'access-token'")
             }
             let untilInstant = try until.map { try Self.parseUntil($0, timeZone: config.timeZone) }
@@ -60,16 +62,20 @@ struct SweepCommand: AsyncParsableCommand {
                 burst: config.sweep.burst, maxAttempts: config.sweep.maxAttempts,
                 transcodeWaitSeconds: Double(config.sweep.transcodeWait.seconds), order: SweepOrder(rawValue: order) ?? .edf)
             settings.readMode = config.readMode
-            settings.botInfo = BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: token)
-            let client = ContentClient(dataAPIBaseURL: config.dataAPIBaseURL, accessToken: token,
-                                       timeout: .seconds(config.sweep.requestTimeout.seconds))
+            let options = SweepOptions(dryRun: dryRun, limit: limit, kinds: Set(kinds.compactMap(MessageKind.init(rawValue:))), until: untilInstant)
             let bar = ProgressBar(enabled: !json && !dryRun && isatty(STDERR_FILENO) == 1)
             let report: SweepReport
             do {
-                let markAsRead = MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token)
-                report = try await Sweeper(settings: settings, client: client, markAsRead: dryRun ? nil : markAsRead, clock: clock, logger: logger).run(
-                    SweepOptions(dryRun: dryRun, limit: limit, kinds: Set(kinds.compactMap(MessageKind.init(rawValue:))), until: untilInstant),
-                    progress: { bar.show($0) })
+                if let token, !dryRun {
+                    settings.botInfo = BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: token)
+                    let client = ContentClient(dataAPIBaseURL: config.dataAPIBaseURL, accessToken: token,
+                                               timeout: .seconds(config.sweep.requestTimeout.seconds))
+                    let markAsRead = MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token)
+                    report = try await Sweeper(settings: settings, client: client, markAsRead: markAsRead, clock: clock,
+                                               waiting: SystemWaitingClock(), logger: logger).run(options, progress: { bar.show($0) })
+                } else {
+                    report = try await Sweeper.plan(settings: settings, options: options, clock: clock)
+                }
             } catch {
                 throw Failure(any: error)
             }
