@@ -12,7 +12,7 @@ public enum ContentOutcome: Sendable, Equatable {
     case processing
     /// 404.
     case notFound
-    /// 410: the user unsent it.
+    /// 410: gone. LINE documents it after an unsend; expired content may answer it too.
     case gone
     /// 429, with the `Retry-After` seconds when LINE gave them.
     case rateLimited(retryAfter: Double?)

@@ -29,7 +29,7 @@ actor SweepLedger {
         try ledger.markLost(id: id, reason: reason, at: now, detail: detail)
     }
 
-    func markUnsent(id: String, at now: Instant) throws(LedgerError) -> Bool { try ledger.markUnsent(id: id, at: now) }
+    func markGone(id: String, at now: Instant) throws(LedgerError) -> Transition? { try ledger.markGone(id: id, at: now) }
 
     func noteAttempt(id: String, at now: Instant, detail: String) throws(LedgerError) {
         try ledger.noteAttempt(id: id, at: now, detail: detail)

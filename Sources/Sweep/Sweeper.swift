@@ -230,7 +230,11 @@ public struct Sweeper: Sendable {
                         ? .lost(reason) : .left("changed meanwhile")
                 case .gone:
                     unlink(part)
-                    return try await ledger.markUnsent(id: item.id, at: clock.now()) ? .unsent : .left("changed meanwhile")
+                    switch try await ledger.markGone(id: item.id, at: clock.now()) {
+                    case .unsent?: return .unsent
+                    case .lost(let reason)?: return .lost(reason)
+                    default: return .left("changed meanwhile")
+                    }
                 case .rateLimited(let retryAfter):
                     unlink(part)
                     throttles += 1

@@ -19,10 +19,11 @@ struct SweepHarness {
     let ledgerPath: String
 
     static func start(messages: Int = 120, faults: FaultConfig = FaultConfig(), transcodeFailureRate: Double = 0.25,
-                      transcodeSeconds: Double = 0, seed: UInt64 = 11) async throws -> SweepHarness {
+                      transcodeSeconds: Double = 0, expiredStatus: Int = 404, seed: UInt64 = 11) async throws -> SweepHarness {
         let sizes: [MessageKind: SizeRange] = [.image: .init(min: 2_000, max: 40_000), .video: .init(min: 10_000, max: 80_000),
                                                .audio: .init(min: 2_000, max: 20_000), .file: .init(min: 500, max: 30_000)]
-        let config = SimulatorConfig(seed: seed, transcodeSeconds: transcodeSeconds, transcodeFailureRate: transcodeFailureRate, sizes: sizes, faults: faults)
+        let config = SimulatorConfig(seed: seed, transcodeSeconds: transcodeSeconds, transcodeFailureRate: transcodeFailureRate, sizes: sizes, faults: faults,
+                                     expiredStatus: expiredStatus)
         let simulator = try await SimulatorServer.start(config: config)
         let plan = TrafficGenerator.plan(TrafficConfig(seed: seed, messages: messages, end: SystemClock().now(), period: .days(21),
                                                        externalBaseURL: simulator.baseURL), simulator: config)
