@@ -3,7 +3,7 @@ import SQLiteDB
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6]
+    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7)]
 
     private static func sql(_ text: String) -> @Sendable (Database) throws -> Void {
         { try $0.execute(text) }
@@ -281,6 +281,21 @@ enum Migrations {
                 WHERE (state = 'received' OR state = 'content_due' OR state = 'downloaded');
             """)
     }
+
+    /// Recorded paths relative to the data dir. Staged downloads were recorded by absolute path,
+    /// so a moved data dir found none of them and a copy read and deleted the original's. A sweep
+    /// always stages in `<data dir>/staging`, so an absolute `…/staging/NAME` becomes `staging/NAME`:
+    /// this data dir's own copy, which a pack checks (size and SHA-256) before it uses it. Any
+    /// other absolute path stays as it is and is never read or deleted (`DataDir.resolve`): that
+    /// download counts as missing and is fetched again. Exports keep their file name, which is
+    /// where they are in the (flat) export dir. SQLite has no basename(): `rtrim(p, p without
+    /// its slashes)` is the directory part, up to and including the last slash.
+    static let v7 = """
+    UPDATE messages
+    SET staged_file = 'staging/' || replace(staged_file, rtrim(staged_file, replace(staged_file, '/', '')), '')
+    WHERE staged_file GLOB '/*' AND rtrim(staged_file, replace(staged_file, '/', '')) GLOB '*/staging/';
+    UPDATE exports SET path = replace(path, rtrim(path, replace(path, '/', '')), '') WHERE path GLOB '*/*';
+    """
 
     private static func orChain(_ column: String, _ values: [String]) -> String {
         values.map { "\(column) = '\($0)'" }.joined(separator: " OR ")

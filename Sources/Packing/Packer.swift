@@ -5,6 +5,9 @@ import TalkVaultDomain
 
 /// Where and how segments are written.
 public struct PackSettings: Sendable {
+    /// The data dir: staged downloads are recorded relative to it, and nothing outside it is
+    /// read or deleted.
+    public var dataDir: String
     public var archiveDir: String
     public var timeZone: TimeZone
     public var segment: SegmentWriter.Settings
@@ -12,8 +15,9 @@ public struct PackSettings: Sendable {
     /// Records per segment, at most: bounds the memory a pack holds for its manifest.
     public var segmentMaxRecords: Int
 
-    public init(archiveDir: String, timeZone: TimeZone, segment: SegmentWriter.Settings, segmentMaxBytes: UInt64 = 1 << 30,
+    public init(dataDir: String, archiveDir: String, timeZone: TimeZone, segment: SegmentWriter.Settings, segmentMaxBytes: UInt64 = 1 << 30,
                 segmentMaxRecords: Int = 200_000) {
+        self.dataDir = dataDir
         self.archiveDir = archiveDir
         self.timeZone = timeZone
         self.segment = segment
@@ -29,7 +33,7 @@ public struct PackReport: Sendable, Equatable {
     public var contentEntries = 0
     public var contentBytes: UInt64 = 0
     public var segmentBytes: UInt64 = 0
-    /// Downloads whose staged file was missing or did not match: back to `content_due`.
+    /// Downloads whose staged file was missing, outside the data dir, or did not match: back to `content_due`.
     public var discarded: [String] = []
     public var recovery = RecoveryReport()
 
@@ -62,7 +66,7 @@ public final class Packer {
     /// the size limits need.
     public func pack() throws -> PackReport {
         var report = PackReport()
-        report.recovery = try Recovery(ledger: ledger, archiveDir: settings.archiveDir).run(now: clock.now())
+        report.recovery = try Recovery(ledger: ledger, archiveDir: settings.archiveDir, dataDir: DataDir(settings.dataDir)).run(now: clock.now())
         while true {
             let candidates = try ledger.packCandidates(limit: settings.segmentMaxRecords)
             guard !candidates.isEmpty else { break }
@@ -89,7 +93,10 @@ public final class Packer {
             var packed = message
             var contentEntry: String?
             if message.state == .downloaded {
-                guard let file = message.stagedFile, FileManager.default.fileExists(atPath: file) else {
+                // A path outside this data dir (an older ledger's, perhaps the original's of
+                // this copy) is never read: the download counts as missing.
+                guard let file = message.stagedFile.flatMap(DataDir(settings.dataDir).resolve),
+                      FileManager.default.fileExists(atPath: file) else {
                     try ledger.discardDownload(id: message.id, at: now, reason: "staged file missing")
                     report.discarded.append(message.id)
                     continue

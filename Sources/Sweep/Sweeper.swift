@@ -11,7 +11,7 @@ public struct SweepSettings: Sendable {
     public var ledgerPath: String
     public var policy: RetentionPolicy
     public var timeZone: TimeZone
-    /// Where downloads wait to be packed, inside the data dir.
+    /// Where downloads wait to be packed, inside the data dir (`pack.dataDir`).
     public var stagingDir: String
     public var pack: PackSettings
     public var concurrency: Int
@@ -106,6 +106,9 @@ public struct Sweeper: Sendable {
     public func run(_ options: SweepOptions, progress: @escaping @Sendable (SweepProgress) -> Void = { _ in }) async throws -> SweepReport {
         if options.dryRun { return try await Self.plan(settings: settings, options: options, clock: clock) }
         let started = DispatchTime.now().uptimeNanoseconds
+        guard DataDir(settings.pack.dataDir).relative(settings.stagingDir + "/download") != nil else {
+            throw SweepError.stagingOutsideDataDir(stagingDir: settings.stagingDir, dataDir: settings.pack.dataDir)
+        }
         let ledger = try SweepLedger(path: settings.ledgerPath, policy: settings.policy)
         try await cleanStaging(ledger)
         let plan = try await Self.planned(ledger, settings: settings, options: options)
@@ -189,6 +192,8 @@ public struct Sweeper: Sendable {
     /// One item to its end for this run: saved, lost, unsent, or left for the next run.
     private func download(_ item: DueContent, ledger: SweepLedger, gate: RateGate, tally: Tally) async -> ItemOutcome {
         let final = settings.stagingDir + "/" + Self.stagedName(item.id)
+        // The ledger records it relative to the data dir, so a moved or copied data dir keeps it.
+        guard let recorded = DataDir(settings.pack.dataDir).relative(final) else { return .left("the staging dir is outside the data dir") }
         let part = final + ".part"
         let external = item.provider == "external" ? item.url : nil
         var failures = 0, throttles = 0
@@ -201,7 +206,7 @@ public struct Sweeper: Sendable {
                 switch outcome {
                 case .saved(let size, let sha, let type):
                     guard rename(part, final) == 0 else { unlink(part); return .left("cannot move the download into place") }
-                    try await ledger.recordDownload(id: item.id, file: final, size: size, sha256: sha, contentType: type, at: clock.now())
+                    try await ledger.recordDownload(id: item.id, file: recorded, size: size, sha256: sha, contentType: type, at: clock.now())
                     return .downloaded(bytes: size)
                 case .processing:
                     unlink(part)
@@ -277,6 +282,18 @@ extension Sweeper {
                                                                        capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1)))
         }
         return nil
+    }
+}
+
+/// Why a sweep could not start.
+public enum SweepError: Error, CustomStringConvertible {
+    /// Staged downloads are recorded relative to the data dir, so they must be inside it.
+    case stagingOutsideDataDir(stagingDir: String, dataDir: String)
+
+    public var description: String {
+        switch self {
+        case .stagingOutsideDataDir(let staging, let data): return "the staging dir \(staging) is not inside the data dir \(data)"
+        }
     }
 }
 

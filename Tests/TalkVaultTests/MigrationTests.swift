@@ -33,7 +33,7 @@ import Testing
         let dir = TempDir()
         let path = try Self.v5Ledger(dir)
         let db = try Database(path: path)
-        try db.migrate()
+        try db.migrate(upTo: 6)
 
         #expect(try db.userVersion == 6)
         #expect(try db.first("PRAGMA integrity_check") { $0.text(0) } == "ok")

@@ -40,7 +40,7 @@ struct SweepHarness {
 
     func sweeper(concurrency: Int = 4, rate: Double = 500, burst: Double = 20, order: SweepOrder = .edf,
                  clock: any WallClock = SystemClock(), waiting: any WaitingClock = SystemWaitingClock()) -> Sweeper {
-        let pack = PackSettings(archiveDir: dir.file("archive"), timeZone: TimeZone(identifier: "Asia/Tokyo")!,
+        let pack = PackSettings(dataDir: dir.path, archiveDir: dir.file("archive"), timeZone: TimeZone(identifier: "Asia/Tokyo")!,
                                 segment: .init(toolVersion: "test"))
         let settings = SweepSettings(ledgerPath: ledgerPath, policy: .lineDefaults, timeZone: TimeZone(identifier: "Asia/Tokyo")!,
                                      stagingDir: dir.file("staging"), pack: pack, concurrency: concurrency, rateLimit: rate, burst: burst,
