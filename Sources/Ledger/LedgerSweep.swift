@@ -100,6 +100,15 @@ extension Ledger {
         }
     }
 
+    /// Bytes of downloads waiting in the staging dir to be packed.
+    public func stagedBytes() throws(LedgerError) -> Int64 {
+        do {
+            return try db.scalar("SELECT coalesce(sum(content_size), 0) FROM messages WHERE state = 'downloaded'")
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
     /// Messages whose staged download waits to be packed: every other staged file is left
     /// over from a sweep that died before recording it, and is deleted.
     public func downloadedIds() throws(LedgerError) -> Set<String> {

@@ -35,6 +35,8 @@ public struct PackReport: Sendable, Equatable {
     public var segmentBytes: UInt64 = 0
     /// Downloads whose staged file was missing, outside the data dir, or did not match: back to `content_due`.
     public var discarded: [String] = []
+    /// Downloads left staged because they did not fit on the disk; a later pack takes them.
+    public var leftForSpace: [String] = []
     public var recovery = RecoveryReport()
 
     public init() {}
@@ -53,19 +55,26 @@ public final class Packer {
     let ledger: Ledger
     let settings: PackSettings
     let clock: any WallClock
+    /// Free space in the archive dir: content goes in only while it fits (`DiskReserve`).
+    let disk: any DiskSpace
+    let reserve = DiskReserve(reserveBytes: 0)
     /// Called after each step; a test can throw from it to simulate a crash there.
     var afterStep: (PackStep) throws -> Void = { _ in }
+    private var leftForSpace = Set<String>()
 
-    public init(ledger: Ledger, settings: PackSettings, clock: any WallClock) {
+    public init(ledger: Ledger, settings: PackSettings, clock: any WallClock, disk: any DiskSpace = SystemDiskSpace()) {
         self.ledger = ledger
         self.settings = settings
         self.clock = clock
+        self.disk = disk
     }
 
     /// Recovers from an earlier crash, then packs everything ready, in as many segments as
     /// the size limits need.
     public func pack() throws -> PackReport {
         var report = PackReport()
+        leftForSpace = []
+        defer { leftForSpace = [] }
         report.recovery = try Recovery(ledger: ledger, archiveDir: settings.archiveDir, dataDir: DataDir(settings.dataDir)).run(now: clock.now())
         while true {
             let candidates = try ledger.packCandidates(limit: settings.segmentMaxRecords)
@@ -75,6 +84,7 @@ public final class Packer {
             // Nothing packable was left in this batch (all discarded): stop rather than spin.
             if report.records == before { break }
         }
+        report.leftForSpace = leftForSpace.sorted()
         return report
     }
 
@@ -101,6 +111,13 @@ public final class Packer {
                     report.discarded.append(message.id)
                     continue
                 }
+                // Content that would fill the disk waits, staged; the records around it still go in.
+                if let size = message.contentSize, let available = disk.availableBytes(at: settings.archiveDir),
+                   !reserve.allowsPacking(availableBytes: available, bytes: size) {
+                    leftForSpace.insert(message.id)
+                    continue
+                }
+                leftForSpace.remove(message.id)
                 let name = Self.entryName(for: message)
                 let added = Result { () throws(ArchiveError) -> Manifest.Entry in
                     try writer.addContent(

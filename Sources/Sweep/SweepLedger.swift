@@ -35,9 +35,11 @@ actor SweepLedger {
         try ledger.noteAttempt(id: id, at: now, detail: detail)
     }
 
-    func pack(settings: PackSettings, clock: any WallClock) throws -> PackReport {
-        try Packer(ledger: ledger, settings: settings, clock: clock).pack()
+    func pack(settings: PackSettings, clock: any WallClock, disk: any DiskSpace) throws -> PackReport {
+        try Packer(ledger: ledger, settings: settings, clock: clock, disk: disk).pack()
     }
+
+    func stagedBytes() throws(LedgerError) -> Int64 { try ledger.stagedBytes() }
 
     /// Sends the markAsRead calls still owed to LINE; failures stay queued.
     func sendReceipts(_ client: MarkAsReadClient, clock: any WallClock) async throws(LedgerError) -> ReadReceipts.Outcome {

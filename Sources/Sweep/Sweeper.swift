@@ -28,6 +28,8 @@ public struct SweepSettings: Sendable {
     /// Where read state comes from; with `line`, `botInfo` is asked.
     public var readMode: ReadMode = .manual
     public var botInfo: BotInfoClient?
+    /// Free space kept beyond what packing the staged downloads needs (`sweep.disk_reserve_bytes`).
+    public var diskReserveBytes: Int64 = 256 << 20
 
     public init(ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone, stagingDir: String, pack: PackSettings,
                 concurrency: Int = 4, rateLimit: Double = 50, burst: Double = 10, maxAttempts: Int = 4,
@@ -78,16 +80,19 @@ public struct Sweeper: Sendable {
     let clock: any WallClock
     /// How long a wait lasts: the rate limit, 429 pauses, backoff and transcode patience.
     let waiting: any WaitingClock
+    /// Free space in the data dir, asked before each download and by the pack.
+    let disk: any DiskSpace
     let logger: Logger
 
     /// `markAsRead`, when given, sends the markAsRead calls still owed to LINE.
     public init(settings: SweepSettings, client: ContentClient, markAsRead: MarkAsReadClient? = nil, clock: any WallClock,
-                waiting: any WaitingClock = SystemWaitingClock(), logger: Logger) {
+                waiting: any WaitingClock = SystemWaitingClock(), disk: any DiskSpace = SystemDiskSpace(), logger: Logger) {
         self.settings = settings
         self.client = client
         self.markAsRead = markAsRead
         self.clock = clock
         self.waiting = waiting
+        self.disk = disk
         self.logger = logger
     }
 
@@ -118,17 +123,33 @@ public struct Sweeper: Sendable {
         let tally = Tally(total: plan.count, progress: progress)
         let queue = WorkQueue(plan)
         let gate = RateGate(rate: settings.rateLimit, burst: settings.burst, clock: waiting)
+        let space = DiskGuard(disk: disk, path: settings.stagingDir, reserve: DiskReserve(reserveBytes: settings.diskReserveBytes),
+                              stagedBytes: try await ledger.stagedBytes())
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(settings.concurrency, max(1, plan.count)) {
                 group.addTask {
                     while let item = await queue.take() {
-                        let outcome = await download(item, ledger: ledger, gate: gate, tally: tally)
+                        // No LINE request is spent on a download there is no room for.
+                        guard await space.mayStart(nextBytes: item.fileSize ?? 0) else {
+                            await tally.finish(.leftForSpace)
+                            continue
+                        }
+                        let outcome = await download(item, ledger: ledger, gate: gate, tally: tally, space: space)
+                        if case .downloaded(let bytes) = outcome { await space.staged(bytes) }
                         await tally.finish(outcome)
                     }
                 }
             }
         }
         report.merge(await tally.counts)
+        report.stoppedForDiskSpace = await space.stopped
+        if report.stoppedForDiskSpace {
+            let staged = await space.stagedBytes
+            logger.error("downloads stopped: the disk is too full to pack more than is staged", metadata: [
+                "staged_bytes": "\(staged)", "reserve_bytes": "\(settings.diskReserveBytes)",
+                "left": "\(report.leftForDiskSpace)",
+            ])
+        }
         logger.notice("sweep downloads done", metadata: [
             "planned": "\(report.planned)", "downloaded": "\(report.downloaded)", "bytes": "\(report.bytes)",
             "retried": "\(report.retried)", "left": "\(report.leftForNextRun + report.waitingTranscode)",
@@ -140,11 +161,14 @@ public struct Sweeper: Sendable {
             report.receiptsFailed = receipts.failed
         }
         if options.pack {
-            let packed = try await ledger.pack(settings: settings.pack, clock: clock)
+            let packed = try await ledger.pack(settings: settings.pack, clock: clock, disk: disk)
             report.packedRecords = packed.records
             report.packedContent = packed.contentEntries
+            report.unpackedForDiskSpace = packed.leftForSpace.count
             report.segments = packed.segments.map { settings.pack.archiveDir + "/" + $0 }
         }
+        report.stagedBytes = try await ledger.stagedBytes()
+        report.diskAvailableBytes = disk.availableBytes(at: settings.stagingDir)
         return try await Self.finish(report, ledger: ledger, settings: settings, clock: clock, started: started)
     }
 
@@ -190,7 +214,7 @@ public struct Sweeper: Sendable {
     }
 
     /// One item to its end for this run: saved, lost, unsent, or left for the next run.
-    private func download(_ item: DueContent, ledger: SweepLedger, gate: RateGate, tally: Tally) async -> ItemOutcome {
+    private func download(_ item: DueContent, ledger: SweepLedger, gate: RateGate, tally: Tally, space: DiskGuard) async -> ItemOutcome {
         let final = settings.stagingDir + "/" + Self.stagedName(item.id)
         // The ledger records it relative to the data dir, so a moved or copied data dir keeps it.
         guard let recorded = DataDir(settings.pack.dataDir).relative(final) else { return .left("the staging dir is outside the data dir") }
@@ -259,6 +283,16 @@ public struct Sweeper: Sendable {
                     await tally.retried()
                     try await waiting.sleep(milliseconds: Backoff.milliseconds(attempt: failures - 1, baseMilliseconds: settings.backoffBaseMilliseconds,
                                                                                capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1)))
+                case .diskFull(let bytes):
+                    // The local disk, not LINE: asking LINE again cannot help.
+                    unlink(part)
+                    await space.full()
+                    logger.error("the disk is full: downloads stopped", metadata: ["message_id": "\(item.id)", "after_bytes": "\(bytes)"])
+                    return .leftForSpace
+                case .writeFailed(let reason):
+                    unlink(part)
+                    logger.error("cannot write the download", metadata: ["message_id": "\(item.id)", "reason": "\(reason)"])
+                    return .left(reason)
                 case .refused(let code):
                     unlink(part)
                     logger.error("content API refused the request", metadata: ["message_id": "\(item.id)", "status": "\(code)"])
@@ -303,4 +337,6 @@ enum ItemOutcome: Sendable {
     case unsent
     case waitingTranscode
     case left(String)
+    /// Not downloaded, or not kept, for lack of disk space.
+    case leftForSpace
 }

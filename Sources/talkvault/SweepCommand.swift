@@ -13,7 +13,8 @@ struct SweepCommand: AsyncParsableCommand {
         abstract: "Download due content earliest deadline first, then pack it into today's archive.",
         discussion: """
         A one-shot run for a systemd timer. Exits 0 when nothing is at risk and nothing was newly \
-        lost, 3 when something is (so OnFailure= alerts fire), 4 at once when another sweep or pack \
+        lost, 3 when something is (so OnFailure= alerts fire), 74 when the disk was too full to \
+        download or pack everything (sweep.disk_reserve_bytes), 4 at once when another sweep or pack \
         holds the data dir. Needs the access token in TALKVAULT_ACCESS_TOKEN or the systemd \
         credential 'access-token', except for --dry-run, which reads the ledger only.
         """)
@@ -62,6 +63,7 @@ struct SweepCommand: AsyncParsableCommand {
                 burst: config.sweep.burst, maxAttempts: config.sweep.maxAttempts,
                 transcodeWaitSeconds: Double(config.sweep.transcodeWait.seconds), order: SweepOrder(rawValue: order) ?? .edf)
             settings.readMode = config.readMode
+            settings.diskReserveBytes = config.sweep.diskReserveBytes
             let options = SweepOptions(dryRun: dryRun, limit: limit, kinds: Set(kinds.compactMap(MessageKind.init(rawValue:))), until: untilInstant)
             let bar = ProgressBar(enabled: !json && !dryRun && isatty(STDERR_FILENO) == 1)
             let report: SweepReport
@@ -90,6 +92,11 @@ struct SweepCommand: AsyncParsableCommand {
                 }
             }
             if json { try printJSON(report) } else { print(Self.render(report, dryRun: dryRun), terminator: "") }
+            if !dryRun && report.needsDiskSpace {
+                throw Failure(.ioError, "the disk is too full: \(report.leftForDiskSpace) items not downloaded and \(report.unpackedForDiskSpace) "
+                              + "downloads not packed, to keep room for packing what is staged (\(report.stagedBytes) bytes) with "
+                              + "sweep.disk_reserve_bytes (\(config.sweep.diskReserveBytes)) to spare; free some space")
+            }
             if !dryRun && report.needsAttention {
                 throw Failure(.attention, "\(report.atRisk) items at risk, \(report.lost.values.reduce(0, +)) newly lost")
             }
@@ -122,6 +129,9 @@ struct SweepCommand: AsyncParsableCommand {
         out += "downloaded   \(report.downloaded) (\(report.bytes) bytes)\n"
         out += "retried      \(report.retried) requests\n"
         out += "left         \(report.leftForNextRun) over the retry budget, \(report.waitingTranscode) still transcoding (next run)\n"
+        if report.needsDiskSpace {
+            out += "disk full    \(report.leftForDiskSpace) not downloaded, \(report.unpackedForDiskSpace) not packed (next run with room)\n"
+        }
         out += "lost         \(lost.isEmpty ? "none" : lost.joined(separator: ", "))\n"
         out += "unsent       \(report.unsent)\n"
         out += "read receipts \(report.receiptsSent) sent to LINE\(report.receiptsFailed > 0 ? ", \(report.receiptsFailed) failed (next run)" : "")\n"
@@ -129,6 +139,7 @@ struct SweepCommand: AsyncParsableCommand {
         for segment in report.segments { out += "             \(segment)\n" }
         out += "at risk      \(report.atRisk) (\(report.overdue) past their deadline)\n"
         out += "next deadline \(report.nextDeadline ?? "none")\n"
+        out += "disk         \(report.diskAvailableBytes.map { "\($0) bytes free, " } ?? "")\(report.stagedBytes) bytes staged\n"
         return out
     }
 }

@@ -39,16 +39,19 @@ struct SweepHarness {
     }
 
     func sweeper(concurrency: Int = 4, rate: Double = 500, burst: Double = 20, order: SweepOrder = .edf,
-                 clock: any WallClock = SystemClock(), waiting: any WaitingClock = SystemWaitingClock()) -> Sweeper {
+                 clock: any WallClock = SystemClock(), waiting: any WaitingClock = SystemWaitingClock(),
+                 files: any DownloadFiles = LocalDownloadFiles(), disk: any DiskSpace = SystemDiskSpace(),
+                 diskReserveBytes: Int64 = 256 << 20) -> Sweeper {
         let pack = PackSettings(dataDir: dir.path, archiveDir: dir.file("archive"), timeZone: TimeZone(identifier: "Asia/Tokyo")!,
                                 segment: .init(toolVersion: "test"))
-        let settings = SweepSettings(ledgerPath: ledgerPath, policy: .lineDefaults, timeZone: TimeZone(identifier: "Asia/Tokyo")!,
+        var settings = SweepSettings(ledgerPath: ledgerPath, policy: .lineDefaults, timeZone: TimeZone(identifier: "Asia/Tokyo")!,
                                      stagingDir: dir.file("staging"), pack: pack, concurrency: concurrency, rateLimit: rate, burst: burst,
                                      maxAttempts: 6, backoffBaseMilliseconds: 10, backoffCapMilliseconds: 200, transcodeWaitSeconds: 5,
                                      order: order)
+        settings.diskReserveBytes = diskReserveBytes
         return Sweeper(settings: settings, client: ContentClient(dataAPIBaseURL: simulator.baseURL, accessToken: config.accessToken,
-                                                                 timeout: .seconds(10)),
-                       clock: clock, waiting: waiting, logger: Logger(label: "test"))
+                                                                 timeout: .seconds(10), files: files),
+                       clock: clock, waiting: waiting, disk: disk, logger: Logger(label: "test"))
     }
 
     /// What each content message must have become, from the simulator's own rules.
