@@ -74,10 +74,12 @@ public struct Exporter {
         let delivered = try ledger.deliveredWeeks(profile: settings.profile.rawValue)
         var previousSHA: String?
         if let earlier = delivered[week.description] {
-            let actual = try? SegmentReader.fileSHA256(earlier.path).sha256
+            // The delivered file is looked for in this data dir's export dir, never at a path
+            // recorded elsewhere (an older ledger recorded absolute paths; a copy would read the original's).
+            let actual = try? SegmentReader.fileSHA256(csvPath).sha256
             guard forced else {
-                guard actual == earlier.sha256 else { throw ExportError.deliveredFileChanged(path: earlier.path) }
-                return ExportResult(csvPath: earlier.path, manifestPath: manifestPath, rows: earlier.rows, lateRows: 0, alreadyDelivered: true)
+                guard actual == earlier.sha256 else { throw ExportError.deliveredFileChanged(path: csvPath) }
+                return ExportResult(csvPath: csvPath, manifestPath: manifestPath, rows: earlier.rows, lateRows: 0, alreadyDelivered: true)
             }
             previousSHA = earlier.sha256
         }
@@ -122,7 +124,7 @@ public struct Exporter {
             toolVersion: settings.toolVersion, forced: forced ? .init(reason: reason!, previousSHA256: previousSHA) : nil)
         try manifest.write(to: manifestPath)
         try ledger.recordExport(week: week.description, profile: settings.profile.rawValue, start: start, end: end, readBy: now, lateIds: lateIds,
-                                delivered: DeliveredExport(path: csvPath, sha256: sha, rows: weekRows + lateIds.count), at: now)
+                                delivered: DeliveredExport(path: name + ".csv", sha256: sha, rows: weekRows + lateIds.count), at: now)
         return ExportResult(csvPath: csvPath, manifestPath: manifestPath, rows: weekRows + lateIds.count, lateRows: lateIds.count,
                             alreadyDelivered: false)
     }

@@ -13,12 +13,16 @@ public enum ContentOutcome: Sendable, Equatable {
     case processing
     /// 404.
     case notFound
-    /// 410: the user unsent it.
+    /// 410: gone. LINE documents it after an unsend; expired content may answer it too.
     case gone
     /// 429, with the `Retry-After` seconds when LINE gave them.
     case rateLimited(retryAfter: Double?)
     /// A 5xx, a timeout, a cut body, a connection error: worth another try.
     case failed(String)
+    /// The local disk is full (ENOSPC, EDQUOT) after this many bytes: another request to LINE cannot help.
+    case diskFull(afterBytes: Int64)
+    /// Another local write failure (permissions, I/O): not LINE's, so not retried against it.
+    case writeFailed(String)
     /// An answer that retrying will not change (401, 403, 400): the run stops trying.
     case refused(Int)
 }
@@ -30,11 +34,15 @@ public struct ContentClient: Sendable {
     let accessToken: Secret
     let client: HTTPClient
     let timeout: TimeAmount
+    let files: any DownloadFiles
 
-    public init(dataAPIBaseURL: String, accessToken: String, timeout: Duration = .seconds(120), client: HTTPClient = .shared) {
+    /// `files` is where bodies are written: the local disk, or a test's stand-in.
+    public init(dataAPIBaseURL: String, accessToken: String, timeout: Duration = .seconds(120), client: HTTPClient = .shared,
+                files: any DownloadFiles = LocalDownloadFiles()) {
         self.dataAPIBaseURL = dataAPIBaseURL
         self.accessToken = Secret(accessToken)
         self.client = client
+        self.files = files
         self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
     }
 
@@ -60,26 +68,33 @@ public struct ContentClient: Sendable {
         default: return .refused(Int(response.status.code))
         }
         let expected = response.headers.first(name: "Content-Length").flatMap(Int64.init)
-        _ = FileManager.default.createFile(atPath: file, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: file) else { return .failed("cannot write \(file)") }
-        defer { try? handle.close() }
+        let output: any DownloadFile
+        do throws(DownloadWriteError) { output = try files.create(file) } catch { return Self.local(error, after: 0, file: file) }
+        defer { output.close() }
         var hash = SHA256()
         var size: Int64 = 0
+        // A failed write is the local disk's fault, told apart from a body LINE cut short.
+        var writeError: DownloadWriteError?
         do {
             for try await buffer in response.body {
-                try buffer.withUnsafeReadableBytes { bytes in
+                buffer.withUnsafeReadableBytes { bytes in
                     hash.update(bufferPointer: bytes)
-                    try handle.write(contentsOf: Data(bytes))
+                    do throws(DownloadWriteError) { try output.write(bytes) } catch { writeError = error }
                 }
+                if let writeError { return Self.local(writeError, after: size, file: file) }
                 size += Int64(buffer.readableBytes)
             }
-            try handle.synchronize()
         } catch {
             return .failed("body cut after \(size) bytes: \(Self.describe(error))")
         }
+        do throws(DownloadWriteError) { try output.sync() } catch { return Self.local(error, after: size, file: file) }
         if let expected, expected != size { return .failed("body has \(size) of \(expected) bytes") }
         return .saved(size: size, sha256: hash.finalize().map { String(format: "%02x", $0) }.joined(),
                       contentType: response.headers.first(name: "Content-Type"))
+    }
+
+    private static func local(_ error: DownloadWriteError, after bytes: Int64, file: String) -> ContentOutcome {
+        error.isDiskFull ? .diskFull(afterBytes: bytes) : .writeFailed("cannot write \(file): \(error)")
     }
 
     /// `GET …/content/transcoding`: "processing", "succeeded" or "failed"; nil when unknown.

@@ -96,6 +96,8 @@ public struct SimulatorConfig: Sendable {
     public var channelSecret: String
     /// How long LINE serves content, per kind; defaults to TalkVault's shipped policy.
     public var windows: [MessageKind: RetentionDuration]
+    /// What content past its window answers: 404, or 410 (LINE does not document which).
+    public var expiredStatus: Int
     /// How long a video or audio "transcodes" after it is registered (202 until then).
     public var transcodeSeconds: Double
     /// Share of videos and audio whose transcoding fails.
@@ -118,11 +120,12 @@ public struct SimulatorConfig: Sendable {
     public init(seed: UInt64 = 1, accessToken: String = defaultAccessToken, channelSecret: String = defaultChannelSecret,
                 windows: [MessageKind: RetentionDuration] = RetentionPolicy.defaultWindows, transcodeSeconds: Double = 2,
                 transcodeFailureRate: Double = 0, sizes: [MessageKind: SizeRange] = defaultSizes, faults: FaultConfig = FaultConfig(),
-                markAsReadMode: String = "manual", chatMode: String = "chat") {
+                markAsReadMode: String = "manual", chatMode: String = "chat", expiredStatus: Int = 404) {
         self.seed = seed
         self.accessToken = accessToken
         self.channelSecret = channelSecret
         self.windows = windows
+        self.expiredStatus = expiredStatus
         self.transcodeSeconds = transcodeSeconds
         self.transcodeFailureRate = transcodeFailureRate
         self.sizes = sizes

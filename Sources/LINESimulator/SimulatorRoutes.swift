@@ -96,6 +96,7 @@ struct MessagingAPI: Sendable {
             return Self.json(.gone, ["message": "The content is gone"])
         }
         if !external, now >= state.expiry(of: message) {
+            if state.config.expiredStatus == 410 { return Self.json(.gone, ["message": "The content is gone"]) }
             return Self.json(.notFound, ["message": "Not found"])
         }
         if preview {

@@ -239,7 +239,7 @@ extension Ledger {
         }
     }
 
-    /// Records a verified download waiting in `stagedFile`: `content_due → downloaded`.
+    /// Records a verified download waiting in `stagedFile` (relative to the data dir): `content_due → downloaded`.
     public func recordDownload(id: String, stagedFile: String, size: Int64, sha256: String, contentType: String?,
                                at now: Instant) throws(LedgerError) {
         do {

@@ -26,6 +26,7 @@ public struct ExportRow: Sendable {
 
 /// A delivered weekly export.
 public struct DeliveredExport: Sendable, Equatable {
+    /// The CSV's name in the export dir (an older TalkVault recorded absolute paths; migration 7 keeps their names).
     public var path: String
     public var sha256: String
     public var rows: Int

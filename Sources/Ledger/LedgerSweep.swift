@@ -44,10 +44,31 @@ extension Ledger {
         try transition(id: id, to: "lost", reason: reason.rawValue, what: "lost: \(reason.rawValue)", detail: detail, at: now)
     }
 
-    /// LINE answered 410: the user unsent the message.
+    /// LINE answered 410 ("gone"): `unsent` after an unsend event or before the deadline,
+    /// `lost(expired)` after the deadline with no unsend seen (see `GoneContent`). Returns the
+    /// transition made, or nil when the message was no longer due.
     @discardableResult
-    public func markUnsent(id: String, at now: Instant) throws(LedgerError) -> Bool {
-        try transition(id: id, to: "unsent", reason: nil, what: "unsent", detail: "410 from the content API", at: now)
+    public func markGone(id: String, at now: Instant) throws(LedgerError) -> Transition? {
+        let found: (deadline: Int64, unsendSeen: Bool)?
+        do {
+            found = try db.first("""
+                SELECT deadline_ms, unsent_at_ms IS NOT NULL OR EXISTS (SELECT 1 FROM unsends u WHERE u.message_id = m.id)
+                FROM messages m WHERE id = ?1 AND state = 'content_due'
+                """, [.text(id)]) { ($0.int64(0), $0.int64(1) != 0) }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+        guard let found else { return nil }
+        let verdict = GoneContent.transition(unsendSeen: found.unsendSeen, deadline: Instant(milliseconds: found.deadline), now: now)
+        let changed: Bool
+        switch verdict {
+        case .lost(let reason):
+            changed = try transition(id: id, to: "lost", reason: reason.rawValue, what: "lost: \(reason.rawValue)",
+                                     detail: "410 from the content API after the deadline, and no unsend event", at: now)
+        default:
+            changed = try transition(id: id, to: "unsent", reason: nil, what: "unsent", detail: "410 from the content API", at: now)
+        }
+        return changed ? verdict : nil
     }
 
     /// Notes a download attempt that will be retried, for `show`.
@@ -74,6 +95,15 @@ extension Ledger {
                 }
                 return changed > 0
             }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// Bytes of downloads waiting in the staging dir to be packed.
+    public func stagedBytes() throws(LedgerError) -> Int64 {
+        do {
+            return try db.scalar("SELECT coalesce(sum(content_size), 0) FROM messages WHERE state = 'downloaded'")
         } catch {
             throw LedgerError.wrap(error, path: path)
         }

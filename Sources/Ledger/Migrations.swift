@@ -3,7 +3,7 @@ import SQLiteDB
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7)]
+    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), sql(v8)]
 
     private static func sql(_ text: String) -> @Sendable (Database) throws -> Void {
         { try $0.execute(text) }
@@ -282,37 +282,52 @@ enum Migrations {
             """)
     }
 
+    /// Recorded paths relative to the data dir. Staged downloads were recorded by absolute path,
+    /// so a moved data dir found none of them and a copy read and deleted the original's. A sweep
+    /// always stages in `<data dir>/staging`, so an absolute `…/staging/NAME` becomes `staging/NAME`:
+    /// this data dir's own copy, which a pack checks (size and SHA-256) before it uses it. Any
+    /// other absolute path stays as it is and is never read or deleted (`DataDir.resolve`): that
+    /// download counts as missing and is fetched again. Exports keep their file name, which is
+    /// where they are in the (flat) export dir. SQLite has no basename(): `rtrim(p, p without
+    /// its slashes)` is the directory part, up to and including the last slash.
+    static let v7 = """
+    UPDATE messages
+    SET staged_file = 'staging/' || replace(staged_file, rtrim(staged_file, replace(staged_file, '/', '')), '')
+    WHERE staged_file GLOB '/*' AND rtrim(staged_file, replace(staged_file, '/', '')) GLOB '*/staging/';
+    UPDATE exports SET path = replace(path, rtrim(path, replace(path, '/', '')), '') WHERE path GLOB '*/*';
+    """
+
     /// `find`'s indexes move to a database of their own (`<ledger>-search`, see
     /// `LedgerSearchIndex.swift`), built by `find` without the ledger's write lock; the ledger
     /// keeps only the log of changed messages they are built from, and an id the index
     /// recognises it by. And the inbox log's damage, once found, is kept here: the segment it
-    /// was found in is recycled soon after.
-    static let v7 = """
-    DROP TRIGGER message_search_on_insert;
-    DROP TRIGGER message_search_on_update;
-    DROP TRIGGER message_search_on_delete;
-    DROP TABLE message_search;
-    DROP TABLE message_lookup;
-    DROP TABLE message_search_pending;
+    /// was found in is recycled soon after. (Written to run again harmlessly over its own result.)
+    static let v8 = """
+    DROP TRIGGER IF EXISTS message_search_on_insert;
+    DROP TRIGGER IF EXISTS message_search_on_update;
+    DROP TRIGGER IF EXISTS message_search_on_delete;
+    DROP TABLE IF EXISTS message_search;
+    DROP TABLE IF EXISTS message_lookup;
+    DROP TABLE IF EXISTS message_search_pending;
     -- AUTOINCREMENT: numbers only grow, even after the oldest rows are pruned.
-    CREATE TABLE message_changes (
+    CREATE TABLE IF NOT EXISTS message_changes (
         seq        INTEGER PRIMARY KEY AUTOINCREMENT,
         message_id TEXT NOT NULL
     ) STRICT;
-    CREATE TRIGGER message_changes_on_insert AFTER INSERT ON messages BEGIN
+    CREATE TRIGGER IF NOT EXISTS message_changes_on_insert AFTER INSERT ON messages BEGIN
         INSERT INTO message_changes(message_id) VALUES (new.id);
     END;
-    CREATE TRIGGER message_changes_on_update AFTER UPDATE OF text, file_name, kind, event_seq, chat_id, sender_id, sent_at_ms ON messages BEGIN
+    CREATE TRIGGER IF NOT EXISTS message_changes_on_update AFTER UPDATE OF text, file_name, kind, event_seq, chat_id, sender_id, sent_at_ms ON messages BEGIN
         INSERT INTO message_changes(message_id) VALUES (new.id);
     END;
-    CREATE TRIGGER message_changes_on_delete AFTER DELETE ON messages BEGIN
+    CREATE TRIGGER IF NOT EXISTS message_changes_on_delete AFTER DELETE ON messages BEGIN
         INSERT INTO message_changes(message_id) VALUES (old.id);
     END;
     INSERT INTO meta(key, value) VALUES ('ledger_id', lower(hex(randomblob(16))))
         ON CONFLICT(key) DO NOTHING;
 
     -- Acknowledged webhook bodies the inbox log lost (see InboxDamage): where, and how much.
-    CREATE TABLE inbox_damage (
+    CREATE TABLE IF NOT EXISTS inbox_damage (
         segment  INTEGER NOT NULL,
         at_byte  INTEGER NOT NULL,
         kind     TEXT NOT NULL CHECK (kind = 'unreadable' OR kind = 'cut_short' OR kind = 'truncated' OR kind = 'missing'),

@@ -5,6 +5,9 @@ import TalkVaultDomain
 
 /// Where and how segments are written.
 public struct PackSettings: Sendable {
+    /// The data dir: staged downloads are recorded relative to it, and nothing outside it is
+    /// read or deleted.
+    public var dataDir: String
     public var archiveDir: String
     public var timeZone: TimeZone
     public var segment: SegmentWriter.Settings
@@ -12,8 +15,9 @@ public struct PackSettings: Sendable {
     /// Records per segment, at most: bounds the memory a pack holds for its manifest.
     public var segmentMaxRecords: Int
 
-    public init(archiveDir: String, timeZone: TimeZone, segment: SegmentWriter.Settings, segmentMaxBytes: UInt64 = 1 << 30,
+    public init(dataDir: String, archiveDir: String, timeZone: TimeZone, segment: SegmentWriter.Settings, segmentMaxBytes: UInt64 = 1 << 30,
                 segmentMaxRecords: Int = 200_000) {
+        self.dataDir = dataDir
         self.archiveDir = archiveDir
         self.timeZone = timeZone
         self.segment = segment
@@ -29,8 +33,10 @@ public struct PackReport: Sendable, Equatable {
     public var contentEntries = 0
     public var contentBytes: UInt64 = 0
     public var segmentBytes: UInt64 = 0
-    /// Downloads whose staged file was missing or did not match: back to `content_due`.
+    /// Downloads whose staged file was missing, outside the data dir, or did not match: back to `content_due`.
     public var discarded: [String] = []
+    /// Downloads left staged because they did not fit on the disk; a later pack takes them.
+    public var leftForSpace: [String] = []
     public var recovery = RecoveryReport()
 
     public init() {}
@@ -49,20 +55,27 @@ public final class Packer {
     let ledger: Ledger
     let settings: PackSettings
     let clock: any WallClock
+    /// Free space in the archive dir: content goes in only while it fits (`DiskReserve`).
+    let disk: any DiskSpace
+    let reserve = DiskReserve(reserveBytes: 0)
     /// Called after each step; a test can throw from it to simulate a crash there.
     var afterStep: (PackStep) throws -> Void = { _ in }
+    private var leftForSpace = Set<String>()
 
-    public init(ledger: Ledger, settings: PackSettings, clock: any WallClock) {
+    public init(ledger: Ledger, settings: PackSettings, clock: any WallClock, disk: any DiskSpace = SystemDiskSpace()) {
         self.ledger = ledger
         self.settings = settings
         self.clock = clock
+        self.disk = disk
     }
 
     /// Recovers from an earlier crash, then packs everything ready, in as many segments as
     /// the size limits need.
     public func pack() throws -> PackReport {
         var report = PackReport()
-        report.recovery = try Recovery(ledger: ledger, archiveDir: settings.archiveDir).run(now: clock.now())
+        leftForSpace = []
+        defer { leftForSpace = [] }
+        report.recovery = try Recovery(ledger: ledger, archiveDir: settings.archiveDir, dataDir: DataDir(settings.dataDir)).run(now: clock.now())
         while true {
             let candidates = try ledger.packCandidates(limit: settings.segmentMaxRecords)
             guard !candidates.isEmpty else { break }
@@ -71,6 +84,7 @@ public final class Packer {
             // Nothing packable was left in this batch (all discarded): stop rather than spin.
             if report.records == before { break }
         }
+        report.leftForSpace = leftForSpace.sorted()
         // Housekeeping: the change log behind find's index shrinks to what it has not taken in.
         // A failure (say, the index is being rebuilt) only leaves the rows for the next pack.
         try? ledger.pruneIndexedChanges()
@@ -92,11 +106,21 @@ public final class Packer {
             var packed = message
             var contentEntry: String?
             if message.state == .downloaded {
-                guard let file = message.stagedFile, FileManager.default.fileExists(atPath: file) else {
+                // A path outside this data dir (an older ledger's, perhaps the original's of
+                // this copy) is never read: the download counts as missing.
+                guard let file = message.stagedFile.flatMap(DataDir(settings.dataDir).resolve),
+                      FileManager.default.fileExists(atPath: file) else {
                     try ledger.discardDownload(id: message.id, at: now, reason: "staged file missing")
                     report.discarded.append(message.id)
                     continue
                 }
+                // Content that would fill the disk waits, staged; the records around it still go in.
+                if let size = message.contentSize, let available = disk.availableBytes(at: settings.archiveDir),
+                   !reserve.allowsPacking(availableBytes: available, bytes: size) {
+                    leftForSpace.insert(message.id)
+                    continue
+                }
+                leftForSpace.remove(message.id)
                 let name = Self.entryName(for: message)
                 let added = Result { () throws(ArchiveError) -> Manifest.Entry in
                     try writer.addContent(

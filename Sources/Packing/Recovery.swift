@@ -36,6 +36,7 @@ public enum PackingError: Error, Equatable, CustomStringConvertible {
 struct Recovery {
     let ledger: Ledger
     let archiveDir: String
+    let dataDir: DataDir
 
     func run(now: Instant) throws -> RecoveryReport {
         var report = RecoveryReport()
@@ -53,7 +54,8 @@ struct Recovery {
             report.indexed.append(manifest.segment)
         }
         for staged in try ledger.stagedFilesAlreadyArchived() {
-            if unlink(staged.file) == 0 { report.removedStaged += 1 }
+            // Only this data dir's own files are deleted; a path elsewhere is just forgotten.
+            if let file = dataDir.resolve(staged.file), unlink(file) == 0 { report.removedStaged += 1 }
             try ledger.forgetStagedFile(id: staged.id)
         }
         return report

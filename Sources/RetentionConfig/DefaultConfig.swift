@@ -65,6 +65,8 @@ sweep:
   max_attempts: 4         # tries per item per run for 5xx, timeouts and cut bodies; then the next run
   transcode_wait: 30s     # how long to poll a video or audio still transcoding (202) before the next run
   request_timeout: 2m     # one download, start to end
+  disk_reserve_bytes: 268435456   # free space kept beyond what packing the staged downloads needs;
+                                  # downloads stop below it (exit 74) and resume once there is room
 
 # Which messages count as read, for the weekly export (read messages only):
 #   line    ask LINE (/v2/bot/info): markAsReadMode "auto" means read on arrival, "manual" means

@@ -70,6 +70,8 @@ public struct TalkVaultConfig: Sendable, Equatable {
         /// How long to poll a video or audio that is still transcoding before leaving it to the next run.
         public var transcodeWait = RetentionDuration(seconds: 30)
         public var requestTimeout = RetentionDuration(seconds: 120)
+        /// Free space kept beyond what the staged downloads need to be packed; downloads stop below it.
+        public var diskReserveBytes: Int64 = 256 << 20
 
         public init() {}
     }

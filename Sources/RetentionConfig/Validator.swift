@@ -11,7 +11,7 @@ struct Validator {
     static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "read_state", "line", "windows", "chat_overrides", "safety_margin"]
     static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh", "idle_timeout", "read_timeout"]
     static let archiveKeys = ["compression_level", "member_target_bytes", "segment_max_bytes"]
-    static let sweepKeys = ["concurrency", "rate_limit", "burst", "max_attempts", "transcode_wait", "request_timeout"]
+    static let sweepKeys = ["concurrency", "rate_limit", "burst", "max_attempts", "transcode_wait", "request_timeout", "disk_reserve_bytes"]
     static let lineKeys = ["api_base_url", "data_api_base_url"]
     static let pathKeys = ["database", "archive_dir", "export_dir"]
 
@@ -148,6 +148,10 @@ struct Validator {
                             case "rate_limit":
                                 if let number, number > 0, number <= 2_000 { sweep.rateLimit = number } else {
                                     report(entry.value, key: path, "must be requests per second, above 0 and at most LINE's 2000")
+                                }
+                            case "disk_reserve_bytes":
+                                if let n = Int64(text), n >= 16 << 20, n <= 1 << 50 { sweep.diskReserveBytes = n } else {
+                                    report(entry.value, key: path, "must be a whole number of bytes from 16777216 (what a pack keeps free) to 1125899906842624")
                                 }
                             default:
                                 if let number, number >= 1 { sweep.burst = number } else { report(entry.value, key: path, "must be at least 1") }

@@ -21,6 +21,14 @@ public enum SweepMetricsFile {
         gauge("talkvault_sweep_lost_items", "Items newly lost in the last sweep, by reason.",
               ["expired", "not_found", "transcoding_failed", "external_unavailable"].map { ("{reason=\"\($0)\"}", Double(report.lost[$0] ?? 0)) })
         gauge("talkvault_sweep_unsent_items", "Items found unsent (410) by the last sweep.", [("", Double(report.unsent))])
+        gauge("talkvault_sweep_stopped_for_disk_space", "1 when the last sweep stopped downloading for lack of disk space.",
+              [("", report.stoppedForDiskSpace ? 1 : 0)])
+        gauge("talkvault_sweep_disk_space_left_items", "Items the last sweep did not download, or did not pack, for lack of disk space.",
+              [("{step=\"download\"}", Double(report.leftForDiskSpace)), ("{step=\"pack\"}", Double(report.unpackedForDiskSpace))])
+        gauge("talkvault_staged_bytes", "Bytes downloaded and waiting to be packed.", [("", Double(report.stagedBytes))])
+        if let available = report.diskAvailableBytes {
+            gauge("talkvault_disk_available_bytes", "Free bytes in the data dir after the last sweep.", [("", Double(available))])
+        }
         gauge("talkvault_items_at_risk", "Items not archived whose deadline is within the safety margin.", [("", Double(report.atRisk))])
         gauge("talkvault_items_overdue", "Items not archived and past their deadline.", [("", Double(report.overdue))])
         if let nextDeadlineSeconds {

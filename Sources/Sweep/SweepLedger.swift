@@ -29,15 +29,17 @@ actor SweepLedger {
         try ledger.markLost(id: id, reason: reason, at: now, detail: detail)
     }
 
-    func markUnsent(id: String, at now: Instant) throws(LedgerError) -> Bool { try ledger.markUnsent(id: id, at: now) }
+    func markGone(id: String, at now: Instant) throws(LedgerError) -> Transition? { try ledger.markGone(id: id, at: now) }
 
     func noteAttempt(id: String, at now: Instant, detail: String) throws(LedgerError) {
         try ledger.noteAttempt(id: id, at: now, detail: detail)
     }
 
-    func pack(settings: PackSettings, clock: any WallClock) throws -> PackReport {
-        try Packer(ledger: ledger, settings: settings, clock: clock).pack()
+    func pack(settings: PackSettings, clock: any WallClock, disk: any DiskSpace) throws -> PackReport {
+        try Packer(ledger: ledger, settings: settings, clock: clock, disk: disk).pack()
     }
+
+    func stagedBytes() throws(LedgerError) -> Int64 { try ledger.stagedBytes() }
 
     /// Sends the markAsRead calls still owed to LINE; failures stay queued, refusals are kept
     /// with their reason and not sent again.
@@ -64,25 +66,26 @@ actor SweepLedger {
     }
 }
 
-/// The shared token bucket, with the sleeping the pure `TokenBucket` leaves to its caller.
+/// The shared token bucket, with the sleeping the pure `TokenBucket` leaves to its caller, on
+/// the waiting clock.
 actor RateGate {
     private var bucket: TokenBucket
-    private let clock: any WallClock
+    private let clock: any WaitingClock
 
-    init(rate: Double, burst: Double, clock: any WallClock) {
-        bucket = TokenBucket(rate: rate, burst: burst, now: clock.now())
+    init(rate: Double, burst: Double, clock: any WaitingClock) {
+        bucket = TokenBucket(rate: rate, burst: burst, at: clock.elapsedMilliseconds())
         self.clock = clock
     }
 
-    /// Waits for a token.
-    func acquire() async {
-        while let wait = bucket.take(now: clock.now()) {
-            try? await Task.sleep(for: .milliseconds(wait))
+    /// Waits for a token; throws `CancellationError` when the task is cancelled.
+    func acquire() async throws {
+        while let wait = bucket.take(at: clock.elapsedMilliseconds()) {
+            try await clock.sleep(milliseconds: wait)
         }
     }
 
     func throttled(retryAfterSeconds: Double?, fallbackMilliseconds: Int64) {
-        bucket.throttled(now: clock.now(), retryAfterSeconds: retryAfterSeconds, fallbackMilliseconds: fallbackMilliseconds)
+        bucket.throttled(at: clock.elapsedMilliseconds(), retryAfterSeconds: retryAfterSeconds, fallbackMilliseconds: fallbackMilliseconds)
     }
 
     var rate: Double { bucket.rate }

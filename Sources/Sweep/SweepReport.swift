@@ -20,6 +20,17 @@ public struct SweepReport: Sendable, Codable, Equatable {
     public var waitingTranscode = 0
     /// Items that failed past the retry budget: the next run tries again.
     public var leftForNextRun = 0
+    /// True when downloads stopped for lack of disk space: what was staged could no longer have
+    /// been packed with `sweep.disk_reserve_bytes` to spare, or a write found the disk full.
+    public var stoppedForDiskSpace = false
+    /// Items not downloaded because of it: the next run with room tries again.
+    public var leftForDiskSpace = 0
+    /// Downloads the pack left staged because they did not fit on the disk.
+    public var unpackedForDiskSpace = 0
+    /// Bytes downloaded and waiting to be packed when the run ended.
+    public var stagedBytes: Int64 = 0
+    /// Free bytes in the data dir when the run ended; nil when unknown.
+    public var diskAvailableBytes: Int64?
     /// Newly lost in this run, by reason.
     public var lost: [String: Int] = [:]
     public var unsent = 0
@@ -42,6 +53,9 @@ public struct SweepReport: Sendable, Codable, Equatable {
 
     /// True when systemd should alert: something is at risk or was lost in this run.
     public var needsAttention: Bool { atRisk > 0 || lost.values.reduce(0, +) > 0 }
+
+    /// True when the disk kept this run from downloading or packing everything.
+    public var needsDiskSpace: Bool { stoppedForDiskSpace || unpackedForDiskSpace > 0 }
 
     public struct PlannedItem: Sendable, Codable, Equatable {
         public var messageId: String
@@ -70,6 +84,7 @@ public struct SweepReport: Sendable, Codable, Equatable {
         retried = counts.retried
         waitingTranscode = counts.waiting
         leftForNextRun = counts.left
+        leftForDiskSpace = counts.leftForSpace
         lost = counts.lost
         unsent = counts.unsent
     }
@@ -79,13 +94,15 @@ public struct SweepReport: Sendable, Codable, Equatable {
         case waitingTranscode = "waiting_transcode", leftForNextRun = "left_for_next_run", packedRecords = "packed_records"
         case packedContent = "packed_content", atRisk = "at_risk", nextDeadline = "next_deadline"
         case receiptsSent = "read_receipts_sent", receiptsFailed = "read_receipts_failed", receiptsRefused = "read_receipts_refused"
+        case stoppedForDiskSpace = "stopped_for_disk_space", leftForDiskSpace = "left_for_disk_space"
+        case unpackedForDiskSpace = "unpacked_for_disk_space", stagedBytes = "staged_bytes", diskAvailableBytes = "disk_available_bytes"
     }
 }
 
 /// Counts outcomes as workers finish items.
 actor Tally {
     struct Counts: Sendable {
-        var downloaded = 0, bytes: Int64 = 0, retried = 0, waiting = 0, left = 0, unsent = 0
+        var downloaded = 0, bytes: Int64 = 0, retried = 0, waiting = 0, left = 0, leftForSpace = 0, unsent = 0
         var lost: [String: Int] = [:]
     }
 
@@ -110,6 +127,7 @@ actor Tally {
         case .unsent: counts.unsent += 1
         case .waitingTranscode: counts.waiting += 1
         case .left: counts.left += 1
+        case .leftForSpace: counts.leftForSpace += 1
         }
         done += 1
         progress(SweepProgress(done: done, total: total, bytes: counts.bytes))

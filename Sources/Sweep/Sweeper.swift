@@ -11,7 +11,7 @@ public struct SweepSettings: Sendable {
     public var ledgerPath: String
     public var policy: RetentionPolicy
     public var timeZone: TimeZone
-    /// Where downloads wait to be packed, inside the data dir.
+    /// Where downloads wait to be packed, inside the data dir (`pack.dataDir`).
     public var stagingDir: String
     public var pack: PackSettings
     public var concurrency: Int
@@ -28,6 +28,8 @@ public struct SweepSettings: Sendable {
     /// Where read state comes from; with `line`, `botInfo` is asked.
     public var readMode: ReadMode = .manual
     public var botInfo: BotInfoClient?
+    /// Free space kept beyond what packing the staged downloads needs (`sweep.disk_reserve_bytes`).
+    public var diskReserveBytes: Int64 = 256 << 20
 
     public init(ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone, stagingDir: String, pack: PackSettings,
                 concurrency: Int = 4, rateLimit: Double = 50, burst: Double = 10, maxAttempts: Int = 4,
@@ -74,46 +76,80 @@ public struct Sweeper: Sendable {
     var settings: SweepSettings
     let client: ContentClient
     let markAsRead: MarkAsReadClient?
+    /// "Now": deadlines, and the times the ledger records.
     let clock: any WallClock
+    /// How long a wait lasts: the rate limit, 429 pauses, backoff and transcode patience.
+    let waiting: any WaitingClock
+    /// Free space in the data dir, asked before each download and by the pack.
+    let disk: any DiskSpace
     let logger: Logger
 
     /// `markAsRead`, when given, sends the markAsRead calls still owed to LINE.
-    public init(settings: SweepSettings, client: ContentClient, markAsRead: MarkAsReadClient? = nil, clock: any WallClock, logger: Logger) {
+    public init(settings: SweepSettings, client: ContentClient, markAsRead: MarkAsReadClient? = nil, clock: any WallClock,
+                waiting: any WaitingClock = SystemWaitingClock(), disk: any DiskSpace = SystemDiskSpace(), logger: Logger) {
         self.settings = settings
         self.client = client
         self.markAsRead = markAsRead
         self.clock = clock
+        self.waiting = waiting
+        self.disk = disk
         self.logger = logger
     }
 
-    public func run(_ options: SweepOptions, progress: @escaping @Sendable (SweepProgress) -> Void = { _ in }) async throws -> SweepReport {
+    /// The plan alone (`--dry-run`), and where things stand: it reads the ledger and changes
+    /// nothing, so it needs neither the network nor an access token.
+    public static func plan(settings: SweepSettings, options: SweepOptions, clock: any WallClock) async throws -> SweepReport {
         let started = DispatchTime.now().uptimeNanoseconds
         let ledger = try SweepLedger(path: settings.ledgerPath, policy: settings.policy)
-        try await cleanStaging(ledger)
-        var plan = try await ledger.due(limit: nil, kinds: options.kinds, until: options.until)
-        if settings.order == .fifo { plan.sort { ($0.sentAt.milliseconds, $0.id) < ($1.sentAt.milliseconds, $1.id) } }
-        if let limit = options.limit { plan = Array(plan.prefix(limit)) }
+        let plan = try await planned(ledger, settings: settings, options: options)
         var report = SweepReport()
         report.planned = plan.count
-        if options.dryRun {
-            report.plan = plan.map { SweepReport.PlannedItem($0, now: clock.now(), timeZone: settings.timeZone) }
-            return try await finish(report, ledger: ledger, started: started)
+        report.plan = plan.map { SweepReport.PlannedItem($0, now: clock.now(), timeZone: settings.timeZone) }
+        return try await finish(report, ledger: ledger, settings: settings, clock: clock, started: started)
+    }
+
+    public func run(_ options: SweepOptions, progress: @escaping @Sendable (SweepProgress) -> Void = { _ in }) async throws -> SweepReport {
+        if options.dryRun { return try await Self.plan(settings: settings, options: options, clock: clock) }
+        let started = DispatchTime.now().uptimeNanoseconds
+        guard DataDir(settings.pack.dataDir).relative(settings.stagingDir + "/download") != nil else {
+            throw SweepError.stagingOutsideDataDir(stagingDir: settings.stagingDir, dataDir: settings.pack.dataDir)
         }
+        let ledger = try SweepLedger(path: settings.ledgerPath, policy: settings.policy)
+        try await cleanStaging(ledger)
+        let plan = try await Self.planned(ledger, settings: settings, options: options)
+        var report = SweepReport()
+        report.planned = plan.count
         try await applyReadMode(ledger)
         let tally = Tally(total: plan.count, progress: progress)
         let queue = WorkQueue(plan)
-        let gate = RateGate(rate: settings.rateLimit, burst: settings.burst, clock: clock)
+        let gate = RateGate(rate: settings.rateLimit, burst: settings.burst, clock: waiting)
+        let space = DiskGuard(disk: disk, path: settings.stagingDir, reserve: DiskReserve(reserveBytes: settings.diskReserveBytes),
+                              stagedBytes: try await ledger.stagedBytes())
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<min(settings.concurrency, max(1, plan.count)) {
                 group.addTask {
                     while let item = await queue.take() {
-                        let outcome = await download(item, ledger: ledger, gate: gate, tally: tally)
+                        // No LINE request is spent on a download there is no room for.
+                        guard await space.mayStart(nextBytes: item.fileSize ?? 0) else {
+                            await tally.finish(.leftForSpace)
+                            continue
+                        }
+                        let outcome = await download(item, ledger: ledger, gate: gate, tally: tally, space: space)
+                        if case .downloaded(let bytes) = outcome { await space.staged(bytes) }
                         await tally.finish(outcome)
                     }
                 }
             }
         }
         report.merge(await tally.counts)
+        report.stoppedForDiskSpace = await space.stopped
+        if report.stoppedForDiskSpace {
+            let staged = await space.stagedBytes
+            logger.error("downloads stopped: the disk is too full to pack more than is staged", metadata: [
+                "staged_bytes": "\(staged)", "reserve_bytes": "\(settings.diskReserveBytes)",
+                "left": "\(report.leftForDiskSpace)",
+            ])
+        }
         logger.notice("sweep downloads done", metadata: [
             "planned": "\(report.planned)", "downloaded": "\(report.downloaded)", "bytes": "\(report.bytes)",
             "retried": "\(report.retried)", "left": "\(report.leftForNextRun + report.waitingTranscode)",
@@ -126,15 +162,27 @@ public struct Sweeper: Sendable {
             report.receiptsRefused = receipts.refused
         }
         if options.pack {
-            let packed = try await ledger.pack(settings: settings.pack, clock: clock)
+            let packed = try await ledger.pack(settings: settings.pack, clock: clock, disk: disk)
             report.packedRecords = packed.records
             report.packedContent = packed.contentEntries
+            report.unpackedForDiskSpace = packed.leftForSpace.count
             report.segments = packed.segments.map { settings.pack.archiveDir + "/" + $0 }
         }
-        return try await finish(report, ledger: ledger, started: started)
+        report.stagedBytes = try await ledger.stagedBytes()
+        report.diskAvailableBytes = disk.availableBytes(at: settings.stagingDir)
+        return try await Self.finish(report, ledger: ledger, settings: settings, clock: clock, started: started)
     }
 
-    private func finish(_ report: SweepReport, ledger: SweepLedger, started: UInt64) async throws -> SweepReport {
+    /// Due items, earliest deadline first (or FIFO, to measure against), narrowed by `options`.
+    private static func planned(_ ledger: SweepLedger, settings: SweepSettings, options: SweepOptions) async throws -> [DueContent] {
+        var plan = try await ledger.due(limit: nil, kinds: options.kinds, until: options.until)
+        if settings.order == .fifo { plan.sort { ($0.sentAt.milliseconds, $0.id) < ($1.sentAt.milliseconds, $1.id) } }
+        if let limit = options.limit { plan = Array(plan.prefix(limit)) }
+        return plan
+    }
+
+    private static func finish(_ report: SweepReport, ledger: SweepLedger, settings: SweepSettings, clock: any WallClock,
+                               started: UInt64) async throws -> SweepReport {
         var report = report
         let status = try await ledger.status(now: clock.now(), timeZone: settings.timeZone)
         report.atRisk = status.atRisk.count
@@ -167,29 +215,31 @@ public struct Sweeper: Sendable {
     }
 
     /// One item to its end for this run: saved, lost, unsent, or left for the next run.
-    private func download(_ item: DueContent, ledger: SweepLedger, gate: RateGate, tally: Tally) async -> ItemOutcome {
+    private func download(_ item: DueContent, ledger: SweepLedger, gate: RateGate, tally: Tally, space: DiskGuard) async -> ItemOutcome {
         let final = settings.stagingDir + "/" + Self.stagedName(item.id)
+        // The ledger records it relative to the data dir, so a moved or copied data dir keeps it.
+        guard let recorded = DataDir(settings.pack.dataDir).relative(final) else { return .left("the staging dir is outside the data dir") }
         let part = final + ".part"
         let external = item.provider == "external" ? item.url : nil
         var failures = 0, throttles = 0
-        let transcodeStarted = clock.now()
+        let transcodeStarted = waiting.elapsedMilliseconds()
         var polls = 0
         do {
             while true {
-                await gate.acquire()
+                try await gate.acquire()
                 let outcome = await client.download(id: item.id, externalURL: external, to: part)
                 switch outcome {
                 case .saved(let size, let sha, let type):
                     guard rename(part, final) == 0 else { unlink(part); return .left("cannot move the download into place") }
-                    try await ledger.recordDownload(id: item.id, file: final, size: size, sha256: sha, contentType: type, at: clock.now())
+                    try await ledger.recordDownload(id: item.id, file: recorded, size: size, sha256: sha, contentType: type, at: clock.now())
                     return .downloaded(bytes: size)
                 case .processing:
                     unlink(part)
                     // Poll the transcoding status with backoff, within this run's patience.
                     while true {
-                        let waited = Double(clock.now().milliseconds - transcodeStarted.milliseconds) / 1000
+                        let waited = Double(waiting.elapsedMilliseconds() - transcodeStarted) / 1000
                         guard waited < settings.transcodeWaitSeconds else { return .waitingTranscode }
-                        try await Task.sleep(for: .milliseconds(Backoff.milliseconds(attempt: polls, baseMilliseconds: 200, capMilliseconds: 5_000, jitter: .random(in: 0..<1))))
+                        try await waiting.sleep(milliseconds: Backoff.milliseconds(attempt: polls, baseMilliseconds: 200, capMilliseconds: 5_000, jitter: .random(in: 0..<1)))
                         polls += 1
                         let status = try await transcodingStatus(item.id, gate: gate)
                         if status == "succeeded" { break }
@@ -210,7 +260,11 @@ public struct Sweeper: Sendable {
                         ? .lost(reason) : .left("changed meanwhile")
                 case .gone:
                     unlink(part)
-                    return try await ledger.markUnsent(id: item.id, at: clock.now()) ? .unsent : .left("changed meanwhile")
+                    switch try await ledger.markGone(id: item.id, at: clock.now()) {
+                    case .unsent?: return .unsent
+                    case .lost(let reason)?: return .lost(reason)
+                    default: return .left("changed meanwhile")
+                    }
                 case .rateLimited(let retryAfter):
                     unlink(part)
                     throttles += 1
@@ -228,8 +282,18 @@ public struct Sweeper: Sendable {
                         return .left(reason)
                     }
                     await tally.retried()
-                    try await Task.sleep(for: .milliseconds(Backoff.milliseconds(attempt: failures - 1, baseMilliseconds: settings.backoffBaseMilliseconds,
-                                                                                 capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1))))
+                    try await waiting.sleep(milliseconds: Backoff.milliseconds(attempt: failures - 1, baseMilliseconds: settings.backoffBaseMilliseconds,
+                                                                               capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1)))
+                case .diskFull(let bytes):
+                    // The local disk, not LINE: asking LINE again cannot help.
+                    unlink(part)
+                    await space.full()
+                    logger.error("the disk is full: downloads stopped", metadata: ["message_id": "\(item.id)", "after_bytes": "\(bytes)"])
+                    return .leftForSpace
+                case .writeFailed(let reason):
+                    unlink(part)
+                    logger.error("cannot write the download", metadata: ["message_id": "\(item.id)", "reason": "\(reason)"])
+                    return .left(reason)
                 case .refused(let code):
                     unlink(part)
                     logger.error("content API refused the request", metadata: ["message_id": "\(item.id)", "status": "\(code)"])
@@ -247,12 +311,24 @@ extension Sweeper {
     /// The transcoding status, asked again (with backoff) while the answer is a fault.
     func transcodingStatus(_ id: String, gate: RateGate) async throws -> String? {
         for attempt in 0..<settings.maxAttempts {
-            await gate.acquire()
+            try await gate.acquire()
             if let status = await client.transcodingStatus(id: id) { return status }
-            try await Task.sleep(for: .milliseconds(Backoff.milliseconds(attempt: attempt, baseMilliseconds: settings.backoffBaseMilliseconds,
-                                                                         capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1))))
+            try await waiting.sleep(milliseconds: Backoff.milliseconds(attempt: attempt, baseMilliseconds: settings.backoffBaseMilliseconds,
+                                                                       capMilliseconds: settings.backoffCapMilliseconds, jitter: .random(in: 0..<1)))
         }
         return nil
+    }
+}
+
+/// Why a sweep could not start.
+public enum SweepError: Error, CustomStringConvertible {
+    /// Staged downloads are recorded relative to the data dir, so they must be inside it.
+    case stagingOutsideDataDir(stagingDir: String, dataDir: String)
+
+    public var description: String {
+        switch self {
+        case .stagingOutsideDataDir(let staging, let data): return "the staging dir \(staging) is not inside the data dir \(data)"
+        }
     }
 }
 
@@ -262,4 +338,6 @@ enum ItemOutcome: Sendable {
     case unsent
     case waitingTranscode
     case left(String)
+    /// Not downloaded, or not kept, for lack of disk space.
+    case leftForSpace
 }

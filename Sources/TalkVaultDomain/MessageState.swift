@@ -1,6 +1,6 @@
 /// Why an item could not be saved. Every loss carries one.
 public enum LossReason: String, CaseIterable, Sendable, Codable {
-    /// LINE answered 404 after the item's deadline: its window had closed.
+    /// LINE answered 404, or 410 without an unsend event, after the item's deadline: its window had closed.
     case expired
     /// LINE answered 404 before the deadline: unknown or already deleted.
     case notFound = "not_found"

@@ -1,29 +1,31 @@
 /// A token bucket: `rate` requests per second on average, bursts up to `burst`. A 429 halves
 /// the rate for the rest of the run and pauses every request until LINE's `Retry-After`.
-/// Pure arithmetic on instants; the caller sleeps.
+/// Pure arithmetic on readings of a `WaitingClock` (milliseconds), never on wall time: a fixed
+/// or jumping "now" must not stop the refill. The caller sleeps.
 public struct TokenBucket: Sendable, Equatable {
     public private(set) var rate: Double
     public let burst: Double
     public let minimumRate: Double
     private var tokens: Double
-    private var last: Instant
-    private var pausedUntil: Instant
+    private var last: Int64
+    private var pausedUntil: Int64
 
-    public init(rate: Double, burst: Double, now: Instant, minimumRate: Double = 1) {
+    /// `at` is the waiting clock's reading when the bucket starts, full.
+    public init(rate: Double, burst: Double, at elapsed: Int64, minimumRate: Double = 1) {
         self.rate = max(rate, minimumRate)
         self.burst = max(1, burst)
         self.minimumRate = minimumRate
         tokens = max(1, burst)
-        last = now
-        pausedUntil = now
+        last = elapsed
+        pausedUntil = elapsed
     }
 
     /// Takes a token and returns nil, or returns how many milliseconds to wait before asking again.
-    public mutating func take(now: Instant) -> Int64? {
-        if now.milliseconds < pausedUntil.milliseconds { return pausedUntil.milliseconds - now.milliseconds }
-        let elapsed = Double(max(0, now.milliseconds - last.milliseconds)) / 1000
-        tokens = min(burst, tokens + elapsed * rate)
-        last = now
+    public mutating func take(at elapsed: Int64) -> Int64? {
+        if elapsed < pausedUntil { return pausedUntil - elapsed }
+        let seconds = Double(max(0, elapsed - last)) / 1000
+        tokens = min(burst, tokens + seconds * rate)
+        last = max(last, elapsed)
         if tokens >= 1 {
             tokens -= 1
             return nil
@@ -32,9 +34,10 @@ public struct TokenBucket: Sendable, Equatable {
     }
 
     /// LINE said 429: pause everyone for `retryAfterSeconds` (or `fallbackMilliseconds`), and halve the rate.
-    public mutating func throttled(now: Instant, retryAfterSeconds: Double?, fallbackMilliseconds: Int64) {
-        let pause = retryAfterSeconds.map { Int64($0 * 1000) } ?? fallbackMilliseconds
-        pausedUntil = Instant(milliseconds: max(pausedUntil.milliseconds, now.milliseconds + pause))
+    public mutating func throttled(at elapsed: Int64, retryAfterSeconds: Double?, fallbackMilliseconds: Int64) {
+        // Clamped: a huge or non-finite Retry-After must neither trap nor outlast the hourly run.
+        let pause = retryAfterSeconds.map { Int64(min(max(0, $0), 3_600) * 1000) } ?? fallbackMilliseconds
+        pausedUntil = max(pausedUntil, elapsed + pause)
         rate = max(minimumRate, rate / 2)
         tokens = 0
     }

@@ -84,7 +84,7 @@ struct Store: ParsableCommand {
                 handle.write(Data(chunk))
             }
             try handle.close()
-            try ledger.recordDownload(id: message.id, stagedFile: path, size: stream.size,
+            try ledger.recordDownload(id: message.id, stagedFile: "staging/\(message.id).part", size: stream.size,
                                       sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
                                       contentType: stream.contentType, at: Self.now)
             contentTotal += stream.size
@@ -92,7 +92,7 @@ struct Store: ParsableCommand {
         print(String(format: "downloaded %d items, %lld bytes, at %.1f s", media.count, contentTotal, Date().timeIntervalSince(started)))
 
         let packer = Packer(ledger: ledger, settings: PackSettings(
-            archiveDir: dir + "/archive", timeZone: TimeZone(identifier: "Asia/Tokyo")!,
+            dataDir: dir, archiveDir: dir + "/archive", timeZone: TimeZone(identifier: "Asia/Tokyo")!,
             segment: SegmentWriter.Settings(compression: CompressionPolicy(level: 6), toolVersion: "archive-bench store")), clock: FixedClock(Self.now))
         let report = try packer.pack()
         print(String(format: "packed %d records and %d files into %d segments, %llu bytes, at %.1f s",

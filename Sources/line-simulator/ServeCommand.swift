@@ -31,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     var sizes: [String] = []
     @Option(help: "markAsReadMode reported by /v2/bot/info: auto or manual.") var markAsReadMode = "manual"
     @Option(help: "chatMode reported by /v2/bot/info: chat or bot.") var chatMode = "chat"
+    @Option(help: "What content past its window answers: 404 or 410 (LINE does not document which).") var expiredStatus = 404
     @OptionGroup var faults: FaultOptions
 
     func validate() throws {
@@ -38,6 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
         _ = try parsedSizes()
         guard ["auto", "manual"].contains(markAsReadMode) else { throw ValidationError("--mark-as-read-mode is auto or manual") }
         guard ["chat", "bot"].contains(chatMode) else { throw ValidationError("--chat-mode is chat or bot") }
+        guard [404, 410].contains(expiredStatus) else { throw ValidationError("--expired-status is 404 or 410") }
     }
 
     func run() async throws {
@@ -47,7 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
         for (kind, range) in try parsedSizes() { sizeMap[kind] = range }
         let config = SimulatorConfig(seed: seed, accessToken: accessToken, channelSecret: channelSecret, windows: windowMap,
                                      transcodeSeconds: transcodeSeconds, transcodeFailureRate: transcodeFailureRate,
-                                     sizes: sizeMap, faults: faults.config, markAsReadMode: markAsReadMode, chatMode: chatMode)
+                                     sizes: sizeMap, faults: faults.config, markAsReadMode: markAsReadMode, chatMode: chatMode,
+                                     expiredStatus: expiredStatus)
         var logger = Logger(label: "line-simulator")
         logger.logLevel = .warning
         let state = SimulatorState(config: config)

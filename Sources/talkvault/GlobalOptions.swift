@@ -66,7 +66,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// Segment settings from the config.
     func packSettings(_ config: TalkVaultConfig) -> PackSettings {
-        PackSettings(archiveDir: paths(config).archiveDir, timeZone: config.timeZone,
+        PackSettings(dataDir: paths(config).dataDir, archiveDir: paths(config).archiveDir, timeZone: config.timeZone,
                      segment: SegmentWriter.Settings(compression: CompressionPolicy(level: Int32(config.archive.compressionLevel)),
                                                      memberTarget: config.archive.memberTargetBytes,
                                                      toolVersion: "talkvault \(TalkVaultVersion.current)"),

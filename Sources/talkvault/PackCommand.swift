@@ -28,17 +28,27 @@ struct PackCommand: ParsableCommand {
             let packer = Packer(ledger: ledger, settings: global.packSettings(config), clock: try global.clock())
             let report: PackReport
             do { report = try packer.pack() } catch { throw Failure(any: error) }
-            if json { try printJSON(PackSummary(report, archiveDir: paths.archiveDir)); return }
-            for path in report.recovery.removedTemporary { print("recovered: removed unfinished \(path)") }
-            for path in report.recovery.indexed { print("recovered: indexed \(path)") }
-            for id in report.discarded { print("message \(id): staged download missing or altered; it will be downloaded again") }
-            guard !report.segments.isEmpty else {
-                print("nothing to pack")
-                return
+            if json {
+                try printJSON(PackSummary(report, archiveDir: paths.archiveDir))
+            } else {
+                print(Self.render(report, archiveDir: paths.archiveDir), terminator: "")
             }
-            print("packed \(report.records) records and \(report.contentEntries) content files (\(report.contentBytes) bytes) into \(report.segmentBytes) bytes:")
-            for segment in report.segments { print("  \(paths.archiveDir)/\(segment)") }
+            if !report.leftForSpace.isEmpty {
+                throw Failure(.ioError, "the disk is too full: \(report.leftForSpace.count) downloads were left staged; free some space")
+            }
         }
+    }
+
+    static func render(_ report: PackReport, archiveDir: String) -> String {
+        var out = ""
+        for path in report.recovery.removedTemporary { out += "recovered: removed unfinished \(path)\n" }
+        for path in report.recovery.indexed { out += "recovered: indexed \(path)\n" }
+        for id in report.discarded { out += "message \(id): staged download missing or altered; it will be downloaded again\n" }
+        for id in report.leftForSpace { out += "message \(id): does not fit on the disk; left staged for a later pack\n" }
+        guard !report.segments.isEmpty else { return out + "nothing to pack\n" }
+        out += "packed \(report.records) records and \(report.contentEntries) content files (\(report.contentBytes) bytes) into \(report.segmentBytes) bytes:\n"
+        for segment in report.segments { out += "  \(archiveDir)/\(segment)\n" }
+        return out
     }
 }
 
@@ -50,6 +60,7 @@ struct PackSummary: Encodable {
     var contentBytes: UInt64
     var segmentBytes: UInt64
     var discarded: [String]
+    var leftForSpace: [String]
     var recoveredTemporary: [String]
     var recoveredIndexed: [String]
 
@@ -60,6 +71,7 @@ struct PackSummary: Encodable {
         contentBytes = report.contentBytes
         segmentBytes = report.segmentBytes
         discarded = report.discarded
+        leftForSpace = report.leftForSpace
         recoveredTemporary = report.recovery.removedTemporary
         recoveredIndexed = report.recovery.indexed
     }
@@ -67,6 +79,6 @@ struct PackSummary: Encodable {
     enum CodingKeys: String, CodingKey {
         case segments, records, discarded
         case contentEntries = "content_entries", contentBytes = "content_bytes", segmentBytes = "segment_bytes"
-        case recoveredTemporary = "recovered_temporary", recoveredIndexed = "recovered_indexed"
+        case recoveredTemporary = "recovered_temporary", recoveredIndexed = "recovered_indexed", leftForSpace = "left_for_space"
     }
 }

@@ -13,9 +13,10 @@ struct SweepCommand: AsyncParsableCommand {
         abstract: "Download due content earliest deadline first, then pack it into today's archive.",
         discussion: """
         A one-shot run for a systemd timer. Exits 0 when nothing is at risk and nothing was newly \
-        lost, 3 when something is (so OnFailure= alerts fire), 4 at once when another sweep or pack \
+        lost, 3 when something is (so OnFailure= alerts fire), 74 when the disk was too full to \
+        download or pack everything (sweep.disk_reserve_bytes), 4 at once when another sweep or pack \
         holds the data dir. Needs the access token in TALKVAULT_ACCESS_TOKEN or the systemd \
-        credential 'access-token'.
+        credential 'access-token', except for --dry-run, which reads the ledger only.
         """)
 
     @OptionGroup var global: GlobalOptions
@@ -44,7 +45,9 @@ struct SweepCommand: AsyncParsableCommand {
             let clock = try global.clock()
             let config = try global.loadConfig()
             let paths = global.paths(config)
-            guard let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN") else {
+            // A plan reads the ledger only: no network, so no token.
+            let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN")
+            if token == nil && !dryRun {
                 throw Failure(.config, "no access token: set TALKVAULT_ACCESS_TOKEN, or provide the systemd credential 'access-token'")
             }
             let untilInstant = try until.map { try Self.parseUntil($0, timeZone: config.timeZone) }
@@ -60,16 +63,21 @@ struct SweepCommand: AsyncParsableCommand {
                 burst: config.sweep.burst, maxAttempts: config.sweep.maxAttempts,
                 transcodeWaitSeconds: Double(config.sweep.transcodeWait.seconds), order: SweepOrder(rawValue: order) ?? .edf)
             settings.readMode = config.readMode
-            settings.botInfo = BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: token)
-            let client = ContentClient(dataAPIBaseURL: config.dataAPIBaseURL, accessToken: token,
-                                       timeout: .seconds(config.sweep.requestTimeout.seconds))
+            settings.diskReserveBytes = config.sweep.diskReserveBytes
+            let options = SweepOptions(dryRun: dryRun, limit: limit, kinds: Set(kinds.compactMap(MessageKind.init(rawValue:))), until: untilInstant)
             let bar = ProgressBar(enabled: !json && !dryRun && isatty(STDERR_FILENO) == 1)
             let report: SweepReport
             do {
-                let markAsRead = MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token)
-                report = try await Sweeper(settings: settings, client: client, markAsRead: dryRun ? nil : markAsRead, clock: clock, logger: logger).run(
-                    SweepOptions(dryRun: dryRun, limit: limit, kinds: Set(kinds.compactMap(MessageKind.init(rawValue:))), until: untilInstant),
-                    progress: { bar.show($0) })
+                if let token, !dryRun {
+                    settings.botInfo = BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: token)
+                    let client = ContentClient(dataAPIBaseURL: config.dataAPIBaseURL, accessToken: token,
+                                               timeout: .seconds(config.sweep.requestTimeout.seconds))
+                    let markAsRead = MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token)
+                    report = try await Sweeper(settings: settings, client: client, markAsRead: markAsRead, clock: clock,
+                                               waiting: SystemWaitingClock(), logger: logger).run(options, progress: { bar.show($0) })
+                } else {
+                    report = try await Sweeper.plan(settings: settings, options: options, clock: clock)
+                }
             } catch {
                 throw Failure(any: error)
             }
@@ -84,6 +92,11 @@ struct SweepCommand: AsyncParsableCommand {
                 }
             }
             if json { try printJSON(report) } else { print(Self.render(report, dryRun: dryRun), terminator: "") }
+            if !dryRun && report.needsDiskSpace {
+                throw Failure(.ioError, "the disk is too full: \(report.leftForDiskSpace) items not downloaded and \(report.unpackedForDiskSpace) "
+                              + "downloads not packed, to keep room for packing what is staged (\(report.stagedBytes) bytes) with "
+                              + "sweep.disk_reserve_bytes (\(config.sweep.diskReserveBytes)) to spare; free some space")
+            }
             if !dryRun && report.needsAttention {
                 throw Failure(.attention, "\(report.atRisk) items at risk, \(report.lost.values.reduce(0, +)) newly lost")
             }
@@ -116,6 +129,9 @@ struct SweepCommand: AsyncParsableCommand {
         out += "downloaded   \(report.downloaded) (\(report.bytes) bytes)\n"
         out += "retried      \(report.retried) requests\n"
         out += "left         \(report.leftForNextRun) over the retry budget, \(report.waitingTranscode) still transcoding (next run)\n"
+        if report.needsDiskSpace {
+            out += "disk full    \(report.leftForDiskSpace) not downloaded, \(report.unpackedForDiskSpace) not packed (next run with room)\n"
+        }
         out += "lost         \(lost.isEmpty ? "none" : lost.joined(separator: ", "))\n"
         out += "unsent       \(report.unsent)\n"
         out += "read receipts \(report.receiptsSent) sent to LINE\(report.receiptsFailed > 0 ? ", \(report.receiptsFailed) failed (next run)" : "")"
@@ -124,6 +140,7 @@ struct SweepCommand: AsyncParsableCommand {
         for segment in report.segments { out += "             \(segment)\n" }
         out += "at risk      \(report.atRisk) (\(report.overdue) past their deadline)\n"
         out += "next deadline \(report.nextDeadline ?? "none")\n"
+        out += "disk         \(report.diskAvailableBytes.map { "\($0) bytes free, " } ?? "")\(report.stagedBytes) bytes staged\n"
         return out
     }
 }

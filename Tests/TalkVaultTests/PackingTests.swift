@@ -20,7 +20,7 @@ struct PackHarness {
     }
 
     func packer(at instant: Instant = LedgerHarness.now, segmentMaxBytes: UInt64 = 1 << 30) -> Packer {
-        Packer(ledger: ledger, settings: PackSettings(archiveDir: archiveDir, timeZone: TimeZone(identifier: "Asia/Tokyo")!,
+        Packer(ledger: ledger, settings: PackSettings(dataDir: base.dir.path, archiveDir: archiveDir, timeZone: TimeZone(identifier: "Asia/Tokyo")!,
                                                      segment: .init(memberTarget: 32 * 1024, toolVersion: "test"),
                                                      segmentMaxBytes: segmentMaxBytes),
                clock: FixedClock(instant))

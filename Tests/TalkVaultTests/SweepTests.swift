@@ -19,10 +19,11 @@ struct SweepHarness {
     let ledgerPath: String
 
     static func start(messages: Int = 120, faults: FaultConfig = FaultConfig(), transcodeFailureRate: Double = 0.25,
-                      seed: UInt64 = 11) async throws -> SweepHarness {
+                      transcodeSeconds: Double = 0, expiredStatus: Int = 404, seed: UInt64 = 11) async throws -> SweepHarness {
         let sizes: [MessageKind: SizeRange] = [.image: .init(min: 2_000, max: 40_000), .video: .init(min: 10_000, max: 80_000),
                                                .audio: .init(min: 2_000, max: 20_000), .file: .init(min: 500, max: 30_000)]
-        let config = SimulatorConfig(seed: seed, transcodeSeconds: 0, transcodeFailureRate: transcodeFailureRate, sizes: sizes, faults: faults)
+        let config = SimulatorConfig(seed: seed, transcodeSeconds: transcodeSeconds, transcodeFailureRate: transcodeFailureRate, sizes: sizes, faults: faults,
+                                     expiredStatus: expiredStatus)
         let simulator = try await SimulatorServer.start(config: config)
         let plan = TrafficGenerator.plan(TrafficConfig(seed: seed, messages: messages, end: SystemClock().now(), period: .days(21),
                                                        externalBaseURL: simulator.baseURL), simulator: config)
@@ -37,16 +38,20 @@ struct SweepHarness {
         return SweepHarness(dir: dir, simulator: simulator, plan: plan, config: config, ledgerPath: ledgerPath)
     }
 
-    func sweeper(concurrency: Int = 4, rate: Double = 500, burst: Double = 20, order: SweepOrder = .edf) -> Sweeper {
-        let pack = PackSettings(archiveDir: dir.file("archive"), timeZone: TimeZone(identifier: "Asia/Tokyo")!,
+    func sweeper(concurrency: Int = 4, rate: Double = 500, burst: Double = 20, order: SweepOrder = .edf,
+                 clock: any WallClock = SystemClock(), waiting: any WaitingClock = SystemWaitingClock(),
+                 files: any DownloadFiles = LocalDownloadFiles(), disk: any DiskSpace = SystemDiskSpace(),
+                 diskReserveBytes: Int64 = 256 << 20) -> Sweeper {
+        let pack = PackSettings(dataDir: dir.path, archiveDir: dir.file("archive"), timeZone: TimeZone(identifier: "Asia/Tokyo")!,
                                 segment: .init(toolVersion: "test"))
-        let settings = SweepSettings(ledgerPath: ledgerPath, policy: .lineDefaults, timeZone: TimeZone(identifier: "Asia/Tokyo")!,
+        var settings = SweepSettings(ledgerPath: ledgerPath, policy: .lineDefaults, timeZone: TimeZone(identifier: "Asia/Tokyo")!,
                                      stagingDir: dir.file("staging"), pack: pack, concurrency: concurrency, rateLimit: rate, burst: burst,
                                      maxAttempts: 6, backoffBaseMilliseconds: 10, backoffCapMilliseconds: 200, transcodeWaitSeconds: 5,
                                      order: order)
+        settings.diskReserveBytes = diskReserveBytes
         return Sweeper(settings: settings, client: ContentClient(dataAPIBaseURL: simulator.baseURL, accessToken: config.accessToken,
-                                                                 timeout: .seconds(10)),
-                       clock: SystemClock(), logger: Logger(label: "test"))
+                                                                 timeout: .seconds(10), files: files),
+                       clock: clock, waiting: waiting, disk: disk, logger: Logger(label: "test"))
     }
 
     /// What each content message must have become, from the simulator's ground truth alone:
@@ -122,19 +127,18 @@ struct SweepHarness {
 
 @Suite struct RateLimitTests {
     @Test func theBucketSpacesRequestsAndA429SlowsIt() {
-        let start = Instant(milliseconds: 0)
-        var bucket = TokenBucket(rate: 10, burst: 2, now: start)
-        #expect(bucket.take(now: start) == nil)
-        #expect(bucket.take(now: start) == nil)
-        #expect(bucket.take(now: start) == 100)
-        #expect(bucket.take(now: Instant(milliseconds: 100)) == nil)
-        bucket.throttled(now: Instant(milliseconds: 100), retryAfterSeconds: 2, fallbackMilliseconds: 50)
+        var bucket = TokenBucket(rate: 10, burst: 2, at: 0)
+        #expect(bucket.take(at: 0) == nil)
+        #expect(bucket.take(at: 0) == nil)
+        #expect(bucket.take(at: 0) == 100)
+        #expect(bucket.take(at: 100) == nil)
+        bucket.throttled(at: 100, retryAfterSeconds: 2, fallbackMilliseconds: 50)
         #expect(bucket.rate == 5)
-        #expect(bucket.take(now: Instant(milliseconds: 1100)) == 1000)
+        #expect(bucket.take(at: 1100) == 1000)
         // Tokens refill during the pause, up to the burst, at the halved rate.
-        #expect(bucket.take(now: Instant(milliseconds: 2100)) == nil)
-        #expect(bucket.take(now: Instant(milliseconds: 2100)) == nil)
-        #expect(bucket.take(now: Instant(milliseconds: 2100)) == 200)
+        #expect(bucket.take(at: 2100) == nil)
+        #expect(bucket.take(at: 2100) == nil)
+        #expect(bucket.take(at: 2100) == 200)
     }
 
     @Test func backoffGrowsAndIsCapped() {

@@ -1,0 +1,38 @@
+import Packing
+import TalkVaultDomain
+
+/// Keeps a sweep from filling the disk: no download starts while what is staged could no
+/// longer be packed beside itself with the reserve to spare, nor after a write found the disk
+/// full. Free space is asked before each download, so one that others freed is used.
+actor DiskGuard {
+    private let disk: any DiskSpace
+    /// Where downloads are staged: the file system whose space counts.
+    private let path: String
+    private let reserve: DiskReserve
+    /// Bytes downloaded and not yet packed.
+    private(set) var stagedBytes: Int64
+    /// True once downloads stopped for lack of space; they stay stopped for this run.
+    private(set) var stopped = false
+
+    init(disk: any DiskSpace, path: String, reserve: DiskReserve, stagedBytes: Int64) {
+        self.disk = disk
+        self.path = path
+        self.reserve = reserve
+        self.stagedBytes = stagedBytes
+    }
+
+    /// True when a download of about `nextBytes` (0 when unknown) may start.
+    func mayStart(nextBytes: Int64) -> Bool {
+        guard !stopped else { return false }
+        if let available = disk.availableBytes(at: path),
+           !reserve.allowsDownload(availableBytes: available, stagedBytes: stagedBytes, nextBytes: nextBytes) {
+            stopped = true
+        }
+        return !stopped
+    }
+
+    func staged(_ bytes: Int64) { stagedBytes += bytes }
+
+    /// A write met ENOSPC: no more downloads this run.
+    func full() { stopped = true }
+}
