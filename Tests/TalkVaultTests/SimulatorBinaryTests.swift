@@ -72,12 +72,13 @@ import Testing
         let serve = try run(Self.binary, ["serve", "--help"])
         for flag in ["--host", "--port", "--seed", "--access-token", "--channel-secret", "--transcode-seconds", "--window",
                      "--size", "--rate-limit", "--retry-after", "--error-rate", "--latency-ms", "--jitter-ms", "--stall-rate",
-                     "--truncate-rate", "--drip-rate", "--mark-as-read-mode", "simulator-access-token", "simulator-channel-secret"] {
+                     "--truncate-rate", "--drip-rate", "--mark-as-read-mode", "--expired-status", "--transcode-failure-rate",
+                     "simulator-access-token", "simulator-channel-secret"] {
             #expect(serve.stdout.contains(flag), "serve --help lacks \(flag)")
         }
         let send = try run(Self.binary, ["send", "--help"])
         for flag in ["--target", "--simulator", "--messages", "--period", "--redelivery-rate", "--out-of-order-rate",
-                     "--unsend-rate", "--edit-rate", "--ground-truth", "--max-attempts", "--concurrency"] {
+                     "--unsend-rate", "--edit-rate", "--ground-truth", "--max-attempts", "--concurrency", "--transcode-failure-rate"] {
             #expect(send.stdout.contains(flag), "send --help lacks \(flag)")
         }
         #expect(try run(Self.binary, ["serve", "--window", "image=0d"]).status == 64)
