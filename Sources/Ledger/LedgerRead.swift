@@ -87,9 +87,9 @@ extension Ledger {
             var receipts: [ReadReceipt] = []
             try db.query("""
                 SELECT message_id, token, attempts FROM read_receipts
-                WHERE sent_at_ms IS NULL AND (last_error IS NULL OR substr(last_error, 1, ?2) != ?3)
+                WHERE sent_at_ms IS NULL AND refused_at_ms IS NULL
                 ORDER BY requested_at_ms, message_id LIMIT ?1
-                """, [.int(limit), .int(ReceiptResult.refusedPrefix.count), .text(ReceiptResult.refusedPrefix)]) {
+                """, [.int(limit)]) {
                 receipts.append(ReadReceipt(messageId: $0.text(0), token: $0.text(1), attempts: $0.int(2)))
             }
             return receipts
@@ -107,8 +107,8 @@ extension Ledger {
                 try db.run("UPDATE read_receipts SET sent_at_ms = ?2, attempts = attempts + 1, last_error = NULL WHERE message_id = ?1",
                            [.text(id), .integer(now.milliseconds)])
             case .refused(let reason):
-                try db.run("UPDATE read_receipts SET attempts = attempts + 1, last_error = ?2 WHERE message_id = ?1",
-                           [.text(id), .text(ReceiptResult.refusedPrefix + reason)])
+                try db.run("UPDATE read_receipts SET attempts = attempts + 1, last_error = ?2, refused_at_ms = ?3 WHERE message_id = ?1",
+                           [.text(id), .text(reason), .integer(now.milliseconds)])
             case .failed(let error):
                 try db.run("UPDATE read_receipts SET attempts = attempts + 1, last_error = ?2 WHERE message_id = ?1", [.text(id), .text(error)])
             }
@@ -125,14 +125,4 @@ public enum ReceiptResult: Sendable, Equatable {
     case refused(String)
     /// Worth another try: still owed.
     case failed(String)
-
-    /// Marks `read_receipts.last_error` of a refused call. The schema has no column for it, and
-    /// the prefix keeps the refusal and its reason in one place without a migration.
-    public static let refusedPrefix = "refused: "
-
-    /// The refusal's reason, when `lastError` records one.
-    public static func refusal(in lastError: String?) -> String? {
-        guard let lastError, lastError.hasPrefix(refusedPrefix) else { return nil }
-        return String(lastError.dropFirst(refusedPrefix.count))
-    }
 }

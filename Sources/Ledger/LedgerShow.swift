@@ -77,11 +77,13 @@ extension Ledger {
                     history.append(.init(at: Instant(milliseconds: at), what: "exported", detail: "\(row.text(1)) (\(row.text(0)))"))
                 }
             }
-            let receipt = try db.first("SELECT requested_at_ms, attempts, last_error, sent_at_ms FROM read_receipts WHERE message_id = ?1", [.text(id)]) {
-                let lastError = $0.optionalText(2), refused = ReceiptResult.refusal(in: lastError)
+            let receipt = try db.first("""
+                SELECT requested_at_ms, attempts, last_error, sent_at_ms, refused_at_ms FROM read_receipts WHERE message_id = ?1
+                """, [.text(id)]) {
+                let lastError = $0.optionalText(2), refused = $0.optionalInt64(4) != nil
                 return MessageDetail.ReadReceipt(requestedAt: Instant(milliseconds: $0.int64(0)), attempts: $0.int(1),
-                                                 lastError: refused == nil ? lastError : nil,
-                                                 sentAt: $0.optionalInt64(3).map(Instant.init(milliseconds:)), refused: refused)
+                                                 lastError: refused ? nil : lastError,
+                                                 sentAt: $0.optionalInt64(3).map(Instant.init(milliseconds:)), refused: refused ? lastError : nil)
             }
             history.sort { $0.at < $1.at }   // stable: same-instant entries keep their order
             return MessageDetail(found: found, record: record, capturedAt: capturedAt, eventId: eventId, contentType: contentType,

@@ -3,7 +3,7 @@ import SQLiteDB
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), sql(v8)]
+    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8]
 
     private static func sql(_ text: String) -> @Sendable (Database) throws -> Void {
         { try $0.execute(text) }
@@ -301,8 +301,18 @@ enum Migrations {
     /// `LedgerSearchIndex.swift`), built by `find` without the ledger's write lock; the ledger
     /// keeps only the log of changed messages they are built from, and an id the index
     /// recognises it by. And the inbox log's damage, once found, is kept here: the segment it
-    /// was found in is recycled soon after. (Written to run again harmlessly over its own result.)
-    static let v8 = """
+    /// was found in is recycled soon after. A markAsRead call LINE refused for good (a token it
+    /// did not issue) is marked as such, so it is never sent again. (Written to run again
+    /// harmlessly over its own result.)
+    static func v8(_ db: Database) throws {
+        try db.execute(v8Schema)
+        // Set when LINE refused the call for good; last_error then holds LINE's reason.
+        var columns: [String] = []
+        try db.query("SELECT name FROM pragma_table_info('read_receipts')") { columns.append($0.text(0)) }
+        if !columns.contains("refused_at_ms") { try db.execute("ALTER TABLE read_receipts ADD COLUMN refused_at_ms INTEGER") }
+    }
+
+    static let v8Schema = """
     DROP TRIGGER IF EXISTS message_search_on_insert;
     DROP TRIGGER IF EXISTS message_search_on_update;
     DROP TRIGGER IF EXISTS message_search_on_delete;
