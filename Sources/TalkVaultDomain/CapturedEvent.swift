@@ -47,9 +47,11 @@ public struct CapturedEvent: Sendable, Equatable {
         case unsend(messageId: String)
         /// A known event type that carries no message (follow, join, postback, …): kept raw.
         case other
-        /// An event type TalkVault does not know: kept raw and counted.
+        /// An event type TalkVault does not know, or a message event from a source type it does
+        /// not know: kept raw and counted, whatever its shape.
         case unknownType
-        /// A known type missing a field it needs: kept raw, counted, not applied.
+        /// A known type missing a field it needs, or with an implausible timestamp: kept raw,
+        /// counted, not applied.
         case invalid(reason: String)
     }
 }
