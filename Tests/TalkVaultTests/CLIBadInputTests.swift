@@ -7,9 +7,26 @@ import Testing
 @Suite struct CLIBadInputTests {
     let dir = TempDir()
 
+    /// Runs the binary with its output going to files, not pipes: a build that prints megabytes
+    /// of errors then fails the test instead of blocking on a full pipe.
     func talkvault(_ arguments: [String]) throws -> ProcessResult {
-        try run(CLITests.binary, arguments, environment: ["TALKVAULT_NOW": "2016-05-10T09:00:00+09:00", "TALKVAULT_DATA_DIR": ""],
-                cwd: dir.path)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLITests.binary)
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["TALKVAULT_NOW"] = "2016-05-10T09:00:00+09:00"
+        environment["TALKVAULT_DATA_DIR"] = ""
+        process.environment = environment
+        process.currentDirectoryURL = URL(fileURLWithPath: dir.path)
+        let out = dir.write("stdout-\(UUID().uuidString)", ""), err = dir.write("stderr-\(UUID().uuidString)", "")
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        defer { for file in [out, err] { try? FileManager.default.removeItem(atPath: file) } }
+        return ProcessResult(status: process.terminationStatus, stdout: String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)), as: UTF8.self),
+                             stderr: String(decoding: try Data(contentsOf: URL(fileURLWithPath: err)), as: UTF8.self))
     }
 
     /// A timestamp near Int64's limit once trapped in `Instant.rfc3339` (exit 132) and killed
