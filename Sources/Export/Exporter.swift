@@ -57,8 +57,11 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
 /// of delivered weeks carried in, and a manifest beside it. Written to a temporary file, fsynced
 /// and renamed, and streamed: a week of a million rows does not sit in memory.
 public struct Exporter {
+    /// The `full` profile's columns. New ones go at the end, so scripts reading columns by
+    /// position keep working.
     public static let columns = ["sent_at", "sent_date", "sent_time", "chat_type", "chat_id", "chat_name", "sender_type", "sender_id",
-                                 "sender_name", "message_id", "kind", "text", "content_file", "content_sha256", "status", "read_at", "late"]
+                                 "sender_name", "message_id", "kind", "text", "content_file", "content_sha256", "status", "read_at", "late",
+                                 "original_file_name"]
     let ledger: Ledger
     let settings: ExportSettings
 
@@ -191,9 +194,32 @@ public struct Exporter {
         default: status = row.edited ? "edited" : row.state.rawValue
         }
         let contentFile = row.contentSegment.flatMap { segment in row.contentEntry.map { "\(segment):\($0)" } } ?? ""
+        // A file's name as sent may hold NUL or a bidi override ("invoice\u{202E}fdp.exe" shows as
+        // "invoiceexe.pdf"): the text column has the archive's safe name, the last column the
+        // name as sent with such characters made visible.
+        let isFile = row.kind == .file
+        let text = isFile ? (row.fileName.flatMap(SafeName.make) ?? "") : Self.text(row)
+        let originalFileName = isFile ? (row.fileName.map(Self.visible) ?? "") : ""
         return [local, date, time, row.chatType, row.chatId, row.chatName ?? "", "User", row.senderId ?? "", row.senderName ?? "",
-                row.id, row.kind.rawValue, Self.text(row), contentFile, row.contentSHA256 ?? "", status,
-                row.readAt?.rfc3339(in: zone) ?? "", late ? "true" : "false"]
+                row.id, row.kind.rawValue, text, contentFile, row.contentSHA256 ?? "", status,
+                row.readAt?.rfc3339(in: zone) ?? "", late ? "true" : "false", originalFileName]
+    }
+
+    /// `name` with every control character, format character (bidi overrides and isolates
+    /// included) and line or paragraph separator written as `<U+XXXX>`: what `SafeName`
+    /// replaces, shown rather than hidden or obeyed.
+    static func visible(_ name: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in name.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator:
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                out.append(contentsOf: "<U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex)>".unicodeScalars)
+            default:
+                out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     /// The `text` column: see `MessageText.summary`.

@@ -130,8 +130,9 @@ struct JSONParser<Builder: JSONBuilder> {
         }
     }
 
-    /// Skips 8 bytes at a time while none of them is a quote, a backslash or a control
-    /// character (SWAR: a byte's high bit marks a match); the byte loop does the rest.
+    /// Skips 8 bytes at a time while none of them is a quote, a backslash, a control character
+    /// or a non-ASCII byte (SWAR: a byte's high bit marks a match); the byte loop does the rest,
+    /// and checks the UTF-8 of a non-ASCII character.
     private mutating func skipPlainBytes() {
         guard let base = bytes.baseAddress else { return }
         let ones: UInt64 = 0x0101_0101_0101_0101
@@ -140,11 +141,39 @@ struct JSONParser<Builder: JSONBuilder> {
             let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
             let quote = word ^ (ones &* 0x22)
             let backslash = word ^ (ones &* 0x5C)
-            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word)
+            let special = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word) | word
             if special & highs != 0 { return }
             index += 8
         }
     }
+
+    /// Steps over one UTF-8 encoded character at `index`, whose first byte is 0x80 or above, or
+    /// fails there. JSON text is UTF-8 (RFC 8259 section 8.1): a string holding anything else
+    /// is refused rather than rewritten, which would lose its bytes. Well-formed sequences are
+    /// those of the Unicode Standard's table 3-7: no overlong forms, no surrogates, nothing
+    /// above U+10FFFF.
+    private mutating func skipUTF8Character() throws(Failure) {
+        let lead = bytes[index]
+        let length: Int
+        var low: UInt8 = 0x80, high: UInt8 = 0xBF   // the range of the second byte
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: throw invalidUTF8()
+        }
+        guard index + length <= bytes.count else { throw invalidUTF8() }
+        guard (low...high).contains(bytes[index + 1]) else { throw invalidUTF8() }
+        for offset in 2..<max(2, length) where !(0x80...0xBF).contains(bytes[index + offset]) { throw invalidUTF8() }
+        index += length
+    }
+
+    /// Names the byte offset: a line and column alone are hard to find in a one-line body.
+    private func invalidUTF8() -> Failure { fail("invalid UTF-8 at byte offset \(index) (JSON text must be UTF-8)") }
 
     private mutating func string() throws(Failure) -> Builder.Text {
         index += 1 // opening quote
@@ -160,6 +189,11 @@ struct JSONParser<Builder: JSONBuilder> {
             }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw fail("control character in a string") }
+            if byte >= 0x80 {
+                try skipUTF8Character()
+                skipPlainBytes()
+                continue
+            }
             index += 1
         }
         var utf8 = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
@@ -185,6 +219,10 @@ struct JSONParser<Builder: JSONBuilder> {
                 }
             case 0x00..<0x20:
                 throw fail("control character in a string")
+            case 0x80...:
+                let first = index
+                try skipUTF8Character()
+                utf8.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[first..<index]))
             default:
                 utf8.append(byte)
                 index += 1

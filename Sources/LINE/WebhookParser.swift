@@ -1,9 +1,10 @@
 import Foundation
 import TalkVaultDomain
 
-/// Turns a webhook body into `CapturedEvent`s. Unknown event and message types are kept, and an
-/// event missing a field it needs is kept raw as `.invalid`; only a body that is not a JSON
-/// object with an `events` array is rejected.
+/// Turns a webhook body into `CapturedEvent`s. Unknown event, message and source types are kept,
+/// whatever their shape; an event of a known type missing a field it needs (or with a timestamp
+/// outside `Instant.plausibleEventTimes`) is kept raw as `.invalid`; only a body that is not a
+/// JSON object with an `events` array is rejected.
 public enum WebhookParser {
     /// Event types that carry no message: stored raw, nothing more.
     public static let knownOtherTypes: Set<String> = [
@@ -46,12 +47,18 @@ public enum WebhookParser {
         let (rawJSON, fingerprint) = JSONValue.canonicalJSON(object: fields, hashingWithout: "deliveryContext")
 
         let type = fields["type"]?.stringValue ?? ""
-        let timestamp = fields["timestamp"]?.int64Value.map(Instant.init(milliseconds:))
+        let milliseconds = fields["timestamp"]?.int64Value
+        // Outside the plausible range a timestamp is unusable: it would date the message absurdly
+        // and could not be formatted.
+        let timestamp = milliseconds.flatMap { Instant.plausibleEventTimes.contains($0) ? Instant(milliseconds: $0) : nil }
         let (chat, sender) = source(fields["source"])
         let eventId = fields["webhookEventId"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "sha256:\(fingerprint)"
 
         var payload = self.payload(type: type, fields: fields, chat: chat)
-        if timestamp == nil, !payload.isInvalid { payload = .invalid(reason: "missing timestamp") }
+        // A type TalkVault does not know may have any shape: it is kept raw whatever it lacks.
+        if timestamp == nil, payload != .unknownType, !payload.isInvalid {
+            payload = .invalid(reason: milliseconds == nil ? "missing timestamp" : "timestamp outside 1970 to 2200")
+        }
         return CapturedEvent(
             eventId: eventId, type: type.isEmpty ? "(missing)" : type,
             timestamp: timestamp ?? Instant(milliseconds: 0),
@@ -63,7 +70,14 @@ public enum WebhookParser {
     static func payload(type: String, fields: [String: JSONValue], chat: ChatRef?) -> CapturedEvent.Payload {
         switch type {
         case "message", "messageEdited":
-            guard chat != nil else { return .invalid(reason: "\(type) event without a usable source") }
+            guard chat != nil else {
+                // A source type LINE added since (not user, group or room) cannot be placed in a chat.
+                if let sourceType = fields["source"]?["type"]?.stringValue, !sourceType.isEmpty,
+                   ChatType(rawValue: sourceType) == nil {
+                    return .unknownType
+                }
+                return .invalid(reason: "\(type) event without a usable source")
+            }
             guard let message = fields["message"]?.objectValue else { return .invalid(reason: "\(type) event without a message") }
             guard let captured = self.message(message) else { return .invalid(reason: "message without id or type") }
             return type == "message" ? .message(captured) : .edit(captured)

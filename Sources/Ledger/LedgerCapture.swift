@@ -69,21 +69,44 @@ extension Ledger {
         case .unknownType: (disposition, invalidReason) = ("unknown", nil)
         case .invalid(let reason): (disposition, invalidReason) = ("invalid", reason)
         }
-        // No RETURNING: SQLite buffers returned rows in a temporary table, and creating one per
-        // statement cost more than the insert (a fresh page cache each time, faulted in).
-        let inserted = try db.run("""
-            INSERT INTO raw_events(event_id, type, timestamp_ms, received_at_ms, mode, chat_id, sender_id, destination,
-                                   redelivered, disposition, invalid_reason, fingerprint, body)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-            ON CONFLICT(event_id) DO NOTHING
-            """, [.text(event.eventId), .text(event.type), .integer(event.timestamp.milliseconds),
-                  .integer(receivedAt.milliseconds), .text(event.mode), .text(event.chat?.id), .text(event.senderId),
-                  .text(destination), .bool(event.isRedelivery), .text(disposition), .text(invalidReason),
-                  .text(event.fingerprint), .text(event.rawJSON)])
-        let seq: Int64? = inserted > 0 ? db.lastInsertRowID : nil
-        guard let seq else {
-            try storeRepeat(event, receivedAt: receivedAt, counts: &counts)
-            return
+        // An event whose id is stored with other content (a conflict: LINE's own imageSet example
+        // gives two images one webhookEventId) is stored and applied under `<id>#<fingerprint>`.
+        // The message id is a message's identity; an event id seen before never drops a message.
+        // The derived id keeps capture idempotent: the same conflicting event again is a duplicate.
+        var event = event
+        let webhookEventId = event.eventId
+        var seq: Int64 = 0
+        while true {
+            // No RETURNING: SQLite buffers returned rows in a temporary table, and creating one per
+            // statement cost more than the insert (a fresh page cache each time, faulted in).
+            let inserted = try db.run("""
+                INSERT INTO raw_events(event_id, type, timestamp_ms, received_at_ms, mode, chat_id, sender_id, destination,
+                                       redelivered, disposition, invalid_reason, fingerprint, body)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                ON CONFLICT(event_id) DO NOTHING
+                """, [.text(event.eventId), .text(event.type), .integer(event.timestamp.milliseconds),
+                      .integer(receivedAt.milliseconds), .text(event.mode), .text(event.chat?.id), .text(event.senderId),
+                      .text(destination), .bool(event.isRedelivery), .text(disposition), .text(invalidReason),
+                      .text(event.fingerprint), .text(event.rawJSON)])
+            if inserted > 0 {
+                seq = db.lastInsertRowID
+                break
+            }
+            let stored = try db.first("SELECT seq, fingerprint FROM raw_events WHERE event_id = ?1", [.text(event.eventId)]) {
+                ($0.int64(0), $0.text(1))
+            }
+            if let stored, stored.1 == event.fingerprint {
+                try storeDuplicate(event, seq: stored.0, receivedAt: receivedAt, counts: &counts)
+                return
+            }
+            event.eventId += "#" + event.fingerprint
+        }
+        if event.eventId != webhookEventId {
+            counts.conflictingEvents += 1
+            try db.run("""
+                INSERT INTO event_conflicts(event_id, received_at_ms, fingerprint, body) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT DO NOTHING
+                """, [.text(webhookEventId), .integer(receivedAt.milliseconds), .text(event.fingerprint), .text(event.rawJSON)])
         }
         counts.newEvents += 1
         if let chat = event.chat {
@@ -121,23 +144,13 @@ extension Ledger {
         }
     }
 
-    /// An event id seen before: a redelivery or duplicate if the content matches, else a conflict.
-    private func storeRepeat(_ event: CapturedEvent, receivedAt: Instant, counts: inout CaptureCounts) throws {
-        let stored = try db.first("SELECT seq, fingerprint FROM raw_events WHERE event_id = ?1", [.text(event.eventId)]) {
-            ($0.int64(0), $0.text(1))
-        }
-        guard let stored, stored.1 == event.fingerprint else {
-            counts.conflictingEvents += 1
-            try db.run("""
-                INSERT INTO event_conflicts(event_id, received_at_ms, fingerprint, body) VALUES (?1, ?2, ?3, ?4)
-                ON CONFLICT DO NOTHING
-                """, [.text(event.eventId), .integer(receivedAt.milliseconds), .text(event.fingerprint), .text(event.rawJSON)])
-            return
-        }
+    /// A delivery of an event already stored with the same content: a redelivery or the same
+    /// bytes again. Only LINE's own flag is noted.
+    private func storeDuplicate(_ event: CapturedEvent, seq: Int64, receivedAt: Instant, counts: inout CaptureCounts) throws {
         counts.duplicateEvents += 1
         // Only LINE's own flag counts: the same bytes ingested again are not news.
         guard event.isRedelivery else { return }
-        try db.run("UPDATE raw_events SET redelivered = 1 WHERE seq = ?1 AND redelivered = 0", [.integer(stored.0)])
+        try db.run("UPDATE raw_events SET redelivered = 1 WHERE seq = ?1 AND redelivered = 0", [.integer(seq)])
         if case .message(let message) = event.payload {
             try history(message.id, at: receivedAt, "redelivered", detail: event.eventId)
         }

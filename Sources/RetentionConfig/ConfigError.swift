@@ -9,12 +9,27 @@ public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
     public var key: String
     public var message: String
 
+    /// A key path longer than `maxKeyCharacters` is cut (an unknown key can be any length).
     public init(file: String, line: Int, column: Int, key: String, message: String) {
         self.file = file
         self.line = line
         self.column = column
-        self.key = key
+        self.key = Self.clip(key, to: Self.maxKeyCharacters)
         self.message = message
+    }
+
+    /// How much of a key path an issue names.
+    static let maxKeyCharacters = 64
+    /// How much of a value from the file an issue quotes.
+    static let maxQuotedCharacters = 40
+
+    /// `text` cut to `limit` characters, with an ellipsis when something was cut: an error
+    /// quotes enough to find what it means, never a whole 10 MB value.
+    static func clip(_ text: String, to limit: Int = maxQuotedCharacters) -> String {
+        guard let end = text.index(text.startIndex, offsetBy: limit, limitedBy: text.endIndex), end != text.endIndex else {
+            return text
+        }
+        return String(text[..<end]) + "…"
     }
 
     public var description: String {

@@ -23,12 +23,20 @@ public enum ConfigLoader {
                          baseDirectory: workingDirectory)
     }
 
+    /// The largest config file read: the shipped one, fully commented, is about 5 KB. A larger
+    /// file is refused before it is parsed, so a huge one cannot cost memory or time.
+    public static let maxFileBytes = 1 << 20
+
     /// Loads and validates the file at `path`.
     public static func load(path: String) throws(ConfigError) -> TalkVaultConfig {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        do { data = try read(path, limit: maxFileBytes) } catch {
             let reason = FileManager.default.fileExists(atPath: path) ? "permission denied or unreadable" : "no such file"
             throw .unreadable(file: path, reason: reason)
+        }
+        guard data.count <= maxFileBytes else {
+            throw .invalid([ConfigIssue(file: path, line: 0, column: 0, key: "",
+                                        message: "the file is larger than \(maxFileBytes) bytes (1 MiB), the most a config may be")])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw .invalid([ConfigIssue(file: path, line: 1, column: 1, key: "", message: "the file is not valid UTF-8")])
@@ -46,8 +54,26 @@ public enum ConfigLoader {
         }
         var validator = Validator(file: file, baseDirectory: baseDirectory)
         let config = validator.validate(root, source: source)
-        guard validator.issues.isEmpty, let config else { throw .invalid(validator.issues) }
+        guard validator.issues.isEmpty, let config else {
+            var issues = validator.issues
+            if validator.unlisted > 0 {
+                issues.append(ConfigIssue(file: file, line: 0, column: 0, key: "",
+                                          message: "\(validator.unlisted) more problems not listed (only the first \(Validator.maxIssues) are)"))
+            }
+            throw .invalid(issues)
+        }
         return config
+    }
+
+    /// At most `limit + 1` bytes of the file: enough to tell that it is too large.
+    static func read(_ path: String, limit: Int) throws -> Data {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        var data = Data()
+        while data.count <= limit, let chunk = try handle.read(upToCount: limit + 1 - data.count), !chunk.isEmpty {
+            data.append(chunk)
+        }
+        return data
     }
 
     static func issue(fromYAMLError error: any Error, file: String, yaml: String) -> ConfigIssue {
@@ -63,7 +89,8 @@ public enum ConfigLoader {
         case .duplicatedKeysInMapping(let duplicates, let context):
             // The context's text is the whole document: only its mark is used.
             return ConfigIssue(file: file, line: context.mark.line, column: context.mark.column,
-                               key: duplicates.joined(separator: ", "), message: "duplicate key: each key may appear once per mapping")
+                               key: duplicates.prefix(3).map { ConfigIssue.clip($0) }.joined(separator: ", "),
+                               message: "duplicate key: each key may appear once per mapping")
         case .reader(let problem, let offset, _, _):
             let (line, column) = TextPosition.lineAndColumn(ofUTF8Offset: offset ?? 0, in: yaml.utf8)
             return ConfigIssue(file: file, line: line, column: column, key: "", message: "invalid YAML: \(problem)")

@@ -28,6 +28,9 @@ public struct TalkVaultConfig: Sendable, Equatable {
     public var exportDir: String
     /// `capture.webhook_path`: where `serve` accepts LINE's webhooks.
     public var webhookPath: String = "/webhook"
+    /// The paths `serve` answers on its own, each with everything under it: the webhook path
+    /// may be none of them. A route added to the server belongs here.
+    public static let serverRoutes = ["/healthz", "/metrics", "/api"]
     /// `capture.max_body_bytes`: larger webhook bodies get 413.
     public var maxBodyBytes: Int = 1 << 20
     /// `capture.profile_refresh`: how long a display name is kept before it is fetched again.

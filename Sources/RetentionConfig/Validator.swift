@@ -7,6 +7,10 @@ struct Validator {
     let file: String
     let baseDirectory: String
     var issues: [ConfigIssue] = []
+    /// Problems found past the first `maxIssues`: counted, not kept (a file of 500,000 unknown
+    /// keys must not print 100 MB of errors).
+    var unlisted = 0
+    static let maxIssues = 100
 
     static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "read_state", "line", "windows", "chat_overrides", "safety_margin"]
     static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh", "idle_timeout", "read_timeout"]
@@ -46,7 +50,7 @@ struct Validator {
                 case "timezone":
                     guard let text = string(value, key: key) else { continue }
                     if TimeZone(identifier: text) == nil {
-                        report(value, key: key, "unknown time zone '\(text)' (use an IANA name such as Asia/Tokyo)")
+                        report(value, key: key, "unknown time zone '\(ConfigIssue.clip(text))' (use an IANA name such as Asia/Tokyo)")
                     } else {
                         timeZone = text
                     }
@@ -76,10 +80,10 @@ struct Validator {
                         switch entry.name {
                         case "webhook_path":
                             guard let text = string(entry.value, key: path) else { continue }
-                            if text.hasPrefix("/"), !text.contains(" "), !text.contains("?") {
-                                webhookPath = text
+                            if let problem = Self.webhookPathProblem(text) {
+                                report(entry.value, key: path, problem)
                             } else {
-                                report(entry.value, key: path, "must be a URL path starting with / (got '\(text)')")
+                                webhookPath = text
                             }
                         case "max_body_bytes":
                             guard let text = string(entry.value, key: path) else { continue }
@@ -161,7 +165,7 @@ struct Validator {
                 case "read_state":
                     guard let text = string(value, key: key) else { continue }
                     if let mode = ReadMode(rawValue: text) { readMode = mode } else {
-                        report(value, key: key, "must be line (ask LINE's markAsReadMode), auto or manual (got '\(text)')")
+                        report(value, key: key, "must be line (ask LINE's markAsReadMode), auto or manual (got '\(ConfigIssue.clip(text))')")
                     }
                 case "line":
                     guard let entries = mapping(value, key: key) else { continue }
@@ -172,7 +176,7 @@ struct Validator {
                         if let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, !text.hasSuffix("/") {
                             urls[entry.name] = text
                         } else {
-                            report(entry.value, key: path, "must be an http(s) URL without a trailing slash (got '\(text)')")
+                            report(entry.value, key: path, "must be an http(s) URL without a trailing slash (got '\(ConfigIssue.clip(text))')")
                         }
                     }
                 case "windows":
@@ -278,7 +282,7 @@ struct Validator {
         do {
             return try RetentionDuration(parsing: text)
         } catch {
-            report(node, key: key, "bad duration '\(text)': \(error) (write it like 1y, 14d, 36h or 90m)")
+            report(node, key: key, "bad duration '\(ConfigIssue.clip(text))': \(error) (write it like 1y, 14d, 36h or 90m)")
             return nil
         }
     }
@@ -310,8 +314,32 @@ struct Validator {
     }
 
     mutating func report(_ node: Node, key: String, _ message: String) {
+        guard issues.count < Self.maxIssues else { unlisted += 1; return }
         let mark = node.mark
         issues.append(ConfigIssue(file: file, line: mark?.line ?? 0, column: mark?.column ?? 0, key: key, message: message))
+    }
+
+    /// Characters a webhook path may hold besides `/`: RFC 3986's unreserved characters and
+    /// sub-delimiters, without `*` (`:`, `*`, `{` and `}` are the router's own syntax, and
+    /// anything else would reach the server percent-encoded).
+    static let webhookPathCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()+,;=@".unicodeScalars)
+
+    /// Why `path` cannot be `capture.webhook_path`, or nil. It must be a plain path of its own:
+    /// not one of the server's routes or under one, and not a router pattern.
+    static func webhookPathProblem(_ path: String) -> String? {
+        guard path.hasPrefix("/") else { return "must be a URL path starting with / (got '\(ConfigIssue.clip(path))')" }
+        guard path.unicodeScalars.allSatisfy({ $0 == "/" || webhookPathCharacters.contains($0) }) else {
+            return "must hold only letters, digits, / and - . _ ~ ! $ & ' ( ) + , ; = @ (got '\(ConfigIssue.clip(path))')"
+        }
+        let segments = path.split(separator: "/")
+        if segments.contains(where: { $0 == "." || $0 == ".." }) { return "must not hold . or .. segments" }
+        for route in TalkVaultConfig.serverRoutes {
+            let reserved = route.split(separator: "/")
+            if segments.count >= reserved.count, zip(segments, reserved).allSatisfy({ $0.lowercased() == $1.lowercased() }) {
+                return "collides with the server's own \(route) (choose another path, such as /webhook)"
+            }
+        }
+        return nil
     }
 
     static func relativePathProblem(_ path: String) -> String? {

@@ -47,9 +47,11 @@ public struct CapturedEvent: Sendable, Equatable {
         case unsend(messageId: String)
         /// A known event type that carries no message (follow, join, postback, …): kept raw.
         case other
-        /// An event type TalkVault does not know: kept raw and counted.
+        /// An event type TalkVault does not know, or a message event from a source type it does
+        /// not know: kept raw and counted, whatever its shape.
         case unknownType
-        /// A known type missing a field it needs: kept raw, counted, not applied.
+        /// A known type missing a field it needs, or with an implausible timestamp: kept raw,
+        /// counted, not applied.
         case invalid(reason: String)
     }
 }
@@ -103,11 +105,12 @@ public struct CapturedBody: Sendable, Equatable {
 /// What capturing one or more bodies did. Reported by `ingest` and counted by `serve`.
 public struct CaptureCounts: Sendable, Equatable, Codable {
     public var eventsRead = 0
-    /// Events stored for the first time.
+    /// Events stored for the first time (conflicting ones included).
     public var newEvents = 0
     /// Deliveries of an event already stored, with the same content (redeliveries included).
     public var duplicateEvents = 0
-    /// Events that reused a stored event id with different content: kept raw, not applied.
+    /// Events that reused a stored event id with different content: stored and applied under
+    /// a derived id, and kept in `event_conflicts`.
     public var conflictingEvents = 0
     /// Message events whose message id was new.
     public var newMessages = 0

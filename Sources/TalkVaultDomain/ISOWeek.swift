@@ -28,9 +28,15 @@ public struct ISOWeek: Hashable, Comparable, Sendable, CustomStringConvertible {
         return calendar
     }
 
+    /// The instants whose weeks are named: from the second week of year 1 to the second-last
+    /// week of 9999 (UTC). An instant outside is taken as the nearer end, so this never traps.
+    static let namedRange: ClosedRange<Int64> = -62_134_992_000_000...253_401_609_600_000
+
     /// The week holding `instant` in `zone`.
     public static func containing(_ instant: Instant, in zone: TimeZone) -> ISOWeek {
-        let parts = calendar(zone).dateComponents([.yearForWeekOfYear, .weekOfYear], from: instant.date)
+        let clamped = min(max(instant.milliseconds, namedRange.lowerBound), namedRange.upperBound)
+        let date = Date(timeIntervalSince1970: Double(clamped) / 1000)
+        let parts = calendar(zone).dateComponents([.yearForWeekOfYear, .weekOfYear], from: date)
         return ISOWeek(year: parts.yearForWeekOfYear!, week: parts.weekOfYear!)!
     }
 

@@ -6,9 +6,28 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
 
+    /// The date's instant, saturating at Int64's limits (a date that far out cannot trap).
     public init(_ date: Date) {
-        milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let ms = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        if ms.isNaN {
+            milliseconds = 0
+        } else if ms >= 9_223_372_036_854_775_808.0 {
+            milliseconds = .max
+        } else if ms < -9_223_372_036_854_775_808.0 {
+            milliseconds = .min
+        } else {
+            milliseconds = Int64(ms)
+        }
     }
+
+    /// The instants `rfc3339` writes as they are: 0000-01-01T00:00:00.000 to
+    /// 9999-12-31T23:59:59.999 (RFC 3339 has four-digit years). Others are written as the
+    /// nearer end of this range.
+    public static let formattable: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
+
+    /// The event timestamps a webhook may carry: from the Unix epoch to the start of 2200
+    /// (UTC). LINE's events are all within it; a timestamp outside it is kept raw as invalid.
+    public static let plausibleEventTimes: Range<Int64> = 0..<7_258_118_400_000
 
     public var date: Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
@@ -22,17 +41,29 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
         return Instant(milliseconds: sum)
     }
 
-    /// Seconds from `other` to this instant.
-    public func seconds(since other: Instant) -> Int64 { (milliseconds - other.milliseconds) / 1000 }
+    /// Seconds from `other` to this instant (saturating rather than overflowing).
+    public func seconds(since other: Instant) -> Int64 {
+        let (difference, overflow) = milliseconds.subtractingReportingOverflow(other.milliseconds)
+        guard overflow else { return difference / 1000 }
+        return milliseconds < other.milliseconds ? Int64.min / 1000 : Int64.max / 1000
+    }
+
+    /// This instant moved into `formattable`.
+    var clampedToFormattable: Int64 {
+        min(max(milliseconds, Self.formattable.lowerBound), Self.formattable.upperBound)
+    }
 
     /// RFC 3339 in UTC, with milliseconds.
     public var description: String { rfc3339(in: TimeZone(identifier: "UTC")!) }
 
     /// RFC 3339 with the zone's offset, e.g. `2026-11-22T23:10:05.123+09:00`.
-    /// Computed with arithmetic, not a formatter: exports call it for every row.
+    /// Computed with arithmetic, not a formatter: exports call it for every row. An instant
+    /// outside `formattable` is written as the nearer end of it, so this never traps.
     public func rfc3339(in zone: TimeZone) -> String {
-        let offset = zone.secondsFromGMT(for: date)
-        let local = milliseconds + Int64(offset) * 1000
+        let clamped = clampedToFormattable
+        let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(clamped) / 1000))
+        // Both terms are far from Int64's limits; the sum is clamped again to keep four-digit years.
+        let local = min(max(clamped + Int64(offset) * 1000, Self.formattable.lowerBound), Self.formattable.upperBound)
         let dayMs: Int64 = 86_400_000
         let days = local >= 0 ? local / dayMs : (local - dayMs + 1) / dayMs
         let msOfDay = local - days * dayMs

@@ -38,7 +38,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         public var events: Int
         /// Events that arrived more than once (LINE redeliveries and duplicates), stored once.
         public var redeliveredEvents: Int
-        /// Events that reused a stored event id with other content: kept raw, not applied.
+        /// Events that reused a stored event id with other content: kept raw, and stored and
+        /// applied under a derived id.
         public var conflictingEvents: Int
         public var unknownEvents: Int
         public var invalidEvents: Int
@@ -216,7 +217,7 @@ extension StatusReport {
 
         var notes: [String] = []
         if ledger.redeliveredEvents > 0 { notes.append("\(ledger.redeliveredEvents) arrived more than once (stored once)") }
-        if ledger.conflictingEvents > 0 { notes.append("\(ledger.conflictingEvents) events reused a stored event id with other content (kept raw)") }
+        if ledger.conflictingEvents > 0 { notes.append("\(ledger.conflictingEvents) events reused a stored event id with other content (stored and applied under a derived id)") }
         if ledger.unknownEvents > 0 { notes.append("\(ledger.unknownEvents) events of unknown type (kept raw)") }
         if ledger.invalidEvents > 0 { notes.append("\(ledger.invalidEvents) invalid events (kept raw)") }
         if ledger.pendingUnsends > 0 { notes.append("\(ledger.pendingUnsends) unsends wait for their message") }

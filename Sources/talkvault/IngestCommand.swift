@@ -72,7 +72,7 @@ struct IngestCommand: ParsableCommand {
         let rows: [(String, Int)] = [
             ("bodies read", report.bodiesRead), ("bodies stored", report.bodiesStored),
             ("events read", c.eventsRead), ("new events", c.newEvents), ("duplicate events", c.duplicateEvents),
-            ("conflicting event ids (kept raw)", c.conflictingEvents), ("new messages", c.newMessages),
+            ("conflicting event ids (applied)", c.conflictingEvents), ("new messages", c.newMessages),
             ("duplicate message ids", c.duplicateMessages), ("edits applied", c.editsApplied),
             ("unsends applied", c.unsendsApplied), ("unsends waiting for their message", c.unsendsPending),
             ("unknown event types (kept raw)", c.unknownTypes), ("unknown message types (kept)", c.unknownMessageTypes),

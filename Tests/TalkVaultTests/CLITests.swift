@@ -58,9 +58,9 @@ import Testing
         let status2 = try talkvault(["status", "--json"] + data)
         #expect(status2.stdout == status1.stdout)
         let parsed = try JSONSerialization.jsonObject(with: Data(status2.stdout.utf8)) as! [String: Any]
-        #expect((parsed["ledger"] as! [String: Any])["messages"] as? Int == 1)
+        #expect((parsed["ledger"] as! [String: Any])["messages"] as? Int == 2)
         let text = try talkvault(["status"] + data)
-        #expect(text.stdout.contains("text             1"))
+        #expect(text.stdout.contains("image            0            1"))
     }
 
     @Test func ingestFromStdinUsesTheDataDirFromTheEnvironment() throws {

@@ -33,22 +33,31 @@ struct LedgerHarness {
 }
 
 @Suite struct ConformanceFixtureTests {
-    @Test func asIsOneEventIsStoredAndTheReusedIdsAreKeptAsConflicts() throws {
+    /// LINE's sample reuses one `webhookEventId` for all 27 events. The message id, not the
+    /// event id, is a message's identity: every event is applied, and the reuse is counted.
+    @Test func asIsEveryEventIsAppliedAndTheReusedIdsAreCountedAsConflicts() throws {
         let harness = try LedgerHarness()
         let counts = try harness.capture(try Fixtures.conformanceData())
         #expect(counts.eventsRead == 27)
-        #expect(counts.newEvents == 1)
+        #expect(counts.newEvents == 26)
         // The last event is the first one redelivered (same content but for deliveryContext).
         #expect(counts.duplicateEvents == 1)
         #expect(counts.conflictingEvents == 25)
-        #expect(counts.newMessages == 1)
+        // Message id 325708 is used by nine message events; 354718705033693861 by one.
+        #expect(counts.newMessages == 2)
+        #expect(counts.duplicateMessages == 8)
+        #expect(counts.unsendsApplied == 1)
+        #expect(counts.unknownTypes == 1)
         let tables = try harness.ledger.tableCounts()
-        #expect(tables["raw_events"] == 1)
+        #expect(tables["raw_events"] == 26)
         #expect(tables["event_conflicts"] == 25, "nothing is dropped: conflicting events are kept raw")
         let message = try #require(try harness.ledger.message(id: "325708"))
         #expect(message.kind == .text)
         #expect(message.text == "Hello, world")
-        #expect(message.state == .received)
+        #expect(message.state == .unsent, "the sample's unsend names it")
+        let image = try #require(try harness.ledger.message(id: "354718705033693861"))
+        #expect(image.kind == .image)
+        #expect(image.state == .contentDue)
     }
 
     @Test func withUniqueIdsEveryEventTypeIsHandled() throws {

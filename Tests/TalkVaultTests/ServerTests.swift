@@ -98,7 +98,7 @@ struct ServerHarness {
         let counts = try server.counts()
         #expect(counts["raw_events"] == 27)
         #expect(counts["messages"] == 11)
-        // As is, with its reused event id: answered 200 and kept as conflicts.
+        // As is, with its reused event id: answered 200, applied, and counted as conflicts.
         #expect(try await server.request(body: try Fixtures.conformanceData()).0 == 200)
         #expect(try await server.request(.GET, "/healthz").0 == 200)
         await server.stop()

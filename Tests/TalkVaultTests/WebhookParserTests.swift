@@ -60,21 +60,28 @@ import Testing
     }
 
     /// Strings are scanned 8 bytes at a time: a special byte must be found at every position
-    /// of a word, and multi-byte characters and DEL must not be mistaken for one.
+    /// of a word, and multi-byte characters and DEL must not be mistaken for one. A byte put
+    /// inside a character breaks its UTF-8, which is refused where the character starts.
     @Test func findsEverySpecialByteWhereverItFallsInAString() throws {
         for length in 0..<20 {
             let plain = String(repeating: "aé\u{7F}", count: length)
             #expect(try parse("\"\(plain)\"") == .string(plain))
             for at in 0...plain.utf8.count {
+                let splitsACharacter = at < plain.utf8.count && (0x80...0xBF).contains(Array(plain.utf8)[at])
+                let brokenUTF8 = JSONParseError(offset: at, problem: "invalid UTF-8 at byte offset \(at) (JSON text must be UTF-8)")
                 var bytes = Array(plain.utf8)
                 bytes.insert(0x1F, at: at)
-                #expect(throws: JSONParseError(offset: 1 + at, problem: "control character in a string")) {
+                #expect(throws: splitsACharacter ? brokenUTF8 : JSONParseError(offset: 1 + at, problem: "control character in a string")) {
                     _ = try JSONValue.parse(Data([0x22] + bytes + [0x22]))
                 }
                 var escaped = Array(plain.utf8)
                 escaped.insert(contentsOf: Array(#"\""#.utf8), at: at)
-                let expected = String(decoding: Array(plain.utf8)[..<at] + [0x22] + Array(plain.utf8)[at...], as: UTF8.self)
-                #expect(try JSONValue.parse(Data([0x22] + escaped + [0x22])) == .string(expected))
+                if splitsACharacter {
+                    #expect(throws: brokenUTF8) { _ = try JSONValue.parse(Data([0x22] + escaped + [0x22])) }
+                } else {
+                    let expected = String(decoding: Array(plain.utf8)[..<at] + [0x22] + Array(plain.utf8)[at...], as: UTF8.self)
+                    #expect(try JSONValue.parse(Data([0x22] + escaped + [0x22])) == .string(expected))
+                }
                 var cut = Array(plain.utf8)
                 cut.insert(0x22, at: at)
                 if at < plain.utf8.count {
