@@ -180,8 +180,10 @@ import Testing
             init(_ log: InboxLogWriter) { self.log = log }
         }
         let owned = Unchecked(log)
+        let finished = DispatchSemaphore(value: 0)
         let writing = Thread {
             for n in 0..<400 { try? owned.log.append([Self.webhook(n)], receivedAt: LedgerHarness.now, autoRead: false) }
+            finished.signal()
         }
         writing.start()
         var checks = 0
@@ -189,7 +191,8 @@ import Testing
             #expect(try ledger.inboxHealth().damage.isEmpty)
             checks += 1
         }
-        while writing.isExecuting { try await Task.sleep(for: .milliseconds(5)) }
+        // Polled, not waited on: a blocked test thread could hold up the others.
+        while finished.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(5)) }
         log.close()
         #expect(try ledger.inboxHealth().damage.isEmpty)
         #expect(try ledger.applyWholeInbox().bodies == 400)
