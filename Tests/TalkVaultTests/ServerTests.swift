@@ -18,14 +18,15 @@ struct ServerHarness {
     let url: String
     let metrics: ServerMetrics
     let task: Task<Void, any Error>
-    var ledgerPath: String { dir.file("data/ledger.sqlite3") }
+    let ledgerPath: String
 
-    static func start(maxBody: Int = 1 << 20, segmentBytes: Int? = nil,
+    /// - Parameter ledgerPath: a ledger to serve instead of a new one in a new directory.
+    static func start(maxBody: Int = 1 << 20, segmentBytes: Int? = nil, ledgerPath: String? = nil,
                       configure: (inout ServerSettings) -> Void = { _ in }) async throws -> ServerHarness {
         let dir = TempDir()
         let metrics = ServerMetrics()
         var settings = ServerSettings(host: "127.0.0.1", port: 0, maxBodyBytes: maxBody, channelSecret: secret,
-                                      ledgerPath: dir.file("data/ledger.sqlite3"), policy: .lineDefaults,
+                                      ledgerPath: ledgerPath ?? dir.file("data/ledger.sqlite3"), policy: .lineDefaults,
                                       timeZone: TimeZone(identifier: "Asia/Tokyo")!)
         if let segmentBytes { settings.inboxLog.segmentBytes = segmentBytes }
         configure(&settings)
@@ -37,11 +38,12 @@ struct ServerHarness {
         let task = Task { try await app.run() }
         var iterator = ports.makeAsyncIterator()
         let port = await iterator.next() ?? 0
-        return ServerHarness(dir: dir, url: "http://127.0.0.1:\(port)", metrics: metrics, task: task)
+        return ServerHarness(dir: dir, ledgerPath: settings.ledgerPath, url: "http://127.0.0.1:\(port)", metrics: metrics, task: task)
     }
 
-    private init(dir: TempDir, url: String, metrics: ServerMetrics, task: Task<Void, any Error>) {
+    private init(dir: TempDir, ledgerPath: String, url: String, metrics: ServerMetrics, task: Task<Void, any Error>) {
         self.dir = dir  // keeps the directory alive as long as the harness
+        self.ledgerPath = ledgerPath
         self.url = url
         self.metrics = metrics
         self.task = task
