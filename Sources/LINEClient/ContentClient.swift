@@ -21,6 +21,8 @@ public enum ContentOutcome: Sendable, Equatable {
     case failed(String)
     /// The local disk is full (ENOSPC, EDQUOT) after this many bytes: another request to LINE cannot help.
     case diskFull(afterBytes: Int64)
+    /// The body was not written: `admit` said the disk has no room for its `Content-Length`.
+    case noRoom(Int64?)
     /// Another local write failure (permissions, I/O): not LINE's, so not retried against it.
     case writeFailed(String)
     /// An answer that retrying will not change (401, 403, 400): the run stops trying.
@@ -48,7 +50,10 @@ public struct ContentClient: Sendable {
 
     /// Downloads message `id`'s content into `file` (replaced). For external content pass its
     /// URL; LINE's own content needs the access token, an external host must not get it.
-    public func download(id: String, externalURL: String?, to file: String) async -> ContentOutcome {
+    /// `admit` is asked, with the body's `Content-Length` (nil when not given), before a byte is
+    /// written: false leaves the body unread (`.noRoom`).
+    public func download(id: String, externalURL: String?, to file: String,
+                         admit: @Sendable (Int64?) async -> Bool = { _ in true }) async -> ContentOutcome {
         let url = externalURL ?? "\(dataAPIBaseURL)/v2/bot/message/\(Self.escape(id))/content"
         var request = HTTPClientRequest(url: url)
         if externalURL == nil { request.headers.add(name: "Authorization", value: "Bearer \(accessToken.revealed)") }
@@ -68,6 +73,7 @@ public struct ContentClient: Sendable {
         default: return .refused(Int(response.status.code))
         }
         let expected = response.headers.first(name: "Content-Length").flatMap(Int64.init)
+        guard await admit(expected) else { return .noRoom(expected) }
         let output: any DownloadFile
         do throws(DownloadWriteError) { output = try files.create(file) } catch { return Self.local(error, after: 0, file: file) }
         defer { output.close() }

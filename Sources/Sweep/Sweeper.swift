@@ -135,7 +135,11 @@ public struct Sweeper: Sendable {
                             continue
                         }
                         let outcome = await download(item, ledger: ledger, gate: gate, tally: tally, space: space)
-                        if case .downloaded(let bytes) = outcome { await space.staged(bytes) }
+                        if case .downloaded(let bytes) = outcome {
+                            await space.settle(item.id, staged: bytes)
+                        } else {
+                            await space.settle(item.id, staged: nil)
+                        }
                         await tally.finish(outcome)
                     }
                 }
@@ -227,7 +231,11 @@ public struct Sweeper: Sendable {
         do {
             while true {
                 try await gate.acquire()
-                let outcome = await client.download(id: item.id, externalURL: external, to: part)
+                // Room is taken once LINE says how large the body is, before a byte is written.
+                let (id, known) = (item.id, item.fileSize)
+                let outcome = await client.download(id: item.id, externalURL: external, to: part) { length in
+                    await space.reserve(id, bytes: length ?? known ?? 0)
+                }
                 switch outcome {
                 case .saved(let size, let sha, let type):
                     guard rename(part, final) == 0 else { unlink(part); return .left("cannot move the download into place") }
@@ -289,6 +297,12 @@ public struct Sweeper: Sendable {
                     unlink(part)
                     await space.full()
                     logger.error("the disk is full: downloads stopped", metadata: ["message_id": "\(item.id)", "after_bytes": "\(bytes)"])
+                    return .leftForSpace
+                case .noRoom(let length):
+                    unlink(part)
+                    logger.error("no room on the disk for this download: downloads stopped", metadata: [
+                        "message_id": "\(item.id)", "content_length": "\(length.map(String.init) ?? "unknown")",
+                    ])
                     return .leftForSpace
                 case .writeFailed(let reason):
                     unlink(part)

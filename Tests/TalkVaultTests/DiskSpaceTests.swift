@@ -96,6 +96,20 @@ struct DevFullFiles: DownloadFiles {
             .values.reduce(0, +)
     }
 
+    /// Four workers check the free space at once: each takes its room (the Content-Length LINE
+    /// gives, images and videos included) before it writes, so together they never stage more
+    /// than the space left beyond the reserve.
+    @Test func downloadsInFlightTakeTheirRoomSoWorkersCannotShareIt() async throws {
+        let h = try await SweepHarness.start(messages: 120, transcodeFailureRate: 0, seed: 41)
+        let reserve: Int64 = 1_000_000, room: Int64 = 120_000
+        let report = try await h.sweeper(concurrency: 4, disk: FixedDisk(available: reserve + room), diskReserveBytes: reserve)
+            .run(SweepOptions(pack: false))
+        #expect(report.downloaded > 0 && report.leftForDiskSpace > 0, "\(report)")
+        #expect(report.bytes <= room, "staged \(report.bytes) bytes where \(room) were free beyond the reserve")
+        #expect(report.stoppedForDiskSpace)
+        await h.simulator.stop()
+    }
+
     @Test func aNearlyFullDiskStopsDownloadsAndEverythingStagedIsPacked() async throws {
         let h = try await SweepHarness.start(messages: 120, transcodeFailureRate: 0, seed: 37)
         // The reserve covers the pack's headroom, and what downloads of unknown size (images,
