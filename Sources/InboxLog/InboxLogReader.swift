@@ -24,6 +24,8 @@ public final class InboxLogReader {
     /// The newest segment, and whether a writer is still writing it.
     private let newest: UInt64?
     private let newestIsLive: Bool
+    /// Segments from this number on were made by a writer that marks its appends' ends.
+    private let firstMarked: UInt64?
     private var current: Segment?
     private var offset = 0
     /// After the last record returned.
@@ -46,14 +48,16 @@ public final class InboxLogReader {
     public init(directory: SegmentDirectory, from position: InboxPosition) throws(InboxLogError) {
         self.directory = directory
         self.position = position
-        // The head first: a segment made after the listing must not look missing.
+        // The head first: a segment made after the listing must not look missing. The lock
+        // last: a writer starting after the listing writes a segment that is not in it.
         let head = directory.head()
-        newestIsLive = directory.writerHoldsLock()
         let all = try directory.segments()
+        newestIsLive = directory.writerHoldsLock()
         segments = all.filter { $0 >= position.segment }[...]
         newest = all.last
+        firstMarked = head?.firstMarked
         let low = max(position.segment, 1)
-        let high = max(head ?? 0, all.last ?? 0)
+        let high = max(head?.newest ?? 0, all.last ?? 0)
         let present = Set(all)
         missing = high >= low ? (low...high).filter { !present.contains($0) } : []
     }
@@ -77,7 +81,15 @@ public final class InboxLogReader {
                 reportMissing(below: number)
                 let path = directory.file(number)
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { throw .failed("opening", path: path) }
+                guard fd >= 0 else {
+                    // Gone since the listing: recycled by a running serve that applied past it
+                    // (its findings are then dropped), or deleted.
+                    if errno == ENOENT {
+                        findings.append(InboxDamage(kind: .missing, segment: number, offset: 0))
+                        continue
+                    }
+                    throw .failed("opening", path: path)
+                }
                 var info = stat()
                 guard fstat(fd, &info) == 0 else {
                     close(fd)
@@ -85,6 +97,14 @@ public final class InboxLogReader {
                 }
                 current = Segment(number: number, fd: fd, size: Int(info.st_size))
                 offset = number == position.segment ? position.offset : 0
+                // What the segment's start says of it (a header of the segment is always there,
+                // but where damage took it), even when reading begins further on.
+                current!.marked = firstMarked.map { number >= $0 } ?? false
+                switch try look(at: 0) {
+                case .record(let fields, _, _), .mark(let fields), .cut(let fields): note(fields)
+                case .end, .nothing: break
+                }
+
                 if offset > current!.size {
                     findings.append(InboxDamage(kind: .truncated, segment: number, offset: current!.size, bytes: offset - current!.size))
                     endSegment()
@@ -127,7 +147,10 @@ public final class InboxLogReader {
             case .record(let fields, let body, let intact):
                 note(fields)
                 // A whole record right behind one whose checksum fails means bytes changed
-                // after they were acknowledged: handed on marked rather than skipped.
+                // after they were acknowledged: handed on marked rather than skipped. In the
+                // segment a writer is still writing, it is a record being written: the reading
+                // ends there, to be taken up again by the next reader.
+                if !intact && isLive { return nil }
                 if !intact {
                     guard case .record(_, _, true) = try look(at: offset + RecordHeader.size + fields.length) else {
                         guard try resume(after: offset, tornHeader: true) else { return nil }
@@ -164,9 +187,15 @@ public final class InboxLogReader {
         current!.declared = max(current!.declared, fields.segmentBytes)
     }
 
-    /// A file shorter than its writer made it.
+    /// A file shorter than its writer made it: shorter than its headers say, or (a marking
+    /// writer's segment) not a whole number of blocks.
+    private var isTruncated: Bool {
+        guard let segment = current else { return false }
+        return segment.declared > segment.size || (segment.marked && segment.size % AlignedBuffer.block != 0)
+    }
+
     private func checkSize() {
-        guard let segment = current, !isLive, segment.declared > segment.size else { return }
+        guard !isLive, isTruncated else { return }
         findings.append(truncated())
     }
 
@@ -195,7 +224,7 @@ public final class InboxLogReader {
             checkSize()
             return false
         case nil:
-            if segment.declared > segment.size {
+            if isTruncated {
                 findings.append(truncated())
             } else if !tornHeader && segment.marked {
                 // A torn write leaves a header of this segment where the mark was; zeros or

@@ -43,6 +43,15 @@ public final class InboxLogWriter {
     private var writing: UInt64?
     /// Where a batch is assembled before it is written; a megabyte at a time.
     private let buffer = AlignedBuffer(capacity: 1 << 20)
+    /// The first block of a batch written in more than one go, held back and written last: it
+    /// covers the last batch's end mark, so until it is written a reader stops at that mark,
+    /// and a batch cut short by a crash is never taken for damage.
+    private let firstBlock = AlignedBuffer(capacity: AlignedBuffer.block)
+    private var heldBack: Int?
+    /// Tests only: the append stops, as a kill would stop it, before the held-back first block.
+    var stopBeforeFirstBlock = false
+    /// The first segment this writer (or an earlier one that marks its appends) made.
+    private var firstMarked: UInt64 = 0
     private let preparer = DispatchQueue(label: "tv-inbox-prepare", qos: .utility)
     private let preparing = PreparingFlag()
 
@@ -84,7 +93,9 @@ public final class InboxLogWriter {
         unlink(temporaryPath)
         unlink(preparingPath)
         // Fully initialised from here: a throw runs deinit, which releases the lock.
-        nextNumber = max(try directory.segments().last ?? 0, applied.segment, directory.head() ?? 0) + 1
+        let head = directory.head()
+        nextNumber = max(try directory.segments().last ?? 0, applied.segment, head?.newest ?? 0) + 1
+        firstMarked = head?.firstMarked ?? nextNumber
         try roll(fitting: 0)
     }
 
@@ -121,6 +132,7 @@ public final class InboxLogWriter {
         // The buffer holds the bytes of the block the segment's records end in.
         var at = segment.offset - buffer.count
         var failure: InboxLogError?
+        heldBack = nil
         for body in bodies where failure == nil {
             if buffer.room < RecordHeader.size { failure = drain(segment, at: &at) }
             body.withUnsafeBytes { bytes in
@@ -143,8 +155,14 @@ public final class InboxLogWriter {
             let bytes = marked ? buffer.padded(trailer: RecordHeader.size) { raw in
                 RecordHeader.writeEndMark(into: raw, segment: segment.number, receivedAtMs: receivedAt.milliseconds, segmentBytes: segment.size)
             } : buffer.padded()
-            failure = write(bytes, to: segment, at: at)
+            failure = writeFirstBlockLast(bytes, to: segment, at: at)
             buffer.removeFirst(buffer.wholeBlocks)
+        }
+        if failure == nil, let offset = heldBack {
+            // The rest of the batch reaches the disk before the block that covers the old mark.
+            if fdatasync(segment.fd) != 0 { failure = .failed("fdatasync", path: directory.file(segment.number)) }
+            if stopBeforeFirstBlock { failure = .io(path: directory.path, reason: "stopped before the first block, as a kill would") }
+            if failure == nil { failure = write(firstBlock.bytes, to: segment, at: offset) }
         }
         if failure == nil && fdatasync(segment.fd) != 0 { failure = .failed("fdatasync", path: directory.file(segment.number)) }
         if let failure {
@@ -154,13 +172,34 @@ public final class InboxLogWriter {
         current?.offset += total
     }
 
-    /// Writes the buffer's whole blocks and keeps the rest.
+    /// Writes the buffer's whole blocks and keeps the rest; the batch's first block is held back.
     private func drain(_ segment: Open, at offset: inout Int) -> InboxLogError? {
         let whole = buffer.wholeBlocks
-        if let failure = write(UnsafeRawBufferPointer(rebasing: buffer.bytes[..<whole]), to: segment, at: offset) { return failure }
+        var from = 0
+        if heldBack == nil {
+            firstBlock.removeAll()
+            _ = firstBlock.append(UnsafeRawBufferPointer(rebasing: buffer.bytes[..<AlignedBuffer.block]))
+            heldBack = offset
+            from = AlignedBuffer.block
+        }
+        if whole > from, let failure = write(UnsafeRawBufferPointer(rebasing: buffer.bytes[from..<whole]), to: segment, at: offset + from) {
+            return failure
+        }
         offset += whole
         buffer.removeFirst(whole)
         return nil
+    }
+
+    /// Writes `bytes` at `offset`. Through the page cache a write cut by a kill can stop at any
+    /// page, so there the first block, over the old mark, goes in a second write after the rest;
+    /// a direct write is not cut by a kill (the process waits for the device, uninterruptibly).
+    private func writeFirstBlockLast(_ bytes: UnsafeRawBufferPointer, to segment: Open, at offset: Int) -> InboxLogError? {
+        let direct = directIO != 0 && fcntl(segment.fd, F_GETFL) & directIO != 0
+        guard heldBack == nil, !direct, bytes.count > AlignedBuffer.block else { return write(bytes, to: segment, at: offset) }
+        if let failure = write(UnsafeRawBufferPointer(rebasing: bytes[AlignedBuffer.block...]), to: segment, at: offset + AlignedBuffer.block) {
+            return failure
+        }
+        return write(UnsafeRawBufferPointer(rebasing: bytes[..<AlignedBuffer.block]), to: segment, at: offset)
     }
 
     private func write(_ bytes: UnsafeRawBufferPointer, to segment: Open, at offset: Int) -> InboxLogError? {
@@ -228,31 +267,28 @@ public final class InboxLogWriter {
         let size = AlignedBuffer.roundUp(max(bytes, settings.segmentBytes))
         let path = directory.file(number)
         try locked { () throws(InboxLogError) in
+            // The start mark goes in before the file takes its number: a segment never exists
+            // without a header at its start, so one without it is damaged.
             if let spare = try reusable().first(where: { fileSize(directory.file($0)) >= size }) {
+                try directory.stampStartMark(directory.file(spare), segment: number)
                 guard rename(directory.file(spare), path) == 0 else { throw .failed("renaming a spare segment", path: path) }
             } else if fileSize(preparedPath) >= size {
                 // Renamed only once complete, so it is all zeros and fsynced.
+                try directory.stampStartMark(preparedPath, segment: number)
                 guard rename(preparedPath, path) == 0 else { throw .failed("renaming the prepared segment", path: path) }
             } else {
-                try directory.createZeroed(size: size, as: path, temporary: temporaryPath)
+                try directory.createZeroed(size: size, as: path, temporary: temporaryPath, startMark: number)
             }
             writing = number
         }
         // The number is taken once its file exists: a failure above leaves no gap in the numbers.
         nextNumber += 1
         try directory.sync()
-        try directory.writeHead(number)
+        try directory.writeHead(newest: number, firstMarked: firstMarked)
         let fd = openDirect(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw .failed("opening", path: path) }
         buffer.removeAll()
         current = Open(number: number, fd: fd, size: fileSize(path) / AlignedBuffer.block * AlignedBuffer.block)
-        let mark = buffer.padded(trailer: RecordHeader.size) { raw in
-            RecordHeader.writeEndMark(into: raw, segment: number, receivedAtMs: 0, segmentBytes: current!.size)
-        }
-        if let failure = write(mark, to: current!, at: 0) ?? (fdatasync(fd) == 0 ? nil : .failed("fdatasync", path: path)) {
-            current!.broken = true
-            throw failure
-        }
         try prepareNext()
     }
 

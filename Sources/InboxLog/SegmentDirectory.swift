@@ -34,43 +34,78 @@ public struct SegmentDirectory: Sendable {
         return false
     }
 
-    /// The highest segment number a writer has created (the `head` file), so a deleted newest
-    /// segment is noticed rather than its number taken again; nil when unknown.
-    func head() -> UInt64? {
-        let fd = open(headPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { Foundation.close(fd) }
-        var raw = [UInt8](repeating: 0, count: 16)
-        guard raw.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, 16, 0) }) == 16 else { return nil }
-        return raw.withUnsafeBytes { bytes -> UInt64? in
-            guard UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == Self.headMagic else { return nil }
-            var crc = CRC32()
-            crc.update(UnsafeRawBufferPointer(rebasing: bytes[0..<12]))
-            guard crc.value == UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self)) else { return nil }
-            return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt64.self))
-        }
+    /// What the `head` file says: the newest segment a writer made, so a deleted newest
+    /// segment is noticed rather than its number taken again; and the first one made by a
+    /// writer that marks its appends' ends, from which on a segment without marks is damaged.
+    struct Head: Equatable {
+        var newest: UInt64
+        var firstMarked: UInt64
     }
 
     static let headMagic: UInt32 = 0x4849_5654  // "TVIH" in file order
+    static let headSize = 24
 
-    /// Records `segment` as the highest created, durably: 16 bytes rewritten in place (one
-    /// sector, so never torn), with the file's name made durable the first time.
-    func writeHead(_ segment: UInt64) throws(InboxLogError) {
+    /// The `head` file's contents; nil when missing or damaged (then nothing is assumed).
+    func head() -> Head? {
+        let fd = open(headPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Foundation.close(fd) }
+        var raw = [UInt8](repeating: 0, count: Self.headSize)
+        guard raw.withUnsafeMutableBytes({ pread(fd, $0.baseAddress, Self.headSize, 0) }) == Self.headSize else { return nil }
+        return raw.withUnsafeBytes { bytes -> Head? in
+            guard UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)) == Self.headMagic else { return nil }
+            var crc = CRC32()
+            crc.update(UnsafeRawBufferPointer(rebasing: bytes[0..<20]))
+            guard crc.value == UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 20, as: UInt32.self)) else { return nil }
+            return Head(newest: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt64.self)),
+                        firstMarked: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt64.self)))
+        }
+    }
+
+    /// Records the head durably: 24 bytes rewritten in place (one sector, so never torn), with
+    /// the file's name made durable the first time.
+    func writeHead(newest: UInt64, firstMarked: UInt64) throws(InboxLogError) {
         let existed = FileManager.default.fileExists(atPath: headPath)
         let fd = open(headPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw .failed("opening", path: headPath) }
         defer { Foundation.close(fd) }
-        var raw = [UInt8](repeating: 0, count: 16)
+        var raw = [UInt8](repeating: 0, count: Self.headSize)
         raw.withUnsafeMutableBytes { bytes in
             bytes.storeBytes(of: Self.headMagic.littleEndian, toByteOffset: 0, as: UInt32.self)
-            bytes.storeBytes(of: segment.littleEndian, toByteOffset: 4, as: UInt64.self)
+            bytes.storeBytes(of: newest.littleEndian, toByteOffset: 4, as: UInt64.self)
+            bytes.storeBytes(of: firstMarked.littleEndian, toByteOffset: 12, as: UInt64.self)
             var crc = CRC32()
-            crc.update(UnsafeRawBufferPointer(rebasing: bytes[0..<12]))
-            bytes.storeBytes(of: crc.value.littleEndian, toByteOffset: 12, as: UInt32.self)
+            crc.update(UnsafeRawBufferPointer(rebasing: bytes[0..<20]))
+            bytes.storeBytes(of: crc.value.littleEndian, toByteOffset: 20, as: UInt32.self)
         }
-        guard raw.withUnsafeBytes({ pwrite(fd, $0.baseAddress, 16, 0) }) == 16 else { throw .failed("writing", path: headPath) }
+        guard raw.withUnsafeBytes({ pwrite(fd, $0.baseAddress, Self.headSize, 0) }) == Self.headSize else { throw .failed("writing", path: headPath) }
         guard fdatasync(fd) == 0 else { throw .failed("fdatasync", path: headPath) }
         if !existed { try sync() }
+    }
+
+    /// Writes segment `segment`'s start mark into the file at `path` (its first block, the rest
+    /// of which is zeros) and fsyncs it, before the file is given the segment's name.
+    func stampStartMark(_ path: String, segment: UInt64) throws(InboxLogError) {
+        let fd = openDirect(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw .failed("opening", path: path) }
+        defer { Foundation.close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .failed("stat", path: path) }
+        try stampStartMark(fd: fd, path: path, segment: segment, size: Int(info.st_size))
+    }
+
+    private func stampStartMark(fd: Int32, path: String, segment: UInt64, size: Int) throws(InboxLogError) {
+        let block = AlignedBuffer(capacity: AlignedBuffer.block)
+        let bytes = block.padded(trailer: RecordHeader.size) { raw in
+            RecordHeader.writeEndMark(into: raw, segment: segment, receivedAtMs: 0, segmentBytes: size / AlignedBuffer.block * AlignedBuffer.block)
+        }
+        var written = -1
+        while written < 0 {
+            written = pwrite(fd, bytes.baseAddress, bytes.count, 0)
+            if written < 0, !(errno == EINTR || (errno == EINVAL && dropDirect(fd))) { throw .failed("writing the start mark", path: path) }
+        }
+        guard written == bytes.count else { throw .io(path: path, reason: "short write of the start mark") }
+        guard fdatasync(fd) == 0 else { throw .failed("fdatasync", path: path) }
     }
 
     /// The segment numbers present, ascending; none when the directory does not exist.
@@ -103,7 +138,9 @@ public struct SegmentDirectory: Sendable {
     /// renames it to `path`; on any failure the temporary file is removed. The zeros bypass the
     /// page cache where the filesystem allows: through it they cost a copy and a writeback of
     /// every byte, about as much CPU as the records that later overwrite them.
-    func createZeroed(size: Int, as path: String, temporary tmp: String) throws(InboxLogError) {
+    /// With `startMark`, that segment's start mark is written into the first block before the
+    /// rename.
+    func createZeroed(size: Int, as path: String, temporary tmp: String, startMark: UInt64? = nil) throws(InboxLogError) {
         var space = statvfs()
         if statvfs(self.path, &space) == 0, Int(space.f_bavail) * Int(space.f_frsize) < size {
             throw .diskFull(path: path)
@@ -122,6 +159,9 @@ public struct SegmentDirectory: Sendable {
                 && !(errno == EINVAL && dropDirect(fd)) {
                 failure = .failed("zero-filling", path: tmp)
             }
+        }
+        if failure == nil, let startMark {
+            do throws(InboxLogError) { try stampStartMark(fd: fd, path: tmp, segment: startMark, size: size) } catch { failure = error }
         }
         if failure == nil && fsync(fd) != 0 { failure = .failed("fsync", path: tmp) }
         Foundation.close(fd)

@@ -14,44 +14,66 @@ extension Ledger {
     public var searchIndexPath: String { path + "-search" }
 
     /// Attaches the search index as `search`, creating it when missing. An index made for
-    /// another ledger (its `ledger_id` differs) starts over.
+    /// another ledger (its `ledger_id` differs), or ahead of this ledger's changes (the ledger was
+    /// restored from an older copy), starts over; a damaged file is deleted and built again.
     func attachSearchIndex() throws(LedgerError) {
         guard !searchAttached else { return }
         do {
-            // An attached file is opened with the ledger's flags, which do not create files for
-            // the commands that only read: made here, on a connection of its own, in WAL mode.
-            if !FileManager.default.fileExists(atPath: searchIndexPath) {
-                _ = try Database(path: searchIndexPath, options: OpenOptions(create: true, cacheKibibytes: 256))
-            }
-            try db.run("ATTACH DATABASE ?1 AS search", [.text(searchIndexPath)])
-            searchAttached = true
-            // A cache that can be rebuilt: no fsync of its own on every batch.
-            try db.execute("PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=NORMAL")
-            try db.transaction(deferred: true) {
-                try db.execute("""
-                    CREATE TABLE IF NOT EXISTS search.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
-                    -- Keyed by message id, never by messages' rowid: VACUUM may renumber those.
-                    CREATE TABLE IF NOT EXISTS search.message_lookup (
-                        message_id    TEXT PRIMARY KEY,
-                        chat_id       TEXT NOT NULL,
-                        sender_id     TEXT,
-                        sent_at_ms    INTEGER NOT NULL,
-                        search_rowid  INTEGER            -- the message's row in message_search, if it has words
-                    ) STRICT, WITHOUT ROWID;
-                    CREATE INDEX IF NOT EXISTS search.message_lookup_by_sender ON message_lookup(sender_id, sent_at_ms);
-                    CREATE INDEX IF NOT EXISTS search.message_lookup_by_chat ON message_lookup(chat_id, sent_at_ms);
-                    -- body = MessageText.summary of the message.
-                    CREATE VIRTUAL TABLE IF NOT EXISTS search.message_search USING fts5(body, message_id UNINDEXED, tokenize = 'trigram');
-                    """)
-                let ledgerId = try db.first("SELECT value FROM main.meta WHERE key = 'ledger_id'") { $0.text(0) } ?? ""
-                if try searchMeta("ledger_id") != ledgerId {
-                    try db.execute("DELETE FROM search.message_lookup; DELETE FROM search.message_search; DELETE FROM search.meta")
-                    try setSearchMeta("ledger_id", ledgerId)
-                }
-            }
+            try openSearchIndex()
+        } catch let error as SQLiteError where error.isCorrupt {
+            // A cache: what is damaged is thrown away and made again from the ledger.
+            if searchAttached { try? db.execute("DETACH DATABASE search") }
+            searchAttached = false
+            for suffix in ["", "-wal", "-shm"] { unlink(searchIndexPath + suffix) }
+            do { try openSearchIndex() } catch { throw LedgerError.wrap(error, path: searchIndexPath) }
         } catch {
             throw LedgerError.wrap(error, path: searchIndexPath)
         }
+    }
+
+    private func openSearchIndex() throws {
+        // An attached file is opened with the ledger's flags, which do not create files for
+        // the commands that only read: made here, on a connection of its own, in WAL mode.
+        if !FileManager.default.fileExists(atPath: searchIndexPath) {
+            _ = try Database(path: searchIndexPath, options: OpenOptions(create: true, cacheKibibytes: 256))
+        }
+        try db.run("ATTACH DATABASE ?1 AS search", [.text(searchIndexPath)])
+        searchAttached = true
+        // Durable commits: `pack` prunes the changes the index says it has taken in.
+        try db.execute("PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=FULL")
+        try db.execute("CREATE TABLE IF NOT EXISTS search.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")
+        try db.transaction(deferred: true) {
+            try takeSearchWriteLock()
+            try db.execute("""
+                -- Keyed by message id, never by messages' rowid: VACUUM may renumber those.
+                CREATE TABLE IF NOT EXISTS search.message_lookup (
+                    message_id    TEXT PRIMARY KEY,
+                    chat_id       TEXT NOT NULL,
+                    sender_id     TEXT,
+                    sent_at_ms    INTEGER NOT NULL,
+                    search_rowid  INTEGER            -- the message's row in message_search, if it has words
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS search.message_lookup_by_sender ON message_lookup(sender_id, sent_at_ms);
+                CREATE INDEX IF NOT EXISTS search.message_lookup_by_chat ON message_lookup(chat_id, sent_at_ms);
+                -- body = MessageText.summary of the message.
+                CREATE VIRTUAL TABLE IF NOT EXISTS search.message_search USING fts5(body, message_id UNINDEXED, tokenize = 'trigram');
+                """)
+            let ledgerId = try db.first("SELECT value FROM main.meta WHERE key = 'ledger_id'") { $0.text(0) } ?? ""
+            let newestChange = try db.scalar("SELECT coalesce(max(seq), 0) FROM main.sqlite_sequence WHERE name = 'message_changes'")
+            let indexed = try searchMeta("indexed_through").flatMap(Int64.init)
+            let through = try indexed ?? searchMeta("build_top").flatMap(Int64.init) ?? 0
+            if try searchMeta("ledger_id") != ledgerId || through > newestChange {
+                try db.execute("DELETE FROM search.message_lookup; DELETE FROM search.message_search; DELETE FROM search.meta")
+                try setSearchMeta("ledger_id", ledgerId)
+            }
+        }
+    }
+
+    /// The first statement of a transaction on the index: it takes the index's write lock
+    /// through the busy timeout, so two `find`s queue instead of one failing when the other
+    /// commits first (a read lock cannot wait its way up to a write lock).
+    private func takeSearchWriteLock() throws {
+        try db.run("UPDATE search.meta SET value = value WHERE key = 'ledger_id'")
     }
 
     private func searchMeta(_ key: String) throws -> String? {
@@ -95,6 +117,7 @@ extension Ledger {
         try attachSearchIndex()
         do {
             return try db.transaction(deferred: true) {
+                try takeSearchWriteLock()
                 var done = 0
                 var through = try searchMeta("indexed_through").flatMap(Int64.init)
                 if through == nil {

@@ -11,8 +11,18 @@ public enum Finder {
         let total = try ledger.lookupBacklog()
         guard total > 0 else { return 0 }
         var done = 0
+        var waits = 0
         while true {
-            let count = try ledger.indexLookupBatch(summary: MessageText.summary)
+            let count: Int
+            do {
+                count = try ledger.indexLookupBatch(summary: MessageText.summary)
+            } catch .busy(let path) {
+                // Another find is indexing (each wait is the busy timeout): what it indexes is
+                // not done twice, so queue behind it for a while rather than fail.
+                waits += 1
+                guard waits < 12 else { throw .busy(path: path) }
+                continue
+            }
             guard count > 0 else { break }
             done += count
             progress(min(done, total), total)

@@ -18,6 +18,8 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public var isBusy: Bool { primaryCode == SQLITE_BUSY || primaryCode == SQLITE_LOCKED }
     /// True for a UNIQUE, CHECK, FOREIGN KEY or NOT NULL violation.
     public var isConstraint: Bool { primaryCode == SQLITE_CONSTRAINT }
+    /// The file is damaged, or not an SQLite database at all.
+    public var isCorrupt: Bool { primaryCode == SQLITE_CORRUPT || primaryCode == SQLITE_NOTADB }
 
     init(code: Int32, message: String, statement: String? = nil) {
         self.code = code

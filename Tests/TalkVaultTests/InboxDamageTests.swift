@@ -156,6 +156,50 @@ import Testing
         #expect(applied.damage.map(\.segment) == [segments[1]])
     }
 
+    /// Damage that begins before the applied position and runs to the end, a file cut to just
+    /// after it, and a segment zeroed from its very start are named too: the segment's start,
+    /// or the head file, says it was written by a writer that marks its ends.
+    @Test func damageFromBeforeTheAppliedPositionToTheEndIsNamed() throws {
+        let placed = try writeLog(200)
+        let segments = Set(placed.map(\.segment)).sorted()
+        let inSecond = placed.filter { $0.segment == segments[1] }
+        do {
+            let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+            _ = try ledger.applyInbox(limit: placed.firstIndex { $0.segment == segments[1] }! + 3)
+            #expect(try ledger.inboxPosition() == InboxPosition(segment: segments[1], offset: inSecond[2].end))
+        }
+        // From inside the last applied body to the end of the segment.
+        try zero(segments[1], from: inSecond[2].end - 100, count: 32 * 1024 - inSecond[2].end + 100)
+        // Segment 3 cut to just past its third body; segment 4 zeroed from its first byte.
+        let inThird = placed.filter { $0.segment == segments[2] }
+        #expect(truncate(file(segments[2]), off_t(inThird[2].end + 10)) == 0)
+        try zero(segments[3], from: 0, count: 32 * 1024)
+        let (ledger, applied) = try apply()
+        #expect(applied.damage.map(\.kind) == [.cutShort, .truncated, .cutShort])
+        #expect(applied.damage.map(\.segment) == [segments[1], segments[2], segments[3]])
+        #expect(applied.damage[0].offset == inSecond[2].end)
+        let kept = placed.filter { ($0.segment == segments[1] && $0.end <= inSecond[2].end) || ($0.segment == segments[2] && $0.end <= inThird[2].end)
+            || ![segments[1], segments[2], segments[3]].contains($0.segment) }
+        #expect(try stored(ledger, placed) == Set(kept.map(\.id)))
+    }
+
+    /// A batch too large for one write goes out in pieces; the block over the last batch's end
+    /// mark goes last. Stopped before it, as a kill would stop it, the log reads up to the last
+    /// batch's mark, whole, and no damage.
+    @Test func aBatchCutShortByAKillBeforeItsFirstBlockIsNoDamage() throws {
+        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+        let log = try InboxLogWriter(directory: ledger.inbox, applied: .start, settings: .init(segmentBytes: 8 << 20))
+        try log.append((0..<5).map(webhook), receivedAt: LedgerHarness.now, autoRead: false)
+        log.stopBeforeFirstBlock = true
+        let big = (5..<4_000).map(webhook)
+        #expect(throws: InboxLogError.self) { try log.append(big, receivedAt: LedgerHarness.now, autoRead: false) }
+        log.close()
+        let health = try ledger.inboxHealth()
+        #expect(health.damage.isEmpty, "\(health.problems)")
+        #expect(health.pendingBodies == 5)
+        #expect(try ledger.applyWholeInbox().damage.isEmpty)
+    }
+
     @Test func rejectedBodiesAreCountedAsProblems() throws {
         let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
         try InboxTests.enqueue(ledger, [webhook(1), Data("{\"events\": [1]}".utf8)])
