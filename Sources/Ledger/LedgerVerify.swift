@@ -13,6 +13,20 @@ extension Ledger {
         }
     }
 
+    /// True when a message's text is neither its latest edit nor, without edits, its original:
+    /// capture keeps it one or the other (see `refreshText`), so anything else was written by hand.
+    public func textDisagreesWithEdits(id: String) throws(LedgerError) -> Bool {
+        do {
+            return try db.scalar("""
+                SELECT count(*) FROM messages m WHERE m.id = ?1 AND m.text IS NOT COALESCE(
+                    (SELECT e.text FROM message_edits e WHERE e.message_id = ?1 AND e.text IS NOT NULL
+                     ORDER BY e.edited_at_ms DESC, e.text DESC LIMIT 1), m.original_text)
+                """, [.text(id)]) > 0
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
     /// Where the ledger says one part of a message is archived; nil when it says nowhere.
     public func archivedItem(messageId: String, part: ArchivedItem.Part) throws(LedgerError) -> ArchivedItem? {
         do {

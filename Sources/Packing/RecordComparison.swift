@@ -11,11 +11,18 @@ import SQLiteDB
 /// - it did not: every field the record froze, except those that change without a new version
 ///   (the deadline, recomputed when the policy changes; the read state, which LINE's auto mode
 ///   sets in place);
-/// - it did (edited, unsent or read since, waiting for the next pack): only what no later change
-///   can touch, the content's identity and when it was captured.
+/// - it did (edited, unsent or read since, waiting for the next pack): what no later change can
+///   touch. That is the content's identity and when it was captured; and, once the record holds
+///   the message's own event (origin `message`), everything that event defined: who sent what,
+///   where and when. Its current text must then be the latest of its edits, or the original.
 struct RecordComparison {
     /// Fields the row keeps from the moment its record was packed, whatever happens later.
     static let fixedFields = ["captured_at_ms", "content_type", "content_size", "content_sha256"]
+    /// Fields the message's own event defines: once a record holds that event (origin
+    /// `message`), nothing later changes them. (An edit that came first made the row; the
+    /// original then fills these in once, and the record before that has origin `edit`.)
+    static let eventFields = ["kind", "line_type", "chat_type", "chat_id", "sender_id", "sent_at_ms", "original_text",
+                              "content_provider", "content_url", "file_name", "file_size", "mark_as_read_token", "origin"]
     /// Fields a later change (an edit, an unsend, the original of an edit-first message, a read
     /// that is packed again) moves on together with `updated_at_ms`.
     static let versionedFields = ["kind", "line_type", "chat_type", "chat_id", "sender_id", "sent_at_ms", "state", "reason", "text",
@@ -66,7 +73,10 @@ struct RecordComparison {
             add("message \(id): the ledger has no row for it, but indexes its record in \(path) (the row was deleted)")
             return
         }
-        let differing = Self.differences(record: record.message, row: row)
+        var differing = Self.differences(record: record.message, row: row)
+        if Self.waitsForRepack(row: row, record: record.message), try ledger.textDisagreesWithEdits(id: id) {
+            differing.append("text (not its latest edit nor its original)")
+        }
         if !differing.isEmpty {
             add("message \(id): \(differing.joined(separator: ", ")) \(differing.count == 1 ? "differs" : "differ") "
                 + "between the ledger and its record in \(path)")
@@ -75,7 +85,12 @@ struct RecordComparison {
 
     /// The fields that must agree and do not. Values are never shown: they may be chat text.
     static func differences(record: Columns, row: Columns) -> [String] {
-        let fields = waitsForRepack(row: row, record: record) ? fixedFields : fixedFields + versionedFields
+        var fields = fixedFields
+        if !waitsForRepack(row: row, record: record) {
+            fields += versionedFields
+        } else if value("origin", in: record) == .text("message") {
+            fields += eventFields
+        }
         // A field the record does not hold (written by an older TalkVault) cannot be compared.
         return fields.filter { name in
             guard let archived = value(name, in: record) else { return false }

@@ -63,6 +63,22 @@ import Testing
         #expect(report.recordsChecked == 27)
     }
 
+    /// A hand edit that also bumps the version, or moves the state back, so that the row looks
+    /// like a change waiting for its repack, is still named: what the message's own event set
+    /// cannot change, and its text must be its latest edit or its original.
+    @Test func aForgeryDressedAsAPendingChangeIsNamed() throws {
+        let h = try Self.packed()
+        try h.ledger.db.run("UPDATE messages SET text = '偽造', updated_at_ms = updated_at_ms + 1 WHERE id = 'mt3'")
+        try h.ledger.db.run("UPDATE messages SET sender_id = 'Uforged', state = 'received' WHERE id = 'mt4'")
+        try h.ledger.db.run("UPDATE messages SET sent_at_ms = sent_at_ms - 86400000, updated_at_ms = updated_at_ms + 1 WHERE id = 'mt5'")
+        let segment = h.segmentPaths()[0]
+        #expect(try h.verify(deep: true).problems.sorted() == [
+            "message mt3: text (not its latest edit nor its original) differs between the ledger and its record in \(segment)",
+            "message mt4: sender_id differs between the ledger and its record in \(segment)",
+            "message mt5: sent_at_ms differs between the ledger and its record in \(segment)",
+        ])
+    }
+
     @Test func manyDifferencesAreNamedUpToALimitThenCounted() throws {
         var h = try PackHarness()
         try h.fill(texts: 200)
