@@ -45,7 +45,9 @@ public struct ContentClient: Sendable {
         self.accessToken = Secret(accessToken)
         self.client = client
         self.files = files
-        self.timeout = .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        // Saturating: no configured timeout is allowed to trap.
+        let (nanoseconds, overflow) = timeout.components.seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        self.timeout = .nanoseconds(overflow ? .max : nanoseconds &+ timeout.components.attoseconds / 1_000_000_000)
     }
 
     /// Downloads message `id`'s content into `file` (replaced). For external content pass its

@@ -72,11 +72,15 @@ public final class Ledger {
             guard stored != fingerprint else { return }
             try db.transaction {
                 for row in policy.effectiveRows {
-                    let ms = row.window.seconds * 1000
+                    let (ms, overflow) = row.window.seconds.multipliedReportingOverflow(by: 1000)
+                    // Saturating, as `Instant.adding` is: a time an older version stored near
+                    // Int64's limit must not make the sum a REAL the STRICT column refuses.
                     try db.run("""
-                        UPDATE messages SET deadline_ms = sent_at_ms + ?1
-                        WHERE kind = ?2 AND chat_type = ?3 AND deadline_ms != sent_at_ms + ?1
-                        """, [.integer(ms), .text(row.kind.rawValue), .text(row.chatType.rawValue)])
+                        UPDATE messages SET deadline_ms = CASE WHEN sent_at_ms > 9223372036854775807 - ?1
+                                                               THEN 9223372036854775807 ELSE sent_at_ms + ?1 END
+                        WHERE kind = ?2 AND chat_type = ?3 AND deadline_ms IS NOT CASE WHEN sent_at_ms > 9223372036854775807 - ?1
+                                                                                       THEN 9223372036854775807 ELSE sent_at_ms + ?1 END
+                        """, [.integer(overflow ? .max : ms), .text(row.kind.rawValue), .text(row.chatType.rawValue)])
                 }
                 try setMeta("policy", fingerprint)
             }

@@ -20,7 +20,7 @@ extension Ledger {
                 LEFT JOIN chats c ON c.chat_id = p.chat_id
                 WHERE p.next_attempt_ms <= ?1 AND (p.fetched_at_ms IS NULL OR p.fetched_at_ms <= ?2)
                 ORDER BY p.fetched_at_ms IS NOT NULL, p.next_attempt_ms LIMIT ?3
-                """, [.integer(now.milliseconds), .integer(now.milliseconds - refresh.seconds * 1000), .int(limit)]) { row in
+                """, [.integer(now.milliseconds), .integer(now.adding(RetentionDuration(seconds: -refresh.seconds)).milliseconds), .int(limit)]) { row in
                 let chatId = row.text(1)
                 let chat = chatId.isEmpty ? nil : ChatType(rawValue: row.text(2)).map { ChatRef(type: $0, id: chatId) }
                 result.append(ProfileRef(userId: row.text(0), chat: chat, failures: row.int(3)))

@@ -135,7 +135,9 @@ struct Validator {
                         switch entry.name {
                         case "transcode_wait", "request_timeout":
                             guard let duration = duration(entry.value, key: path) else { continue }
-                            guard duration.seconds > 0 else { report(entry.value, key: path, "must be longer than zero"); continue }
+                            guard duration.seconds > 0, duration.seconds <= 86_400 else {
+                                report(entry.value, key: path, "must be from 1s to 1d"); continue
+                            }
                             if entry.name == "transcode_wait" { sweep.transcodeWait = duration } else { sweep.requestTimeout = duration }
                         default:
                             guard let text = string(entry.value, key: path) else { continue }
@@ -277,10 +279,19 @@ struct Validator {
         return scalar.string
     }
 
+    /// The longest duration any key takes: arithmetic on times (milliseconds, nanoseconds)
+    /// stays far from overflowing with it.
+    static let longestDuration = RetentionDuration.days(365 * 100)
+
     mutating func duration(_ node: Node, key: String) -> RetentionDuration? {
         guard let text = string(node, key: key) else { return nil }
         do {
-            return try RetentionDuration(parsing: text)
+            let value = try RetentionDuration(parsing: text)
+            guard value.seconds <= Self.longestDuration.seconds else {
+                report(node, key: key, "must be at most 100y (got '\(ConfigIssue.clip(text))')")
+                return nil
+            }
+            return value
         } catch {
             report(node, key: key, "bad duration '\(ConfigIssue.clip(text))': \(error) (write it like 1y, 14d, 36h or 90m)")
             return nil

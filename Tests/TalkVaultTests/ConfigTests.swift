@@ -127,6 +127,18 @@ import Testing
         #expect(found.message.contains("longer than zero"))
     }
 
+    /// A duration long enough to overflow the arithmetic on times (milliseconds, nanoseconds)
+    /// used to pass `check` and then trap every command; timeouts have bounds of their own.
+    @Test(arguments: [("windows:\n  text: 300000000y\n", "windows.text", "at most 100y"),
+                      ("capture:\n  profile_refresh: 300000000y\n", "capture.profile_refresh", "at most 100y"),
+                      ("sweep:\n  request_timeout: 30y\n", "sweep.request_timeout", "from 1s to 1d"),
+                      ("sweep:\n  transcode_wait: 2d\n", "sweep.transcode_wait", "from 1s to 1d")])
+    func aDurationTooLongToComputeWithIsNamed(yaml: String, key: String, message: String) throws {
+        let found = try issue(yaml)
+        #expect(found.key == key)
+        #expect(found.message.contains(message), "\(found.message)")
+    }
+
     @Test func aZeroOverrideWindowIsNamed() throws {
         let found = try issue("chat_overrides:\n  group:\n    video: 0h\n")
         #expect((found.line, found.key) == (3, "chat_overrides.group.video"))

@@ -320,3 +320,20 @@ func permutations<T>(of items: [T]) -> [[T]] {
         return permutations(of: rest).map { [head] + $0 }
     }
 }
+
+/// A time an older version stored near Int64's limit never stops the ledger from opening, not
+/// even when a changed window makes every deadline be computed again.
+@Suite struct ExtremeStoredTimeTests {
+    @Test func aChangedWindowSaturatesTheDeadlineOfAnExtremeTime() throws {
+        let h = try LedgerHarness()
+        try h.capture(Webhook.body([Webhook.text("m1", "hi", eventId: "e1", at: 1_790_000_000_000)]))
+        try h.ledger.db.run("UPDATE messages SET sent_at_ms = 9223372036854000000 WHERE id = 'm1'")
+        var windows = RetentionPolicy.lineDefaults.windows
+        windows[.text] = .days(400)
+        let policy = RetentionPolicy(windows: windows, overrides: [:], safetyMargin: RetentionPolicy.lineDefaults.safetyMargin)
+        let reopened = try Ledger(path: h.ledger.path, policy: policy, create: false, applyingInbox: false)
+        #expect(try reopened.db.scalar("SELECT deadline_ms FROM messages WHERE id = 'm1'") == .max)
+        _ = try reopened.status(now: LedgerHarness.now, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
+    }
+}
+
