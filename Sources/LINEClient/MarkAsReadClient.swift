@@ -7,11 +7,12 @@ import NIOCore
 public enum MarkAsReadOutcome: Sendable, Equatable {
     /// 200: LINE marked the message, and every earlier one in its chat, as read.
     case accepted
-    /// LINE refused the call itself (400 for a token it did not issue to this bot, or another
-    /// 4xx about the request): sending it again cannot change the answer.
+    /// LINE refused the call itself: 400, its documented answer for a token it did not issue to
+    /// this bot. Sending it again cannot change the answer.
     case refused(String)
-    /// Worth another try later: 5xx, 429, a timeout or a broken connection, or 401/403, which are
-    /// about the access token, not about this call.
+    /// Worth another try later: any other answer (a 404 or 405 from a misconfigured
+    /// `line.api_base_url` or a proxy, 401/403 about the access token, 408, 429, 5xx), a timeout
+    /// or a broken connection.
     case failed(String)
 }
 
@@ -48,11 +49,9 @@ public struct MarkAsReadClient: Sendable {
         }
     }
 
-    /// A 4xx that is about the call itself. 401 and 403 are about the access token, 408 and 429
-    /// about timing: those are tried again.
-    static func isRefusal(_ code: Int) -> Bool {
-        (400..<500).contains(code) && ![401, 403, 408, 429].contains(code)
-    }
+    /// LINE's answer about this call's token: only a 400 is final. Anything else may be the
+    /// path, the proxy, the access token or the moment, none of which a retry cannot fix.
+    static func isRefusal(_ code: Int) -> Bool { code == 400 }
 
     /// LINE's `message`, cut short, with the token taken out should LINE ever echo it.
     static func message(in buffer: ByteBuffer, hiding token: String) -> String? {

@@ -266,6 +266,11 @@ public struct Sweeper: Sendable {
                     }
                     return try await ledger.markLost(id: item.id, reason: reason, at: now, detail: "404 from \(external != nil ? "the external URL" : "the content API")")
                         ? .lost(reason) : .left("changed meanwhile")
+                case .gone where external != nil:
+                    // An external host's 410 says nothing of an unsend: only LINE's does.
+                    unlink(part)
+                    return try await ledger.markLost(id: item.id, reason: .externalUnavailable, at: clock.now(), detail: "410 from the external URL")
+                        ? .lost(.externalUnavailable) : .left("changed meanwhile")
                 case .gone:
                     unlink(part)
                     switch try await ledger.markGone(id: item.id, at: clock.now()) {

@@ -84,4 +84,27 @@ import Testing
         let rows = try ledger.rows("SELECT id, state, reason FROM messages ORDER BY id")
         #expect(rows.map { $0.map(\.value) } == [[.text("gone-1"), .text("unsent"), .null], [.text("gone-2"), .text("lost"), .text("expired")]])
     }
+
+    /// An external host's 410 says nothing of an unsend (only LINE's does): the content is
+    /// unavailable, not unsent.
+    @Test func aGone410FromAnExternalHostIsExternalUnavailable() async throws {
+        let h = try await SweepHarness.start(messages: 1, transcodeFailureRate: 0, seed: 23)
+        let now = SystemClock().now().milliseconds
+        let hosted = SimulatedMessage(id: "hosted", kind: .image, chatType: .user, chatId: "U1", userId: "U1",
+                                      timestamp: now - 60_000, size: 900, external: true)
+        await h.simulator.state.register([hosted])
+        await h.simulator.state.unsend(id: hosted.id, at: now - 1_000)   // the host answers 410 from now on
+        let ledger = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        let provider: [String: Any] = ["type": "external", "originalContentUrl": "\(h.simulator.baseURL)/external/content/hosted"]
+        _ = try Capturer(ledger: ledger, clock: SystemClock()).capture([Webhook.body([
+            Webhook.media(hosted.id, type: "image", eventId: "e-hosted", at: hosted.timestamp, extra: ["contentProvider": provider]),
+        ])])
+        let report = try await h.sweeper().run(SweepOptions(pack: false))
+        #expect(report.lost["external_unavailable"] == 1, "\(report)")
+        #expect(report.unsent == 0)
+        let row = try ledger.rows("SELECT state, reason FROM messages WHERE id = 'hosted'").first!
+        #expect(row.map(\.value) == [.text("lost"), .text("external_unavailable")])
+        await h.simulator.stop()
+    }
 }
+
