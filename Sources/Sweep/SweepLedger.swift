@@ -9,8 +9,9 @@ import TalkVaultDomain
 actor SweepLedger {
     private let ledger: Ledger
 
-    init(path: String, policy: RetentionPolicy) throws(LedgerError) {
-        ledger = try Ledger(path: path, policy: policy, create: false)
+    /// - Parameter reading: only read (a plan): the inbox is not applied, no write lock is taken.
+    init(path: String, policy: RetentionPolicy, reading: Bool = false) throws(LedgerError) {
+        ledger = try Ledger(path: path, policy: policy, create: false, applyingInbox: !reading)
     }
 
     func due(limit: Int?, kinds: Set<MessageKind>, until: Instant?) throws(LedgerError) -> [DueContent] {

@@ -100,7 +100,7 @@ public struct Sweeper: Sendable {
     /// nothing, so it needs neither the network nor an access token.
     public static func plan(settings: SweepSettings, options: SweepOptions, clock: any WallClock) async throws -> SweepReport {
         let started = DispatchTime.now().uptimeNanoseconds
-        let ledger = try SweepLedger(path: settings.ledgerPath, policy: settings.policy)
+        let ledger = try SweepLedger(path: settings.ledgerPath, policy: settings.policy, reading: true)
         let plan = try await planned(ledger, settings: settings, options: options)
         var report = SweepReport()
         report.planned = plan.count

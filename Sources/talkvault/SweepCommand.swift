@@ -51,10 +51,16 @@ struct SweepCommand: AsyncParsableCommand {
                 throw Failure(.config, "no access token: set TALKVAULT_ACCESS_TOKEN, or provide the systemd credential 'access-token'")
             }
             let untilInstant = try until.map { try Self.parseUntil($0, timeZone: config.timeZone) }
-            let lock: PackLock
-            do { lock = try PackLock.acquire(dataDir: paths.dataDir) } catch { throw Failure(any: error) }
-            defer { lock.release() }
-            _ = try global.openLedger(config, create: false)
+            // A plan only reads: it takes neither the data dir's lock nor the ledger's write lock.
+            let lock: PackLock?
+            if dryRun {
+                lock = nil
+                _ = try global.openLedgerForReading(config)
+            } else {
+                do { lock = try PackLock.acquire(dataDir: paths.dataDir) } catch { throw Failure(any: error) }
+                _ = try global.openLedger(config, create: false)
+            }
+            defer { lock?.release() }
             var logger = Logger(label: "talkvault.sweep")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .notice
             var settings = SweepSettings(

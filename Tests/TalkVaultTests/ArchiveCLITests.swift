@@ -90,8 +90,9 @@ import Testing
         let second = try cli.talkvault(["sweep"] + config, environment: ["TALKVAULT_ACCESS_TOKEN": "t"])
         #expect(second.status == 4)
         #expect(second.stderr.contains("another pack or sweep is running"))
+        // A plan only reads: it works beside a running sweep.
         let dryRun = try cli.talkvault(["sweep", "--dry-run", "--kind", "image"] + config, environment: ["TALKVAULT_ACCESS_TOKEN": "t"])
-        #expect(dryRun.status == 4)
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
     }
 
     @Test func theDemoRunsEndToEndAndLeavesADataDir() throws {
