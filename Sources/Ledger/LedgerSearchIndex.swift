@@ -39,8 +39,9 @@ extension Ledger {
         }
         try db.run("ATTACH DATABASE ?1 AS search", [.text(searchIndexPath)])
         searchAttached = true
-        // Durable commits: `pack` prunes the changes the index says it has taken in.
-        try db.execute("PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=FULL")
+        // Durable commits: `pack` prunes the changes the index says it has taken in. The page
+        // cache is per database: the index gets the ledger's, not SQLite's 2 MiB default.
+        try db.execute("PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=FULL; PRAGMA search.cache_size=-65536")
         try db.execute("CREATE TABLE IF NOT EXISTS search.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT")
         try db.transaction(deferred: true) {
             try takeSearchWriteLock()
@@ -112,7 +113,7 @@ extension Ledger {
     ///
     /// A new index is built from every message (resumably, by rowid, from the change that was
     /// newest when the build began), then kept up by the changes after it.
-    public func indexLookupBatch(_ batch: Int = 20_000,
+    public func indexLookupBatch(_ batch: Int = 50_000,
                                  summary: (_ kind: MessageKind, _ text: String?, _ fileName: String?, _ eventJSON: String) -> String) throws(LedgerError) -> Int {
         try attachSearchIndex()
         do {
@@ -124,13 +125,21 @@ extension Ledger {
                     let top = try searchMeta("build_top").flatMap(Int64.init) ?? db.scalar("SELECT coalesce(max(seq), 0) FROM message_changes")
                     let after = try searchMeta("build_rowid").flatMap(Int64.init) ?? 0
                     var ids: [String] = []
+                    var found: [String: Entry] = [:]
                     var last = after
-                    try db.query("SELECT rowid, id FROM messages WHERE rowid > ?1 ORDER BY rowid LIMIT ?2",
-                                 [.integer(after), .integer(Int64(batch))]) {
-                        last = $0.int64(0)
-                        ids.append($0.text(1))
+                    try db.query("""
+                        SELECT m.rowid, m.id, m.kind, m.text, m.file_name, e.body, m.chat_id, m.sender_id, m.sent_at_ms
+                        FROM messages m LEFT JOIN raw_events e ON e.seq = m.event_seq
+                        WHERE m.rowid > ?1 ORDER BY m.rowid LIMIT ?2
+                        """, [.integer(after), .integer(Int64(batch))]) { row in
+                        last = row.int64(0)
+                        ids.append(row.text(1))
+                        guard let kind = MessageKind(rawValue: row.text(2)) else { return }
+                        found[row.text(1)] = (summary(kind, row.optionalText(3), row.optionalText(4), row.optionalText(5) ?? "{}"),
+                                              [.text(row.text(6)), .text(row.optionalText(7)), .integer(row.int64(8))])
                     }
-                    try reindex(ids, summary: summary)
+                    // Rows are taken in rowid order, each batch after the last: none is indexed yet.
+                    try replace(ids, with: found, fresh: true)
                     if ids.count == batch {
                         try setSearchMeta("build_top", String(top))
                         try setSearchMeta("build_rowid", String(last))
@@ -158,31 +167,50 @@ extension Ledger {
         }
     }
 
+    /// One message's index entry: the words to search, and who, where and when.
+    private typealias Entry = (body: String, lookup: [SQLValue])
+
+    /// The current entries of the messages `ids` (none for a message that is gone), fetched
+    /// 500 at a time in one query each.
+    private func entries(_ ids: [String], summary: (MessageKind, String?, String?, String) -> String) throws -> [String: Entry] {
+        var found: [String: Entry] = [:]
+        for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
+            let list = chunk.indices.map { "?\($0 - chunk.startIndex + 1)" }.joined(separator: ",")
+            try db.query("""
+                SELECT m.id, m.kind, m.text, m.file_name, e.body, m.chat_id, m.sender_id, m.sent_at_ms
+                FROM messages m LEFT JOIN raw_events e ON e.seq = m.event_seq WHERE m.id IN (\(list))
+                """, chunk.map { .text($0) }) { row in
+                guard let kind = MessageKind(rawValue: row.text(1)) else { return }
+                found[row.text(0)] = (summary(kind, row.optionalText(2), row.optionalText(3), row.optionalText(4) ?? "{}"),
+                                      [.text(row.text(5)), .text(row.optionalText(6)), .integer(row.int64(7))])
+            }
+        }
+        return found
+    }
+
     /// Replaces the index entries of `ids` with their messages' current ones (none for a
     /// message that is gone); the caller holds a transaction.
     private func reindex(_ ids: [String], summary: (MessageKind, String?, String?, String) -> String) throws {
         guard !ids.isEmpty else { return }
+        try replace(ids, with: try entries(ids, summary: summary))
+    }
+
+    /// Writes `entries` in place of what the index holds for `ids`, in their order. `fresh`:
+    /// the index holds none of them (a build from scratch), so there is nothing to look up.
+    private func replace(_ ids: [String], with entries: [String: Entry], fresh: Bool = false) throws {
         var existing: [String: Int64?] = [:]
-        var nextSearchRow = try db.scalar("SELECT coalesce(max(rowid), 0) FROM search.message_search")
-        for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
+        for chunk in fresh ? [] : stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
             let list = chunk.indices.map { "?\($0 - chunk.startIndex + 1)" }.joined(separator: ",")
             try db.query("SELECT message_id, search_rowid FROM search.message_lookup WHERE message_id IN (\(list))",
                          chunk.map { .text($0) }) { existing[$0.text(0)] = $0.optionalInt64(1) }
         }
+        var nextSearchRow = try db.scalar("SELECT coalesce(max(rowid), 0) FROM search.message_search")
         for id in ids {
             if let old = existing[id] {
                 if let old { try db.run("DELETE FROM search.message_search WHERE rowid = ?1", [.integer(old)]) }
                 try db.run("DELETE FROM search.message_lookup WHERE message_id = ?1", [.text(id)])
             }
-            let row = try db.first("""
-                SELECT m.kind, m.text, m.file_name, e.body, m.chat_id, m.sender_id, m.sent_at_ms
-                FROM messages m LEFT JOIN raw_events e ON e.seq = m.event_seq WHERE m.id = ?1
-                """, [.text(id)]) { row -> (String, [SQLValue])? in
-                guard let kind = MessageKind(rawValue: row.text(0)) else { return nil }
-                return (summary(kind, row.optionalText(1), row.optionalText(2), row.optionalText(3) ?? "{}"),
-                        [.text(row.text(4)), .text(row.optionalText(5)), .integer(row.int64(6))])
-            }
-            guard let (body, lookup) = row ?? nil else { continue }
+            guard let (body, lookup) = entries[id] else { continue }
             var searchRow: SQLValue = .null
             if !body.isEmpty {
                 nextSearchRow += 1
