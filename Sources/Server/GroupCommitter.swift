@@ -38,6 +38,10 @@ public final class GroupCommitter: @unchecked Sendable {
     private var lastArrival: UInt64 = 0
     private var arrivals: UInt64 = 0
     private var lastCommitBodies = 0
+    /// Bodies and bytes ever committed by this process: what a recount of the backlog adds to
+    /// what it read, for the commits made while it read.
+    private var committedBodies = 0
+    private var committedBytes = 0
     /// The applier sleeps on a condition of its own, woken only when there is news for it (a
     /// first body in an empty inbox, the bound, shutdown): one condition for both threads woke
     /// the applier on every request, which at one connection cost a tenth of an answer.
@@ -264,6 +268,8 @@ public final class GroupCommitter: @unchecked Sendable {
                 let (wasEmpty, wasAtBound) = (backlogBodies == 0, atBound)
                 backlogBodies += bodies.count
                 backlogBytes += bytes
+                committedBodies &+= bodies.count
+                committedBytes &+= bytes
                 return wasEmpty || (atBound && !wasAtBound)
             }
             if news { wakeApplier() }
@@ -348,10 +354,18 @@ public final class GroupCommitter: @unchecked Sendable {
             }
             summary.applied = applied
             if applied.bodies > 0 { checkpointer?.poke() }
+            // Nothing applied: the count is off (another process applied bodies, or they sit in a
+            // segment made after the apply listed the log). Counted again from the log.
+            let recount = applied.bodies == 0 ? recountBacklog() : nil
             summary.backlog = condition.withLock {
-                // Nothing applied means another process (a command) emptied the inbox.
-                backlogBodies = applied.bodies == 0 ? 0 : max(0, backlogBodies - applied.bodies)
-                if backlogBodies == 0 { backlogBytes = 0 } else { backlogBytes = max(0, backlogBytes - applied.bytes) }
+                if let (bodies, bytes) = recount {
+                    (backlogBodies, backlogBytes) = (bodies, bytes)
+                    // Bodies the apply could not reach: try again soon, not in a tight loop.
+                    if bodies > 0 { applyNotBefore = DispatchTime.now().uptimeNanoseconds + 100_000_000 }
+                } else {
+                    backlogBodies = max(0, backlogBodies - applied.bodies)
+                    backlogBytes = backlogBodies == 0 ? 0 : max(0, backlogBytes - applied.bytes)
+                }
                 condition.broadcast()
                 return backlogBodies
             }
@@ -371,6 +385,14 @@ public final class GroupCommitter: @unchecked Sendable {
         }
         summary.seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         onApply(summary)
+    }
+
+    /// What waits in the log, read from it, plus what was committed while it was read (which
+    /// may count a body twice: the next apply finds fewer and recounts). Nil when unreadable.
+    private func recountBacklog() -> (Int, Int)? {
+        let (bodies, bytes) = condition.withLock { (committedBodies, committedBytes) }
+        guard let (read, readBytes) = try? capturer.ledger.inboxSize() else { return nil }
+        return condition.withLock { (read + committedBodies - bodies, readBytes + committedBytes - bytes) }
     }
 
     /// Makes the applied position durable, then lets the log reuse or delete the segments below it.
