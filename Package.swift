@@ -36,6 +36,8 @@ let package = Package(
         ),
         .target(name: "SQLiteDB", dependencies: ["CTalkVaultSQLite"]),
         .target(name: "Gzip", dependencies: ["CTalkVaultZlib"]),
+        // Files made durable: written under a temporary name, fsynced, published, the directory fsynced.
+        .target(name: "DurableFile", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
         // Domain: kinds, chats, states, windows, deadlines. No I/O.
         .target(name: "TalkVaultDomain"),
@@ -50,17 +52,17 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
-        .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip"]),
+        .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
         .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE", "InboxLog"]),
         .target(name: "Capture", dependencies: ["TalkVaultDomain", "LINE", "InboxLog", "Ledger"]),
         // Segments: tar entries in gzip members, manifest, hash chain, random-access reads.
         .target(name: "Archive", dependencies: [
-            "Gzip",
+            "Gzip", "DurableFile", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Packing the ledger into segments, recovery, verify and reindex.
         .target(name: "Packing", dependencies: [
-            "Archive", "Gzip", "Ledger", "LINE", "TalkVaultDomain", "SQLiteDB",
+            "Archive", "DurableFile", "Gzip", "Ledger", "LINE", "TalkVaultDomain", "SQLiteDB",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -86,7 +88,7 @@ let package = Package(
         ]),
 
         // The weekly compliance export.
-        .target(name: "Export", dependencies: ["Archive", "LINE", "Ledger", "TalkVaultDomain"]),
+        .target(name: "Export", dependencies: ["DurableFile", "LINE", "Ledger", "TalkVaultDomain"]),
         .target(name: "Lookup", dependencies: ["Export", "LINE", "Ledger", "TalkVaultDomain"]),
 
         // The webhook receiver behind `talkvault serve`.
@@ -116,7 +118,7 @@ let package = Package(
         ]),
         // The archive benchmark's helper (scripts/bench-archive); not installed.
         .executableTarget(name: "archive-bench", dependencies: [
-            "Archive", "LINESimulator", "TalkVaultDomain", "Ledger", "Capture", "Packing",
+            "Archive", "DurableFile", "LINESimulator", "TalkVaultDomain", "Ledger", "Capture", "Packing",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -135,7 +137,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "TalkVaultTests", dependencies: [
-            "SQLiteDB", "Gzip", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Capture", "LINESimulator", "Server",
+            "SQLiteDB", "Gzip", "DurableFile", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Capture", "LINESimulator", "Server",
             "Archive", "Packing", "Sweep", "LINEClient", "Export", "Lookup",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,3 +1,5 @@
+import DurableFile
+
 /// Why an archive operation failed. Paths are relative to the archive dir where possible;
 /// no error carries message text or content bytes.
 public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -21,4 +23,9 @@ public enum ArchiveError: Error, Equatable, Sendable, CustomStringConvertible {
         case .notFound(let segment, let what): return "\(segment): no \(what)"
         }
     }
+}
+
+extension ArchiveError {
+    /// A durable-file failure, as the archive reports it.
+    public init(_ error: DurableFileError) { self = .io(path: error.path, reason: error.reason) }
 }

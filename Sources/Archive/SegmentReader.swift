@@ -1,4 +1,5 @@
 import Crypto
+import DurableFile
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -181,20 +182,6 @@ extension SegmentReader {
 
     /// SHA-256 of a whole file, streamed.
     public static func fileSHA256(_ path: String) throws(ArchiveError) -> (sha256: String, bytes: UInt64) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, reason: "cannot open (\(Errno.text()))") }
-        defer { close(fd) }
-        var hash = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var total: UInt64 = 0
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw .io(path: path, reason: "read failed (\(Errno.text()))") }
-            if n == 0 { break }
-            buffer.withUnsafeBytes { hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            total += UInt64(n)
-        }
-        return (SegmentWriter.hex(hash.finalize()), total)
+        do { return try FileDigest.sha256(ofFile: path) } catch { throw ArchiveError(error) }
     }
 }

@@ -1,6 +1,8 @@
 import Crypto
+import DurableFile
 import Foundation
 import Gzip
+import TalkVaultDomain
 
 /// Writes one segment to a temporary file: content entries, then `messages.jsonl`, then
 /// `MANIFEST.json`, then tar's end-of-archive blocks with a pointer to the manifest. Every
@@ -68,9 +70,9 @@ public final class SegmentWriter {
         spoolPath = "\(directory)/.\(name).records.tmp-\(pid)"
         unlink(temporaryPath)
         unlink(spoolPath)
-        let out = try OutputFile(path: temporaryPath)
-        self.out = out
-        spool = try OutputFile(path: spoolPath)
+        let (temporary, spooled) = (temporaryPath, spoolPath)
+        out = try Self.io { () throws(DurableFileError) in try OutputFile(path: temporary) }
+        spool = try Self.io { () throws(DurableFileError) in try OutputFile(path: spooled) }
     }
 
     deinit { if !finished { abort() } }
@@ -135,8 +137,10 @@ public final class SegmentWriter {
     public func addRecord(messageId: String, json: [UInt8]) throws(ArchiveError) {
         precondition(!json.contains(UInt8(ascii: "\n")), "a record is one line")
         let offset = spool.offset
-        try spool.write(json)
-        try spool.write([UInt8(ascii: "\n")])
+        try Self.io { () throws(DurableFileError) in
+            try spool.write(json)
+            try spool.write([UInt8(ascii: "\n")])
+        }
         spoolHash.update(data: json)
         spoolHash.update(data: [UInt8(ascii: "\n")])
         spoolCRC.update(json)
@@ -162,9 +166,12 @@ public final class SegmentWriter {
         let manifestOffset = out.offset
         let manifestTar = Tar.headers(name: "MANIFEST.json", size: UInt64(manifestJSON.count), mtime: createdAtMs / 1000) + manifestJSON
             + [UInt8](repeating: 0, count: Tar.padding(after: UInt64(manifestJSON.count)))
-        try out.write(try Self.compress(manifestTar, level: settings.compression.level))
-        try out.write(Trailer.bytes(manifestOffset: manifestOffset, manifestLength: out.offset - manifestOffset))
-        try out.syncAndClose()
+        let manifestBytes = try Self.compress(manifestTar, level: settings.compression.level)
+        try Self.io { () throws(DurableFileError) in
+            try out.write(manifestBytes)
+            try out.write(Trailer.bytes(manifestOffset: manifestOffset, manifestLength: out.offset - manifestOffset))
+            try out.syncAndClose()
+        }
         unlink(spoolPath)
         finished = true
         return (manifest, recordsList, Self.hex(out.hasher.finalize()), out.offset)
@@ -174,7 +181,7 @@ public final class SegmentWriter {
 
     private func writeRecords() throws(ArchiveError) {
         guard !spooled.isEmpty else { return }
-        try spool.flush()
+        try Self.io { () throws(DurableFileError) in try spool.flush() }
         guard let input = FileHandle(forReadingAtPath: spoolPath) else { throw .io(path: spoolPath, reason: "cannot reopen") }
         defer { try? input.close() }
         let total = spool.offset
@@ -253,7 +260,7 @@ public final class SegmentWriter {
             case .failure(let error): throw .io(path: temporaryPath, reason: "\(error)")
             }
             let offset = out.offset
-            try out.write(compressed)
+            try Self.io { () throws(DurableFileError) in try out.write(compressed) }
             // The gzip trailer holds the member's CRC-32: no second pass over the bytes.
             let crc = compressed.suffix(8).prefix(4).enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
             members.append(Manifest.Member(offset: offset, length: UInt64(compressed.count), uncompressedLength: UInt64(member.bytes.count),
@@ -275,20 +282,15 @@ public final class SegmentWriter {
         (try? handle.read(upToCount: max)).flatMap { $0.map { Array($0) } } ?? []
     }
 
-    private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// A durable-file step, its failure told as the archive's.
+    static func io<T>(_ body: () throws(DurableFileError) -> T) throws(ArchiveError) -> T {
+        do { return try body() } catch { throw ArchiveError(error) }
+    }
 
     /// Lower-case hex of a digest.
-    public static func hexDigest<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 { hex(digest) }
+    public static func hexDigest<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 { FileDigest.hex(digest) }
 
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 { FileDigest.hex(digest) }
 }
 
 

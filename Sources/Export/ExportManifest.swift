@@ -1,4 +1,4 @@
-import Archive
+import DurableFile
 import Foundation
 
 /// `talkvault-YYYY-Www.manifest.json`, beside each CSV.

@@ -1,4 +1,4 @@
-import Archive
+import DurableFile
 import Foundation
 import LINE
 import Ledger
@@ -79,7 +79,7 @@ public struct Exporter {
         if let earlier = delivered[week.description] {
             // The delivered file is looked for in this data dir's export dir, never at a path
             // recorded elsewhere (an older ledger recorded absolute paths; a copy would read the original's).
-            let actual = try? SegmentReader.fileSHA256(csvPath).sha256
+            let actual = try? FileDigest.sha256(ofFile: csvPath).sha256
             guard forced else {
                 guard actual == earlier.sha256 else { throw ExportError.deliveredFileChanged(path: csvPath) }
                 return ExportResult(csvPath: csvPath, manifestPath: manifestPath, rows: earlier.rows, lateRows: 0, alreadyDelivered: true)
@@ -112,7 +112,7 @@ public struct Exporter {
             unlink(temporary)
             throw error
         }
-        let sha = SegmentWriter.hexDigest(out.hasher.finalize())
+        let sha = FileDigest.hex(out.hasher.finalize())
         if previousSHA != nil, FileManager.default.fileExists(atPath: csvPath) {
             // A forced rewrite keeps the superseded file beside the new one.
             _ = rename(csvPath, csvPath + ".superseded-\(previousSHA!.prefix(12))")

@@ -1,5 +1,6 @@
 import Foundation
 import Gzip
+import DurableFile
 
 /// The inbox log's directory: `<ledger>-inbox/`, holding numbered segment files
 /// (`0000000000000007.seg`), the writer's `lock`, and briefly a `.tmp` segment being zero-filled.
@@ -128,10 +129,7 @@ public struct SegmentDirectory: Sendable {
 
     /// Makes the directory's entries (new names, renames, removals) survive a crash.
     func sync() throws(InboxLogError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .failed("opening the directory", path: path) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw .failed("fsync of the directory", path: path) }
+        do { try Durable.syncDirectory(path) } catch { throw .io(path: path, reason: error.reason) }
     }
 
     /// Writes `size` zero bytes (a whole number of blocks) to a temporary file, fsyncs it and

@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import Ledger
 import TalkVaultDomain
+import DurableFile
 
 /// Where and how segments are written.
 public struct PackSettings: Sendable {

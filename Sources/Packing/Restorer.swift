@@ -3,6 +3,7 @@ import Foundation
 import LINE
 import Ledger
 import TalkVaultDomain
+import DurableFile
 
 /// What one restore wrote.
 public struct RestoredFile: Sendable, Equatable {
@@ -161,7 +162,7 @@ struct TargetDirectory {
         } else {
             unlinkat(fd, temporary, 0)
         }
-        fsync(fd)
+        do { try Durable.syncDirectory(fd: fd, path: path) } catch { throw RestoreError.io("\(error)") }
         return RestoredFile(messageId: id, path: path + "/" + name, bytes: written)
     }
 }

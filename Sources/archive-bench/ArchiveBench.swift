@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import LINESimulator
 import TalkVaultDomain
+import DurableFile
 
 /// The archive benchmark's tool: generates deterministic mixes of files, packs a directory
 /// with the segment writer `talkvault pack` uses, and reads single items by location as

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 
 /// A new file written through a buffer, hashed as it goes, and made durable with fsync. It is
-/// created exclusively, so two writers can never share a temporary file. Segments and exports
-/// are both written through it.
+/// created exclusively, so two writers can never share a temporary file. Segments, exports and
+/// their manifests are all written through it, then published with `Durable.publish`.
 public final class OutputFile {
     public let path: String
     private let fd: Int32
@@ -16,7 +16,7 @@ public final class OutputFile {
     private var closed = false
 
     /// Creates `path`, which must not exist.
-    public init(path: String) throws(ArchiveError) {
+    public init(path: String) throws(DurableFileError) {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw .io(path: path, reason: "cannot create (\(Errno.text()))") }
@@ -25,7 +25,7 @@ public final class OutputFile {
 
     deinit { if !closed { Foundation.close(fd) } }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(DurableFileError) {
         hasher.update(bufferPointer: bytes)
         offset += UInt64(bytes.count)
         if buffer.count + bytes.count > capacity { try flush() }
@@ -36,22 +36,22 @@ public final class OutputFile {
         }
     }
 
-    public func write(_ bytes: [UInt8]) throws(ArchiveError) {
-        do { try bytes.withUnsafeBytes { try write($0) } } catch let error as ArchiveError { throw error } catch {
+    public func write(_ bytes: [UInt8]) throws(DurableFileError) {
+        do { try bytes.withUnsafeBytes { try write($0) } } catch let error as DurableFileError { throw error } catch {
             throw .io(path: path, reason: "\(error)")
         }
     }
 
-    public func flush() throws(ArchiveError) {
+    public func flush() throws(DurableFileError) {
         guard !buffer.isEmpty else { return }
         let pending = buffer
         buffer.removeAll(keepingCapacity: true)
-        do { try pending.withUnsafeBytes { try writeAll($0) } } catch let error as ArchiveError { throw error } catch {
+        do { try pending.withUnsafeBytes { try writeAll($0) } } catch let error as DurableFileError { throw error } catch {
             throw .io(path: path, reason: "\(error)")
         }
     }
 
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(DurableFileError) {
         var done = 0
         while done < bytes.count {
             let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
@@ -64,7 +64,7 @@ public final class OutputFile {
     }
 
     /// Flushes, fsyncs and closes the file.
-    public func syncAndClose() throws(ArchiveError) {
+    public func syncAndClose() throws(DurableFileError) {
         try flush()
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync failed (\(Errno.text()))") }
         closed = true
@@ -76,7 +76,7 @@ public final class OutputFile {
 public enum Durable {
     /// Renames `temporary` to `final` (never replacing an existing file), then fsyncs the directory
     /// so the new name survives a crash.
-    public static func publish(temporary: String, final: String) throws(ArchiveError) {
+    public static func publish(temporary: String, final: String) throws(DurableFileError) {
         guard link(temporary, final) == 0 else {
             throw .io(path: final, reason: "cannot publish (\(Errno.text()))")
         }
@@ -85,16 +85,21 @@ public enum Durable {
     }
 
     /// fsyncs a directory, making the names in it durable.
-    public static func syncDirectory(_ path: String) throws(ArchiveError) {
+    public static func syncDirectory(_ path: String) throws(DurableFileError) {
         let path = path.isEmpty ? "." : path
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, reason: "cannot open directory (\(Errno.text()))") }
         defer { close(fd) }
+        try syncDirectory(fd: fd, path: path)
+    }
+
+    /// fsyncs a directory already open as `fd` (`path` names it in an error).
+    public static func syncDirectory(fd: Int32, path: String) throws(DurableFileError) {
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "directory fsync failed (\(Errno.text()))") }
     }
 
     /// Creates `path` and any missing parents, fsyncing each parent that gained an entry.
-    public static func makeDirectories(_ path: String) throws(ArchiveError) {
+    public static func makeDirectories(_ path: String) throws(DurableFileError) {
         var missing: [String] = []
         var cursor = path
         while !FileManager.default.fileExists(atPath: cursor), cursor != "/", !cursor.isEmpty {
@@ -110,6 +115,22 @@ public enum Durable {
     }
 }
 
-enum Errno {
-    static func text() -> String { String(cString: strerror(errno)) }
+/// Why a file could not be written, synced, published or its directory made durable.
+public enum DurableFileError: Error, Equatable, Sendable, CustomStringConvertible {
+    case io(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .io(let path, let reason): return "\(path): \(reason)"
+        }
+    }
+
+    /// The path and the reason, for an error type of the caller's.
+    public var path: String { if case .io(let path, _) = self { return path }; return "" }
+    public var reason: String { if case .io(_, let reason) = self { return reason }; return "" }
+}
+
+/// The text of the current `errno`, for error reasons.
+public enum Errno {
+    public static func text() -> String { String(cString: strerror(errno)) }
 }
