@@ -13,8 +13,12 @@ public struct ConnectionContext: RequestContext {
     }
 
     /// Stops reading the request: the response is still written, then the connection closes
-    /// instead of reading a body whose sender may trickle it in for as long as it likes.
+    /// instead of reading a body whose sender may trickle it in for as long as it likes. Should
+    /// the half-closed connection linger (its sender still sending), it is closed outright a
+    /// moment later, by when the response has gone.
     func stopReading() {
         channel.close(mode: .input, promise: nil)
+        let channel = self.channel
+        channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
     }
 }

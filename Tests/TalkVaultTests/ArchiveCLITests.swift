@@ -3,6 +3,7 @@ import Archive
 import Ledger
 import Packing
 import Testing
+import TalkVaultDomain
 
 /// `pack`, `verify` and `reindex` as an operator runs them: the built binary, real files, and
 /// standard tools reading the result.

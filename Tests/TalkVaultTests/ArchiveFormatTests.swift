@@ -1,6 +1,8 @@
 @testable import Archive
 import Foundation
 import Testing
+import DurableFile
+import TalkVaultDomain
 
 /// Writes a segment of mixed entries into `dir/archive`, publishes it, and returns what went in.
 struct SampleSegment {

@@ -6,6 +6,7 @@ import Foundation
 import SQLiteDB
 import TalkVaultDomain
 import Testing
+import DurableFile
 
 /// A ledger with captured messages and staged downloads, and a packer over its archive dir.
 struct PackHarness {

@@ -46,7 +46,8 @@ final class RawConnection: @unchecked Sendable {
         while true {
             let n = recv(fd, &buffer, buffer.count, 0)
             if n > 0 { received.append(contentsOf: buffer[0..<n]); continue }
-            return (String(decoding: received, as: UTF8.self), n == 0)
+            // A server that closes while the client still sends answers with a reset: closed too.
+            return (String(decoding: received, as: UTF8.self), n == 0 || errno == ECONNRESET)
         }
     }
 
