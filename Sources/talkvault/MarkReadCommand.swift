@@ -2,9 +2,9 @@ import ArgumentParser
 import Foundation
 import LINEClient
 import Ledger
-import Server
 import Sweep
 import TalkVaultDomain
+import RetentionConfig
 
 struct MarkReadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -6,6 +6,7 @@ import Ledger
 import Logging
 import Server
 import TalkVaultDomain
+import RetentionConfig
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,9 +3,9 @@ import Foundation
 import LINEClient
 import Logging
 import Packing
-import Server
 import Sweep
 import TalkVaultDomain
+import RetentionConfig
 
 struct SweepCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
