@@ -77,13 +77,20 @@ let package = Package(
 
         // `talkvault sweep`: plan, download, record, pack.
         .target(name: "Sweep", dependencies: [
-            "Archive", "Ledger", "LINEClient", "Packing", "TalkVaultDomain",
+            "Archive", "Ledger", "LINEClient", "Packing", "ReadReceipts", "TalkVaultDomain",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // `talkvault demo`: simulator, receiver and sweeps in one process.
         .target(name: "Demo", dependencies: [
-            "LINEClient", "LINESimulator", "Ledger", "Packing", "Server", "Sweep", "TalkVaultDomain",
+            "LINEClient", "LINESimulator", "Ledger", "Packing", "ReadReceipts", "Server", "Sweep", "TalkVaultDomain",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Read state: marking messages read (the CLI and HTTP share it) and telling LINE.
+        .target(name: "ReadReceipts", dependencies: [
+            "Ledger", "LINEClient", "TalkVaultDomain",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -93,7 +100,7 @@ let package = Package(
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
-            "TalkVaultDomain", "LINE", "InboxLog", "Ledger", "Capture", "LINEClient", "Sweep",
+            "TalkVaultDomain", "LINE", "InboxLog", "Ledger", "Capture", "LINEClient", "ReadReceipts",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -130,7 +137,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -138,7 +145,7 @@ let package = Package(
 
         .testTarget(name: "TalkVaultTests", dependencies: [
             "SQLiteDB", "Gzip", "DurableFile", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Capture", "LINESimulator", "Server",
-            "Archive", "Packing", "Sweep", "LINEClient", "Export", "Lookup",
+            "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Export", "Lookup",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

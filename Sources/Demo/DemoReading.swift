@@ -1,7 +1,7 @@
 import Foundation
 import LINEClient
 import Ledger
-import Sweep
+import ReadReceipts
 import TalkVaultDomain
 
 /// Staff reading part of the demo's traffic, the way `talkvault mark-read --chat … --until …`
@@ -37,12 +37,12 @@ struct DemoReading {
         var outcome = Outcome()
         outcome.chats = chats.count
         for (index, chat) in chats.enumerated() where index % 3 != 2 {
-            let result = try ledger.markRead(ids: try ledger.messageIds(chat: chat, until: now), by: Self.reader, at: now)
+            let result = try MarkRead.mark(.chat(chat, until: now), by: Self.reader, at: now, in: ledger)
             outcome.chatsRead += 1
             outcome.messagesRead += result.marked.count
             outcome.receiptsQueued += result.receiptsQueued
         }
-        outcome.receipts = try await ReadReceipts.sendPending(ledgerPath: ledgerPath, policy: policy, client: client, clock: clock)
+        outcome.receipts = try await ReadReceipts.sendPending(from: ledger, client: client, clock: clock)
         return outcome
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import ReadReceipts
 import TalkVaultDomain
 
 /// A second connection, for `/healthz`, `/metrics` and the mark-read endpoint, so they never
@@ -43,14 +44,9 @@ public actor LedgerReader {
         return (report, inbox)
     }
 
-    /// Marks messages read; see `Ledger.markRead`.
-    public func markRead(ids: [String], by who: String, at now: Instant) throws(LedgerError) -> MarkReadResult {
-        try ledger.markRead(ids: ids, by: who, at: now)
-    }
-
-    /// The chat's message ids sent up to `until`.
-    public func messageIds(chat: String, until: Instant) throws(LedgerError) -> [String] {
-        try ledger.messageIds(chat: chat, until: until)
+    /// Marks messages read, as `talkvault mark-read` does (see `MarkRead`).
+    public func markRead(_ target: MarkReadTarget, by who: String, at now: Instant) throws(LedgerError) -> MarkReadResult {
+        try MarkRead.mark(target, by: who, at: now, in: ledger)
     }
 
     /// Bytes on disk: the database and its WAL.

@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import LINEClient
 import Ledger
-import Sweep
+import ReadReceipts
 import TalkVaultDomain
 
 /// `POST /api/v1/mark-read`: what `talkvault mark-read` does, for a help desk tool.
@@ -15,10 +15,8 @@ struct MarkReadEndpoint: Sendable {
     let token: Secret
     let reader: LedgerReader
     let clock: any WallClock
-    let timeZone: TimeZone
-    let ledgerPath: String
-    let policy: RetentionPolicy
-    let markAsRead: MarkAsReadClient?
+    /// Tells LINE in the background; nil without an access token (the next sweep tells it).
+    let receipts: ReceiptSender?
 
     struct Body: Decodable {
         var messageIds: [String]?
@@ -49,20 +47,25 @@ struct MarkReadEndpoint: Sendable {
                   let by = body.by, !by.isEmpty else {
                 return WebhookServer.json(.badRequest, ["message": "expected {\"message_ids\": [...], \"by\": \"name\"} or {\"chat_id\", \"until\", \"by\"}"])
             }
-            var ids = body.messageIds ?? []
+            let target: MarkReadTarget
             if let chat = body.chatId {
-                guard ids.isEmpty, let until = body.until.flatMap(Instant.init(rfc3339:)) else {
+                guard body.messageIds?.isEmpty ?? true, let until = body.until.flatMap(Instant.init(rfc3339:)) else {
                     return WebhookServer.json(.badRequest, ["message": "chat_id needs until (RFC 3339) and no message_ids"])
                 }
-                ids = try await reader.messageIds(chat: chat, until: until)
+                target = .chat(chat, until: until)
+            } else {
+                guard let ids = body.messageIds, !ids.isEmpty else { return WebhookServer.json(.badRequest, ["message": "no messages to mark"]) }
+                target = .ids(ids)
             }
-            guard !ids.isEmpty else { return WebhookServer.json(.badRequest, ["message": "no messages to mark"]) }
-            let result = try await reader.markRead(ids: ids, by: by, at: clock.now())
-            if result.receiptsQueued > 0, let markAsRead {
-                // LINE hears about it in the background; a failure stays queued for the sweep.
-                let (path, policy, clock) = (ledgerPath, policy, clock)
-                Task { _ = try? await ReadReceipts.sendPending(ledgerPath: path, policy: policy, client: markAsRead, clock: clock) }
+            let result: MarkReadResult
+            do throws(LedgerError) {
+                result = try await reader.markRead(target, by: by, at: clock.now())
+            } catch {
+                // Another process holds the ledger past the busy timeout: worth a retry soon.
+                if case .busy = error { throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"], message: "the ledger is busy; retry shortly") }
+                throw error
             }
+            if result.receiptsQueued > 0 { receipts?.poke() }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             var headers = HTTPFields()

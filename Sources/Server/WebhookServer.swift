@@ -7,6 +7,7 @@ import InboxLog
 import LINE
 import NIOCore
 import Ledger
+import ReadReceipts
 import Logging
 import ServiceLifecycle
 import TalkVaultDomain
@@ -129,9 +130,13 @@ public enum WebhookServer {
                 logger.info("webhook events applied", metadata: meta)
             }
         })
-        let router = buildRouter(settings: settings, committer: committer, reader: reader, metrics: metrics, clock: clock)
+        let receipts = settings.markAsRead.map {
+            ReceiptSender(ledgerPath: settings.ledgerPath, policy: settings.policy, client: $0, clock: clock, logger: logger)
+        }
+        let router = buildRouter(settings: settings, committer: committer, reader: reader, metrics: metrics, clock: clock, receipts: receipts)
         let host = settings.host
         var services: [any Service] = [CommitterService(committer: committer)]
+        if let receipts { services.append(receipts) }
         if let profiles = settings.profiles {
             services.append(ProfileFetcher(settings: profiles, ledgerPath: settings.ledgerPath, policy: settings.policy,
                                            clock: clock, logger: logger))
@@ -174,8 +179,10 @@ public enum WebhookServer {
         }
     }
 
+    /// - Parameter receipts: tells LINE of reads made through the mark-read endpoint; nil
+    ///   without an access token.
     public static func buildRouter(settings: ServerSettings, committer: GroupCommitter, reader: LedgerReader,
-                                   metrics: ServerMetrics, clock: any WallClock) -> Router<ConnectionContext> {
+                                   metrics: ServerMetrics, clock: any WallClock, receipts: ReceiptSender? = nil) -> Router<ConnectionContext> {
         let router = Router(context: ConnectionContext.self)
         let signature = WebhookSignature(channelSecret: settings.channelSecret.revealed)
         let maxBody = settings.maxBodyBytes
@@ -231,8 +238,7 @@ public enum WebhookServer {
             }
         }
         if let apiToken = settings.apiToken {
-            MarkReadEndpoint(token: apiToken, reader: reader, clock: clock, timeZone: settings.timeZone, ledgerPath: settings.ledgerPath,
-                             policy: settings.policy, markAsRead: settings.markAsRead).add(to: router)
+            MarkReadEndpoint(token: apiToken, reader: reader, clock: clock, receipts: receipts).add(to: router)
         }
         router.get("/healthz") { _, _ -> Response in
             let reachable = await reader.isReachable()

@@ -2,6 +2,7 @@ import Foundation
 import LINEClient
 import Ledger
 import Packing
+import ReadReceipts
 import TalkVaultDomain
 
 /// The ledger, owned by one actor so concurrent downloads can record their outcomes at once:
@@ -45,21 +46,7 @@ actor SweepLedger {
     /// Sends the markAsRead calls still owed to LINE; failures stay queued, refusals are kept
     /// with their reason and not sent again.
     func sendReceipts(_ client: MarkAsReadClient, clock: any WallClock) async throws(LedgerError) -> ReadReceipts.Outcome {
-        var outcome = ReadReceipts.Outcome()
-        for receipt in try ledger.pendingReceipts() {
-            switch await client.markAsRead(token: receipt.token) {
-            case .accepted:
-                try ledger.recordReceipt(id: receipt.messageId, .sent, at: clock.now())
-                outcome.sent += 1
-            case .refused(let reason):
-                try ledger.recordReceipt(id: receipt.messageId, .refused(reason), at: clock.now())
-                outcome.refused += 1
-            case .failed(let reason):
-                try ledger.recordReceipt(id: receipt.messageId, .failed(reason), at: clock.now())
-                outcome.failed += 1
-            }
-        }
-        return outcome
+        try await ReadReceipts.sendPending(from: ledger, client: client, clock: clock)
     }
 
     func status(now: Instant, timeZone: TimeZone) throws(LedgerError) -> StatusReport {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LINEClient
 import Ledger
-import Sweep
+import ReadReceipts
 import TalkVaultDomain
 import RetentionConfig
 
@@ -37,18 +37,14 @@ struct MarkReadCommand: AsyncParsableCommand {
             let config = try global.loadConfig()
             let ledger = try global.openLedger(config, create: false)
             let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "talkvault"
-            var targets = ids
-            if let chat, let until {
-                let limit = try SweepCommand.parseUntil(until, timeZone: config.timeZone)
-                do { targets = try ledger.messageIds(chat: chat, until: limit) } catch { throw Failure(any: error) }
-            }
+            var target = MarkReadTarget.ids(ids)
+            if let chat, let until { target = .chat(chat, until: try SweepCommand.parseUntil(until, timeZone: config.timeZone)) }
             let result: MarkReadResult
-            do { result = try ledger.markRead(ids: targets, by: who, at: clock.now()) } catch { throw Failure(any: error) }
+            do { result = try MarkRead.mark(target, by: who, at: clock.now(), in: ledger) } catch { throw Failure(any: error) }
             var receipts = ReadReceipts.Outcome()
             if result.receiptsQueued > 0, let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN") {
                 do {
-                    receipts = try await ReadReceipts.sendPending(ledgerPath: ledger.path, policy: config.policy,
-                                                                  client: MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token),
+                    receipts = try await ReadReceipts.sendPending(from: ledger, client: MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token),
                                                                   clock: clock)
                 } catch {
                     throw Failure(any: error)

@@ -10,6 +10,7 @@ import Server
 @testable import Sweep
 import TalkVaultDomain
 import Testing
+import ReadReceipts
 
 @Suite struct ReadStateTests {
     @Test func markReadRecordsWhoAndWhenAndTheFirstReadStands() throws {
@@ -128,6 +129,16 @@ private func SQLValueText(_ text: String) -> String { "text(\"\(text)\")" }
         #expect(answer.contains(#""marked":["m1"]"#) && answer.contains(#""unknown":["zz"]"#))
         let (_, byChat) = try await post(#"{"chat_id":"Uuser1","until":"2030-01-01T00:00:00Z","by":"desk"}"#, token: "desk-token")
         #expect(byChat.contains(#""marked":["m2"]"#) && byChat.contains(#""already_read":["m1"]"#))
+        // Another process holding the ledger past the busy timeout: 503 with a Retry-After, not a bare 500.
+        let holder = try SQLiteHolder(path: ledgerPath)
+        var busy = HTTPClientRequest(url: url + "/api/v1/mark-read")
+        busy.method = .POST
+        busy.body = .bytes(ByteBuffer(string: #"{"message_ids":["m2"],"by":"desk"}"#))
+        busy.headers.add(name: "Authorization", value: "Bearer desk-token")
+        let refused = try await HTTPClient.shared.execute(busy, timeout: .seconds(30))
+        holder.release()
+        #expect(refused.status == .serviceUnavailable)
+        #expect(refused.headers.first(name: "Retry-After") == "5")
         task.cancel()
         _ = await task.result
         let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, create: false)

@@ -1,0 +1,44 @@
+import Foundation
+import LINEClient
+import Ledger
+import TalkVaultDomain
+
+/// Sends the markAsRead calls LINE is owed. A failure stays queued for the next pass, so a
+/// read is never lost on LINE's side either; a call LINE refuses (a token it did not issue) is
+/// kept with its reason and not sent again, since no retry can change that answer.
+public enum ReadReceipts {
+    /// What one pass did.
+    public struct Outcome: Sendable, Equatable, Codable {
+        public var sent = 0
+        public var failed = 0
+        public var refused = 0
+        public init() {}
+    }
+
+    /// Sends what `ledger` owes, on the caller's actor (the ledger is not Sendable).
+    public static func sendPending(from ledger: Ledger, client: MarkAsReadClient, clock: any WallClock,
+                                   isolation: isolated (any Actor)? = #isolation) async throws(LedgerError) -> Outcome {
+        var outcome = Outcome()
+        for receipt in try ledger.pendingReceipts() {
+            switch await client.markAsRead(token: receipt.token) {
+            case .accepted:
+                try ledger.recordReceipt(id: receipt.messageId, .sent, at: clock.now())
+                outcome.sent += 1
+            case .refused(let reason):
+                try ledger.recordReceipt(id: receipt.messageId, .refused(reason), at: clock.now())
+                outcome.refused += 1
+            case .failed(let reason):
+                try ledger.recordReceipt(id: receipt.messageId, .failed(reason), at: clock.now())
+                outcome.failed += 1
+            }
+        }
+        return outcome
+    }
+
+    /// Sends what the ledger at `ledgerPath` owes, through a connection of its own.
+    public static func sendPending(ledgerPath: String, policy: RetentionPolicy, client: MarkAsReadClient,
+                                   clock: any WallClock) async throws(LedgerError) -> Outcome {
+        let ledger = try Ledger(path: ledgerPath, policy: policy, create: false, applyingInbox: false)
+        return try await sendPending(from: ledger, client: client, clock: clock)
+    }
+}
