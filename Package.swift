@@ -54,7 +54,8 @@ let package = Package(
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
         .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE", "InboxLog"]),
-        .target(name: "Capture", dependencies: ["TalkVaultDomain", "LINE", "InboxLog", "Ledger"]),
+        // Intake: webhook bodies from the inbox log to the ledger, and what `serve` runs to get them there.
+        .target(name: "Intake", dependencies: ["TalkVaultDomain", "LINE", "InboxLog", "Ledger"]),
         // Segments: tar entries in gzip members, manifest, hash chain, random-access reads.
         .target(name: "Archive", dependencies: [
             "Gzip", "DurableFile", "TalkVaultDomain",
@@ -100,7 +101,7 @@ let package = Package(
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
-            "TalkVaultDomain", "LINE", "InboxLog", "Ledger", "Capture", "LINEClient", "ReadReceipts",
+            "TalkVaultDomain", "LINE", "InboxLog", "Ledger", "Intake", "LINEClient", "ReadReceipts",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -125,7 +126,7 @@ let package = Package(
         ]),
         // The archive benchmark's helper (scripts/bench-archive); not installed.
         .executableTarget(name: "archive-bench", dependencies: [
-            "Archive", "DurableFile", "LINESimulator", "TalkVaultDomain", "Ledger", "Capture", "Packing",
+            "Archive", "DurableFile", "LINESimulator", "TalkVaultDomain", "Ledger", "Intake", "Packing",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -137,14 +138,14 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Capture", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "TalkVaultTests", dependencies: [
-            "SQLiteDB", "Gzip", "DurableFile", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Capture", "LINESimulator", "Server",
+            "SQLiteDB", "Gzip", "DurableFile", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Intake", "LINESimulator", "Server",
             "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Export", "Lookup",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,4 @@
-import Capture
+import Intake
 import LINEClient
 import Foundation
 import HTTPTypes

@@ -1,6 +1,6 @@
 import Archive
 import ArgumentParser
-import Capture
+import Intake
 import Crypto
 import Foundation
 import LINESimulator

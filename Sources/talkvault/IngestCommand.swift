@@ -1,5 +1,5 @@
 import ArgumentParser
-import Capture
+import Intake
 import Foundation
 
 struct IngestCommand: ParsableCommand {

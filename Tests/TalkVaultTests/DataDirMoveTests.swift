@@ -1,4 +1,4 @@
-import Capture
+import Intake
 import Crypto
 @testable import Export
 import Foundation

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Capture
+import Intake
 import Foundation
 @testable import LINESimulator
 import LINEClient

@@ -1,4 +1,4 @@
-import Capture
+import Intake
 import Foundation
 import InboxLog
 import Ledger

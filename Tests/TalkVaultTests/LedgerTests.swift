@@ -1,4 +1,4 @@
-import Capture
+import Intake
 import Foundation
 import LINE
 @testable import Ledger

@@ -1,7 +1,7 @@
 import Foundation
 @testable import Ledger
 import Lookup
-import Capture
+import Intake
 import TalkVaultDomain
 import Testing
 

@@ -1,4 +1,4 @@
-import Capture
+import Intake
 import Foundation
 @testable import LINESimulator
 import LINEClient
