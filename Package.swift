@@ -55,7 +55,10 @@ let package = Package(
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
         .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE", "InboxLog"]),
         // Intake: webhook bodies from the inbox log to the ledger, and what `serve` runs to get them there.
-        .target(name: "Intake", dependencies: ["TalkVaultDomain", "LINE", "InboxLog", "Ledger"]),
+        .target(name: "Intake", dependencies: [
+            "TalkVaultDomain", "LINE", "InboxLog", "Ledger",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         // Segments: tar entries in gzip members, manifest, hash chain, random-access reads.
         .target(name: "Archive", dependencies: [
             "Gzip", "DurableFile", "TalkVaultDomain",

@@ -1,4 +1,5 @@
 import Foundation
+import Intake
 import Metrics
 import Prometheus
 import TalkVaultDomain

@@ -135,7 +135,8 @@ public enum WebhookServer {
         }
         let router = buildRouter(settings: settings, committer: committer, reader: reader, metrics: metrics, clock: clock, receipts: receipts)
         let host = settings.host
-        var services: [any Service] = [CommitterService(committer: committer)]
+        // Stopped in reverse order: the committer's last applies before the checkpointer.
+        var services: [any Service] = checkpointer.map { [$0, committer] } ?? [committer]
         if let receipts { services.append(receipts) }
         if let profiles = settings.profiles {
             services.append(ProfileFetcher(settings: profiles, ledgerPath: settings.ledgerPath, policy: settings.policy,
@@ -319,19 +320,4 @@ extension HTTPFields {
         }
         return found
     }
-}
-
-/// Runs the group committer's threads, and drains them after the HTTP server has stopped
-/// accepting: the app's service group shuts services down in reverse order, so in-flight
-/// requests finish first.
-struct CommitterService: Service, CustomStringConvertible {
-    let committer: GroupCommitter
-
-    func run() async throws {
-        committer.start()
-        try? await gracefulShutdown()
-        await committer.shutdown()
-    }
-
-    var description: String { "GroupCommitter" }
 }

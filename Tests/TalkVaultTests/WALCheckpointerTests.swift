@@ -1,4 +1,5 @@
 import Foundation
+import Intake
 @testable import Ledger
 import TalkVaultDomain
 import Testing
@@ -41,6 +42,7 @@ import Testing
         #expect(Self.fileSize(path) == before, "nothing is checkpointed yet")
 
         let checkpointer = try WALCheckpointer(path: path, pauseMilliseconds: 1)
+        checkpointer.start()
         checkpointer.poke()
         #expect(await Self.eventually { Self.fileSize(path) >= before + 2 * 1024 * 1024 })
         #expect(Self.threadNames().contains("tv-checkpointer"), "named for top and perf")

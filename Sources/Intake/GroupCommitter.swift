@@ -1,7 +1,7 @@
-import Intake
 import Foundation
 import InboxLog
 import Ledger
+import ServiceLifecycle
 import TalkVaultDomain
 
 /// Makes webhook bodies durable before their requests are answered, then applies them.
@@ -18,9 +18,10 @@ import TalkVaultDomain
 /// When requests come one at a time, a request that finds the writer idle commits its own body
 /// on its own thread (see `Settings.commitOnCaller`).
 ///
-/// Nothing starts in `init`: `start()` (called by `CommitterService.run`) starts both threads,
-/// and `shutdown()` ends them.
-public final class GroupCommitter: @unchecked Sendable {
+/// A `Service`: nothing starts in `init`; `run()` starts both threads and, at graceful shutdown
+/// (after the HTTP server has stopped accepting: a service group stops its services in reverse
+/// order), commits what is in flight, applies for a while, and ends them.
+public final class GroupCommitter: Service, @unchecked Sendable, CustomStringConvertible {
     // Everything below is guarded by `condition`. The log's appends are made only by whoever set
     // `appending` (the writer thread or one caller); the ledger is used only by the applier
     // thread. That confinement is why this type is @unchecked Sendable.
@@ -108,7 +109,7 @@ public final class GroupCommitter: @unchecked Sendable {
     ///   - capturer: its ledger is used by the applier thread only.
     ///   - log: where bodies are committed; closed at shutdown.
     ///   - checkpointer: copies the WAL into the database after applies, off the applier's
-    ///     thread; shutdown stops it.
+    ///     thread; a service of its own, poked after each apply.
     ///   - onCommit, onApply: run on the writer's (or a caller's) and the applier's thread after
     ///     every commit and apply.
     public init(capturer: Capturer, log: InboxLogWriter, settings: Settings = Settings(), checkpointer: WALCheckpointer? = nil,
@@ -120,6 +121,14 @@ public final class GroupCommitter: @unchecked Sendable {
         self.onCommit = onCommit
         self.onApply = onApply
         self.checkpointer = checkpointer
+    }
+
+    public var description: String { "GroupCommitter" }
+
+    public func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        await shutdown()
     }
 
     /// Starts the writer and applier threads; bodies submitted before wait for it.
@@ -225,7 +234,6 @@ public final class GroupCommitter: @unchecked Sendable {
             }
         }
         log.close()
-        checkpointer?.stop()
     }
 
     // MARK: The writer thread

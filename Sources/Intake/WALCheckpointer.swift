@@ -1,5 +1,6 @@
 import Foundation
-import SQLiteDB
+import Ledger
+import ServiceLifecycle
 
 /// Copies the ledger's WAL into the database file on a thread and a connection of its own, so
 /// that the writer's commits do not stop while a checkpoint copies pages and fsyncs the file.
@@ -12,19 +13,23 @@ import SQLiteDB
 /// backstop that lets the WAL start over: SQLite rewinds the WAL only when a transaction begins
 /// with every frame copied, which a busy writer rarely finds, and by then this thread has copied
 /// most of it, so that checkpoint is short.
-public final class WALCheckpointer: @unchecked Sendable {
-    // `requested`, `stopping` and `stopped` are guarded by `condition`; `db` and `lastFailure`
-    // are touched only by the thread after init: that confinement is why this is @unchecked.
+///
+/// A `Service`: `run()` starts the thread and, at graceful shutdown, stops it after the checkpoint
+/// in progress. Listed before the group committer, it outlives the committer's last applies.
+public final class WALCheckpointer: Service, @unchecked Sendable, CustomStringConvertible {
+    // `requested`, `started`, `stopping` and `stopped` are guarded by `condition`; `checkpoints`
+    // and `lastFailure` are touched only by the thread: that confinement is why this is @unchecked.
     private let condition = NSCondition()
     private var requested = false
+    private var started = false
     private var stopping = false
     private var stopped = false
-    private let db: Database
+    private let checkpoints: LedgerCheckpoints
     private let pause: Double
     private let onFailure: @Sendable (LedgerError) -> Void
     private var lastFailure: String?
 
-    /// Opens a second connection to the ledger at `path` and starts the thread.
+    /// Opens a second connection to the ledger at `path`; `run` (or `start`) starts the thread.
     /// - Parameters:
     ///   - pauseMilliseconds: the least time between two checkpoints, so that a burst of commits
     ///     costs one database fsync per pause, not one per commit.
@@ -32,20 +37,38 @@ public final class WALCheckpointer: @unchecked Sendable {
     ///     A failure is not fatal: the writer's own checkpoints still run.
     public init(path: String, pauseMilliseconds: Int = 100,
                 onFailure: @escaping @Sendable (LedgerError) -> Void = { _ in }) throws(LedgerError) {
-        do {
-            db = try Database(path: path, options: OpenOptions(create: false, cacheKibibytes: 2048))
-        } catch {
-            throw LedgerError.wrap(error, path: path)
-        }
+        checkpoints = try LedgerCheckpoints(path: path)
         pause = Double(pauseMilliseconds) / 1000
         self.onFailure = onFailure
-        let thread = Thread { [self] in
+    }
+
+    public var description: String { "WALCheckpointer" }
+
+    /// Starts the thread, and stops it at graceful shutdown.
+    public func run() async throws {
+        start()
+        try? await gracefulShutdown()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            // `stop` waits for the thread: not on a task's thread.
+            Thread.detachNewThread { [self] in
+                stop()
+                done.resume()
+            }
+        }
+    }
+
+    /// Starts the thread (once).
+    public func start() {
+        guard condition.withLock({ () -> Bool in
+            defer { started = true }
+            return !started
+        }) else { return }
+        Thread.detachNewThread { [self] in
             // Named from inside: a name set before start does not reach the kernel on Linux,
             // which also refuses names over 15 bytes. For `top` and `perf`.
             Thread.current.name = "tv-checkpointer"
-            self.run()
+            self.runThread()
         }
-        thread.start()
     }
 
     /// Asks for a checkpoint: something was committed. Cheap; call it after every commit.
@@ -58,16 +81,17 @@ public final class WALCheckpointer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Stops the thread after the checkpoint in progress, and waits for it.
+    /// Stops the thread after the checkpoint in progress, and waits for it (at once when it was
+    /// never started).
     public func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
-        while !stopped { condition.wait() }
+        while started && !stopped { condition.wait() }
         condition.unlock()
     }
 
-    private func run() {
+    private func runThread() {
         while true {
             condition.lock()
             while !requested && !stopping { condition.wait() }
@@ -89,12 +113,11 @@ public final class WALCheckpointer: @unchecked Sendable {
 
     private func checkpoint() {
         do {
-            _ = try db.checkpointPassive()
+            try checkpoints.checkpoint()
             lastFailure = nil
         } catch {
-            let failure = LedgerError.wrap(error, path: db.path)
-            if failure.description != lastFailure { onFailure(failure) }
-            lastFailure = failure.description
+            if error.description != lastFailure { onFailure(error) }
+            lastFailure = error.description
         }
     }
 }
