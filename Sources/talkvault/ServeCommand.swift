@@ -7,6 +7,7 @@ import Logging
 import Server
 import TalkVaultDomain
 import RetentionConfig
+import Intake
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

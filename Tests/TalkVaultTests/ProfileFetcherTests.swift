@@ -5,6 +5,7 @@ import Logging
 import Server
 import TalkVaultDomain
 import Testing
+import Intake
 
 @Suite struct ProfileFetcherTests {
     @Test func displayNamesAreFetchedInTheBackgroundAndFailuresBackOff() async throws {

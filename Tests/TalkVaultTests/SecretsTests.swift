@@ -8,6 +8,7 @@ import NIOHTTP1
 import Server
 import TalkVaultDomain
 import Testing
+import Intake
 
 /// No secret reaches a description, a dump or a log line, at any log level.
 @Suite struct SecretsTests {

@@ -5,6 +5,7 @@ import Server
 import ServiceLifecycle
 import TalkVaultDomain
 import Testing
+import Intake
 
 /// SIGTERM ends `serve` within the bound the README promises, whatever its services are doing.
 @Suite struct ServeShutdownTests {

@@ -1,8 +1,7 @@
-import AsyncHTTPClient
 import Foundation
+import LINEClient
 import Ledger
 import Logging
-import NIOCore
 import ServiceLifecycle
 import TalkVaultDomain
 
@@ -33,16 +32,15 @@ public struct ProfileFetcher: Service, CustomStringConvertible {
     let policy: RetentionPolicy
     let clock: any WallClock
     let logger: Logger
-    let client: HTTPClient
+    let client: ProfileClient
 
-    public init(settings: Settings, ledgerPath: String, policy: RetentionPolicy, clock: any WallClock, logger: Logger,
-                client: HTTPClient = .shared) {
+    public init(settings: Settings, ledgerPath: String, policy: RetentionPolicy, clock: any WallClock, logger: Logger) {
         self.settings = settings
         self.ledgerPath = ledgerPath
         self.policy = policy
         self.clock = clock
         self.logger = logger
-        self.client = client
+        client = ProfileClient(apiBaseURL: settings.apiBaseURL, accessToken: settings.accessToken)
     }
 
     public func run() async throws {
@@ -91,34 +89,8 @@ public struct ProfileFetcher: Service, CustomStringConvertible {
     /// What ServiceLifecycle logs for this service: no settings (they hold the access token).
     public var description: String { "ProfileFetcher" }
 
-    enum FetchError: Error { case status(Int), transport }
-
-    /// The display name, nil when LINE has no profile (404: blocked, left, or never followed).
-    func fetch(_ ref: ProfileRef) async -> Result<String?, FetchError> {
-        let user = ref.userId.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? ref.userId
-        let path: String
-        switch ref.chat {
-        case .some(let chat) where chat.type == .group: path = "/v2/bot/group/\(chat.id)/member/\(user)"
-        case .some(let chat) where chat.type == .room: path = "/v2/bot/room/\(chat.id)/member/\(user)"
-        default: path = "/v2/bot/profile/\(user)"
-        }
-        var request = HTTPClientRequest(url: settings.apiBaseURL + path)
-        request.headers.add(name: "Authorization", value: "Bearer \(settings.accessToken.revealed)")
-        do {
-            let response = try await client.execute(request, timeout: .seconds(10))
-            let body = try await response.body.collect(upTo: 64 * 1024)
-            switch response.status.code {
-            case 200:
-                struct Profile: Decodable { let displayName: String }
-                guard let profile = try? JSONDecoder().decode(Profile.self, from: Data(body.readableBytesView)) else {
-                    return .failure(.status(200))
-                }
-                return .success(profile.displayName)
-            case 404: return .success(nil)
-            default: return .failure(.status(Int(response.status.code)))
-            }
-        } catch {
-            return .failure(.transport)
-        }
+    /// The display name, nil when LINE has no profile.
+    func fetch(_ ref: ProfileRef) async -> Result<String?, ProfileClient.Failure> {
+        await client.displayName(userId: ref.userId, in: ref.chat)
     }
 }
