@@ -89,7 +89,7 @@ public enum WebhookServer {
         } catch {
             throw LedgerError(error)
         }
-        resolveReadMode(settings, flag: capturer.autoRead, logger: logger)
+        let readMode = ReadModeService.resolve(settings.readMode, botInfo: settings.botInfo, flag: capturer.autoRead, logger: logger)
         let checkpointer = try settings.checkpointPauseMilliseconds.map { (pause) throws(LedgerError) in
             try WALCheckpointer(path: settings.ledgerPath, pauseMilliseconds: pause) { failure in
                 logger.warning("background WAL checkpoint failed; the writer's own checkpoints go on", metadata: ["error": "\(failure)"])
@@ -138,6 +138,7 @@ public enum WebhookServer {
         // Stopped in reverse order: the committer's last applies before the checkpointer.
         var services: [any Service] = checkpointer.map { [$0, committer] } ?? [committer]
         if let receipts { services.append(receipts) }
+        if let readMode { services.append(readMode) }
         if let profiles = settings.profiles {
             services.append(ProfileFetcher(settings: profiles, ledgerPath: settings.ledgerPath, policy: settings.policy,
                                            clock: clock, logger: logger))
@@ -158,30 +159,6 @@ public enum WebhookServer {
             logger: logger)
     }
 
-    /// Sets the capture's auto-read flag from the config, or from LINE in the background
-    /// (with retries): never on the request path.
-    static func resolveReadMode(_ settings: ServerSettings, flag: AutoReadFlag, logger: Logger) {
-        switch settings.readMode {
-        case .auto: flag.value = true
-        case .manual: flag.value = false
-        case .line:
-            guard let botInfo = settings.botInfo else { return }
-            Task {
-                for attempt in 0..<6 {
-                    if let mode = await botInfo.markAsReadMode() {
-                        flag.value = mode == "auto"
-                        logger.notice("LINE markAsReadMode: \(mode)")
-                        return
-                    }
-                    try? await Task.sleep(for: .seconds(1 << attempt))
-                }
-                logger.warning("could not read /v2/bot/info; messages count as unread until marked")
-            }
-        }
-    }
-
-    /// - Parameter receipts: tells LINE of reads made through the mark-read endpoint; nil
-    ///   without an access token.
     public static func buildRouter(settings: ServerSettings, committer: GroupCommitter, reader: LedgerReader,
                                    metrics: ServerMetrics, clock: any WallClock, receipts: ReceiptSender? = nil) -> Router<ConnectionContext> {
         let router = Router(context: ConnectionContext.self)
