@@ -90,6 +90,7 @@ let package = Package(
         .target(name: "Demo", dependencies: [
             "LINEClient", "LINESimulator", "Ledger", "Packing", "ReadReceipts", "Server", "Sweep", "TalkVaultDomain",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // Read state: marking messages read (the CLI and HTTP share it) and telling LINE.
@@ -127,6 +128,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         // The archive benchmark's helper (scripts/bench-archive); not installed.
         .executableTarget(name: "archive-bench", dependencies: [

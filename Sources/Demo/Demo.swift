@@ -3,6 +3,7 @@ import LINEClient
 import LINESimulator
 import Ledger
 import Logging
+import ServiceLifecycle
 import Packing
 import Server
 import Sweep
@@ -99,9 +100,15 @@ public struct Demo: Sendable {
             continuation.yield($0)
             continuation.finish()
         }
-        let serving = Task { try await app.run() }
+        // Run as `serve` runs it: in a service group, stopped with a graceful shutdown.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: quiet("talkvault.serve")))
+        let serving = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw DemoError.serveDidNotStart }
+        guard let port = await iterator.next() else {
+            await group.triggerGracefulShutdown()
+            _ = await serving.result
+            throw DemoError.serveDidNotStart
+        }
         say("talkvault serve on http://127.0.0.1:\(port)/webhook")
 
         let plan = TrafficGenerator.plan(TrafficConfig(seed: settings.seed, messages: settings.messages, end: SystemClock().now(),
@@ -114,7 +121,7 @@ public struct Demo: Sendable {
         let sent = try await sender.send(plan)
         // Let the profile fetcher put names on a few senders, then stop the receiver cleanly.
         try await Task.sleep(for: .milliseconds(600))
-        serving.cancel()
+        await group.triggerGracefulShutdown()
         _ = await serving.result
 
         var sweeps: [SweepReport] = []
@@ -154,10 +161,10 @@ public struct Demo: Sendable {
     }
 
     private func quiet(_ label: String) -> Logger {
-        // The demo talks to the newcomer itself. Stopping the in-process servers makes
-        // Hummingbird log the cancellation as an error, so only critical messages get through.
+        // The demo talks to the newcomer itself: the servers' own lines (listening, applied
+        // batches) would only interleave with its story. Warnings and errors still show.
         var logger = Logger(label: label)
-        logger.logLevel = .critical
+        logger.logLevel = .warning
         return logger
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 import TalkVaultDomain
 
@@ -10,11 +11,13 @@ public final class SimulatorServer: Sendable {
     /// `http://host:port`, the base URL for both LINE API hosts (`api.line.me`, `api-data.line.me`).
     public let baseURL: String
     public let state: SimulatorState
+    private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(baseURL: String, state: SimulatorState, task: Task<Void, any Error>) {
+    private init(baseURL: String, state: SimulatorState, group: ServiceGroup, task: Task<Void, any Error>) {
         self.baseURL = baseURL
         self.state = state
+        self.group = group
         self.task = task
     }
 
@@ -37,18 +40,21 @@ public final class SimulatorServer: Sendable {
             continuation.yield(port)
             continuation.finish()
         }
-        let task = Task { try await app.run() }
+        // In a service group of its own, so it stops the way `line-simulator serve` does on SIGTERM.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
-            task.cancel()
+            await group.triggerGracefulShutdown()
+            _ = await task.result
             throw SimulatorError.didNotStart
         }
-        return SimulatorServer(baseURL: "http://\(host):\(port)", state: state, task: task)
+        return SimulatorServer(baseURL: "http://\(host):\(port)", state: state, group: group, task: task)
     }
 
-    /// Stops accepting connections and waits for the server to finish.
+    /// Stops accepting connections, lets requests in flight finish, and waits for the server.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = await task.result
     }
 }

@@ -4,6 +4,7 @@ import LINE
 import Logging
 import NIOCore
 import Server
+import ServiceLifecycle
 @testable import LINESimulator
 @testable import LINEClient
 @testable import Ledger
@@ -101,7 +102,8 @@ private func SQLValueText(_ text: String) -> String { "text(\"\(text)\")" }
             continuation.yield($0)
             continuation.finish()
         }
-        let task = Task { try await app.run() }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let url = "http://127.0.0.1:\(await iterator.next() ?? 0)"
         let body = Webhook.body([Webhook.text("m1", "hi", eventId: "e1", at: 1_000), Webhook.text("m2", "yo", eventId: "e2", at: 2_000)])
@@ -139,7 +141,7 @@ private func SQLValueText(_ text: String) -> String { "text(\"\(text)\")" }
         holder.release()
         #expect(refused.status == .serviceUnavailable)
         #expect(refused.headers.first(name: "Retry-After") == "5")
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = await task.result
         let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, create: false)
         #expect(try ledger.rows("SELECT read_by FROM messages WHERE read_at_ms IS NOT NULL").count == 2)

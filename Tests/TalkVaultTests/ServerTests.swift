@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Server
+import ServiceLifecycle
 import TalkVaultDomain
 import Testing
 
@@ -17,6 +18,7 @@ struct ServerHarness {
     let dir: TempDir
     let url: String
     let metrics: ServerMetrics
+    let group: ServiceGroup
     let task: Task<Void, any Error>
     let ledgerPath: String
 
@@ -35,15 +37,17 @@ struct ServerHarness {
         logger.logLevel = .warning
         let app = try WebhookServer.buildApplication(settings: settings, clock: FixedClock(LedgerHarness.now), logger: logger,
                                                      metrics: metrics) { continuation.yield($0); continuation.finish() }
-        let task = Task { try await app.run() }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let port = await iterator.next() ?? 0
-        return ServerHarness(dir: dir, ledgerPath: settings.ledgerPath, url: "http://127.0.0.1:\(port)", metrics: metrics, task: task)
+        return ServerHarness(dir: dir, ledgerPath: settings.ledgerPath, url: "http://127.0.0.1:\(port)", metrics: metrics, group: group, task: task)
     }
 
-    private init(dir: TempDir, ledgerPath: String, url: String, metrics: ServerMetrics, task: Task<Void, any Error>) {
+    private init(dir: TempDir, ledgerPath: String, url: String, metrics: ServerMetrics, group: ServiceGroup, task: Task<Void, any Error>) {
         self.dir = dir  // keeps the directory alive as long as the harness
         self.ledgerPath = ledgerPath
+        self.group = group
         self.url = url
         self.metrics = metrics
         self.task = task
@@ -81,8 +85,9 @@ struct ServerHarness {
 
     var port: Int { Int(url.split(separator: ":").last!)! }
 
+    /// Stops the server as SIGTERM does: a graceful shutdown of its service group.
     func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         _ = await task.result
     }
 }

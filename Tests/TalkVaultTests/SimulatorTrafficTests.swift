@@ -238,7 +238,7 @@ actor Receiver {
     }
 }
 
-func startReceiver(_ receiver: Receiver, secret: String) async throws -> (String, Task<Void, any Error>) {
+func startReceiver(_ receiver: Receiver, secret: String) async throws -> (String, RunningGroup) {
     let router = Router()
     let verifier = WebhookSignature(channelSecret: secret)
     router.post("/webhook") { request, _ -> Response in
@@ -248,10 +248,10 @@ func startReceiver(_ receiver: Receiver, secret: String) async throws -> (String
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                           onServerRunning: { continuation.yield($0.localAddress?.port ?? 0); continuation.finish() })
-    let task = Task { try await app.run() }
+    let running = RunningGroup(app)
     var iterator = ports.makeAsyncIterator()
     let port = await iterator.next() ?? 0
-    return ("http://127.0.0.1:\(port)/webhook", task)
+    return ("http://127.0.0.1:\(port)/webhook", running)
 }
 
 @Suite struct WebhookSenderTests {
@@ -315,7 +315,7 @@ func startReceiver(_ receiver: Receiver, secret: String) async throws -> (String
         let wrong = WebhookSender(target: url, channelSecret: "other", registry: sim.state, maxAttempts: 1)
         #expect(await !wrong.post(plan.body(of: plan.deliveries[0])))
         #expect(await receiver.badSignatures == 1)
-        task.cancel()
+        await task.stop()
         await sim.stop()
     }
 }

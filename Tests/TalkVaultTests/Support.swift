@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import ServiceLifecycle
 import Testing
 
 /// A fresh directory under the system temp dir, removed when the value is released.
@@ -100,3 +102,21 @@ func which(_ tool: String) -> String? {
     }
     return nil
 }
+
+/// A service (an application) run in a service group of its own, stopped as SIGTERM stops it.
+final class RunningGroup: Sendable {
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    init(_ service: some Service) {
+        group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "test")))
+        let group = self.group
+        task = Task { try await group.run() }
+    }
+
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+    }
+}
+
