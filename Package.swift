@@ -51,16 +51,17 @@ let package = Package(
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip"]),
-        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE", "InboxLog"]),
+        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE", "InboxLog", "Archive"]),
         .target(name: "Capture", dependencies: ["TalkVaultDomain", "LINE", "InboxLog", "Ledger"]),
-        // Segments: tar entries in gzip members, manifest, hash chain, random-access reads.
+        // Segments: tar entries in gzip members, manifest, hash chain, random-access reads; and
+        // the archive record, versioned (docs/archive-record.md).
         .target(name: "Archive", dependencies: [
-            "Gzip",
+            "Gzip", "LINE", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Packing the ledger into segments, recovery, verify and reindex.
         .target(name: "Packing", dependencies: [
-            "Archive", "Gzip", "Ledger", "LINE", "TalkVaultDomain", "SQLiteDB",
+            "Archive", "Gzip", "Ledger", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 

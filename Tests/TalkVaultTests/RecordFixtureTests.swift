@@ -8,8 +8,9 @@ import SQLiteDB
 import TalkVaultDomain
 import Testing
 
-/// A segment as the first release that archived wrote it, kept in `Tests/Fixtures/record-v1`:
-/// segments already on operators' disks must keep reading, verifying and reindexing.
+/// A segment in record version 1 (docs/archive-record.md), packed by the code before the record
+/// had a type of its own and kept in `Tests/Fixtures/record-v1`: segments already on operators'
+/// disks must keep reading, verifying and reindexing.
 enum RecordFixture {
     static let dir = "\(Fixtures.packageRoot)/Tests/Fixtures/record-v1"
     static let archiveDir = dir + "/archive"
@@ -111,12 +112,12 @@ enum RecordFixture {
 
     @Test func everyRecordOfTheFixtureDecodes() throws {
         let records = try RecordFixture.records(archiveDir: RecordFixture.archiveDir, segment: RecordFixture.segment)
-        let ids = try records.map { try RecordCodec.decode($0).text("id") ?? "" }
+        let ids = try records.map { try RecordCodec.decode($0).message.id }
         #expect(ids.sorted() == RecordFixture.messageIds)
     }
 
-    /// Packing the fixture's store today writes the fixture's records byte for byte: the record
-    /// format has not moved.
+    /// Packing the fixture's store today writes the fixture's records byte for byte: version 1
+    /// is written exactly as before.
     @Test func packingTheSameStoreWritesTheSameRecords() throws {
         let h = try RecordFixture.store()
         let report = try h.packer(at: RecordFixture.packedAt).pack()
