@@ -53,21 +53,22 @@ let package = Package(
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
-        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE", "InboxLog"]),
+        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE", "InboxLog", "Archive"]),
         // Intake: webhook bodies from the inbox log to the ledger, and what `serve` runs to get them there.
         .target(name: "Intake", dependencies: [
             "TalkVaultDomain", "LINE", "LINEClient", "InboxLog", "Ledger",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Segments: tar entries in gzip members, manifest, hash chain, random-access reads.
+        // Segments: tar entries in gzip members, manifest, hash chain, random-access reads; and
+        // the archive record, versioned (docs/archive-record.md).
         .target(name: "Archive", dependencies: [
-            "Gzip", "DurableFile", "TalkVaultDomain",
+            "Gzip", "DurableFile", "LINE", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Packing the ledger into segments, recovery, verify and reindex.
         .target(name: "Packing", dependencies: [
-            "Archive", "DurableFile", "Gzip", "Ledger", "LINE", "TalkVaultDomain", "SQLiteDB",
+            "Archive", "DurableFile", "Gzip", "Ledger", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 

@@ -1,46 +1,19 @@
+import Archive
 import SQLiteDB
 import TalkVaultDomain
 
-/// A row as ordered (column, value) pairs: records carry rows whole, so a column added in a
-/// later migration reaches the archives without touching this code.
+/// A row as ordered (column, value) pairs, for diagnostics and tests (`rows`).
 public typealias Columns = [(name: String, value: SQLValue)]
 
-/// A message with everything an archive record holds: its row, the event that defined it and
-/// its edits with their events.
+/// A message ready to pack: the record it gets, and its staged download (relative to the data
+/// dir), if any.
 public struct ArchivableMessage: Sendable {
-    public var id: String
-    public var kind: MessageKind
-    public var state: MessageState
-    public var updatedAtMs: Int64
+    public var record: ArchiveRecord
     public var stagedFile: String?
-    public var contentType: String?
-    public var contentSize: Int64?
-    public var contentSHA256: String?
-    public var fileName: String?
-    public var sentAtMs: Int64
-    /// Every column of `messages` but `event_seq` and `staged_file`.
-    public var message: Columns
-    /// The defining event's `raw_events` row, without `seq`.
-    public var event: Columns
-    /// Each edit's row and its event's row.
-    public var edits: [(edit: Columns, event: Columns)]
 
-    public init(id: String, kind: MessageKind, state: MessageState, updatedAtMs: Int64, stagedFile: String?, contentType: String?,
-                contentSize: Int64?, contentSHA256: String?, fileName: String?, sentAtMs: Int64, message: Columns, event: Columns,
-                edits: [(edit: Columns, event: Columns)]) {
-        self.id = id
-        self.kind = kind
-        self.state = state
-        self.updatedAtMs = updatedAtMs
+    public init(record: ArchiveRecord, stagedFile: String?) {
+        self.record = record
         self.stagedFile = stagedFile
-        self.contentType = contentType
-        self.contentSize = contentSize
-        self.contentSHA256 = contentSHA256
-        self.fileName = fileName
-        self.sentAtMs = sentAtMs
-        self.message = message
-        self.event = event
-        self.edits = edits
     }
 }
 
@@ -132,39 +105,6 @@ extension Ledger {
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
-    }
-
-    func archivable(id: String) throws -> ArchivableMessage? {
-        let columns = try db.first("SELECT * FROM messages WHERE id = ?1", [.text(id)]) { row in
-            (0..<row.count).map { (name: row.name($0), value: row.value($0)) }
-        }
-        guard let columns else { return nil }
-        func value(_ name: String) -> SQLValue { columns.first { $0.name == name }?.value ?? .null }
-        func text(_ name: String) -> String? { if case .text(let v) = value(name) { return v }; return nil }
-        func int(_ name: String) -> Int64? { if case .integer(let v) = value(name) { return v }; return nil }
-        let eventSeq = int("event_seq") ?? 0
-        let event = try eventColumns(seq: eventSeq)
-        var edits: [(edit: Columns, event: Columns)] = []
-        var editRows: [Columns] = []
-        try db.query("SELECT * FROM message_edits WHERE message_id = ?1 ORDER BY edited_at_ms, event_seq", [.text(id)]) { row in
-            editRows.append((0..<row.count).map { (name: row.name($0), value: row.value($0)) })
-        }
-        for edit in editRows {
-            guard case .integer(let seq)? = edit.first(where: { $0.name == "event_seq" })?.value else { continue }
-            edits.append((edit.filter { $0.name != "event_seq" }, try eventColumns(seq: seq)))
-        }
-        return ArchivableMessage(
-            id: id, kind: MessageKind(rawValue: text("kind") ?? "") ?? .unknown,
-            state: MessageState(rawValue: text("state") ?? "") ?? .received, updatedAtMs: int("updated_at_ms") ?? 0,
-            stagedFile: text("staged_file"), contentType: text("content_type"), contentSize: int("content_size"),
-            contentSHA256: text("content_sha256"), fileName: text("file_name"), sentAtMs: int("sent_at_ms") ?? 0,
-            message: columns.filter { $0.name != "event_seq" && $0.name != "staged_file" }, event: event, edits: edits)
-    }
-
-    private func eventColumns(seq: Int64) throws -> Columns {
-        try db.first("SELECT * FROM raw_events WHERE seq = ?1", [.integer(seq)]) { row in
-            (0..<row.count).map { (name: row.name($0), value: row.value($0)) }.filter { $0.name != "seq" }
-        } ?? []
     }
 
     /// The last segment of the chain, if any.
@@ -333,60 +273,6 @@ extension Ledger {
 }
 
 extension Ledger {
-    /// Writes a message back from its archived record (for `reindex`): its event, its row, its
-    /// edits and their events, its chat and its profile row. A later record of the same
-    /// message replaces an earlier one. Only columns the tables have are written.
-    public func restoreArchived(message: Columns, event: Columns, edits: [(edit: Columns, event: Columns)]) throws(LedgerError) {
-        do {
-            try db.transaction {
-                let eventSeq = try restoreEvent(event)
-                var row = try known(message, table: "messages")
-                row.append((name: "event_seq", value: .integer(eventSeq)))
-                try insert(row, into: "messages", verb: "INSERT OR REPLACE")
-                func value(_ name: String) -> SQLValue { message.first { $0.name == name }?.value ?? .null }
-                guard case .text(let id) = value("id") else { return }
-                try db.run("DELETE FROM message_edits WHERE message_id = ?1", [.text(id)])
-                for (edit, editEvent) in edits {
-                    var editRow = try known(edit, table: "message_edits")
-                    editRow.append((name: "event_seq", value: .integer(try restoreEvent(editEvent))))
-                    try insert(editRow, into: "message_edits", verb: "INSERT OR IGNORE")
-                }
-                if case .text(let chatId) = value("chat_id"), case .text(let chatType) = value("chat_type") {
-                    try db.run("INSERT INTO chats(chat_id, chat_type, first_seen_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                               [.text(chatId), .text(chatType), value("sent_at_ms")])
-                    if case .text(let sender) = value("sender_id") {
-                        try db.run("INSERT INTO profiles(user_id, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                                   [.text(sender), .text(chatType == "user" ? "" : chatId)])
-                    }
-                }
-            }
-        } catch {
-            throw LedgerError.wrap(error, path: path)
-        }
-    }
-
-    private func restoreEvent(_ event: Columns) throws -> Int64 {
-        try insert(try known(event, table: "raw_events"), into: "raw_events", verb: "INSERT OR IGNORE")
-        guard case .text(let eventId)? = event.first(where: { $0.name == "event_id" })?.value,
-              let seq = try db.first("SELECT seq FROM raw_events WHERE event_id = ?1", [.text(eventId)], { $0.int64(0) }) else {
-            throw LedgerError.io(path: path, reason: "an archived event has no event_id")
-        }
-        return seq
-    }
-
-    /// The columns of `row` that `table` has, leaving out its own keys.
-    private func known(_ row: Columns, table: String) throws -> Columns {
-        var names = Set<String>()
-        try db.query("SELECT name FROM pragma_table_info(?1)", [.text(table)]) { names.insert($0.text(0)) }
-        return row.filter { names.contains($0.name) && $0.name != "seq" && $0.name != "event_seq" }
-    }
-
-    private func insert(_ row: Columns, into table: String, verb: String) throws {
-        let names = row.map { "\"\($0.name)\"" }.joined(separator: ", ")
-        let slots = (1...max(1, row.count)).map { "?\($0)" }.joined(separator: ", ")
-        try db.run("\(verb) INTO \(table)(\(names)) VALUES (\(slots))", row.map(\.value))
-    }
-
     /// Rows of `table` as columns, for comparisons in tests and checks.
     public func rows(_ sql: String) throws(LedgerError) -> [Columns] {
         do {

@@ -1,13 +1,22 @@
+import Archive
 import SQLiteDB
 
+/// A message's row as its archive record would hold it, for `verify --deep`.
+public struct RecordedRow: Sendable {
+    public var message: ArchiveRecord.Message
+    /// Fields whose column holds a value no record can (written by hand): `message` holds a
+    /// stand-in for each, and each differs from any record.
+    public var unrecordable: Set<ArchiveRecord.Message.Field>
+}
+
 extension Ledger {
-    /// A message's row, every column, for comparing it with its archived record; nil when the
+    /// Message `id`'s row as its record would hold it, for comparing the two; nil when the
     /// ledger has no row for it.
-    public func messageColumns(id: String) throws(LedgerError) -> Columns? {
+    public func recordedRow(id: String) throws(LedgerError) -> RecordedRow? {
         do {
-            return try db.first("SELECT * FROM messages WHERE id = ?1", [.text(id)]) { row in
-                (0..<row.count).map { (name: row.name($0), value: row.value($0)) }
-            }
+            guard var row = try db.first("SELECT * FROM messages WHERE id = ?1", [.text(id)], { RowValues($0) }) else { return nil }
+            let message = RecordRows.message(&row)
+            return RecordedRow(message: message, unrecordable: Set(row.invalid.compactMap(RecordRows.field(column:))))
         } catch {
             throw LedgerError.wrap(error, path: path)
         }

@@ -103,13 +103,13 @@ public final class Packer {
         var staged: [(id: String, file: String)] = []
         var versions: [String: Int64] = [:]
         var contentBytes: UInt64 = 0, contentEntries = 0
-        for message in candidates {
-            var packed = message
-            var contentEntry: String?
+        for candidate in candidates {
+            let message = candidate.record.message
+            var record = candidate.record
             if message.state == .downloaded {
                 // A path outside this data dir (an older ledger's, perhaps the original's of
                 // this copy) is never read: the download counts as missing.
-                guard let file = message.stagedFile.flatMap(DataDir(settings.dataDir).resolve),
+                guard let file = candidate.stagedFile.flatMap(DataDir(settings.dataDir).resolve),
                       FileManager.default.fileExists(atPath: file) else {
                     try ledger.discardDownload(id: message.id, at: now, reason: "staged file missing")
                     report.discarded.append(message.id)
@@ -127,7 +127,7 @@ public final class Packer {
                     try writer.addContent(
                         file: file, name: name, originalName: message.fileName, messageId: message.id,
                         contentType: message.contentType, expectedSize: message.contentSize.map(UInt64.init),
-                        expectedSHA256: message.contentSHA256, mtime: message.sentAtMs / 1000)
+                        expectedSHA256: message.contentSHA256, mtime: message.sentAt.milliseconds / 1000)
                 }
                 switch added {
                 case .success(let entry):
@@ -140,23 +140,18 @@ public final class Packer {
                 case .failure(let error):
                     throw error
                 }
-                contentEntry = name
+                record.contentEntry = name
                 staged.append((message.id, file))
             }
+            // The record shows the message as this pack leaves it: archived, in a new version.
             if message.state == .downloaded || message.state == .received {
-                packed.state = .archived
-                packed.updatedAtMs = max(now.milliseconds, message.updatedAtMs)
-                packed.message = packed.message.map { column in
-                    switch column.name {
-                    case "state": return (column.name, .text(MessageState.archived.rawValue))
-                    case "updated_at_ms": return (column.name, .integer(packed.updatedAtMs))
-                    default: return column
-                    }
-                }
+                record.message.state = .archived
+                record.message.updatedAt = max(now, message.updatedAt)
             }
-            try writer.addRecord(messageId: message.id, json: RecordCodec.encode(packed, contentEntry: contentEntry))
-            states.append(PackedState(messageId: message.id, state: packed.state, updatedAtMs: packed.updatedAtMs))
-            versions[message.id] = packed.updatedAtMs
+            try writer.addRecord(messageId: message.id, json: RecordCodec.encode(record))
+            let updatedAtMs = record.message.updatedAt.milliseconds
+            states.append(PackedState(messageId: message.id, state: record.message.state, updatedAtMs: updatedAtMs))
+            versions[message.id] = updatedAtMs
             if writer.counts.bytes >= settings.segmentMaxBytes { break }
         }
         guard !states.isEmpty else {
@@ -202,7 +197,7 @@ public final class Packer {
     }
 
     /// `content/<id>/<safe original name>`, or `content/<id>/<kind>.<ext>` without a usable name.
-    static func entryName(for message: ArchivableMessage) -> String {
+    static func entryName(for message: ArchiveRecord.Message) -> String {
         let safeId = SafeName.make(message.id) ?? "message"
         if let name = message.fileName.flatMap(SafeName.make) { return "content/\(safeId)/\(name)" }
         return "content/\(safeId)/\(message.kind.rawValue).\(ContentTypes.fileExtension(message.contentType, kind: message.kind))"

@@ -1,6 +1,6 @@
 import Archive
 import Ledger
-import SQLiteDB
+import TalkVaultDomain
 
 /// `verify --deep`: each archived record against the ledger row it must agree with. The
 /// record the ledger indexes for a message is its newest (a message changed after archiving is
@@ -16,18 +16,20 @@ import SQLiteDB
 ///   the message's own event (origin `message`), everything that event defined: who sent what,
 ///   where and when. Its current text must then be the latest of its edits, or the original.
 struct RecordComparison {
+    typealias Field = ArchiveRecord.Message.Field
+
     /// Fields the row keeps from the moment its record was packed, whatever happens later.
-    static let fixedFields = ["captured_at_ms", "content_type", "content_size", "content_sha256"]
+    static let fixedFields: [Field] = [.capturedAt, .contentType, .contentSize, .contentSHA256]
     /// Fields the message's own event defines: once a record holds that event (origin
     /// `message`), nothing later changes them. (An edit that came first made the row; the
     /// original then fills these in once, and the record before that has origin `edit`.)
-    static let eventFields = ["kind", "line_type", "chat_type", "chat_id", "sender_id", "sent_at_ms", "original_text",
-                              "content_provider", "content_url", "file_name", "file_size", "mark_as_read_token", "origin"]
+    static let eventFields: [Field] = [.kind, .lineType, .chatType, .chatId, .senderId, .sentAt, .originalText,
+                                       .contentProvider, .contentURL, .fileName, .fileSize, .markAsReadToken, .origin]
     /// Fields a later change (an edit, an unsend, the original of an edit-first message, a read
     /// that is packed again) moves on together with `updated_at_ms`.
-    static let versionedFields = ["kind", "line_type", "chat_type", "chat_id", "sender_id", "sent_at_ms", "state", "reason", "text",
-                                  "original_text", "content_provider", "content_url", "file_name", "file_size", "mark_as_read_token",
-                                  "origin", "edited", "unsent_at_ms", "updated_at_ms"]
+    static let versionedFields: [Field] = [.kind, .lineType, .chatType, .chatId, .senderId, .sentAt, .state, .reason, .text,
+                                           .originalText, .contentProvider, .contentURL, .fileName, .fileSize, .markAsReadToken,
+                                           .origin, .edited, .unsentAt, .updatedAt]
     /// Differences named one by one; the rest are counted.
     static let namedLimit = 100
 
@@ -51,15 +53,17 @@ struct RecordComparison {
 
     /// Compares the record at `location` (segment left empty) of the segment file `path`.
     mutating func check(_ bytes: [UInt8], at location: ItemLocation, sequence: Int, path: String) throws(LedgerError) {
-        guard let record = try? RecordCodec.decode(bytes), let id = record.text("id") else {
-            add("\(path): the record at \(location.memberOffset)+\(location.offsetInMember) is not a message record")
+        let record: ArchiveRecord.Message
+        do { record = try RecordCodec.decode(bytes).message } catch {
+            add("\(path): the record at \(location.memberOffset)+\(location.offsetInMember) is not a message record (\(error))")
             return
         }
-        let row = try ledger.messageColumns(id: id)
+        let id = record.id
+        let row = try ledger.recordedRow(id: id)
         guard let item = try ledger.archivedItem(messageId: id, part: .record) else {
             if row == nil {
                 add("message \(id): its record is in \(path), but the ledger has no row for it (deleted?)")
-            } else if Self.value("state", in: row!) != .text("archived") {
+            } else if row?.message.state != .archived {
                 // An archived row without a location is named by the ledger check already.
                 add("message \(id): its record is in \(path), but the ledger has no archive location for it")
             }
@@ -73,8 +77,8 @@ struct RecordComparison {
             add("message \(id): the ledger has no row for it, but indexes its record in \(path) (the row was deleted)")
             return
         }
-        var differing = Self.differences(record: record.message, row: row)
-        if Self.waitsForRepack(row: row, record: record.message), try ledger.textDisagreesWithEdits(id: id) {
+        var differing = Self.differences(record: record, row: row).map(\.rawValue)
+        if Self.waitsForRepack(row: row.message, record: record), try ledger.textDisagreesWithEdits(id: id) {
             differing.append("text (not its latest edit nor its original)")
         }
         if !differing.isEmpty {
@@ -84,33 +88,24 @@ struct RecordComparison {
     }
 
     /// The fields that must agree and do not. Values are never shown: they may be chat text.
-    static func differences(record: Columns, row: Columns) -> [String] {
+    /// (Every record version holds every field compared here: only `read_at_ms` and `read_by`,
+    /// which are not compared, are absent from records written before the ledger kept read state.)
+    static func differences(record: ArchiveRecord.Message, row: RecordedRow) -> [Field] {
         var fields = fixedFields
-        if !waitsForRepack(row: row, record: record) {
+        if !waitsForRepack(row: row.message, record: record) {
             fields += versionedFields
-        } else if value("origin", in: record) == .text("message") {
+        } else if record.origin == .message {
             fields += eventFields
         }
-        // A field the record does not hold (written by an older TalkVault) cannot be compared.
-        return fields.filter { name in
-            guard let archived = value(name, in: record) else { return false }
-            return value(name, in: row) != archived
-        }.sorted()
+        return Set(fields.filter { row.unrecordable.contains($0) || !record.same($0, as: row.message) }).sorted()
     }
 
     /// True when the row changed since `record` and the next pack archives it again, by the
     /// rule the packer picks its candidates with: a newer version, or a state that is not final
     /// (an archived text edited goes back to `received`, in the same instant it may have been packed).
-    static func waitsForRepack(row: Columns, record: Columns) -> Bool {
-        guard case .text(let state)? = value("state", in: row), ["archived", "lost", "unsent"].contains(state) else { return true }
-        return (integer("updated_at_ms", in: row) ?? 0) > (integer("updated_at_ms", in: record) ?? 0)
-    }
-
-    static func value(_ name: String, in columns: Columns) -> SQLValue? { columns.first { $0.name == name }?.value }
-
-    static func integer(_ name: String, in columns: Columns) -> Int64? {
-        if case .integer(let v)? = value(name, in: columns) { return v }
-        return nil
+    static func waitsForRepack(row: ArchiveRecord.Message, record: ArchiveRecord.Message) -> Bool {
+        guard [MessageState.archived, .lost, .unsent].contains(row.state) else { return true }
+        return row.updatedAt > record.updatedAt
     }
 
     private mutating func add(_ problem: String) {

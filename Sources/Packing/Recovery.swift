@@ -20,12 +20,12 @@ public enum PackingError: Error, Equatable, CustomStringConvertible {
     /// A segment on disk does not continue the indexed chain; it is left alone for `verify`.
     case outOfChain(segment: String, detail: String)
     /// A record in a segment could not be decoded.
-    case badRecord(segment: String, messageId: String)
+    case badRecord(segment: String, messageId: String, problem: RecordError)
 
     public var description: String {
         switch self {
         case .outOfChain(let segment, let detail): return "\(segment): does not continue the chain (\(detail)); run `talkvault verify`"
-        case .badRecord(let segment, let id): return "\(segment): the record of message \(id) cannot be decoded"
+        case .badRecord(let segment, let id, let problem): return "\(segment): the record of message \(id) cannot be decoded (\(problem))"
         }
     }
 }
@@ -76,10 +76,12 @@ struct Recovery {
         var versions: [String: Int64] = [:]
         var records: [Manifest.Record] = []
         try SegmentReader.records(manifest, archiveDir: archiveDir) { scanned, bytes in
-            guard let decoded = try? RecordCodec.decode(bytes), let id = decoded.text("id"), let updated = decoded.integer("updated_at_ms"),
-                  let state = decoded.text("state").flatMap(MessageState.init(rawValue:)) else {
-                throw PackingError.badRecord(segment: manifest.segment, messageId: "at member \(scanned.member) offset \(scanned.offset)")
+            let message: ArchiveRecord.Message
+            do throws(RecordError) { message = try RecordCodec.decode(bytes).message } catch {
+                throw PackingError.badRecord(segment: manifest.segment, messageId: "at member \(scanned.member) offset \(scanned.offset)",
+                                             problem: error)
             }
+            let id = message.id, updated = message.updatedAt.milliseconds, state = message.state
             var record = scanned
             record.messageId = id
             records.append(record)

@@ -38,17 +38,20 @@ public struct Reindexer {
         }
         for (manifest, sha, bytes) in manifests.sorted(by: { $0.0.sequence < $1.0.sequence }) {
             var versions: [String: Int64] = [:]
-        var records: [Manifest.Record] = []
+            var records: [Manifest.Record] = []
             do {
                 try SegmentReader.records(manifest, archiveDir: archiveDir) { scanned, bytes in
-                    guard let decoded = try? RecordCodec.decode(bytes), let id = decoded.text("id") else {
-                        throw PackingError.badRecord(segment: manifest.segment, messageId: "at member \(scanned.member) offset \(scanned.offset)")
+                    let decoded: ArchiveRecord
+                    do throws(RecordError) { decoded = try RecordCodec.decode(bytes) } catch {
+                        throw PackingError.badRecord(segment: manifest.segment, messageId: "at member \(scanned.member) offset \(scanned.offset)",
+                                                     problem: error)
                     }
-                    try ledger.restoreArchived(message: decoded.message, event: decoded.event, edits: decoded.edits)
+                    try ledger.restoreArchived(decoded)
+                    let id = decoded.message.id
                     var record = scanned
                     record.messageId = id
                     records.append(record)
-                    versions[id] = decoded.integer("updated_at_ms") ?? 0
+                    versions[id] = decoded.message.updatedAt.milliseconds
                     report.records += 1
                 }
             } catch {

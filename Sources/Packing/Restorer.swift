@@ -1,6 +1,5 @@
 import Archive
 import Foundation
-import LINE
 import Ledger
 import TalkVaultDomain
 import DurableFile
@@ -65,8 +64,7 @@ public struct Restorer {
         var files = [try target.write(name: safeId + ".json", force: force, id: id) { sink in
             try (bytes + [0x0A]).withUnsafeBytes { try sink($0) }
         }]
-        let decoded = try RecordCodec.decode(bytes)
-        if let text = decoded.text("text") {
+        if let text = try RecordCodec.decode(bytes).message.text {
             files.append(try target.write(name: safeId + ".txt", force: force, id: id) { sink in
                 try Array((text + "\n").utf8).withUnsafeBytes { try sink($0) }
             })
@@ -83,7 +81,7 @@ public struct Restorer {
         }
         guard let record = parts.record else { throw RestoreError.notArchived(id) }
         let bytes = try SegmentReader.bytes(Self.location(record.segment, record.item), archiveDir: archiveDir)
-        let text = try RecordCodec.decode(bytes).text("text") ?? String(decoding: bytes, as: UTF8.self)
+        let text = try RecordCodec.decode(bytes).message.text ?? String(decoding: bytes, as: UTF8.self)
         try Array((text + "\n").utf8).withUnsafeBytes { try sink($0) }
     }
 

@@ -150,7 +150,7 @@ struct PackHarness {
         var copies: [String: Int] = [:]
         for path in h.segmentPaths() {
             try SegmentReader.records(try SegmentReader.manifest(segment: path, archiveDir: h.archiveDir), archiveDir: h.archiveDir) { _, bytes in
-                copies[try RecordCodec.decode(bytes).text("id")!, default: 0] += 1
+                copies[try RecordCodec.decode(bytes).message.id, default: 0] += 1
             }
         }
         #expect(copies.count == 55 && copies.values.allSatisfy { $0 == 1 })

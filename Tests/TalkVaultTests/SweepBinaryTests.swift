@@ -80,7 +80,7 @@ import Testing
         for path in SegmentReader.segmentFiles(archiveDir: archiveDir) {
             let manifest = try SegmentReader.manifest(segment: path, archiveDir: archiveDir)
             for entry in manifest.entries { if let id = entry.messageId { contentCopies[id, default: 0] += 1 } }
-            try SegmentReader.records(manifest, archiveDir: archiveDir) { _, bytes in recordCopies[try RecordCodec.decode(bytes).text("id")!, default: 0] += 1 }
+            try SegmentReader.records(manifest, archiveDir: archiveDir) { _, bytes in recordCopies[try RecordCodec.decode(bytes).message.id, default: 0] += 1 }
         }
         #expect(contentCopies.count == expectedArchived && contentCopies.values.allSatisfy { $0 == 1 })
         #expect(recordCopies.count == plan.messages.count && recordCopies.values.allSatisfy { $0 == 1 })

@@ -79,6 +79,21 @@ import Testing
         ])
     }
 
+    /// A value no record can hold (a chat type TalkVault does not know, written by hand) differs
+    /// from any record, and is never packed.
+    @Test func aValueNoRecordCanHoldIsADifferenceAndIsNotPacked() throws {
+        let h = try Self.packed()
+        let segment = h.segmentPaths()[0]
+        try h.ledger.db.run("UPDATE messages SET chat_type = 'channel' WHERE id = 'mt6'")
+        #expect(try h.verify(deep: true).problems == ["message mt6: chat_type differs between the ledger and its record in \(segment)"])
+        // Dressed as a change waiting for its repack: still named, and the pack refuses it.
+        try h.ledger.db.run("UPDATE messages SET updated_at_ms = updated_at_ms + 1, edited = 2 WHERE id = 'mt6'")
+        #expect(try h.verify(deep: true).problems == ["message mt6: chat_type differs between the ledger and its record in \(segment)"])
+        let error = #expect(throws: LedgerError.self) { try h.packer(at: Instant(milliseconds: LedgerHarness.now.milliseconds + 60_000)).pack() }
+        #expect(error?.description == "the ledger's schema is not one TalkVault wrote: message mt6: chat_type, edited hold values TalkVault does not write")
+        #expect(h.segmentPaths() == [segment])
+    }
+
     @Test func manyDifferencesAreNamedUpToALimitThenCounted() throws {
         var h = try PackHarness()
         try h.fill(texts: 200)
