@@ -38,21 +38,20 @@ struct SendCommand: AsyncParsableCommand {
     @Option(name: .customLong("size"), help: ArgumentHelp("Content sizes as KIND=MIN-MAX in bytes (log-uniform); repeatable. The plan decides each message's size, so give the same to serve.", valueName: "kind=min-max"))
     var sizes: [String] = []
 
+    func validate() throws {
+        _ = try periodDuration()
+        if let end, Instant(rfc3339: end) == nil { throw ValidationError("--end is not RFC 3339") }
+        _ = try KindSpec.sizes(sizes)
+        guard (0...1).contains(transcodeFailureRate) else { throw ValidationError("--transcode-failure-rate is from 0 to 1") }
+    }
+
     func run() async throws {
-        guard let periodDuration = try? RetentionDuration(parsing: period), periodDuration.seconds > 0 else {
-            throw ValidationError("--period: bad duration")
-        }
-        var endInstant = SystemClock().now()
-        if let end {
-            guard let parsed = Instant(rfc3339: end) else { throw ValidationError("--end is not RFC 3339") }
-            endInstant = parsed
-        }
-        let traffic = TrafficConfig(seed: seed, messages: messages, end: endInstant, period: periodDuration, users: users,
+        let endInstant = end.flatMap { Instant(rfc3339: $0) } ?? SystemClock().now()
+        let traffic = TrafficConfig(seed: seed, messages: messages, end: endInstant, period: try periodDuration(), users: users,
                                     groups: groups, rooms: rooms, unsendRate: unsendRate, editRate: editRate,
                                     maxBatch: maxBatch, outOfOrderRate: outOfOrderRate, externalBaseURL: simulator)
         var sizeMap = SimulatorConfig.defaultSizes
-        for (kind, range) in try ServeCommand.parseSizes(sizes) { sizeMap[kind] = range }
-        guard (0...1).contains(transcodeFailureRate) else { throw ValidationError("--transcode-failure-rate is from 0 to 1") }
+        for (kind, range) in try KindSpec.sizes(sizes) { sizeMap[kind] = range }
         let simulatorConfig = SimulatorConfig(seed: contentSeed, channelSecret: channelSecret, transcodeFailureRate: transcodeFailureRate,
                                               sizes: sizeMap)
         let plan = TrafficGenerator.plan(traffic, simulator: simulatorConfig)
@@ -64,5 +63,12 @@ struct SendCommand: AsyncParsableCommand {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
         if report.gaveUp > 0 { throw ExitCode(2) }
+    }
+
+    func periodDuration() throws -> RetentionDuration {
+        guard let duration = try? RetentionDuration(parsing: period), duration.seconds > 0 else {
+            throw ValidationError("--period: bad duration")
+        }
+        return duration
     }
 }

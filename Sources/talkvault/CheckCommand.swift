@@ -14,14 +14,12 @@ struct CheckCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        try reportingFailures {
-            let config = try global.loadConfig()
-            let report = PolicyReport(config: config, paths: global.paths(config))
-            if json {
-                try printJSON(report)
-            } else {
-                print(report.renderText(), terminator: "")
-            }
+        let config = try global.loadConfig()
+        let report = PolicyReport(config: config, paths: global.paths(config))
+        if json {
+            try printJSON(report)
+        } else {
+            print(report.renderText(), terminator: "")
         }
     }
 }

@@ -1,9 +1,9 @@
-import ArgumentParser
-import Intake
-import Foundation
-import Ledger
 import Archive
+import Intake
+import Export
+import Ledger
 import Packing
+import RetentionConfig
 
 /// The documented exit codes (see the README's table). Scripts and systemd rely on them.
 enum Exit: Int32 {
@@ -41,7 +41,44 @@ struct Failure: Error, CustomStringConvertible {
         self.message = message
     }
 
-    init(_ error: LedgerError) {
+    var description: String { message }
+}
+
+extension Failure {
+    /// The one mapping from an error to its row of the table, applied once, at the top
+    /// (`TalkVault.main`): commands throw what their libraries throw, or a `Failure` when only
+    /// the command knows the row (a usage rule, a finding to report).
+    init(any error: any Error) {
+        switch error {
+        case let failure as Failure: self = failure
+        case let error as ConfigError: self.init(.config, error.description)
+        case let error as Credentials.Missing: self.init(.config, error.description)
+        case let error as LedgerError: self.init(error)
+        case let error as ArchiveError: self.init(error)
+        case let error as PackingError: self.init(.dataError, error.description)
+        case let error as PackLockError:
+            if case .held = error { self.init(.locked, error.description) } else { self.init(.ioError, error.description) }
+        case let error as IngestError:
+            switch error {
+            case .unreadable: self.init(.noInput, error.description)
+            case .ledger(let ledgerError, _, _): self.init(Failure(ledgerError).exit, error.description)
+            }
+        case let error as RestoreError:
+            switch error {
+            case .unknownMessage, .notArchived: self.init(.noInput, error.description)
+            case .exists, .io: self.init(.ioError, error.description)
+            }
+        case let error as ExportError:
+            switch error {
+            case .forceNeedsReason: self.init(.usage, error.description)
+            case .deliveredFileChanged: self.init(.dataError, error.description)
+            case .io: self.init(.ioError, error.description)
+            }
+        default: self.init(.internalError, "\(error)")
+        }
+    }
+
+    private init(_ error: LedgerError) {
         switch error {
         case .notFound: self.init(.noInput, error.description)
         case .busy: self.init(.busy, error.description)
@@ -51,62 +88,11 @@ struct Failure: Error, CustomStringConvertible {
         }
     }
 
-    init(_ error: ArchiveError) {
+    private init(_ error: ArchiveError) {
         switch error {
         case .io: self.init(.ioError, error.description)
         case .notFound: self.init(.noInput, error.description)
         case .damaged, .checksumMismatch, .stagedFileMismatch: self.init(.dataError, error.description)
         }
     }
-
-    /// Maps any library error to its row of the table.
-    init(any error: any Error) {
-        switch error {
-        case let failure as Failure: self = failure
-        case let error as LedgerError: self.init(error)
-        case let error as ArchiveError: self.init(error)
-        case let error as PackingError: self.init(.dataError, error.description)
-        case let error as PackLockError:
-            if case .held = error { self.init(.locked, error.description) } else { self.init(.ioError, error.description) }
-        default: self.init(.internalError, "\(error)")
-        }
-    }
-
-    var description: String { message }
-}
-
-extension ParsableArguments {
-    /// Runs `body`, turning a `Failure` into its message on stderr and its exit code.
-    func reportingFailures(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let failure as Failure {
-            throw failure.exitCode()
-        }
-    }
-
-    /// Runs `body`, turning a `Failure` into its message on stderr and its exit code.
-    func reportingFailures(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let failure as Failure {
-            throw failure.exitCode()
-        }
-    }
-}
-
-extension Failure {
-    /// Writes the message to stderr and returns the exit code to throw.
-    func exitCode() -> ExitCode {
-        FileHandle.standardError.write(Data("talkvault: \(message)\n".utf8))
-        return ExitCode(exit.rawValue)
-    }
-}
-
-/// Writes a Codable value as pretty JSON with sorted keys, for `--json` outputs.
-func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    FileHandle.standardOutput.write(try encoder.encode(value))
-    FileHandle.standardOutput.write(Data("\n".utf8))
 }

@@ -21,38 +21,29 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Do not prefix cells starting with = + - @ tab or CR with a quote.") var noFormulaGuard = false
     @Flag(help: "Write digit strings of 16+ digits (message ids) bare instead of as =\"…\", which spreadsheets would round.")
     var rawNumbers = false
-    @Option(help: "full (every column) or line (LINE OA Manager's backup layout).") var profile = "full"
+    @Option(help: "The columns: every one TalkVault knows (full), or LINE OA Manager's backup layout (line).")
+    var profile: ExportProfile = .full
     @Option(help: "The line profile's アカウント名.") var accountName = ""
 
     func validate() throws {
         if let week, ISOWeek(parsing: week) == nil { throw ValidationError("--week: expected an ISO week like 2026-W47") }
-        guard ExportProfile(rawValue: profile) != nil else { throw ValidationError("--profile is full or line") }
         if reason != nil && !force { throw ValidationError("--reason goes with --force") }
     }
 
     func run() throws {
-        try reportingFailures {
-            let now = try global.clock().now()
-            let config = try global.loadConfig()
-            let ledger = try global.openLedger(config, create: false)
-            let target = week.flatMap(ISOWeek.init(parsing:)) ?? ISOWeek.lastComplete(before: now, in: config.timeZone)
-            let settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
-                                          format: CSVFormat(guardFormulas: !noFormulaGuard, longNumbersAsText: !rawNumbers), toolVersion: "talkvault \(TalkVaultVersion.current)",
-                                          profile: ExportProfile(rawValue: profile) ?? .full, accountName: accountName)
-            let result: ExportResult
-            do {
-                result = try Exporter(ledger: ledger, settings: settings).run(week: target, force: reason, forced: force, now: now)
-            } catch let error as ExportError {
-                throw Failure(error == .forceNeedsReason ? .usage : .dataError, error.description)
-            } catch {
-                throw Failure(any: error)
-            }
-            if result.alreadyDelivered {
-                FileHandle.standardError.write(Data("talkvault: \(target) was delivered before and is unchanged; nothing written\n".utf8))
-            } else {
-                FileHandle.standardError.write(Data("talkvault: \(target): \(result.rows) rows (\(result.lateRows) late); manifest \(result.manifestPath)\n".utf8))
-            }
-            print(result.csvPath)
+        let now = try global.clock().now()
+        let config = try global.loadConfig()
+        let ledger = try global.openLedger(config, create: false)
+        let target = week.flatMap(ISOWeek.init(parsing:)) ?? ISOWeek.lastComplete(before: now, in: config.timeZone)
+        let settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
+                                      format: CSVFormat(guardFormulas: !noFormulaGuard, longNumbersAsText: !rawNumbers), toolVersion: "talkvault \(TalkVaultVersion.current)",
+                                      profile: profile, accountName: accountName)
+        let result = try Exporter(ledger: ledger, settings: settings).run(week: target, force: reason, forced: force, now: now)
+        if result.alreadyDelivered {
+            FileHandle.standardError.write(Data("talkvault: \(target) was delivered before and is unchanged; nothing written\n".utf8))
+        } else {
+            FileHandle.standardError.write(Data("talkvault: \(target): \(result.rows) rows (\(result.lateRows) late); manifest \(result.manifestPath)\n".utf8))
         }
+        print(result.csvPath)
     }
 }

@@ -19,13 +19,9 @@ struct GlobalOptions: ParsableArguments {
         valueName: "dir"))
     var dataDir: String?
 
-    /// The validated config, or exit 78 with every problem at `file:line:col`.
+    /// The validated config; a `ConfigError` (exit 78) names every problem at `file:line:col`.
     func loadConfig() throws -> TalkVaultConfig {
-        do {
-            return try ConfigLoader.locateAndLoad(explicitPath: config)
-        } catch {
-            throw Failure(.config, "\(error)")
-        }
+        try ConfigLoader.locateAndLoad(explicitPath: config)
     }
 
     /// Absolute paths under the data dir: `--data-dir`, else TALKVAULT_DATA_DIR, else the config's.
@@ -45,11 +41,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens the ledger; `create: false` for commands that only read.
     func openLedger(_ config: TalkVaultConfig, create: Bool) throws -> Ledger {
-        do {
-            return try Ledger(path: paths(config).database, policy: config.policy, create: create)
-        } catch {
-            throw Failure(error)
-        }
+        try Ledger(path: paths(config).database, policy: config.policy, create: create)
     }
 
     /// Opens the ledger for a command that only reads (`status`, `find`, `show`, `restore`,
@@ -57,11 +49,7 @@ struct GlobalOptions: ParsableArguments {
     /// Bodies `serve` acknowledged but has not applied are not applied here: `serve` applies them
     /// within milliseconds while it runs, and any writing command does when it does not.
     func openLedgerForReading(_ config: TalkVaultConfig) throws -> Ledger {
-        do {
-            return try Ledger(path: paths(config).database, policy: config.policy, create: false, applyingInbox: false)
-        } catch {
-            throw Failure(error)
-        }
+        try Ledger(path: paths(config).database, policy: config.policy, create: false, applyingInbox: false)
     }
 
     /// Segment settings from the config.

@@ -26,34 +26,30 @@ struct IngestCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingFailures {
-            let clock = try global.clock()
-            let config = try global.loadConfig()
-            let ledger = try global.openLedger(config, create: true)
-            let ingester = Ingester(capturer: Capturer(ledger: ledger, clock: clock))
-            var report = IngestReport()
-            var failure: Failure?
-            for file in files {
-                do throws(IngestError) {
-                    try ingester.ingest(path: file, into: &report)
-                } catch {
-                    // Stop at the first file that cannot be read or stored; what came before is kept.
-                    switch error {
-                    case .unreadable: failure = Failure(.noInput, error.description)
-                    case .ledger(let ledgerError, _, _): failure = Failure(Failure(ledgerError).exit, error.description)
-                    }
-                }
-                if failure != nil { break }
+        let clock = try global.clock()
+        let config = try global.loadConfig()
+        let ledger = try global.openLedger(config, create: true)
+        let ingester = Ingester(capturer: Capturer(ledger: ledger, clock: clock))
+        var report = IngestReport()
+        var failure: IngestError?
+        for file in files {
+            // Stop at the first file that cannot be read or stored; what came before is kept,
+            // and reported before the error.
+            do throws(IngestError) {
+                try ingester.ingest(path: file, into: &report)
+            } catch {
+                failure = error
+                break
             }
-            for rejected in report.rejected {
-                FileHandle.standardError.write(Data("talkvault: \(rejected.file):\(rejected.line): rejected: \(rejected.reason)\n".utf8))
-            }
-            if json { try printJSON(report) } else { print(Self.render(report), terminator: "") }
-            if let failure { throw failure }
-            if !report.rejected.isEmpty {
-                throw Failure(.partial, Self.rejectionSummary(rejected: report.rejected.count, read: report.bodiesRead,
-                                                              stored: report.bodiesStored))
-            }
+        }
+        for rejected in report.rejected {
+            FileHandle.standardError.write(Data("talkvault: \(rejected.file):\(rejected.line): rejected: \(rejected.reason)\n".utf8))
+        }
+        if json { try printJSON(report) } else { print(Self.render(report), terminator: "") }
+        if let failure { throw failure }
+        if !report.rejected.isEmpty {
+            throw Failure(.partial, Self.rejectionSummary(rejected: report.rejected.count, read: report.bodiesRead,
+                                                          stored: report.bodiesStored))
         }
     }
 

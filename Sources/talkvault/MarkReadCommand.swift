@@ -32,37 +32,30 @@ struct MarkReadCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingFailures {
-            let clock = try global.clock()
-            let config = try global.loadConfig()
-            let ledger = try global.openLedger(config, create: false)
-            let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "talkvault"
-            var target = MarkReadTarget.ids(ids)
-            if let chat, let until { target = .chat(chat, until: try SweepCommand.parseUntil(until, timeZone: config.timeZone)) }
-            let result: MarkReadResult
-            do { result = try MarkRead.mark(target, by: who, at: clock.now(), in: ledger) } catch { throw Failure(any: error) }
-            var receipts = ReadReceipts.Outcome()
-            if result.receiptsQueued > 0, let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN") {
-                do {
-                    receipts = try await ReadReceipts.sendPending(from: ledger, client: MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token),
-                                                                  clock: clock)
-                } catch {
-                    throw Failure(any: error)
-                }
-            }
-            if json {
-                try printJSON(MarkReadSummary(result: result, receipts: receipts))
-            } else {
-                print("marked read  \(result.marked.count) (by \(who))")
-                if !result.alreadyRead.isEmpty { print("already read \(result.alreadyRead.count) (their first read stands)") }
-                for id in result.unknown { print("unknown      \(id)") }
-                let left = result.receiptsQueued - receipts.sent - receipts.refused
-                print("LINE         \(receipts.sent) markAsRead calls sent"
-                      + (left > 0 ? ", \(left) left for the next sweep" : "")
-                      + (receipts.refused > 0 ? ", \(receipts.refused) refused by LINE (not sent again; `show` says why)" : ""))
-            }
-            if !result.unknown.isEmpty { throw Failure(.partial, "\(result.unknown.count) ids are not in the ledger") }
+        let clock = try global.clock()
+        let config = try global.loadConfig()
+        let ledger = try global.openLedger(config, create: false)
+        let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "talkvault"
+        var target = MarkReadTarget.ids(ids)
+        if let chat, let until { target = .chat(chat, until: try TimeOption.cutoff(until, in: config.timeZone)) }
+        let result = try MarkRead.mark(target, by: who, at: clock.now(), in: ledger)
+        var receipts = ReadReceipts.Outcome()
+        if result.receiptsQueued > 0, let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN") {
+            receipts = try await ReadReceipts.sendPending(from: ledger, client: MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token),
+                                                          clock: clock)
         }
+        if json {
+            try printJSON(MarkReadSummary(result: result, receipts: receipts))
+        } else {
+            print("marked read  \(result.marked.count) (by \(who))")
+            if !result.alreadyRead.isEmpty { print("already read \(result.alreadyRead.count) (their first read stands)") }
+            for id in result.unknown { print("unknown      \(id)") }
+            let left = result.receiptsQueued - receipts.sent - receipts.refused
+            print("LINE         \(receipts.sent) markAsRead calls sent"
+                  + (left > 0 ? ", \(left) left for the next sweep" : "")
+                  + (receipts.refused > 0 ? ", \(receipts.refused) refused by LINE (not sent again; `show` says why)" : ""))
+        }
+        if !result.unknown.isEmpty { throw Failure(.partial, "\(result.unknown.count) ids are not in the ledger") }
     }
 }
 

@@ -18,24 +18,20 @@ struct PackCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        try reportingFailures {
-            let config = try global.loadConfig()
-            let paths = global.paths(config)
-            let lock: PackLock
-            do { lock = try PackLock.acquire(dataDir: paths.dataDir) } catch { throw Failure(any: error) }
-            defer { lock.release() }
-            let ledger = try global.openLedger(config, create: true)
-            let packer = Packer(ledger: ledger, settings: global.packSettings(config), clock: try global.clock())
-            let report: PackReport
-            do { report = try packer.pack() } catch { throw Failure(any: error) }
-            if json {
-                try printJSON(PackSummary(report, archiveDir: paths.archiveDir))
-            } else {
-                print(Self.render(report, archiveDir: paths.archiveDir), terminator: "")
-            }
-            if !report.leftForSpace.isEmpty {
-                throw Failure(.ioError, "the disk is too full: \(report.leftForSpace.count) downloads were left staged; free some space")
-            }
+        let config = try global.loadConfig()
+        let paths = global.paths(config)
+        let lock = try PackLock.acquire(dataDir: paths.dataDir)
+        defer { lock.release() }
+        let ledger = try global.openLedger(config, create: true)
+        let packer = Packer(ledger: ledger, settings: global.packSettings(config), clock: try global.clock())
+        let report = try packer.pack()
+        if json {
+            try printJSON(PackSummary(report, archiveDir: paths.archiveDir))
+        } else {
+            print(Self.render(report, archiveDir: paths.archiveDir), terminator: "")
+        }
+        if !report.leftForSpace.isEmpty {
+            throw Failure(.ioError, "the disk is too full: \(report.leftForSpace.count) downloads were left staged; free some space")
         }
     }
 

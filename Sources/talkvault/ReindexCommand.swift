@@ -20,32 +20,24 @@ struct ReindexCommand: ParsableCommand {
     var target: String
 
     func run() throws {
-        try reportingFailures {
-            let config = try global.loadConfig()
-            let source = global.paths(config)
-            let destination = config.paths(dataDirOverride: target)
-            guard !FileManager.default.fileExists(atPath: destination.database) else {
-                throw Failure(.usage, "\(destination.database) exists; reindex writes a new ledger and never replaces one")
-            }
-            do {
-                try FileManager.default.createDirectory(atPath: destination.dataDir, withIntermediateDirectories: true)
-                if !FileManager.default.fileExists(atPath: destination.archiveDir) {
-                    try FileManager.default.createSymbolicLink(atPath: destination.archiveDir, withDestinationPath: source.archiveDir)
-                }
-            } catch {
-                throw Failure(.ioError, "cannot prepare \(destination.dataDir): \(error.localizedDescription)")
-            }
-            let ledger: Ledger
-            do { ledger = try Ledger(path: destination.database, policy: config.policy, create: true) } catch { throw Failure(any: error) }
-            let report: ReindexReport
-            do {
-                report = try Reindexer(archiveDir: source.archiveDir).run(into: ledger, now: try global.clock().now())
-            } catch {
-                throw Failure(any: error)
-            }
-            print("rebuilt \(destination.database) from \(report.segments) segments: \(report.records) records, \(report.contentEntries) content files")
-            for problem in report.problems { print("PROBLEM: \(problem)") }
-            if !report.problems.isEmpty { throw Failure(.dataError, "\(report.problems.count) segments could not be read") }
+        let config = try global.loadConfig()
+        let source = global.paths(config)
+        let destination = config.paths(dataDirOverride: target)
+        guard !FileManager.default.fileExists(atPath: destination.database) else {
+            throw Failure(.usage, "\(destination.database) exists; reindex writes a new ledger and never replaces one")
         }
+        do {
+            try FileManager.default.createDirectory(atPath: destination.dataDir, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: destination.archiveDir) {
+                try FileManager.default.createSymbolicLink(atPath: destination.archiveDir, withDestinationPath: source.archiveDir)
+            }
+        } catch {
+            throw Failure(.ioError, "cannot prepare \(destination.dataDir): \(error.localizedDescription)")
+        }
+        let ledger = try Ledger(path: destination.database, policy: config.policy, create: true)
+        let report = try Reindexer(archiveDir: source.archiveDir).run(into: ledger, now: try global.clock().now())
+        print("rebuilt \(destination.database) from \(report.segments) segments: \(report.records) records, \(report.contentEntries) content files")
+        for problem in report.problems { print("PROBLEM: \(problem)") }
+        if !report.problems.isEmpty { throw Failure(.dataError, "\(report.problems.count) segments could not be read") }
     }
 }

@@ -34,25 +34,17 @@ struct RestoreCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingFailures {
-            let config = try global.loadConfig()
-            let ledger = try global.openLedgerForReading(config)
-            let restorer = Restorer(ledger: ledger, archiveDir: global.paths(config).archiveDir)
-            do {
-                if stdout {
-                    try restorer.stream(id: ids[0]) { FileHandle.standardOutput.write(Data($0)) }
-                } else if ids.isEmpty {
-                    try restoreSelection(ledger: ledger, restorer: restorer, zone: config.timeZone)
-                } else {
-                    let names = RestoreNames()
-                    for id in ids {
-                        for file in try restorer.restore(id: id, to: to!, force: force, names: names) { print("\(file.path)\t\(file.bytes) bytes") }
-                    }
-                }
-            } catch let error as RestoreError {
-                throw Self.failure(error)
-            } catch {
-                throw Failure(any: error)
+        let config = try global.loadConfig()
+        let ledger = try global.openLedgerForReading(config)
+        let restorer = Restorer(ledger: ledger, archiveDir: global.paths(config).archiveDir)
+        if stdout {
+            try restorer.stream(id: ids[0]) { FileHandle.standardOutput.write(Data($0)) }
+        } else if ids.isEmpty {
+            try restoreSelection(ledger: ledger, restorer: restorer, zone: config.timeZone)
+        } else {
+            let names = RestoreNames()
+            for id in ids {
+                for file in try restorer.restore(id: id, to: to!, force: force, names: names) { print("\(file.path)\t\(file.bytes) bytes") }
             }
         }
     }
@@ -80,7 +72,7 @@ struct RestoreCommand: ParsableCommand {
                     bytes += file.bytes
                 }
             } catch {
-                let failure = (error as? RestoreError).map(Self.failure) ?? Failure(any: error)
+                let failure = Failure(any: error)
                 failures.append(failure)
                 FileHandle.standardError.write(Data("\(bar.enabled ? "\n" : "")talkvault: \(id): \(failure.message)\n".utf8))
             }
@@ -98,11 +90,4 @@ struct RestoreCommand: ParsableCommand {
 
     /// A damaged archive outranks an existing file, which outranks the rest.
     static func severity(_ exit: Exit) -> Int { exit == .dataError ? 2 : exit == .ioError ? 1 : 0 }
-
-    static func failure(_ error: RestoreError) -> Failure {
-        switch error {
-        case .unknownMessage, .notArchived: return Failure(.noInput, error.description)
-        case .exists, .io: return Failure(.ioError, error.description)
-        }
-    }
 }

@@ -1,32 +1,22 @@
 import ArgumentParser
 import Foundation
 import Ledger
-import Lookup
-import TalkVaultDomain
 
 /// The filters `find` and a selection `restore` share.
 struct SelectionOptions: ParsableArguments {
     @Option(help: "A chat id, or part of a group's name.") var chat: String?
     @Option(help: "A user id, or part of a display name.") var user: String?
-    @Option(help: ArgumentHelp("Kinds, comma-separated: \(MessageKind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "kinds"))
-    var kind: String?
-    @Option(help: ArgumentHelp("States, comma-separated: received, content_due, downloaded, archived, lost, lost:REASON, unsent, edited.",
-                               valueName: "states"))
-    var state: String?
+    @Option(help: ArgumentHelp("Kinds, comma-separated.", valueName: "kinds")) var kind: KindList?
+    @Option(help: ArgumentHelp("States, comma-separated; lost:REASON is one reason for a loss.", valueName: "states"))
+    var state: StateList?
     @Option(help: ArgumentHelp("Sent at or after: 2026-10, 2026-10-03, '2026-10-03 14:30', or RFC 3339 (in the configured zone).", valueName: "time"))
     var since: String?
     @Option(help: ArgumentHelp("Sent up to: a month, day or minute given here is included whole.", valueName: "time")) var until: String?
     @Option(help: "A substring of the text, file name, sticker keywords or place (Japanese works).") var text: String?
 
-    static let states: Set<String> = ["received", "content_due", "downloaded", "archived", "lost", "unsent", "edited"]
-
-    var isEmpty: Bool { [chat, user, kind, state, since, until, text].allSatisfy { $0 == nil } }
+    var isEmpty: Bool { chat == nil && user == nil && kind == nil && state == nil && since == nil && until == nil && text == nil }
 
     func validate() throws {
-        for kind in list(kind) where MessageKind(rawValue: kind) == nil { throw ValidationError("--kind: unknown kind '\(kind)'") }
-        for state in list(state) where !Self.states.contains(state) && !state.hasPrefix("lost:") {
-            throw ValidationError("--state: unknown state '\(state)'")
-        }
         if let text, text.isEmpty { throw ValidationError("--text is empty") }
     }
 
@@ -35,21 +25,11 @@ struct SelectionOptions: ParsableArguments {
         var query = FindQuery()
         query.chat = chat
         query.user = user
-        query.kinds = list(kind).compactMap(MessageKind.init(rawValue:))
-        query.states = list(state)
+        query.kinds = kind?.kinds ?? []
+        query.states = state?.states ?? []
         query.text = text
-        if let since {
-            guard let instant = TimeArgument.parse(since, edge: .start, in: zone) else { throw Failure(.usage, "--since: cannot read '\(since)' as a time") }
-            query.since = instant
-        }
-        if let until {
-            guard let instant = TimeArgument.parse(until, edge: .end, in: zone) else { throw Failure(.usage, "--until: cannot read '\(until)' as a time") }
-            query.until = instant
-        }
+        query.since = try since.map { try TimeOption.since($0, in: zone) }
+        query.until = try until.map { try TimeOption.until($0, in: zone) }
         return query
-    }
-
-    private func list(_ value: String?) -> [String] {
-        (value ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 }

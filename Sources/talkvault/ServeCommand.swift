@@ -33,51 +33,38 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free one.") var port = 8080
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Log level.") var logLevel: Logger.Level = .info
     @Option(help: "Inbox size in MiB past which answers wait for bodies to be applied.") var maxBacklogMib = 1024
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard maxBacklogMib > 0 else { throw ValidationError("--max-backlog-mib must be at least 1") }
-        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
 
     func run() async throws {
-        try await reportingFailures {
-            let clock = try global.clock()
-            let config = try global.loadConfig()
-            let secret: String
-            do {
-                secret = try Credentials.require(named: "channel-secret", environment: "TALKVAULT_CHANNEL_SECRET")
-            } catch {
-                throw Failure(.config, "\(error)")
-            }
-            var logger = Logger(label: "talkvault.serve", factory: DeferredMetadataLogHandler.init(label:))
-            logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN")
-            var settings = ServerSettings(host: host, port: port, webhookPath: config.webhookPath, maxBodyBytes: config.maxBodyBytes,
-                                          channelSecret: secret, ledgerPath: global.paths(config).database,
-                                          policy: config.policy, timeZone: config.timeZone,
-                                          profiles: token.map {
-                                              ProfileFetcher.Settings(apiBaseURL: config.apiBaseURL, accessToken: $0,
-                                                                      refresh: config.profileRefresh)
-                                          })
-            settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN").map(Secret.init)
-            settings.markAsRead = token.map { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
-            settings.readMode = config.readMode
-            settings.idleTimeout = .seconds(config.idleTimeout.seconds)
-            settings.readTimeout = .seconds(config.readTimeout.seconds)
-            settings.writer.maxBacklogBytes = maxBacklogMib << 20
-            settings.botInfo = token.map { BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
-            let app: any ApplicationProtocol
-            do throws(LedgerError) {
-                app = try WebhookServer.buildApplication(settings: settings, clock: clock, logger: logger)
-            } catch {
-                throw Failure(error)
-            }
-            raiseFileLimit(logger)
-            try await app.runService()
-        }
+        let clock = try global.clock()
+        let config = try global.loadConfig()
+        let secret = try Credentials.require(named: "channel-secret", environment: "TALKVAULT_CHANNEL_SECRET")
+        var logger = Logger(label: "talkvault.serve", factory: DeferredMetadataLogHandler.init(label:))
+        logger.logLevel = logLevel
+        let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN")
+        var settings = ServerSettings(host: host, port: port, webhookPath: config.webhookPath, maxBodyBytes: config.maxBodyBytes,
+                                      channelSecret: secret, ledgerPath: global.paths(config).database,
+                                      policy: config.policy, timeZone: config.timeZone,
+                                      profiles: token.map {
+                                          ProfileFetcher.Settings(apiBaseURL: config.apiBaseURL, accessToken: $0,
+                                                                  refresh: config.profileRefresh)
+                                      })
+        settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN").map(Secret.init)
+        settings.markAsRead = token.map { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
+        settings.readMode = config.readMode
+        settings.idleTimeout = .seconds(config.idleTimeout.seconds)
+        settings.readTimeout = .seconds(config.readTimeout.seconds)
+        settings.writer.maxBacklogBytes = maxBacklogMib << 20
+        settings.botInfo = token.map { BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
+        let app = try WebhookServer.buildApplication(settings: settings, clock: clock, logger: logger)
+        raiseFileLimit(logger)
+        try await app.runService()
     }
 }
 

@@ -17,11 +17,9 @@ struct ShowCommand: ParsableCommand {
     @Flag(help: "One JSON object.") var json = false
 
     func run() throws {
-        try reportingFailures {
-            let config = try global.loadConfig()
-            let ledger = try global.openLedgerForReading(config)
-            guard let detail = try ledger.detail(id: id) else { throw Failure(.noInput, "no message \(id) in the ledger") }
-            print(json ? DetailFormat.json(detail, zone: config.timeZone) : DetailFormat.text(detail, zone: config.timeZone), terminator: "")
-        }
+        let config = try global.loadConfig()
+        let ledger = try global.openLedgerForReading(config)
+        guard let detail = try ledger.detail(id: id) else { throw Failure(.noInput, "no message \(id) in the ledger") }
+        print(json ? DetailFormat.json(detail, zone: config.timeZone) : DetailFormat.text(detail, zone: config.timeZone), terminator: "")
     }
 }

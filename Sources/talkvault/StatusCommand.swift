@@ -24,21 +24,14 @@ struct StatusCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingFailures {
-            let now = try global.clock().now()
-            let config = try global.loadConfig()
-            let ledger = try global.openLedgerForReading(config)
-            var report: StatusReport
-            do throws(LedgerError) {
-                report = try ledger.status(now: now, timeZone: config.timeZone, deadlineLimit: deadlines)
-                report.inbox = try ledger.inboxHealth().summary
-            } catch {
-                throw Failure(error)
-            }
-            if json { try printJSON(report) } else { print(report.renderText(), terminator: "") }
-            if let inbox = report.inbox, !inbox.isHealthy {
-                throw Failure(.dataError, "the webhook inbox lost or set aside acknowledged bodies (see PROBLEM above, or `talkvault verify`)")
-            }
+        let now = try global.clock().now()
+        let config = try global.loadConfig()
+        let ledger = try global.openLedgerForReading(config)
+        var report = try ledger.status(now: now, timeZone: config.timeZone, deadlineLimit: deadlines)
+        report.inbox = try ledger.inboxHealth().summary
+        if json { try printJSON(report) } else { print(report.renderText(), terminator: "") }
+        if let inbox = report.inbox, !inbox.isHealthy {
+            throw Failure(.dataError, "the webhook inbox lost or set aside acknowledged bodies (see PROBLEM above, or `talkvault verify`)")
         }
     }
 }

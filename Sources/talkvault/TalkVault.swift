@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct TalkVault: AsyncParsableCommand {
@@ -16,6 +17,32 @@ struct TalkVault: AsyncParsableCommand {
         subcommands: [DemoCommand.self, CheckCommand.self, IngestCommand.self, ServeCommand.self, StatusCommand.self, PackCommand.self,
                       SweepCommand.self, MarkReadCommand.self, ExportCommand.self, FindCommand.self, ShowCommand.self, RestoreCommand.self, VerifyCommand.self, ReindexCommand.self]
     )
+
+    /// Runs the command the arguments name. This is the one place an error becomes an exit code:
+    /// the parser's own (a bad command line is 64; `--help`, `help COMMAND` and `--version` are
+    /// 0) keep its messages and codes, and any error one of these commands throws is mapped by
+    /// `Failure(any:)` and printed once, as `talkvault: MESSAGE`.
+    static func main() async {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // The parser answers help requests with commands of its own, which end by throwing.
+            guard configuration.subcommands.contains(where: { $0 == type(of: command) }) else { exit(withError: error) }
+            let failure = Failure(any: error)
+            FileHandle.standardError.write(Data("talkvault: \(failure.message)\n".utf8))
+            exit(withError: ExitCode(failure.exit.rawValue))
+        }
+    }
 }
 
 enum TalkVaultVersion {

@@ -25,28 +25,23 @@ struct VerifyCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        try reportingFailures {
-            let config = try global.loadConfig()
-            let paths = global.paths(config)
-            let ledger = FileManager.default.fileExists(atPath: paths.database) ? try global.openLedgerForReading(config) : nil
-            var report: VerifyReport
-            do { report = try Verifier(archiveDir: paths.archiveDir, ledger: ledger, deep: deep).run() } catch { throw Failure(any: error) }
-            // The webhook inbox: acknowledged bodies lost to damage, or kept aside unapplied.
-            if let ledger {
-                do { report.problems += try ledger.inboxHealth().problems } catch { throw Failure(any: error) }
-            }
-            if json {
-                try printJSON(VerifySummary(report, deep: deep))
-            } else {
-                print("\(report.segments) segments, \(report.bytes) bytes hashed; \(report.membersInflated) members inflated, "
-                      + "\(report.entriesChecked) entries and \(report.recordsChecked) records checked"
-                      + (deep && ledger != nil ? " (\(report.recordsCompared) compared with the ledger); " : "; ")
-                      + "\(report.ledgerItemsChecked) ledger locations checked" + (deep ? " (deep)" : " (sampled; --deep checks all)"))
-                for problem in report.problems { print("PROBLEM: \(problem)") }
-                print(report.ok ? "OK" : "\(report.problems.count) problems")
-            }
-            if !report.ok { throw Failure(.dataError, "verify found \(report.problems.count) problems") }
+        let config = try global.loadConfig()
+        let paths = global.paths(config)
+        let ledger = FileManager.default.fileExists(atPath: paths.database) ? try global.openLedgerForReading(config) : nil
+        var report = try Verifier(archiveDir: paths.archiveDir, ledger: ledger, deep: deep).run()
+        // The webhook inbox: acknowledged bodies lost to damage, or kept aside unapplied.
+        if let ledger { report.problems += try ledger.inboxHealth().problems }
+        if json {
+            try printJSON(VerifySummary(report, deep: deep))
+        } else {
+            print("\(report.segments) segments, \(report.bytes) bytes hashed; \(report.membersInflated) members inflated, "
+                  + "\(report.entriesChecked) entries and \(report.recordsChecked) records checked"
+                  + (deep && ledger != nil ? " (\(report.recordsCompared) compared with the ledger); " : "; ")
+                  + "\(report.ledgerItemsChecked) ledger locations checked" + (deep ? " (deep)" : " (sampled; --deep checks all)"))
+            for problem in report.problems { print("PROBLEM: \(problem)") }
+            print(report.ok ? "OK" : "\(report.problems.count) problems")
         }
+        if !report.ok { throw Failure(.dataError, "verify found \(report.problems.count) problems") }
     }
 }
 
