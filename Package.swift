@@ -53,7 +53,7 @@ let package = Package(
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
-        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "LINE", "InboxLog", "Archive"]),
+        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "InboxLog", "Archive"]),
         // Intake: webhook bodies from the inbox log to the ledger, and what `serve` runs to get them there.
         .target(name: "Intake", dependencies: [
             "TalkVaultDomain", "LINE", "LINEClient", "InboxLog", "Ledger",
@@ -89,7 +89,7 @@ let package = Package(
 
         // `talkvault demo`: simulator, receiver and sweeps in one process.
         .target(name: "Demo", dependencies: [
-            "LINEClient", "LINESimulator", "Ledger", "Packing", "ReadReceipts", "Server", "Sweep", "TalkVaultDomain",
+            "Intake", "LINEClient", "LINESimulator", "Ledger", "Packing", "ReadReceipts", "Server", "Sweep", "TalkVaultDomain",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -1,6 +1,7 @@
 import Foundation
 import LINEClient
 import LINESimulator
+import Intake
 import Ledger
 import Logging
 import ServiceLifecycle
@@ -123,6 +124,9 @@ public struct Demo: Sendable {
         try await Task.sleep(for: .milliseconds(600))
         await group.triggerGracefulShutdown()
         _ = await serving.result
+        // What the receiver acknowledged but had not applied when it stopped is applied, as
+        // every command that writes does first.
+        try InboxApplier(try Ledger(path: ledgerPath, policy: settings.policy, access: .readWrite(create: false))).applyAll()
 
         var sweeps: [SweepReport] = []
         let sweeper = Sweeper(
@@ -143,7 +147,7 @@ public struct Demo: Sendable {
         let read = try await DemoReading(ledgerPath: ledgerPath, policy: settings.policy, client: markAsRead).run(clock: SystemClock())
         say("staff read \(read.messagesRead) messages in \(read.chatsRead) of \(read.chats) chats with mark-read, which tells LINE (markAsRead)")
         await simulator.stop()
-        let ledger = try Ledger(path: ledgerPath, policy: settings.policy, create: false)
+        let ledger = try Ledger(path: ledgerPath, policy: settings.policy, access: .readOnly)
         let status = try ledger.status(now: SystemClock().now(), timeZone: settings.timeZone)
         let segments = try ledger.allSegments().map { settings.pack.archiveDir + "/" + $0.path }
         let sample = try ledger.rows("SELECT message_id FROM archived_items WHERE part = 'content' ORDER BY message_id LIMIT 1")

@@ -29,7 +29,7 @@ struct DemoReading {
     /// Staff read two chats of every three, each up to now; the third is left unread.
     func run(clock: any WallClock) async throws -> Outcome {
         let now = clock.now()
-        let ledger = try Ledger(path: ledgerPath, policy: policy, create: false)
+        let ledger = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false))
         let chats = try ledger.rows("SELECT DISTINCT chat_id FROM messages ORDER BY chat_id").compactMap { row -> String? in
             if case .text(let id) = row[0].value { return id }
             return nil
@@ -50,7 +50,7 @@ struct DemoReading {
     /// unread ones (counted in the manifest), else the latest complete week with rows.
     static func weekToExport(ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone, now: Instant)
         throws -> (week: ISOWeek, rows: Int, unread: Int)? {
-        let ledger = try Ledger(path: ledgerPath, policy: policy, create: false)
+        let ledger = try Ledger(path: ledgerPath, policy: policy, access: .readOnly)
         func count(_ condition: String, _ week: ISOWeek) throws -> Int {
             let (start, end) = week.bounds(in: timeZone)
             let rows = try ledger.rows("""

@@ -65,7 +65,7 @@ public final class Capturer {
     /// Applies inbox bodies with the same capture as `capture`, without an fsync of its own:
     /// the bodies are already durable, and the next fsynced commit covers this one.
     public func applyInbox(limit: Int, yield: () -> Bool) throws(LedgerError) -> InboxApplied {
-        try ledger.applyInbox(limit: limit, durable: false, yield: yield)
+        try InboxApplier(ledger).apply(limit: limit, durable: false, yield: yield)
     }
 }
 

@@ -136,7 +136,7 @@ public final class GroupCommitter: Service, @unchecked Sendable, CustomStringCon
         guard condition.withLock({ !started }) else { return }
         // Left over from a crash or a stop: applied while the server runs. Counted before any
         // commit can add to the log; the applier thread has not started, so the ledger is free.
-        let (bodies, bytes) = (try? capturer.ledger.inboxSize()) ?? (0, 0)
+        let (bodies, bytes) = (try? InboxApplier(capturer.ledger).size()) ?? (0, 0)
         condition.withLock {
             backlogBodies += bodies
             backlogBytes += bytes
@@ -399,7 +399,7 @@ public final class GroupCommitter: Service, @unchecked Sendable, CustomStringCon
     /// may count a body twice: the next apply finds fewer and recounts). Nil when unreadable.
     private func recountBacklog() -> (Int, Int)? {
         let (bodies, bytes) = condition.withLock { (committedBodies, committedBytes) }
-        guard let (read, readBytes) = try? capturer.ledger.inboxSize() else { return nil }
+        guard let (read, readBytes) = try? InboxApplier(capturer.ledger).size() else { return nil }
         return condition.withLock { (read + committedBodies - bodies, readBytes + committedBytes - bytes) }
     }
 

@@ -46,7 +46,7 @@ public struct ProfileFetcher: Service, CustomStringConvertible {
     public func run() async throws {
         let ledger: Ledger
         do {
-            ledger = try Ledger(path: ledgerPath, policy: policy, create: false, applyingInbox: false)
+            ledger = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false))
         } catch {
             logger.error("profile fetcher cannot open the ledger; display names will not be fetched", metadata: ["error": "\(error)"])
             try? await gracefulShutdown()

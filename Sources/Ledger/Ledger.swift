@@ -11,7 +11,11 @@ public final class Ledger {
     public let policy: RetentionPolicy
     /// The commit durability it was opened with.
     public let synchronous: Synchronous
-    let db: Database
+    /// The connection. A read-only ledger swaps it once, for `find`'s search index (see
+    /// `attachSearchIndex`).
+    var db: Database
+    /// The schema name the ledger's own tables have on `db`.
+    var ledgerSchema = "main"
     /// Chats and profile rows known to be committed, so capture can skip their upserts.
     /// Filled only after a commit succeeds: a rolled-back batch must not leave ids here.
     var knownChats: Set<String> = []
@@ -21,25 +25,34 @@ public final class Ledger {
     /// Whether `find`'s search index is attached to this connection (as `search`).
     var searchAttached = false
 
-    /// Opens the ledger at `path`, applying migrations and, when the policy changed since the
-    /// last open, recomputing every deadline.
+    /// How a connection may use the file.
+    public enum Access: Sendable, Equatable {
+        /// Reads only: the file is opened read-only, so nothing (not even a checkpoint on close)
+        /// writes it. The schema must be current: an older one is upgraded by a writer.
+        case readOnly
+        /// Reads and writes; `create` makes the file (and its directory) when missing. A writer
+        /// calls `migrate()` before anything else.
+        case readWrite(create: Bool)
+    }
+
+    /// The access this connection was opened with.
+    public let access: Access
+
+    /// Opens the ledger at `path`. Opening has no side effects: upgrading the schema and
+    /// recomputing deadlines are `migrate()`, and applying the webhook inbox is Intake's.
     /// - Parameters:
-    ///   - create: create the file (and its directory) when missing; else `.notFound`.
     ///   - synchronous: commit durability; `.full` makes every commit survive power loss.
-    ///   - applyingInbox: apply webhook bodies `serve` acknowledged but has not applied yet, so
-    ///     that what the caller reads includes every acknowledged event. `serve` itself passes
-    ///     false: its writer applies them while it runs.
     ///   - walAutocheckpointPages: WAL pages after which a commit checkpoints; nil for
     ///     `OpenOptions`' default.
-    public init(path: String, policy: RetentionPolicy, create: Bool = true,
-                synchronous: Synchronous = .full, applyingInbox: Bool = true,
+    public init(path: String, policy: RetentionPolicy, access: Access, synchronous: Synchronous = .full,
                 walAutocheckpointPages: Int? = nil) throws(LedgerError) {
         self.path = path
         self.policy = policy
+        self.access = access
         self.synchronous = synchronous
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
-            guard create else { throw .notFound(path: path) }
+            guard access == .readWrite(create: true) else { throw .notFound(path: path) }
             let directory = (path as NSString).deletingLastPathComponent
             do {
                 try fm.createDirectory(atPath: directory, withIntermediateDirectories: true,
@@ -48,15 +61,23 @@ public final class Ledger {
                 throw .io(path: directory, reason: "cannot create directory (\(Self.reason(error)))")
             }
         }
+        var options = OpenOptions(create: access == .readWrite(create: true), readOnly: access == .readOnly,
+                                  synchronous: synchronous)
+        if let walAutocheckpointPages { options.walAutocheckpointPages = walAutocheckpointPages }
         do {
-            db = try Database(path: path, options: OpenOptions(create: create, synchronous: synchronous,
-                                                               walAutocheckpointPages: walAutocheckpointPages ?? OpenOptions().walAutocheckpointPages))
+            db = try Database(path: path, options: options)
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
+        if access == .readOnly { try db.checkSchemaIsCurrent(path: path) }
+    }
+
+    /// Brings the file up to this version's schema and, when the policy changed since the
+    /// last call, recomputes every deadline. The first step of every command that writes;
+    /// cheap when there is nothing to do.
+    public func migrate() throws(LedgerError) {
         try db.migrate()
         try applyPolicy()
-        if applyingInbox { try applyWholeInbox() }
     }
 
     /// Runs `body` in one transaction: all of it is committed, or none.

@@ -1,4 +1,3 @@
-import InboxLog
 import SQLiteDB
 
 /// Errors from the ledger. None carries message text or bound values.
@@ -13,6 +12,8 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case busy(path: String)
     /// Any other SQLite failure.
     case database(SQLiteError)
+    /// A reader met a schema older than this version's; a writer upgrades it.
+    case schemaOutdated(path: String, found: Int, current: Int)
     /// A filesystem failure around the database (creating its directory, say).
     case io(path: String, reason: String)
     /// A migration found a schema it does not expect: the file was altered by hand.
@@ -25,6 +26,9 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
         case .notFound(let path): return "no ledger at \(path) (run `talkvault ingest` or `talkvault serve` first, or check --data-dir)"
         case .schemaTooNew(let found, let supported):
             return "the ledger has schema version \(found), newer than this talkvault supports (\(supported)); upgrade talkvault"
+        case .schemaOutdated(let path, let found, let current):
+            return "the ledger \(path) has schema version \(found) and this talkvault reads version \(current); "
+                + "a command that writes (`talkvault sweep`, `pack`, `ingest`, or `serve` on start) upgrades it"
         case .diskFull(let path): return "disk full writing \(path); nothing of the failed batch was kept"
         case .busy(let path): return "the ledger \(path) is locked by another process"
         case .database(let error): return "ledger error: \(error)"
@@ -36,21 +40,9 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
 
     static func wrap(_ error: any Error, path: String = "") -> LedgerError {
         if let error = error as? LedgerError { return error }
-        if let error = error as? InboxLogError { return LedgerError(error) }
         guard let sqlite = error as? SQLiteError else { return .io(path: path, reason: String(describing: error)) }
         if sqlite.isDiskFull { return .diskFull(path: path) }
         if sqlite.isBusy { return .busy(path: path) }
         return .database(sqlite)
-    }
-}
-
-extension LedgerError {
-    /// The inbox log's failures, in the ledger's terms (and so its exit codes).
-    public init(_ error: InboxLogError) {
-        switch error {
-        case .diskFull(let path): self = .diskFull(path: path)
-        case .locked(let path): self = .inboxLocked(path: path)
-        case .io(let path, let reason): self = .io(path: path, reason: reason)
-        }
     }
 }

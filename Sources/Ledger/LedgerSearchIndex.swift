@@ -37,7 +37,18 @@ extension Ledger {
         if !FileManager.default.fileExists(atPath: searchIndexPath) {
             _ = try Database(path: searchIndexPath, options: OpenOptions(create: true, cacheKibibytes: 256))
         }
-        try db.run("ATTACH DATABASE ?1 AS search", [.text(searchIndexPath)])
+        if access == .readOnly && ledgerSchema == "main" {
+            // A read-only connection cannot write a file attached to it: from here on this
+            // ledger is read through a connection that can write the index, with the ledger
+            // attached read-only (as `ledger`; unqualified names still find its tables, which
+            // SQLite looks up in the order files were attached).
+            let lookup = try Database(path: ":memory:", options: OpenOptions(cacheKibibytes: 0))
+            try lookup.attach(path, as: "ledger", readOnly: true)
+            try lookup.execute("PRAGMA ledger.cache_size=-65536")
+            db = lookup
+            ledgerSchema = "ledger"
+        }
+        try db.attach(searchIndexPath, as: "search", readOnly: false)
         searchAttached = true
         // Durable commits: `pack` prunes the changes the index says it has taken in. The page
         // cache is per database: the index gets the ledger's, not SQLite's 2 MiB default.
@@ -59,8 +70,8 @@ extension Ledger {
                 -- body = MessageText.summary of the message.
                 CREATE VIRTUAL TABLE IF NOT EXISTS search.message_search USING fts5(body, message_id UNINDEXED, tokenize = 'trigram');
                 """)
-            let ledgerId = try db.first("SELECT value FROM main.meta WHERE key = 'ledger_id'") { $0.text(0) } ?? ""
-            let newestChange = try db.scalar("SELECT coalesce(max(seq), 0) FROM main.sqlite_sequence WHERE name = 'message_changes'")
+            let ledgerId = try db.first("SELECT value FROM \(ledgerSchema).meta WHERE key = 'ledger_id'") { $0.text(0) } ?? ""
+            let newestChange = try db.scalar("SELECT coalesce(max(seq), 0) FROM \(ledgerSchema).sqlite_sequence WHERE name = 'message_changes'")
             let indexed = try searchMeta("indexed_through").flatMap(Int64.init)
             let through = try indexed ?? searchMeta("build_top").flatMap(Int64.init) ?? 0
             if try searchMeta("ledger_id") != ledgerId || through > newestChange {

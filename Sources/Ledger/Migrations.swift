@@ -374,3 +374,13 @@ extension Database {
         }
     }
 }
+
+extension Database {
+    /// Throws unless the schema is this version's: a reader cannot upgrade it.
+    func checkSchemaIsCurrent(path: String) throws(LedgerError) {
+        let found: Int
+        do { found = try userVersion } catch { throw LedgerError.wrap(error, path: path) }
+        if found > Migrations.all.count { throw .schemaTooNew(found: found, supported: Migrations.all.count) }
+        if found < Migrations.all.count { throw .schemaOutdated(path: path, found: found, current: Migrations.all.count) }
+    }
+}

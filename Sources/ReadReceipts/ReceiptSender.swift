@@ -30,7 +30,7 @@ public final class ReceiptSender: Service, Sendable, CustomStringConvertible {
     public func poke() { continuation.yield() }
 
     public func run() async throws {
-        let ledger = try Ledger(path: ledgerPath, policy: policy, create: false, applyingInbox: false)
+        let ledger = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false))
         for await _ in pokes.cancelOnGracefulShutdown() {
             do {
                 let outcome = try await ReadReceipts.sendPending(from: ledger, client: client, clock: clock)

@@ -38,7 +38,7 @@ public enum ReadReceipts {
     /// Sends what the ledger at `ledgerPath` owes, through a connection of its own.
     public static func sendPending(ledgerPath: String, policy: RetentionPolicy, client: MarkAsReadClient,
                                    clock: any WallClock) async throws(LedgerError) -> Outcome {
-        let ledger = try Ledger(path: ledgerPath, policy: policy, create: false, applyingInbox: false)
+        let ledger = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false))
         return try await sendPending(from: ledger, client: client, clock: clock)
     }
 }

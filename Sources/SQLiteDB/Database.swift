@@ -12,6 +12,9 @@ public enum Synchronous: String, Sendable {
 public struct OpenOptions: Sendable {
     /// Create the file when it does not exist.
     public var create: Bool
+    /// Open for reading only: nothing can write the file through this connection, and closing
+    /// it never checkpoints. `create` is ignored.
+    public var readOnly: Bool
     /// Milliseconds to wait for a lock held by another connection.
     public var busyTimeoutMilliseconds: Int32
     /// The commit durability.
@@ -22,9 +25,10 @@ public struct OpenOptions: Sendable {
     /// WAL pages before an automatic checkpoint; fewer checkpoints mean fewer DB-file fsyncs.
     public var walAutocheckpointPages: Int
 
-    public init(create: Bool = true, busyTimeoutMilliseconds: Int32 = 5_000, synchronous: Synchronous = .full,
+    public init(create: Bool = true, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5_000, synchronous: Synchronous = .full,
                 cacheKibibytes: Int = 64 * 1024, walAutocheckpointPages: Int = 10_000) {
         self.create = create
+        self.readOnly = readOnly
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.synchronous = synchronous
         self.cacheKibibytes = cacheKibibytes
@@ -44,8 +48,14 @@ public final class Database {
     /// Opens (and with `options.create`, creates) the database at `path`.
     public init(path: String, options: OpenOptions = OpenOptions()) throws {
         var db: OpaquePointer?
-        var flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
-        if options.create { flags |= SQLITE_OPEN_CREATE }
+        // URI names, so that `attach(_:as:readOnly:)` can ask for a read-only attachment.
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        if options.readOnly {
+            flags |= SQLITE_OPEN_READONLY
+        } else {
+            flags |= SQLITE_OPEN_READWRITE
+            if options.create { flags |= SQLITE_OPEN_CREATE }
+        }
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let error = SQLiteError(code: rc, db: db)
@@ -56,11 +66,33 @@ public final class Database {
         self.path = path
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, options.busyTimeoutMilliseconds)
-        try execute("PRAGMA journal_mode=WAL")
+        // A read-only connection leaves the journal mode as the file has it (a writer set WAL).
+        if !options.readOnly { try execute("PRAGMA journal_mode=WAL") }
         try execute("PRAGMA synchronous=\(options.synchronous.rawValue)")
         try execute("PRAGMA foreign_keys=ON")
         try execute("PRAGMA cache_size=-\(max(0, options.cacheKibibytes))")
         try execute("PRAGMA wal_autocheckpoint=\(max(0, options.walAutocheckpointPages))")
+    }
+
+    /// Attaches the database file at `path` as `schema`. A read-only attachment cannot be
+    /// written through this connection whatever its own mode; a read-write one is created when
+    /// missing only if this connection may create files.
+    public func attach(_ path: String, as schema: String, readOnly: Bool) throws {
+        try run("ATTACH DATABASE ?1 AS \(schema)", [.text(Self.uri(path) + (readOnly ? "?mode=ro" : ""))])
+    }
+
+    /// `path` as an SQLite URI: the characters a URI gives meaning to are percent-encoded.
+    static func uri(_ path: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes = Array("file:".utf8)
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "%") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") {
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     deinit {

@@ -18,7 +18,8 @@ public actor LedgerReader {
     }
 
     public init(path: String, policy: RetentionPolicy, timeZone: TimeZone) throws(LedgerError) {
-        ledger = try Ledger(path: path, policy: policy, create: false, applyingInbox: false)
+        // Read-write without create: the mark-read endpoint records read state here.
+        ledger = try Ledger(path: path, policy: policy, access: .readWrite(create: false))
         self.timeZone = timeZone
     }
 

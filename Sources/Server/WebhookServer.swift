@@ -75,8 +75,9 @@ public enum WebhookServer {
                                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws(LedgerError) -> some ApplicationProtocol {
         // With the background checkpointer doing the copying, the writer's own checkpoint is only
         // the backstop that lets the WAL start over; a small WAL is then rewritten in place.
-        let ledger = try Ledger(path: settings.ledgerPath, policy: settings.policy, create: true, applyingInbox: false,
+        let ledger = try Ledger(path: settings.ledgerPath, policy: settings.policy, access: .readWrite(create: true),
                                 walAutocheckpointPages: settings.checkpointPauseMilliseconds == nil ? nil : 1_000)
+        try ledger.migrate()
         let reader = try LedgerReader(path: settings.ledgerPath, policy: settings.policy, timeZone: settings.timeZone)
         let capturer = Capturer(ledger: ledger, clock: clock)
         // The log reuses segments below the applied position: it must survive a power loss first
@@ -85,7 +86,7 @@ public enum WebhookServer {
         let applied = try ledger.inboxPosition()
         let log: InboxLogWriter
         do throws(InboxLogError) {
-            log = try InboxLogWriter(directory: ledger.inbox, applied: applied, settings: settings.inboxLog)
+            log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: applied, settings: settings.inboxLog)
         } catch {
             throw LedgerError(error)
         }

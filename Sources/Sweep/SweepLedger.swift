@@ -10,9 +10,10 @@ import TalkVaultDomain
 actor SweepLedger {
     private let ledger: Ledger
 
-    /// - Parameter reading: only read (a plan): the inbox is not applied, no write lock is taken.
+    /// Opens a ledger a writer has migrated (and applied the inbox to).
+    /// - Parameter reading: only read (a plan): the ledger is opened read-only.
     init(path: String, policy: RetentionPolicy, reading: Bool = false) throws(LedgerError) {
-        ledger = try Ledger(path: path, policy: policy, create: false, applyingInbox: !reading)
+        ledger = try Ledger(path: path, policy: policy, access: reading ? .readOnly : .readWrite(create: false))
     }
 
     func due(limit: Int?, kinds: Set<MessageKind>, until: Instant?) throws(LedgerError) -> [DueContent] {

@@ -27,7 +27,8 @@ struct Store: ParsableCommand {
     func run() throws {
         let started = Date()
         try FileManager.default.createDirectory(atPath: dir + "/staging", withIntermediateDirectories: true)
-        let ledger = try Ledger(path: dir + "/ledger.sqlite3", policy: .lineDefaults, create: true, synchronous: .normal)
+        let ledger = try Ledger(path: dir + "/ledger.sqlite3", policy: .lineDefaults, access: .readWrite(create: true), synchronous: .normal)
+        try ledger.migrate()
         let capturer = Capturer(ledger: ledger, clock: FixedClock(Self.now))
         var rng = SplitMix(seed: seed)
         let mediaEvery = max(1, messages / max(1, Int(contentBytes / (1 << 20))))

@@ -80,7 +80,7 @@ extension Failure {
 
     private init(_ error: LedgerError) {
         switch error {
-        case .notFound: self.init(.noInput, error.description)
+        case .notFound, .schemaOutdated: self.init(.noInput, error.description)
         case .busy: self.init(.busy, error.description)
         case .unexpectedSchema: self.init(.dataError, error.description)
         case .inboxLocked: self.init(.locked, error.description)

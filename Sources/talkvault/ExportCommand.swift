@@ -33,7 +33,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let now = try global.clock().now()
         let config = try global.loadConfig()
-        let ledger = try global.openLedger(config, create: false)
+        let ledger = try global.openLedgerForWriting(config, create: false)
         let target = week.flatMap(ISOWeek.init(parsing:)) ?? ISOWeek.lastComplete(before: now, in: config.timeZone)
         let settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
                                       format: CSVFormat(guardFormulas: !noFormulaGuard, longNumbersAsText: !rawNumbers), toolVersion: "talkvault \(TalkVaultVersion.current)",

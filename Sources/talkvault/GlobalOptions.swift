@@ -2,6 +2,7 @@ import ArgumentParser
 import Archive
 import Packing
 import Foundation
+import Intake
 import Ledger
 import RetentionConfig
 import TalkVaultDomain
@@ -39,17 +40,23 @@ struct GlobalOptions: ParsableArguments {
         return FixedClock(instant)
     }
 
-    /// Opens the ledger; `create: false` for commands that only read.
-    func openLedger(_ config: TalkVaultConfig, create: Bool) throws -> Ledger {
-        try Ledger(path: paths(config).database, policy: config.policy, create: create)
+    /// Opens the ledger for a command that writes, and takes its two first steps: the schema
+    /// and deadlines brought up to date (`migrate`), then every webhook body `serve`
+    /// acknowledged applied, so the command sees every acknowledged event even when `serve`
+    /// is down or behind.
+    func openLedgerForWriting(_ config: TalkVaultConfig, create: Bool) throws -> Ledger {
+        let ledger = try Ledger(path: paths(config).database, policy: config.policy, access: .readWrite(create: create))
+        try ledger.migrate()
+        try InboxApplier(ledger).applyAll()
+        return ledger
     }
 
-    /// Opens the ledger for a command that only reads (`status`, `find`, `show`, `restore`,
-    /// `verify`): it takes no write lock, so neither `serve` nor any other writer waits on it.
-    /// Bodies `serve` acknowledged but has not applied are not applied here: `serve` applies them
-    /// within milliseconds while it runs, and any writing command does when it does not.
+    /// Opens the ledger read-only for a command that only reads (`status`, `find`, `show`,
+    /// `restore`, `verify`, a sweep's plan): it writes nothing and takes no lock. Bodies `serve`
+    /// acknowledged but has not applied are not applied here: `serve` applies them within
+    /// milliseconds while it runs, and any writing command does when it does not.
     func openLedgerForReading(_ config: TalkVaultConfig) throws -> Ledger {
-        try Ledger(path: paths(config).database, policy: config.policy, create: false, applyingInbox: false)
+        try Ledger(path: paths(config).database, policy: config.policy, access: .readOnly)
     }
 
     /// Segment settings from the config.

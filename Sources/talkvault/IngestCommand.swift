@@ -28,7 +28,7 @@ struct IngestCommand: ParsableCommand {
     func run() throws {
         let clock = try global.clock()
         let config = try global.loadConfig()
-        let ledger = try global.openLedger(config, create: true)
+        let ledger = try global.openLedgerForWriting(config, create: true)
         let ingester = Ingester(capturer: Capturer(ledger: ledger, clock: clock))
         var report = IngestReport()
         var failure: IngestError?

@@ -34,7 +34,7 @@ struct MarkReadCommand: AsyncParsableCommand {
     func run() async throws {
         let clock = try global.clock()
         let config = try global.loadConfig()
-        let ledger = try global.openLedger(config, create: false)
+        let ledger = try global.openLedgerForWriting(config, create: false)
         let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "talkvault"
         var target = MarkReadTarget.ids(ids)
         if let chat, let until { target = .chat(chat, until: try TimeOption.cutoff(until, in: config.timeZone)) }

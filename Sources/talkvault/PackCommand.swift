@@ -22,7 +22,7 @@ struct PackCommand: ParsableCommand {
         let paths = global.paths(config)
         let lock = try PackLock.acquire(dataDir: paths.dataDir)
         defer { lock.release() }
-        let ledger = try global.openLedger(config, create: true)
+        let ledger = try global.openLedgerForWriting(config, create: true)
         let packer = Packer(ledger: ledger, settings: global.packSettings(config), clock: try global.clock())
         let report = try packer.pack()
         if json {

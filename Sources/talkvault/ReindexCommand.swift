@@ -34,7 +34,8 @@ struct ReindexCommand: ParsableCommand {
         } catch {
             throw Failure(.ioError, "cannot prepare \(destination.dataDir): \(error.localizedDescription)")
         }
-        let ledger = try Ledger(path: destination.database, policy: config.policy, create: true)
+        let ledger = try Ledger(path: destination.database, policy: config.policy, access: .readWrite(create: true))
+        try ledger.migrate()
         let report = try Reindexer(archiveDir: source.archiveDir).run(into: ledger, now: try global.clock().now())
         print("rebuilt \(destination.database) from \(report.segments) segments: \(report.records) records, \(report.contentEntries) content files")
         for problem in report.problems { print("PROBLEM: \(problem)") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Intake
 import Ledger
 import TalkVaultDomain
 
@@ -28,7 +29,7 @@ struct StatusCommand: ParsableCommand {
         let config = try global.loadConfig()
         let ledger = try global.openLedgerForReading(config)
         var report = try ledger.status(now: now, timeZone: config.timeZone, deadlineLimit: deadlines)
-        report.inbox = try ledger.inboxHealth().summary
+        report.inbox = try InboxApplier(ledger).health().summary
         if json { try printJSON(report) } else { print(report.renderText(), terminator: "") }
         if let inbox = report.inbox, !inbox.isHealthy {
             throw Failure(.dataError, "the webhook inbox lost or set aside acknowledged bodies (see PROBLEM above, or `talkvault verify`)")

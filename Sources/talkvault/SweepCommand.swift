@@ -46,14 +46,10 @@ struct SweepCommand: AsyncParsableCommand {
         }
         let untilInstant = try until.map { try TimeOption.cutoff($0, in: config.timeZone) }
         // A plan only reads: it takes neither the data dir's lock nor the ledger's write lock.
-        let lock: PackLock?
-        if dryRun {
-            lock = nil
-            _ = try global.openLedgerForReading(config)
-        } else {
-            lock = try PackLock.acquire(dataDir: paths.dataDir)
-            _ = try global.openLedger(config, create: false)
-        }
+        // A sweep's first steps are a writer's: migrate, and apply the inbox; the sweeper then
+        // works on connections of its own.
+        let lock = dryRun ? nil : try PackLock.acquire(dataDir: paths.dataDir)
+        if !dryRun { _ = try global.openLedgerForWriting(config, create: false) }
         defer { lock?.release() }
         var logger = Logger(label: "talkvault.sweep")
         logger.logLevel = logLevel

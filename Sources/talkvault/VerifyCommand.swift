@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Intake
 import Ledger
 import Packing
 
@@ -30,7 +31,7 @@ struct VerifyCommand: ParsableCommand {
         let ledger = FileManager.default.fileExists(atPath: paths.database) ? try global.openLedgerForReading(config) : nil
         var report = try Verifier(archiveDir: paths.archiveDir, ledger: ledger, deep: deep).run()
         // The webhook inbox: acknowledged bodies lost to damage, or kept aside unapplied.
-        if let ledger { report.problems += try ledger.inboxHealth().problems }
+        if let ledger { report.problems += try InboxApplier(ledger).health().problems }
         if json {
             try printJSON(VerifySummary(report, deep: deep))
         } else {

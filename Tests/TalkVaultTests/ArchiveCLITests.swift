@@ -43,7 +43,7 @@ import TalkVaultDomain
         #expect(try talkvault(["reindex", "--data-dir", "data", "--to", "rebuilt"]).status == 64)
 
         // restore, from the rebuilt ledger: a text message as .txt and .json, or to stdout.
-        let textId = try Ledger(path: dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults, create: false)
+        let textId = try Ledger.opened(path: dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults, create: false)
             .rows("SELECT id FROM messages WHERE kind = 'text' AND state = 'archived' ORDER BY id LIMIT 1").first.map { row -> String in
                 if case .text(let id) = row[0].value { return id }
                 return ""

@@ -170,7 +170,7 @@ import DurableFile
         _ = try writer.finish()
         try Durable.publish(temporary: writer.temporaryPath, final: archive + "/" + relative)
 
-        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
         let report = try Reindexer(archiveDir: archive).run(into: ledger, now: RecordFixture.packedAt)
         #expect(report.segments == 1)
         #expect(report.problems == ["\(relative): the record of message at member 0 offset 512 cannot be decoded "

@@ -49,7 +49,7 @@ import Testing
 
         // As a ledger written before such timestamps were refused holds them.
         do {
-            let ledger = try Ledger(path: data + "/ledger.sqlite3", policy: .lineDefaults, create: false)
+            let ledger = try Ledger.opened(path: data + "/ledger.sqlite3", policy: .lineDefaults, create: false)
             try ledger.db.run("UPDATE messages SET sent_at_ms = ?2, deadline_ms = ?3, captured_at_ms = ?3, read_at_ms = ?3, read_by = 'x' WHERE id = ?1",
                               [.text("m1"), .integer(9_223_372_036_854_000_000), .integer(.max)])
             try ledger.db.run("UPDATE messages SET sent_at_ms = ?2, deadline_ms = ?2, read_at_ms = ?2, read_by = 'x' WHERE id = ?1",

@@ -35,7 +35,7 @@ import Testing
     }
 
     static func count(_ ledgerPath: String, _ sql: String) throws -> Int64 {
-        try Ledger(path: ledgerPath, policy: .lineDefaults, create: false).db.scalar(sql)
+        try Ledger.opened(path: ledgerPath, policy: .lineDefaults, create: false).db.scalar(sql)
     }
 
     @Test func aDataDirMovedBetweenASweepAndAPackPacksEverything() async throws {
@@ -53,7 +53,7 @@ import Testing
         #expect(json["content_entries"] as? Int == swept.downloaded)
         #expect(try Self.count(moved + "/ledger.sqlite3", "SELECT count(*) FROM messages WHERE state = 'downloaded'") == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: moved + "/staging").isEmpty)
-        let ledger = try Ledger(path: moved + "/ledger.sqlite3", policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: moved + "/ledger.sqlite3", policy: .lineDefaults, create: false)
         let verify = try Verifier(archiveDir: moved + "/archive", ledger: ledger, deep: true).run()
         #expect(verify.ok, "\(verify.problems)")
     }
@@ -89,7 +89,7 @@ import Testing
         let ledgerPath = data.file("ledger.sqlite3")
         let bytes: [String: [UInt8]] = ["f1": Array("first file".utf8), "f2": Array("second file".utf8), "i3": [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]]
         do {
-            let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults)
+            let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults)
             let now = SystemClock().now().milliseconds
             _ = try Capturer(ledger: ledger, clock: SystemClock()).capture([Webhook.body([
                 Webhook.media("f1", type: "file", eventId: "e1", at: now, extra: ["fileName": "a.txt", "fileSize": 10]),
@@ -116,7 +116,7 @@ import Testing
                 """)
             try ledger.db.execute("PRAGMA user_version = 6")
         }
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, create: false)
         #expect(try ledger.db.userVersion == Migrations.all.count)
         let paths = try ledger.rows("SELECT id, staged_file FROM messages ORDER BY id").map { $0.map(\.value) }
         #expect(paths == [[.text("f1"), .text("staging/f1-x")], [.text("f2"), .text(elsewhere.file("other/f2"))],
@@ -143,11 +143,11 @@ import Testing
         let week = ISOWeek(parsing: "2026-W47")!, tokyo = TimeZone(identifier: "Asia/Tokyo")!
         let now = Instant(rfc3339: "2026-11-24T10:00:00+09:00")!
         func exporter(_ dataDir: String) throws -> Exporter {
-            Exporter(ledger: try Ledger(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults),
+            Exporter(ledger: try Ledger.opened(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults),
                      settings: ExportSettings(exportDir: dataDir + "/exports", timeZone: tokyo, toolVersion: "test"))
         }
         do {
-            let ledger = try Ledger(path: original + "/ledger.sqlite3", policy: .lineDefaults)
+            let ledger = try Ledger.opened(path: original + "/ledger.sqlite3", policy: .lineDefaults)
             _ = try Capturer(ledger: ledger, clock: SystemClock()).capture([Webhook.body([
                 Webhook.text("w1", "予約できますか", eventId: "ew1", at: Instant(rfc3339: "2026-11-18T10:00:00+09:00")!.milliseconds),
             ])])

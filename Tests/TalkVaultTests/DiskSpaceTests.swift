@@ -125,7 +125,7 @@ struct DevFullFiles: DownloadFiles {
         #expect(try Self.staged(h).isEmpty)
         #expect(disk.used() <= disk.capacity)
         // Items left for space are still due: the next run with room takes them.
-        let ledger = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
         #expect(try ledger.dueContent(limit: nil, kinds: [], until: nil).count >= report.leftForDiskSpace)
         let metrics = SweepMetricsFile.render(report, finishedAtSeconds: 0, nextDeadlineSeconds: nil)
         #expect(metrics.contains("talkvault_sweep_stopped_for_disk_space 1.0"))
@@ -142,7 +142,7 @@ struct DevFullFiles: DownloadFiles {
         // One body was served, met the full disk, and nothing more was asked of LINE.
         let stats = await h.simulator.state.stats()
         #expect(Self.contentAnswers(stats, status: 200) == 1)
-        let ledger = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
         #expect(try ledger.db.scalar("SELECT count(*) FROM message_history WHERE what = 'download retried'") == 0)
         #expect(try Self.staged(h).isEmpty, "no partial download is left behind")
         await h.simulator.stop()
@@ -151,7 +151,7 @@ struct DevFullFiles: DownloadFiles {
     @Test(.enabled(if: DevFullFiles.usable, "/dev/full is not writable here"))
     func aWriteThatTheKernelAnswersENOSPCIsADiskFull() async throws {
         let h = try await SweepHarness.start(messages: 40, transcodeFailureRate: 0, seed: 43)
-        let ledger = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
         let now = SystemClock().now()
         let item = try #require(try ledger.dueContent(limit: nil, kinds: [], until: nil).first {
             $0.provider == "line" && $0.kind == .file && $0.deadline > now
@@ -190,7 +190,7 @@ struct DevFullFiles: DownloadFiles {
         defer { simulator.terminate() }
         let plan = TrafficGenerator.plan(TrafficConfig(seed: seed, messages: 30, end: SystemClock().now(), period: .days(3),
                                                        externalBaseURL: url), simulator: config)
-        let ledger = try Ledger(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults)
         let registry = RemoteRegistry(baseURL: url)
         for delivery in plan.deliveries {
             try await registry.register(messages: delivery.registrations, unsends: delivery.unsends)

@@ -92,7 +92,7 @@ import Testing
         #expect(packed.records == 2)
         #expect(try h.verify(deep: true).ok)
 
-        let fresh = try Ledger(path: h.base.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults)
+        let fresh = try Ledger.opened(path: h.base.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults)
         let report = try Reindexer(archiveDir: h.archiveDir).run(into: fresh, now: LedgerHarness.now)
         #expect(report.problems.isEmpty, "\(report.problems)")
         let strip = { (rows: [Columns]) in rows.map { $0.filter { $0.name != "event_seq" && $0.name != "staged_file" }.map { "\($0.name)=\($0.value)" } } }

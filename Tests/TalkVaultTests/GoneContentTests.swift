@@ -31,7 +31,7 @@ import Testing
                                       timestamp: now - 3_600_000, size: 900)
         await h.simulator.state.register([missed])
         await h.simulator.state.unsend(id: missed.id, at: now - 60_000)
-        let ledger = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
         _ = try Capturer(ledger: ledger, clock: SystemClock()).capture([Webhook.body([
             Webhook.media(missed.id, type: "image", eventId: "e-missed", at: missed.timestamp),
         ])])
@@ -68,7 +68,7 @@ import Testing
     /// An unsend the ledger holds wins even past the deadline: a 410 then is the unsend.
     @Test func a410AfterAnUnsendEventStaysUnsentPastTheDeadline() throws {
         let dir = TempDir()
-        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
         let sent = SystemClock().now().milliseconds - 20 * 86_400_000
         _ = try Capturer(ledger: ledger, clock: SystemClock()).capture([Webhook.body([
             Webhook.media("gone-1", type: "image", eventId: "e-gone-1", at: sent),
@@ -94,7 +94,7 @@ import Testing
                                       timestamp: now - 60_000, size: 900, external: true)
         await h.simulator.state.register([hosted])
         await h.simulator.state.unsend(id: hosted.id, at: now - 1_000)   // the host answers 410 from now on
-        let ledger = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
         let provider: [String: Any] = ["type": "external", "originalContentUrl": "\(h.simulator.baseURL)/external/content/hosted"]
         _ = try Capturer(ledger: ledger, clock: SystemClock()).capture([Webhook.body([
             Webhook.media(hosted.id, type: "image", eventId: "e-hosted", at: hosted.timestamp, extra: ["contentProvider": provider]),

@@ -1,5 +1,6 @@
 import Foundation
 @testable import InboxLog
+import Intake
 @testable import Ledger
 import SQLiteDB
 import TalkVaultDomain
@@ -31,8 +32,8 @@ import Testing
     /// Appends `count` bodies, five per append, over 32 KiB segments, then lets go of the log as
     /// a kill -9 would (nothing more is written); returns where each record lies.
     func writeLog(_ count: Int) throws -> [Placed] {
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
-        let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(),
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxPosition(),
                                      settings: .init(segmentBytes: 32 * 1024, spareSegments: 2))
         for first in stride(from: 0, to: count, by: 5) {
             try log.append((first..<min(first + 5, count)).map(webhook), receivedAt: LedgerHarness.now, autoRead: false)
@@ -60,8 +61,8 @@ import Testing
 
     /// Applies the log as a writing command does; returns the ledger and what the apply found.
     func apply() throws -> (Ledger, InboxApplied) {
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
-        let applied = try ledger.applyWholeInbox()
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+        let applied = try InboxApplier(ledger).applyAll()
         return (ledger, applied)
     }
 
@@ -77,7 +78,7 @@ import Testing
         let from = 5_000, count = 8_000
         // Health before the apply already sees it, in the part not yet applied.
         try zero(victim, from: from, count: count)
-        let before = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false).inboxHealth()
+        let before = try InboxApplier(Ledger(path: ledgerPath, policy: .lineDefaults, access: .readOnly)).health()
         #expect(before.damage.map(\.kind) == [.unreadable])
 
         let (ledger, applied) = try apply()
@@ -91,14 +92,14 @@ import Testing
         #expect(damage.offset + damage.bytes! == lost.last!.end)
         #expect(try stored(ledger, placed) == Set(placed.map(\.id)).subtracting(lost.map(\.id)),
                 "every body outside the damage is applied, and only those")
-        let health = try ledger.inboxHealth()
+        let health = try InboxApplier(ledger).health()
         #expect(!health.isHealthy)
         #expect(health.damage == [damage], "recorded once, kept after the segment is gone")
         #expect(health.problems.first?.contains(damage.file) == true)
         #expect(health.problems.first?.contains("\(damage.bytes!) bytes") == true)
         // Applying again finds nothing new and records nothing twice.
-        #expect(try ledger.applyWholeInbox().damage.isEmpty)
-        #expect(try ledger.inboxHealth().damage.count == 1)
+        #expect(try InboxApplier(ledger).applyAll().damage.isEmpty)
+        #expect(try InboxApplier(ledger).health().damage.count == 1)
     }
 
     @Test func aZeroedTailOfTheNewestSegmentIsCutShort() throws {
@@ -110,7 +111,7 @@ import Testing
         #expect(applied.damage.map(\.kind) == [.cutShort])
         #expect(applied.damage.first?.offset == tail.first!.start)
         #expect(try stored(ledger, placed) == Set(placed.dropLast(3).map(\.id)))
-        #expect(try ledger.inboxHealth().problems.first?.contains("before the end the writer marked") == true)
+        #expect(try InboxApplier(ledger).health().problems.first?.contains("before the end the writer marked") == true)
     }
 
     @Test func aTruncatedSegmentIsNamedWithWhatIsMissing() throws {
@@ -136,20 +137,20 @@ import Testing
         #expect(applied.damage.map(\.segment) == [segments[1], segments.last!])
         let lost = placed.filter { $0.segment == segments[1] || $0.segment == segments.last! }
         #expect(try stored(ledger, placed) == Set(placed.map(\.id)).subtracting(lost.map(\.id)))
-        #expect(try ledger.inboxHealth().problems.contains { $0.contains("is missing") })
+        #expect(try InboxApplier(ledger).health().problems.contains { $0.contains("is missing") })
     }
 
     @Test func aDeletedSegmentTheAppliedPositionPointsIntoIsMissing() throws {
         let placed = try writeLog(200)
         let segments = Set(placed.map(\.segment)).sorted()
         do {
-            let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+            let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
             let firstInSecond = placed.firstIndex { $0.segment == segments[1] }!
-            _ = try ledger.applyInbox(limit: firstInSecond + 2)
+            _ = try InboxApplier(ledger).apply(limit: firstInSecond + 2)
             #expect(try ledger.inboxPosition().segment == segments[1])
         }
         unlink(file(segments[1]))
-        let health = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false).inboxHealth()
+        let health = try InboxApplier(Ledger(path: ledgerPath, policy: .lineDefaults, access: .readOnly)).health()
         #expect(health.damage.map(\.kind) == [.missing])
         #expect(health.damage.first?.segment == segments[1])
         let (_, applied) = try apply()
@@ -164,8 +165,8 @@ import Testing
         let segments = Set(placed.map(\.segment)).sorted()
         let inSecond = placed.filter { $0.segment == segments[1] }
         do {
-            let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
-            _ = try ledger.applyInbox(limit: placed.firstIndex { $0.segment == segments[1] }! + 3)
+            let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+            _ = try InboxApplier(ledger).apply(limit: placed.firstIndex { $0.segment == segments[1] }! + 3)
             #expect(try ledger.inboxPosition() == InboxPosition(segment: segments[1], offset: inSecond[2].end))
         }
         // From inside the last applied body to the end of the segment.
@@ -187,24 +188,24 @@ import Testing
     /// mark goes last. Stopped before it, as a kill would stop it, the log reads up to the last
     /// batch's mark, whole, and no damage.
     @Test func aBatchCutShortByAKillBeforeItsFirstBlockIsNoDamage() throws {
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
-        let log = try InboxLogWriter(directory: ledger.inbox, applied: .start, settings: .init(segmentBytes: 8 << 20))
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: .start, settings: .init(segmentBytes: 8 << 20))
         try log.append((0..<5).map(webhook), receivedAt: LedgerHarness.now, autoRead: false)
         log.stopBeforeFirstBlock = true
         let big = (5..<4_000).map(webhook)
         #expect(throws: InboxLogError.self) { try log.append(big, receivedAt: LedgerHarness.now, autoRead: false) }
         log.close()
-        let health = try ledger.inboxHealth()
+        let health = try InboxApplier(ledger).health()
         #expect(health.damage.isEmpty, "\(health.problems)")
         #expect(health.pendingBodies == 5)
-        #expect(try ledger.applyWholeInbox().damage.isEmpty)
+        #expect(try InboxApplier(ledger).applyAll().damage.isEmpty)
     }
 
     @Test func rejectedBodiesAreCountedAsProblems() throws {
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
         try InboxTests.enqueue(ledger, [webhook(1), Data("{\"events\": [1]}".utf8)])
-        _ = try ledger.applyWholeInbox()
-        let health = try ledger.inboxHealth()
+        _ = try InboxApplier(ledger).applyAll()
+        let health = try InboxApplier(ledger).health()
         #expect(health.rejectedBodies == 1)
         #expect(health.damage.isEmpty)
         #expect(!health.isHealthy)
@@ -216,8 +217,8 @@ import Testing
     /// A reader beside a writer that appends and rolls all the while never calls the segment
     /// being written damaged.
     @Test func aRunningWriterIsNeverMistakenForDamage() async throws {
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
-        let log = try InboxLogWriter(directory: ledger.inbox, applied: .start, settings: .init(segmentBytes: 16 * 1024, spareSegments: 2))
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
+        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: .start, settings: .init(segmentBytes: 16 * 1024, spareSegments: 2))
         // The writer thread is the log's only user until it ends.
         final class Unchecked: @unchecked Sendable {
             let log: InboxLogWriter
@@ -232,14 +233,14 @@ import Testing
         writing.start()
         var checks = 0
         while checks < 200 {
-            #expect(try ledger.inboxHealth().damage.isEmpty)
+            #expect(try InboxApplier(ledger).health().damage.isEmpty)
             checks += 1
         }
         // Polled, not waited on: a blocked test thread could hold up the others.
         while finished.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(5)) }
         log.close()
-        #expect(try ledger.inboxHealth().damage.isEmpty)
-        #expect(try ledger.applyWholeInbox().bodies == 400)
+        #expect(try InboxApplier(ledger).health().damage.isEmpty)
+        #expect(try InboxApplier(ledger).applyAll().bodies == 400)
     }
 }
 
@@ -308,12 +309,12 @@ import Testing
 
         // A writing command applies what can be read; the damage stays reported.
         #expect(try cli.talkvault(["pack"] + config).status == 0)
-        let ledger = try Ledger(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults, create: false, applyingInbox: false)
+        let ledger = try Ledger.opened(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults, create: false, applyingInbox: false)
         var missing = Set<String>()
         for id in acknowledged where try ledger.message(id: id) == nil { missing.insert(id) }
         #expect(missing == lost, "exactly the bodies in the zeroed mebibyte are lost, and no other")
         #expect(try cli.talkvault(["status"] + config).status == 65)
-        let damage = try ledger.inboxHealth().damage
+        let damage = try InboxApplier(ledger).health().damage
         #expect(damage.count == 1 && damage[0].kind == .unreadable && damage[0].segment == segment)
     }
 }
@@ -339,7 +340,7 @@ final class SQLiteHolder: @unchecked Sendable {
         #expect(before.contains("talkvault_inbox_damage_findings 0"))
         await server.stop()
         // What an apply records when it meets damage and a body it cannot apply.
-        let ledger = try Ledger(path: server.ledgerPath, policy: .lineDefaults, create: false, applyingInbox: false)
+        let ledger = try Ledger.opened(path: server.ledgerPath, policy: .lineDefaults, create: false, applyingInbox: false)
         try ledger.db.run("INSERT INTO inbox_rejected(received_at_ms, problem, body) VALUES (1, 'events[0] is not an object', x'7b7d')")
         try ledger.db.run("INSERT INTO inbox_damage(segment, at_byte, kind, bytes, after_ms) VALUES (3, 4096, 'unreadable', 8192, 1)")
         let again = try await ServerHarness.start(ledgerPath: server.ledgerPath)

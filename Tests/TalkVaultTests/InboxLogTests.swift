@@ -1,5 +1,6 @@
 import Foundation
 @testable import InboxLog
+import Intake
 @testable import Ledger
 import TalkVaultDomain
 import Testing
@@ -135,12 +136,12 @@ import Testing
         #expect(records[0].body == Array(webhooks[0]) && records[2].body == Array(webhooks[2]))
 
         // The ledger keeps it aside with the reason, and applies the others.
-        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
-        let applied = try ledger.applyInbox()
+        let ledger = try Ledger.opened(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
+        let applied = try InboxApplier(ledger).apply()
         #expect(applied.bodies == 3)
         #expect(applied.rejected == 1)
         #expect(applied.counts.newMessages == 2)
-        #expect(try ledger.inboxRejected().map(\.problem) == ["damaged in the inbox log (its checksum does not match)"])
+        #expect(try ledger.inboxRejected().oldest.map(\.problem) == ["damaged in the inbox log (its checksum does not match)"])
         #expect(applied.position == records[2].end)
     }
 
@@ -258,32 +259,32 @@ import Testing
             Webhook.body([Webhook.text("m\(n)", "hello \(n)", eventId: "e\(n)", at: 1_790_000_000_000 + Int64(n))])
         }
         do {
-            let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
+            let ledger = try Ledger.opened(path: path, policy: .lineDefaults, applyingInbox: false)
             // A body an older version left in its inbox table.
             _ = try ledger.db.run("INSERT INTO webhook_inbox(received_at_ms, auto_read, body) VALUES (1, 0, ?1)", [.blob(Array(webhook(0)))])
-            let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(),
+            let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxPosition(),
                                          settings: .init(segmentBytes: 4096))
             for n in 1...6 { try log.append([webhook(n)], receivedAt: LedgerHarness.now, autoRead: false) }
-            #expect(try ledger.inboxSize().bodies == 7)
-            let first = try ledger.applyInbox(limit: 3)
+            #expect(try InboxApplier(ledger).size().bodies == 7)
+            let first = try InboxApplier(ledger).apply(limit: 3)
             #expect(first.bodies == 3)
-            #expect(try ledger.inboxSize().bodies == 4)
+            #expect(try InboxApplier(ledger).size().bodies == 4)
             #expect(try ledger.db.scalar("SELECT count(*) FROM webhook_inbox") == 0)
             #expect(try ledger.inboxPosition() == first.position)
         }
-        let reopened = try Ledger(path: path, policy: .lineDefaults, create: false)
-        #expect(try reopened.inboxSize().bodies == 0)
+        let reopened = try Ledger.opened(path: path, policy: .lineDefaults, create: false)
+        #expect(try InboxApplier(reopened).size().bodies == 0)
         let counts = try reopened.tableCounts()
         #expect(counts["messages"] == 7)
         #expect(counts["raw_events"] == 7, "each event applied once")
-        #expect(try reopened.applyInbox().bodies == 0)
+        #expect(try InboxApplier(reopened).apply().bodies == 0)
     }
 
     @Test func aDamagedPositionIsReportedNotGuessed() throws {
-        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
         _ = try ledger.db.run("INSERT INTO meta(key, value) VALUES('inbox_position', 'nonsense')")
         #expect {
-            _ = try ledger.applyInbox()
+            _ = try InboxApplier(ledger).apply()
         } throws: { error in
             guard case LedgerError.unexpectedSchema = error else { return false }
             return true

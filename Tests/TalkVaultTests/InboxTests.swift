@@ -19,7 +19,7 @@ import Testing
     /// Appends bodies to the ledger's inbox log as `serve` does, then lets go of the log.
     static func enqueue(_ ledger: Ledger, _ bodies: [Data], autoRead: Bool = false,
                         settings: InboxLogWriter.Settings = InboxLogWriter.Settings(segmentBytes: 1 << 20)) throws {
-        let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(), settings: settings)
+        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxPosition(), settings: settings)
         try log.append(bodies, receivedAt: LedgerHarness.now, autoRead: autoRead)
         log.close()
     }
@@ -31,28 +31,28 @@ import Testing
 
         let dir = TempDir()
         let path = dir.file("ledger.sqlite3")
-        let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
+        let ledger = try Ledger.opened(path: path, policy: .lineDefaults, applyingInbox: false)
         try Self.enqueue(ledger, bodies + [bodies[0]], autoRead: false)
-        #expect(try ledger.inboxSize().bodies == 4)
+        #expect(try InboxApplier(ledger).size().bodies == 4)
         #expect(try ledger.tableCounts()["messages"] == 0, "nothing is applied before the apply")
-        let applied = try ledger.applyWholeInbox(chunk: 3)
+        let applied = try InboxApplier(ledger).applyAll(chunk: 3)
         #expect(applied.bodies == 4)
         #expect(applied.bytes == (bodies + [bodies[0]]).reduce(0) { $0 + $1.count })
         #expect(applied.counts.duplicateEvents > 0, "the repeated body is a redelivery, not new events")
-        #expect(try ledger.inboxSize().bodies == 0)
+        #expect(try InboxApplier(ledger).size().bodies == 0)
         #expect(try ledger.tableCounts() == (try direct.ledger.tableCounts()))
-        #expect(try ledger.applyInbox().bodies == 0)
+        #expect(try InboxApplier(ledger).apply().bodies == 0)
     }
 
     @Test func openingTheLedgerAppliesWhatServeLeftBehind() throws {
         let dir = TempDir()
         let path = dir.file("ledger.sqlite3")
         do {
-            let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
+            let ledger = try Ledger.opened(path: path, policy: .lineDefaults, applyingInbox: false)
             try Self.enqueue(ledger, [body(1), body(2)], autoRead: true)
         }
-        let reopened = try Ledger(path: path, policy: .lineDefaults, create: false)
-        #expect(try reopened.inboxSize().bodies == 0)
+        let reopened = try Ledger.opened(path: path, policy: .lineDefaults, create: false)
+        #expect(try InboxApplier(reopened).size().bodies == 0)
         let message = try #require(try reopened.detail(id: "m2"))
         #expect(message.found.row.text == "hello 2")
         #expect(message.found.row.readAt == LedgerHarness.now, "the auto-read flag travels with the body")
@@ -60,35 +60,35 @@ import Testing
 
     @Test func aBodyTheFullParseRefusesIsKeptNotDropped() throws {
         let dir = TempDir()
-        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
+        let ledger = try Ledger.opened(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
         try Self.enqueue(ledger, [body(1), Data("{\"events\": [1]}".utf8), body(2)], autoRead: false)
-        let applied = try ledger.applyInbox()
+        let applied = try InboxApplier(ledger).apply()
         #expect(applied.bodies == 3)
         #expect(applied.rejected == 1)
         #expect(applied.counts.newMessages == 2)
-        #expect(try ledger.inboxSize().bodies == 0)
-        #expect(try ledger.inboxRejected() == [InboxRejection(receivedAt: LedgerHarness.now, problem: "events[0] is not an object",
+        #expect(try InboxApplier(ledger).size().bodies == 0)
+        #expect(try ledger.inboxRejected().oldest == [InboxRejection(receivedAt: LedgerHarness.now, problem: "events[0] is not an object",
                                                               bytes: 15)])
     }
 
     @Test func aBodyTheSchemaRefusesIsSetAsideWithoutBlockingTheRest() throws {
         let dir = TempDir()
         let path = dir.file("ledger.sqlite3")
-        let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
+        let ledger = try Ledger.opened(path: path, policy: .lineDefaults, applyingInbox: false)
         // Stands in for any row the schema refuses: a constraint failure inside one body.
         try Database(path: path).execute("""
             CREATE TRIGGER poison BEFORE INSERT ON messages WHEN new.text = 'poison 2' BEGIN SELECT RAISE(ABORT, 'refused'); END
             """)
         try Self.enqueue(ledger, [body(1), body(2, text: "poison"), body(3)], autoRead: false)
-        let applied = try ledger.applyInbox()
+        let applied = try InboxApplier(ledger).apply()
         #expect(applied.bodies == 3)
         #expect(applied.rejected == 1)
         #expect(applied.counts.newMessages == 2)
-        #expect(try ledger.inboxSize().bodies == 0)
+        #expect(try InboxApplier(ledger).size().bodies == 0)
         let counts = try ledger.tableCounts()
         #expect(counts["raw_events"] == 2, "nothing of the refused body stays behind")
         #expect(counts["messages"] == 2)
-        let rejected = try ledger.inboxRejected()
+        let rejected = try ledger.inboxRejected().oldest
         #expect(rejected.count == 1)
         #expect(rejected.first?.problem.hasPrefix("the ledger refused its rows") == true)
         #expect(rejected.first?.problem.contains("poison") == false, "no message text in the reason")
@@ -96,18 +96,18 @@ import Testing
 
     @Test func anApplyEndsEarlyWhenAsked() throws {
         let dir = TempDir()
-        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
+        let ledger = try Ledger.opened(path: dir.file("ledger.sqlite3"), policy: .lineDefaults, applyingInbox: false)
         try Self.enqueue(ledger, (1...5).map { body($0) }, autoRead: false)
-        #expect(try ledger.applyInbox(limit: 100, yield: { true }).bodies == 1)
-        #expect(try ledger.applyInbox(limit: 2).bodies == 2)
-        #expect(try ledger.inboxSize().bodies == 2)
+        #expect(try InboxApplier(ledger).apply(limit: 100, yield: { true }).bodies == 1)
+        #expect(try InboxApplier(ledger).apply(limit: 2).bodies == 2)
+        #expect(try InboxApplier(ledger).size().bodies == 2)
     }
 
     func committer(_ dir: TempDir, _ settings: GroupCommitter.Settings,
                    onCommit: @escaping @Sendable (GroupCommitter.CommitSummary) -> Void = { _ in }) throws -> (GroupCommitter, String) {
         let path = dir.file("ledger.sqlite3")
-        let ledger = try Ledger(path: path, policy: .lineDefaults, applyingInbox: false)
-        let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition(),
+        let ledger = try Ledger.opened(path: path, policy: .lineDefaults, applyingInbox: false)
+        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxPosition(),
                                      settings: InboxLogWriter.Settings(segmentBytes: 1 << 20))
         let committer = GroupCommitter(capturer: Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now)), log: log, settings: settings,
                                        onCommit: onCommit)
@@ -163,7 +163,7 @@ import Testing
     }
 
     func appliedMessages(_ path: String) throws -> Int {
-        try Ledger(path: path, policy: .lineDefaults, create: false, applyingInbox: false).tableCounts()["messages"] ?? -1
+        try Ledger.opened(path: path, policy: .lineDefaults, create: false, applyingInbox: false).tableCounts()["messages"] ?? -1
     }
 
     @Test func theWriterAppliesOnceRequestsAreQuiet() async throws {

@@ -12,7 +12,7 @@ import Testing
     /// acknowledged body not yet applied (what a stopped `serve` leaves).
     static func store(_ dir: TempDir, count: Int) throws -> String {
         let dataDir = dir.file("data")
-        let ledger = try Ledger(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults)
         let capturer = Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now))
         for first in stride(from: 0, to: count, by: 500) {
             let bodies = (first..<min(first + 500, count)).map { n in
@@ -20,7 +20,7 @@ import Testing
             }
             _ = try capturer.capture(bodies)
         }
-        let log = try InboxLogWriter(directory: ledger.inbox, applied: try ledger.inboxPosition())
+        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxPosition())
         try log.append([Webhook.body([Webhook.text("pending", "未適用", eventId: "e-pending", at: 1_790_000_000_000)])],
                        receivedAt: LedgerHarness.now, autoRead: false)
         log.close()

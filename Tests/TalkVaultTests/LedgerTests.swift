@@ -13,7 +13,7 @@ struct LedgerHarness {
     static let now = Instant(rfc3339: "2026-11-22T00:00:00Z")!
 
     init(policy: RetentionPolicy = .lineDefaults, name: String = "ledger.sqlite3") throws {
-        ledger = try Ledger(path: dir.file(name), policy: policy)
+        ledger = try Ledger.opened(path: dir.file(name), policy: policy)
         capturer = Capturer(ledger: ledger, clock: FixedClock(Self.now))
     }
 
@@ -232,13 +232,13 @@ struct LedgerHarness {
         let dir = TempDir()
         let path = dir.file("ledger.sqlite3")
         do {
-            let ledger = try Ledger(path: path, policy: .lineDefaults)
+            let ledger = try Ledger.opened(path: path, policy: .lineDefaults)
             _ = try Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now))
                 .capture([Webhook.body([Webhook.media("f1", type: "file", eventId: "f", at: base)])])
             #expect(try ledger.message(id: "f1")?.deadline == Instant(milliseconds: base).adding(.days(7)))
         }
         let shorter = RetentionPolicy(windows: [.file: .days(3)], safetyMargin: .days(1))
-        let reopened = try Ledger(path: path, policy: shorter)
+        let reopened = try Ledger.opened(path: path, policy: shorter)
         #expect(try reopened.message(id: "f1")?.deadline == Instant(milliseconds: base).adding(.days(3)))
     }
 
@@ -331,7 +331,7 @@ func permutations<T>(of items: [T]) -> [[T]] {
         var windows = RetentionPolicy.lineDefaults.windows
         windows[.text] = .days(400)
         let policy = RetentionPolicy(windows: windows, overrides: [:], safetyMargin: RetentionPolicy.lineDefaults.safetyMargin)
-        let reopened = try Ledger(path: h.ledger.path, policy: policy, create: false, applyingInbox: false)
+        let reopened = try Ledger.opened(path: h.ledger.path, policy: policy, create: false, applyingInbox: false)
         #expect(try reopened.db.scalar("SELECT deadline_ms FROM messages WHERE id = 'm1'") == .max)
         _ = try reopened.status(now: LedgerHarness.now, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
     }

@@ -62,7 +62,7 @@ extension SweepCLITests {
         }
 
         // A flipped byte inside one item's member: that item fails naming its segment, the rest come back.
-        let ledger = try Ledger(path: cli.dir.file("demo/ledger.sqlite3"), policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: cli.dir.file("demo/ledger.sqlite3"), policy: .lineDefaults, create: false)
         let parts = try #require(try ledger.archivedParts(id: id)?.content)
         let segment = cli.dir.file("demo/archive/" + parts.segment)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: segment))

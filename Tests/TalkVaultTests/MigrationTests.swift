@@ -98,7 +98,7 @@ import Testing
             try db.run("UPDATE messages SET text = '予約の変更' WHERE id = 'm2'")
             #expect(try db.scalar("SELECT count(*) FROM message_search_pending") == 2)
         }
-        let ledger = try Ledger(path: path, policy: .lineDefaults, create: false, applyingInbox: false)
+        let ledger = try Ledger.opened(path: path, policy: .lineDefaults, create: false, applyingInbox: false)
         #expect(try ledger.db.userVersion == Migrations.all.count)
         #expect(try ledger.db.scalar("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'message_search%' OR name = 'message_lookup'") == 0)
         #expect(try ledger.db.first("SELECT value FROM meta WHERE key = 'ledger_id'") { $0.text(0) }?.count == 32)
@@ -114,7 +114,7 @@ import Testing
         try ledger.pruneIndexedChanges()
         #expect(try ledger.db.scalar("SELECT count(*) FROM message_changes") == 0)
         // A deleted index file is built again from every message.
-        let reopened = try Ledger(path: path, policy: .lineDefaults, create: false, applyingInbox: false)
+        let reopened = try Ledger.opened(path: path, policy: .lineDefaults, create: false, applyingInbox: false)
         try FileManager.default.removeItem(atPath: path + "-search")
         query.text = "取消"
         #expect(try Finder.count(reopened, query) == 1)

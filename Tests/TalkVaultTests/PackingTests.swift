@@ -110,7 +110,7 @@ struct PackHarness {
         #expect(second.records == 1)
         #expect(try h.ledger.message(id: "mt0")?.text == "編集後")
 
-        let fresh = try Ledger(path: h.base.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults)
+        let fresh = try Ledger.opened(path: h.base.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults)
         let report = try Reindexer(archiveDir: h.archiveDir).run(into: fresh, now: later)
         #expect(report.problems.isEmpty)
         #expect(report.segments == 2)

@@ -143,7 +143,7 @@ private func SQLValueText(_ text: String) -> String { "text(\"\(text)\")" }
         #expect(refused.headers.first(name: "Retry-After") == "5")
         await group.triggerGracefulShutdown()
         _ = await task.result
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, create: false)
         #expect(try ledger.rows("SELECT read_by FROM messages WHERE read_at_ms IS NOT NULL").count == 2)
     }
 }
@@ -167,10 +167,10 @@ private func SQLValueText(_ text: String) -> String { "text(\"\(text)\")" }
         sweeper.settings.readMode = .line
         sweeper.settings.botInfo = BotInfoClient(apiBaseURL: simulator.baseURL, accessToken: SimulatorConfig.defaultAccessToken)
         _ = try await sweeper.run(SweepOptions(dryRun: true))
-        let untouched = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        let untouched = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
         #expect(try untouched.rows("SELECT id FROM messages WHERE read_at_ms IS NOT NULL").isEmpty)   // a dry run changes nothing
         _ = try await sweeper.run(SweepOptions(pack: false))
-        let ledger = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
         #expect(try ledger.rows("SELECT id FROM messages WHERE read_at_ms IS NULL").isEmpty)
         #expect(try ledger.rows("SELECT id FROM messages WHERE read_by = 'line:auto'").count == 10)
         await simulator.stop()

@@ -134,7 +134,7 @@ enum RecordFixture {
 
     @Test func reindexRebuildsTheRowsTheFixtureWasPackedFrom() throws {
         let dir = TempDir()
-        let ledger = try Ledger(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
         let report = try Reindexer(archiveDir: RecordFixture.archiveDir).run(into: ledger, now: RecordFixture.packedAt)
         #expect(report.problems.isEmpty)
         #expect(report.segments == 1)
@@ -165,7 +165,7 @@ enum RecordFixture {
         let config = ["--config", "\(Fixtures.packageRoot)/retention.yaml"]
         let reindex = try cli.talkvault(["reindex", "--data-dir", "data", "--to", "rebuilt"] + config)
         #expect(reindex.status == 0, "\(reindex.stderr)")
-        let rebuilt = try Ledger(path: cli.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults, create: false)
+        let rebuilt = try Ledger.opened(path: cli.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults, create: false)
         #expect(try RecordFixture.rows(of: rebuilt) == RecordFixture.committedRows())
         let verify = try cli.talkvault(["verify", "--data-dir", "rebuilt", "--deep"] + config)
         #expect(verify.status == 0, "\(verify.stdout)")

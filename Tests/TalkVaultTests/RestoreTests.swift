@@ -69,7 +69,7 @@ import Testing
         var h = try PackHarness()
         try h.fill(texts: 2)
         _ = try h.packer().pack()
-        let fresh = try Ledger(path: h.base.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults)
+        let fresh = try Ledger.opened(path: h.base.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults)
         _ = try Reindexer(archiveDir: h.archiveDir).run(into: fresh, now: LedgerHarness.now)
         let files = try Restorer(ledger: fresh, archiveDir: h.archiveDir).restore(id: "mi0", to: h.base.dir.file("r"), force: false)
         #expect(FileManager.default.contents(atPath: files[0].path).map(Array.init) == h.staged["mi0"])

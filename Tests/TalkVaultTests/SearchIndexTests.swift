@@ -41,7 +41,7 @@ import Testing
         let path = h.ledger.searchIndexPath
         for suffix in ["-wal", "-shm"] { unlink(path + suffix) }
         try Data(repeating: 0x5A, count: 8192).write(to: URL(fileURLWithPath: path))
-        let reopened = try Ledger(path: h.ledger.path, policy: .lineDefaults, create: false, applyingInbox: false)
+        let reopened = try Ledger.opened(path: h.ledger.path, policy: .lineDefaults, create: false, applyingInbox: false)
         #expect(try Self.text(reopened, "予約の") == 1)
     }
 
@@ -60,7 +60,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: h.dir.file("restored"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: backup, toPath: restoredPath)
         try FileManager.default.copyItem(atPath: h.ledger.searchIndexPath, toPath: restoredPath + "-search")
-        let restored = try Ledger(path: restoredPath, policy: .lineDefaults, create: false, applyingInbox: false)
+        let restored = try Ledger.opened(path: restoredPath, policy: .lineDefaults, create: false, applyingInbox: false)
         _ = try Capturer(ledger: restored, clock: FixedClock(LedgerHarness.now))
             .capture([Webhook.body([Webhook.text("m9", "予約の追加", eventId: "e9", at: 1_790_000_000_000)])])
         #expect(try Self.text(restored, "予約の") == 2, "the restored ledger's two messages, not the index's five")

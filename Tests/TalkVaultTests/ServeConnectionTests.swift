@@ -128,7 +128,7 @@ import Testing
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-        let ledger = try Ledger(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
         #expect(try ledger.message(id: "m1") != nil)
     }
 }

@@ -14,7 +14,7 @@ import Intake
     @Test func theProfileFetcherEndsAtOnceOnGracefulShutdown() async throws {
         let dir = TempDir()
         let ledgerPath = dir.file("data/ledger.sqlite3")
-        _ = try Ledger(path: ledgerPath, policy: .lineDefaults)
+        _ = try Ledger.opened(path: ledgerPath, policy: .lineDefaults)
         let fetcher = ProfileFetcher(settings: .init(apiBaseURL: "http://127.0.0.1:9", accessToken: "token", interval: .seconds(3_600)),
                                      ledgerPath: ledgerPath, policy: .lineDefaults, clock: SystemClock(), logger: Logger(label: "test"))
         let group = ServiceGroup(services: [fetcher], logger: Logger(label: "test"))

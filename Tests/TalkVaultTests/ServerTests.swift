@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import LINE
 import LINESimulator
+import Intake
 import Ledger
 import Logging
 import NIOCore
@@ -70,14 +71,14 @@ struct ServerHarness {
     /// The ledger's row counts. Opening the ledger applies what the server has not applied yet,
     /// as every command does, so this sees every acknowledged event.
     func counts() throws -> [String: Int] {
-        try Ledger(path: ledgerPath, policy: .lineDefaults, create: false).tableCounts()
+        try Ledger.opened(path: ledgerPath, policy: .lineDefaults, create: false).tableCounts()
     }
 
     /// Waits until the server itself has applied its inbox; false after 10 s.
     func appliedByTheServer() async throws -> Bool {
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, create: false, applyingInbox: false)
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, create: false, applyingInbox: false)
         for _ in 0..<1_000 {
-            if try ledger.inboxSize().bodies == 0 { return true }
+            if try InboxApplier(ledger).size().bodies == 0 { return true }
             try await Task.sleep(for: .milliseconds(10))
         }
         return false
@@ -197,7 +198,7 @@ struct ServerHarness {
         let report = try await sender.send(plan)
         #expect(report.extraRedeliveries == plan.deliveries.count)
         #expect(report.gaveUp == 0)
-        let status = try Ledger(path: server.ledgerPath, policy: .lineDefaults, create: false)
+        let status = try Ledger.opened(path: server.ledgerPath, policy: .lineDefaults, create: false)
             .status(now: LedgerHarness.now, timeZone: TimeZone(identifier: "UTC")!)
         #expect(status.ledger.messages == plan.messages.count)
         #expect(status.ledger.events == report.events)
@@ -314,8 +315,8 @@ struct ServerHarness {
         #expect(again.terminationStatus == 0)
 
         // Opening the ledger applies whatever the servers acknowledged but had not applied.
-        let ledger = try Ledger(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
-        #expect(try ledger.inboxSize().bodies == 0)
+        let ledger = try Ledger.opened(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
+        #expect(try InboxApplier(ledger).size().bodies == 0)
         let counts = try ledger.tableCounts()
         #expect(counts["raw_events"] == counts["messages"], "each body's one event applied exactly once")
         #expect((counts["messages"] ?? 0) >= acknowledged.count)
@@ -339,7 +340,7 @@ struct ServerHarness {
         first.terminate()
         first.waitUntilExit()
         #expect(first.terminationStatus == 0)
-        let ledger = try Ledger(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
         #expect(try ledger.message(id: "m1") != nil)
     }
 }

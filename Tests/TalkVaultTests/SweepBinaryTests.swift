@@ -22,7 +22,7 @@ import Testing
         let plan = TrafficGenerator.plan(TrafficConfig(seed: seed, messages: 150, end: SystemClock().now(), period: .days(21),
                                                        externalBaseURL: url), simulator: config)
         let ledgerPath = dir.file("data/ledger.sqlite3")
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults)
         let registry = RemoteRegistry(baseURL: url)
         for delivery in plan.deliveries {
             try await registry.register(messages: delivery.registrations, unsends: delivery.unsends)
@@ -43,7 +43,7 @@ import Testing
         first.standardOutput = FileHandle.nullDevice
         first.standardError = FileHandle.nullDevice
         try first.run()
-        let watcher = try Ledger(path: ledgerPath, policy: .lineDefaults, create: false)
+        let watcher = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, create: false)
         var downloaded: Int64 = 0
         for _ in 0..<200 where downloaded < 5 {
             try await Task.sleep(for: .milliseconds(20))

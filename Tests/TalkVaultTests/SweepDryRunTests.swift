@@ -11,7 +11,7 @@ import Testing
 
     /// A data dir whose ledger holds an image and a file waiting to be downloaded.
     static func dataDirWithDueContent(_ dir: TempDir) throws -> String {
-        let ledger = try Ledger(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults)
         let now = SystemClock().now().milliseconds
         _ = try Capturer(ledger: ledger, clock: SystemClock()).capture([Webhook.body([
             Webhook.media("plan-image", type: "image", eventId: "e-plan-1", at: now - 60_000),

@@ -29,7 +29,7 @@ struct SweepHarness {
                                                        externalBaseURL: simulator.baseURL), simulator: config)
         let dir = TempDir()
         let ledgerPath = dir.file("ledger.sqlite3")
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults)
         let capturer = Capturer(ledger: ledger, clock: SystemClock())
         for delivery in plan.deliveries {
             try await simulator.state.register(messages: delivery.registrations, unsends: delivery.unsends)
@@ -77,7 +77,7 @@ struct SweepHarness {
     }
 
     func actual() throws -> [String: (state: String, reason: String?, sha256: String?)] {
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, create: false)
         var result: [String: (String, String?, String?)] = [:]
         for row in try ledger.rows("SELECT id, state, reason, content_sha256 FROM messages WHERE kind IN ('image','video','audio','file')") {
             func text(_ i: Int) -> String? { if case .text(let v) = row[i].value { return v }; return nil }
@@ -106,7 +106,7 @@ struct SweepHarness {
         #expect(Set(expected.values.map(\.state)).isSuperset(of: ["archived", "lost"]))
         #expect(first.downloaded + second.downloaded == expected.values.filter { $0.state == "archived" }.count)
         // Archived content is byte-identical in the segments: verify --deep checks every SHA-256.
-        let ledger = try Ledger(path: h.ledgerPath, policy: .lineDefaults, create: false)
+        let ledger = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
         let verify = try Verifier(archiveDir: h.dir.file("archive"), ledger: ledger, deep: true).run()
         #expect(verify.ok, "\(verify.problems)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: h.dir.file("staging")).isEmpty)
@@ -180,7 +180,7 @@ final class SteppingClock: WallClock, @unchecked Sendable {
         let simulator = try await SimulatorServer.start(config: config, clock: clock)
         let dir = TempDir()
         let ledgerPath = dir.file("ledger.sqlite3")
-        let ledger = try Ledger(path: ledgerPath, policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults)
         let now = await simulator.state.now()
         var events: [[String: Any]] = []
         var messages: [SimulatedMessage] = []

@@ -60,7 +60,7 @@ import Testing
         let now = SystemClock().now()
         let plan = TrafficGenerator.plan(TrafficConfig(seed: seed, messages: 40, end: now, period: .days(5), externalBaseURL: url),
                                          simulator: config)
-        let ledger = try Ledger(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults)
         let registry = RemoteRegistry(baseURL: url)
         for delivery in plan.deliveries {
             try await registry.register(messages: delivery.registrations, unsends: delivery.unsends)

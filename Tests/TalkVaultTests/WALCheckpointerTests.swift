@@ -29,7 +29,7 @@ import Testing
     @Test func committedPagesReachTheDatabaseFileWithoutTheWriterCheckpointing() async throws {
         let dir = TempDir()
         let path = dir.file("ledger.sqlite3")
-        let ledger = try Ledger(path: path, policy: .lineDefaults)
+        let ledger = try Ledger.opened(path: path, policy: .lineDefaults)
         let before = Self.fileSize(path)
         // About 2 MiB: in the WAL only, far below the writer's automatic checkpoint.
         let bodies = (0..<256).map { Data(repeating: UInt8($0 & 0xff), count: 8 * 1024) }
@@ -48,7 +48,7 @@ import Testing
         #expect(Self.threadNames().contains("tv-checkpointer"), "named for top and perf")
         checkpointer.stop()
         checkpointer.poke() // after stop: a no-op, not a crash or a hang
-        #expect(try ledger.inboxSize().bodies == 256, "the writer's view is unchanged")
+        #expect(try InboxApplier(ledger).size().bodies == 256, "the writer's view is unchanged")
     }
 
     @Test func aMissingLedgerIsRefusedAtStart() {
