@@ -53,10 +53,13 @@ let package = Package(
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
-        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "InboxLog", "Archive"]),
+        // The store's protocols, one per concern, in domain types: what any ledger backend implements.
+        .target(name: "Store", dependencies: ["TalkVaultDomain", "InboxLog", "Archive"]),
+        // The ledger: the SQLite backend of the store's protocols.
+        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "InboxLog", "Archive", "Store"]),
         // Intake: webhook bodies from the inbox log to the ledger, and what `serve` runs to get them there.
         .target(name: "Intake", dependencies: [
-            "TalkVaultDomain", "LINE", "LINEClient", "InboxLog", "Ledger",
+            "TalkVaultDomain", "LINE", "LINEClient", "InboxLog", "Ledger", "Store",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -68,7 +71,7 @@ let package = Package(
         ]),
         // Packing the ledger into segments, recovery, verify and reindex.
         .target(name: "Packing", dependencies: [
-            "Archive", "DurableFile", "Gzip", "Ledger", "TalkVaultDomain",
+            "Archive", "DurableFile", "Gzip", "Store", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -83,31 +86,31 @@ let package = Package(
 
         // `talkvault sweep`: plan, download, record, pack.
         .target(name: "Sweep", dependencies: [
-            "Archive", "Ledger", "LINEClient", "Packing", "ReadReceipts", "TalkVaultDomain",
+            "Archive", "Ledger", "Store", "LINEClient", "Packing", "ReadReceipts", "TalkVaultDomain",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // `talkvault demo`: simulator, receiver and sweeps in one process.
         .target(name: "Demo", dependencies: [
-            "Intake", "LINEClient", "LINESimulator", "Ledger", "Packing", "ReadReceipts", "Server", "Sweep", "TalkVaultDomain",
+            "Export", "Intake", "LINEClient", "LINESimulator", "Ledger", "Store", "Packing", "ReadReceipts", "Server", "Sweep", "TalkVaultDomain",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // Read state: marking messages read (the CLI and HTTP share it) and telling LINE.
         .target(name: "ReadReceipts", dependencies: [
-            "Ledger", "LINEClient", "TalkVaultDomain",
+            "Ledger", "Store", "LINEClient", "TalkVaultDomain",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         // The weekly compliance export.
-        .target(name: "Export", dependencies: ["DurableFile", "LINE", "Ledger", "TalkVaultDomain"]),
-        .target(name: "Lookup", dependencies: ["Export", "LINE", "Ledger", "TalkVaultDomain"]),
+        .target(name: "Export", dependencies: ["DurableFile", "LINE", "Store", "TalkVaultDomain"]),
+        .target(name: "Lookup", dependencies: ["Export", "LINE", "Store", "TalkVaultDomain"]),
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
-            "TalkVaultDomain", "LINE", "InboxLog", "Ledger", "Intake", "LINEClient", "ReadReceipts",
+            "TalkVaultDomain", "LINE", "InboxLog", "Ledger", "Store", "Intake", "LINEClient", "ReadReceipts",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -133,7 +136,7 @@ let package = Package(
         ]),
         // The archive benchmark's helper (scripts/bench-archive); not installed.
         .executableTarget(name: "archive-bench", dependencies: [
-            "Archive", "DurableFile", "LINESimulator", "TalkVaultDomain", "Ledger", "Intake", "Packing",
+            "Archive", "DurableFile", "LINESimulator", "TalkVaultDomain", "Ledger", "Store", "Intake", "Packing",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -145,14 +148,14 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "TalkVaultTests", dependencies: [
-            "SQLiteDB", "Gzip", "DurableFile", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Intake", "LINESimulator", "Server",
+            "SQLiteDB", "Gzip", "DurableFile", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Store", "Intake", "LINESimulator", "Server",
             "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Export", "Lookup",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),

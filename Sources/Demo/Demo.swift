@@ -3,6 +3,7 @@ import LINEClient
 import LINESimulator
 import Intake
 import Ledger
+import Store
 import Logging
 import ServiceLifecycle
 import Packing
@@ -147,13 +148,15 @@ public struct Demo: Sendable {
         let read = try await DemoReading(ledgerPath: ledgerPath, policy: settings.policy, client: markAsRead).run(clock: SystemClock())
         say("staff read \(read.messagesRead) messages in \(read.chatsRead) of \(read.chats) chats with mark-read, which tells LINE (markAsRead)")
         await simulator.stop()
-        let ledger = try Ledger(path: ledgerPath, policy: settings.policy, access: .readOnly)
-        let status = try ledger.status(now: SystemClock().now(), timeZone: settings.timeZone)
-        let segments = try ledger.allSegments().map { settings.pack.archiveDir + "/" + $0.path }
-        let sample = try ledger.rows("SELECT message_id FROM archived_items WHERE part = 'content' ORDER BY message_id LIMIT 1")
-            .first.flatMap { row -> String? in if case .text(let id) = row[0].value { return id }; return nil }
-        let unread = try ledger.rows("SELECT count(*) FROM messages WHERE read_at_ms IS NULL").first
-            .flatMap { row -> Int? in if case .integer(let n) = row[0].value { return Int(n) }; return nil } ?? 0
+        let stores = try Ledger(path: ledgerPath, policy: settings.policy, access: .readOnly).stores
+        let status = try stores.status.status(now: SystemClock().now(), timeZone: settings.timeZone)
+        let segments = try stores.archiveIndex.allSegments().map { settings.pack.archiveDir + "/" + $0.path }
+        var sample: String?
+        try stores.archiveIndex.archivedItems { item in
+            if item.part == .content, sample.map({ item.messageId < $0 }) ?? true { sample = item.messageId }
+        }
+        let unread = try stores.exports.unreadCounts(start: Instant(milliseconds: 0), end: Instant(milliseconds: .max),
+                                                    readBy: SystemClock().now()).values.reduce(0, +)
         let reading = Reading(chatsRead: read.chatsRead, chats: read.chats, messagesRead: read.messagesRead,
                               messagesUnread: unread, receiptsQueued: read.receiptsQueued,
                               receiptsSent: read.receipts.sent, receiptsPending: read.receipts.failed)

@@ -1,6 +1,8 @@
+import Export
 import Foundation
 import LINEClient
 import Ledger
+import Store
 import ReadReceipts
 import TalkVaultDomain
 
@@ -29,20 +31,19 @@ struct DemoReading {
     /// Staff read two chats of every three, each up to now; the third is left unread.
     func run(clock: any WallClock) async throws -> Outcome {
         let now = clock.now()
-        let ledger = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false))
-        let chats = try ledger.rows("SELECT DISTINCT chat_id FROM messages ORDER BY chat_id").compactMap { row -> String? in
-            if case .text(let id) = row[0].value { return id }
-            return nil
-        }
+        let stores = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false)).stores
+        var chatIds = Set<String>()
+        try stores.search.find(FindQuery()) { chatIds.insert($0.row.chatId) }
+        let chats = chatIds.sorted()
         var outcome = Outcome()
         outcome.chats = chats.count
         for (index, chat) in chats.enumerated() where index % 3 != 2 {
-            let result = try MarkRead.mark(.chat(chat, until: now), by: Self.reader, at: now, in: ledger)
+            let result = try MarkRead.mark(.chat(chat, until: now), by: Self.reader, at: now, in: stores.readState)
             outcome.chatsRead += 1
             outcome.messagesRead += result.marked.count
             outcome.receiptsQueued += result.receiptsQueued
         }
-        outcome.receipts = try await ReadReceipts.sendPending(from: ledger, client: client, clock: clock)
+        outcome.receipts = try await ReadReceipts.sendPending(from: stores.readState, client: client, clock: clock)
         return outcome
     }
 
@@ -50,21 +51,23 @@ struct DemoReading {
     /// unread ones (counted in the manifest), else the latest complete week with rows.
     static func weekToExport(ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone, now: Instant)
         throws -> (week: ISOWeek, rows: Int, unread: Int)? {
-        let ledger = try Ledger(path: ledgerPath, policy: policy, access: .readOnly)
-        func count(_ condition: String, _ week: ISOWeek) throws -> Int {
+        let stores = try Ledger(path: ledgerPath, policy: policy, access: .readOnly).stores
+        var oldest = FindQuery()
+        oldest.limit = 1
+        var earliest: Instant?
+        try stores.search.find(oldest) { earliest = $0.row.sentAt }
+        guard let earliest else { return nil }
+        func counts(_ week: ISOWeek) throws -> (rows: Int, unread: Int) {
             let (start, end) = week.bounds(in: timeZone)
-            let rows = try ledger.rows("""
-                SELECT count(*) FROM messages WHERE sent_at_ms >= \(start.milliseconds) AND sent_at_ms < \(end.milliseconds) AND \(condition)
-                """)
-            if case .integer(let n)? = rows.first?.first?.value { return Int(n) }
-            return 0
+            var rows = 0
+            try stores.exports.weekRows(start: start, end: end, readBy: now, profile: ExportProfile.full.rawValue,
+                                        week: week.description) { _ in rows += 1 }
+            return (rows, try stores.exports.unreadCounts(start: start, end: end, readBy: now).values.reduce(0, +))
         }
-        guard case .integer(let earliest)? = try ledger.rows("SELECT min(sent_at_ms) FROM messages").first?.first?.value else { return nil }
         var best: (week: ISOWeek, rows: Int, unread: Int)?
         var week = ISOWeek.lastComplete(before: now, in: timeZone)
-        while week.bounds(in: timeZone).end.milliseconds > earliest {
-            let rows = try count("read_at_ms IS NOT NULL AND read_at_ms <= \(now.milliseconds)", week)
-            let unread = try count("(read_at_ms IS NULL OR read_at_ms > \(now.milliseconds))", week)
+        while week.bounds(in: timeZone).end.milliseconds > earliest.milliseconds {
+            let (rows, unread) = try counts(week)
             if rows > 0 && unread > 0 { return (week, rows, unread) }
             if rows > 0 && best == nil { best = (week, rows, unread) }
             week = week.previous(in: timeZone)

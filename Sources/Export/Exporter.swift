@@ -1,7 +1,7 @@
 import DurableFile
 import Foundation
 import LINE
-import Ledger
+import Store
 import TalkVaultDomain
 
 /// Where and how exports are written.
@@ -62,11 +62,11 @@ public struct Exporter {
     public static let columns = ["sent_at", "sent_date", "sent_time", "chat_type", "chat_id", "chat_name", "sender_type", "sender_id",
                                  "sender_name", "message_id", "kind", "text", "content_file", "content_sha256", "status", "read_at", "late",
                                  "original_file_name"]
-    let ledger: Ledger
+    let store: any ExportStore
     let settings: ExportSettings
 
-    public init(ledger: Ledger, settings: ExportSettings) {
-        self.ledger = ledger
+    public init(store: any ExportStore, settings: ExportSettings) {
+        self.store = store
         self.settings = settings
     }
 
@@ -74,7 +74,7 @@ public struct Exporter {
         if forced && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw ExportError.forceNeedsReason }
         let name = "talkvault-\(week)" + (settings.profile == .full ? "" : "-\(settings.profile.rawValue)")
         let csvPath = settings.exportDir + "/" + name + ".csv", manifestPath = settings.exportDir + "/" + name + ".manifest.json"
-        let delivered = try ledger.deliveredWeeks(profile: settings.profile.rawValue)
+        let delivered = try store.deliveredWeeks(profile: settings.profile.rawValue)
         var previousSHA: String?
         if let earlier = delivered[week.description] {
             // The delivered file is looked for in this data dir's export dir, never at a path
@@ -96,13 +96,13 @@ public struct Exporter {
         do {
             try out.write([0xEF, 0xBB, 0xBF])
             for line in header(readBy: now, weekStart: start) { try out.write(Array(line.utf8)) }
-            try ledger.weekRows(start: start, end: end, readBy: now, profile: settings.profile.rawValue, week: week.description) { row in
+            try store.weekRows(start: start, end: end, readBy: now, profile: settings.profile.rawValue, week: week.description) { row in
                 try out.write(Array(settings.format.line(record(row, late: false)).utf8))
                 weekRows += 1
             }
             // Late reads: messages of weeks already delivered, read after their week went out.
             let deliveredWeeks = Set(delivered.keys)
-            try ledger.lateCandidates(before: start, readBy: now, profile: settings.profile.rawValue, week: week.description) { row in
+            try store.lateCandidates(before: start, readBy: now, profile: settings.profile.rawValue, week: week.description) { row in
                 guard deliveredWeeks.contains(ISOWeek.containing(row.sentAt, in: settings.timeZone).description) else { return }
                 try out.write(Array(settings.format.line(record(row, late: true)).utf8))
                 lateIds.append(row.id)
@@ -122,18 +122,18 @@ public struct Exporter {
             week: week.description, profile: settings.profile.rawValue, timezone: settings.timeZone.identifier,
             start: start.rfc3339(in: settings.timeZone), end: end.rfc3339(in: settings.timeZone), readBy: now.rfc3339(in: settings.timeZone),
             rows: weekRows + lateIds.count, weekRows: weekRows, lateRows: lateIds, unread: try unread(start: start, end: end, readBy: now),
-            lost: try ledger.lostItems(start: start, end: end).map { .init(messageId: $0.id, kind: $0.kind, reason: $0.reason) },
+            lost: try store.lostItems(start: start, end: end).map { .init(messageId: $0.id, kind: $0.kind, reason: $0.reason) },
             csv: .init(file: (csvPath as NSString).lastPathComponent, sha256: sha, bytes: out.offset),
             toolVersion: settings.toolVersion, forced: forced ? .init(reason: reason!, previousSHA256: previousSHA) : nil)
         try manifest.write(to: manifestPath)
-        try ledger.recordExport(week: week.description, profile: settings.profile.rawValue, start: start, end: end, readBy: now, lateIds: lateIds,
+        try store.recordExport(week: week.description, profile: settings.profile.rawValue, start: start, end: end, readBy: now, lateIds: lateIds,
                                 delivered: DeliveredExport(path: name + ".csv", sha256: sha, rows: weekRows + lateIds.count), at: now)
         return ExportResult(csvPath: csvPath, manifestPath: manifestPath, rows: weekRows + lateIds.count, lateRows: lateIds.count,
                             alreadyDelivered: false)
     }
 
     private func unread(start: Instant, end: Instant, readBy: Instant) throws -> ExportManifest.Unread {
-        let counts = try ledger.unreadCounts(start: start, end: end, readBy: readBy)
+        let counts = try store.unreadCounts(start: start, end: end, readBy: readBy)
         return .init(total: counts.values.reduce(0, +), byChat: counts)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import InboxLog
 import LINE
 import Ledger
+import Store
 import TalkVaultDomain
 
 /// What happened to one webhook body.
@@ -49,7 +50,7 @@ public final class Capturer {
 
     /// Stores bodies already parsed with `WebhookParser` in one transaction.
     public func store(_ bodies: [CapturedBody]) throws(LedgerError) -> [CaptureCounts] {
-        try ledger.capture(bodies, receivedAt: clock.now(), autoRead: autoRead.value)
+        try ledger.captureStore.capture(bodies, receivedAt: clock.now(), autoRead: autoRead.value)
     }
 
     /// Appends checked, signed bodies to the ledger's inbox log and fsyncs them: what `serve`

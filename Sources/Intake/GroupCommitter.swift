@@ -1,6 +1,7 @@
 import Foundation
 import InboxLog
 import Ledger
+import Store
 import ServiceLifecycle
 import TalkVaultDomain
 
@@ -406,7 +407,7 @@ public final class GroupCommitter: Service, @unchecked Sendable, CustomStringCon
     /// Makes the applied position durable, then lets the log reuse or delete the segments below it.
     private func releaseApplied(below segment: UInt64) throws(LedgerError) {
         if segment > log.appliedDurablyBelow {
-            try capturer.ledger.makeInboxPositionDurable()
+            try capturer.ledger.inboxStore.makeInboxPositionDurable()
             log.applied(durablyBelow: segment)
         }
         do { try log.trim() } catch { throw LedgerError(error) }

@@ -2,6 +2,7 @@ import Foundation
 import InboxLog
 import LINE
 import Ledger
+import Store
 import TalkVaultDomain
 
 /// What one pass over the inbox applied.
@@ -45,7 +46,7 @@ public struct InboxApplier {
     ///     position together, so nothing is lost: the bodies are applied again.
     ///   - yield: asked after each body; true ends the pass early (someone waits for the writer).
     public func apply(limit: Int = 1_000, durable: Bool = true, yield: () -> Bool = { false }) throws(LedgerError) -> InboxApplied {
-        try ledger.applyTransaction(durable: durable) { batch in
+        try ledger.inboxStore.applyTransaction(durable: durable) { batch in
             var pass = Pass(batch: batch)
             var last: Int64 = 0
             var yielded = false
@@ -97,8 +98,8 @@ public struct InboxApplier {
     /// Bodies waiting to be applied (in the log, and in the table older versions used), and
     /// their bytes. Reads the log through, one body at a time.
     public func size() throws(LedgerError) -> (bodies: Int, bytes: Int) {
-        var (bodies, bytes) = try ledger.legacyInboxSize()
-        let start = try ledger.inboxPosition()
+        var (bodies, bytes) = try ledger.inboxStore.legacyInboxSize()
+        let start = try ledger.inboxStore.inboxPosition()
         let reader = try Self.reading { () throws(InboxLogError) in try InboxLogReader(directory: directory, from: start) }
         while let record = try Self.reading({ () throws(InboxLogError) in try reader.next() }) {
             bodies += 1

@@ -1,5 +1,6 @@
 import InboxLog
 import Ledger
+import Store
 import TalkVaultDomain
 
 /// What `status`, `verify` and the metrics say of the inbox: acknowledged bodies waiting to be
@@ -48,27 +49,27 @@ extension InboxApplier {
     /// read-only ledger will do.
     public func health() throws(LedgerError) -> InboxHealth {
         var health = InboxHealth()
-        let start = try ledger.inboxPosition()
+        let start = try ledger.inboxStore.inboxPosition()
         let reader = try Self.reading { () throws(InboxLogError) in try InboxLogReader(directory: directory, from: start) }
         while let record = try Self.reading({ () throws(InboxLogError) in try reader.next() }) {
             health.pendingBodies += 1
             health.pendingBytes += record.body.count
         }
         var live = reader.takeFindings()
-        let legacy = try ledger.legacyInboxSize()
+        let legacy = try ledger.inboxStore.legacyInboxSize()
         health.pendingBodies += legacy.bodies
         health.pendingBytes += legacy.bytes
         // A running serve may have applied past some of it meanwhile, and recycled the
         // segments it passed: what it passed, it has judged (and recorded) itself.
-        let now = try ledger.inboxPosition()
+        let now = try ledger.inboxStore.inboxPosition()
         live.removeAll { $0.segment < now.segment }
         var seen = Set<String>()
-        for damage in try ledger.recordedInboxDamage() {
+        for damage in try ledger.inboxStore.recordedInboxDamage() {
             seen.insert("\(damage.segment):\(damage.offset):\(damage.kind.rawValue)")
             health.damage.append(damage)
         }
         health.damage += live.filter { seen.insert("\($0.segment):\($0.offset):\($0.kind.rawValue)").inserted }
-        (health.rejectedBodies, health.rejected) = try ledger.inboxRejected(limit: 20)
+        (health.rejectedBodies, health.rejected) = try ledger.inboxStore.inboxRejected(limit: 20)
         return health
     }
 }

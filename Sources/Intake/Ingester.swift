@@ -1,6 +1,7 @@
 import Foundation
 import LINE
 import Ledger
+import Store
 import TalkVaultDomain
 
 /// A line of input that was not a webhook body.

@@ -1,6 +1,7 @@
 import Foundation
 import LINEClient
 import Ledger
+import Store
 import Logging
 import ServiceLifecycle
 import TalkVaultDomain
@@ -53,7 +54,7 @@ public struct ProfileFetcher: Service, CustomStringConvertible {
             return
         }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            _ = await runOnce(ledger)
+            _ = await runOnce(ledger.profileStore)
             // Graceful shutdown ends the wait at once: systemd's stop timeout must never meet it.
             let interval = settings.interval
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
@@ -62,9 +63,9 @@ public struct ProfileFetcher: Service, CustomStringConvertible {
 
     /// Fetches one batch of due profiles; returns how many names were stored.
     @discardableResult
-    public func runOnce(_ ledger: Ledger) async -> Int {
+    public func runOnce(_ store: any ProfileStore) async -> Int {
         let now = clock.now()
-        guard let due = try? ledger.profilesDue(now: now, refresh: settings.refresh, limit: settings.batch), !due.isEmpty else {
+        guard let due = try? store.profilesDue(now: now, refresh: settings.refresh, limit: settings.batch), !due.isEmpty else {
             return 0
         }
         var stored = 0, failed = 0
@@ -75,11 +76,11 @@ public struct ProfileFetcher: Service, CustomStringConvertible {
             if Task.isShuttingDownGracefully { break }
             switch result {
             case .success(let name):
-                if (try? ledger.recordProfile(ref, displayName: name, now: now)) != nil { stored += 1 }
+                if (try? store.recordProfile(ref, displayName: name, now: now)) != nil { stored += 1 }
             case .failure:
                 failed += 1
                 let backoff = min(6 * 3_600, 60 << min(ref.failures, 12))
-                try? ledger.recordProfileFailure(ref, retryAt: now.adding(RetentionDuration(seconds: Int64(backoff))))
+                try? store.recordProfileFailure(ref, retryAt: now.adding(RetentionDuration(seconds: Int64(backoff))))
             }
         }
         logger.info("profiles fetched", metadata: ["stored": "\(stored)", "failed": "\(failed)"])

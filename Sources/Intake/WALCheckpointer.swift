@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Store
 import ServiceLifecycle
 
 /// Copies the ledger's WAL into the database file on a thread and a connection of its own, so

@@ -1,5 +1,6 @@
 import Foundation
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
 /// The ledger: an SQLite index of every event and message, their deadlines and states.
@@ -80,6 +81,9 @@ public final class Ledger {
         try applyPolicy()
     }
 
+    /// The search index's file: a database of its own, beside the ledger.
+    public var searchIndexPath: String { path + "-search" }
+
     /// Runs `body` in one transaction: all of it is committed, or none.
     public func transaction<T>(_ body: () throws -> T) throws(LedgerError) -> T {
         do { return try db.transaction(body) } catch { throw LedgerError.wrap(error, path: path) }
@@ -121,31 +125,7 @@ public final class Ledger {
     }
 }
 
-/// One message as the ledger holds it.
-public struct MessageRecord: Sendable, Equatable {
-    public var id: String
-    public var kind: MessageKind
-    public var lineType: String
-    public var chat: ChatRef
-    public var senderId: String?
-    public var sentAt: Instant
-    public var deadline: Instant
-    public var state: MessageState
-    public var reason: LossReason?
-    public var text: String?
-    public var originalText: String?
-    /// The webhook event that defined the message, as canonical JSON (the `message` object inside).
-    public var eventJSON: String
-    public var contentProvider: String?
-    public var contentURL: String?
-    public var fileName: String?
-    public var fileSize: Int64?
-    public var markAsReadToken: String?
-    public var edited: Bool
-    public var unsentAt: Instant?
-}
-
-extension Ledger {
+extension LedgerSearch {
     /// The message with `id`, or nil.
     public func message(id: String) throws(LedgerError) -> MessageRecord? {
         do {
@@ -170,7 +150,9 @@ extension Ledger {
             throw LedgerError.wrap(error, path: path)
         }
     }
+}
 
+extension LedgerStatus {
     /// Row counts per table, for tests and diagnostics.
     public func tableCounts() throws(LedgerError) -> [String: Int] {
         var counts: [String: Int] = [:]
@@ -183,9 +165,7 @@ extension Ledger {
         }
         return counts
     }
-}
 
-extension Ledger {
     /// Runs a trivial query: throws when the database cannot be read.
     public func ping() throws(LedgerError) {
         do { _ = try db.scalar("SELECT count(*) FROM meta") } catch { throw LedgerError.wrap(error, path: path) }

@@ -1,91 +1,12 @@
 import Archive
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
-/// A row as ordered (column, value) pairs, for diagnostics and tests (`rows`).
-public typealias Columns = [(name: String, value: SQLValue)]
+/// A row as ordered (column, value) pairs, for tests (`rows`).
+typealias Columns = [(name: String, value: SQLValue)]
 
-/// A message ready to pack: the record it gets, and its staged download (relative to the data
-/// dir), if any.
-public struct ArchivableMessage: Sendable {
-    public var record: ArchiveRecord
-    public var stagedFile: String?
-
-    public init(record: ArchiveRecord, stagedFile: String?) {
-        self.record = record
-        self.stagedFile = stagedFile
-    }
-}
-
-/// One indexed segment.
-public struct SegmentRow: Sendable, Equatable {
-    public var seq: Int
-    public var path: String
-    public var createdAtMs: Int64
-    public var bytes: Int64
-    public var fileSHA256: String
-    public var contentSHA256: String
-    public var previousSHA256: String?
-    public var entries: Int
-    public var records: Int
-
-    public init(seq: Int, path: String, createdAtMs: Int64, bytes: Int64, fileSHA256: String, contentSHA256: String,
-                previousSHA256: String?, entries: Int, records: Int) {
-        self.seq = seq
-        self.path = path
-        self.createdAtMs = createdAtMs
-        self.bytes = bytes
-        self.fileSHA256 = fileSHA256
-        self.contentSHA256 = contentSHA256
-        self.previousSHA256 = previousSHA256
-        self.entries = entries
-        self.records = records
-    }
-}
-
-/// Where one part of a message is archived.
-public struct ArchivedItem: Sendable, Equatable {
-    public enum Part: String, Sendable { case record, content }
-    public var messageId: String
-    public var part: Part
-    public var segmentSeq: Int
-    public var entryName: String?
-    public var memberOffset: Int64
-    public var memberLength: Int64
-    public var offsetInMember: Int64
-    public var length: Int64
-    public var sha256: String
-    public var versionMs: Int64
-
-    public init(messageId: String, part: Part, segmentSeq: Int, entryName: String?, memberOffset: Int64, memberLength: Int64,
-                offsetInMember: Int64, length: Int64, sha256: String, versionMs: Int64) {
-        self.messageId = messageId
-        self.part = part
-        self.segmentSeq = segmentSeq
-        self.entryName = entryName
-        self.memberOffset = memberOffset
-        self.memberLength = memberLength
-        self.offsetInMember = offsetInMember
-        self.length = length
-        self.sha256 = sha256
-        self.versionMs = versionMs
-    }
-}
-
-/// What a packed record says the message became: applied when its segment is indexed.
-public struct PackedState: Sendable {
-    public var messageId: String
-    public var state: MessageState
-    public var updatedAtMs: Int64
-
-    public init(messageId: String, state: MessageState, updatedAtMs: Int64) {
-        self.messageId = messageId
-        self.state = state
-        self.updatedAtMs = updatedAtMs
-    }
-}
-
-extension Ledger {
+extension LedgerArchiveIndex {
     /// Messages whose record (and content) should go into the next segment, oldest first:
     /// downloaded content, content-less messages not yet archived, and messages changed since
     /// their record was archived.
@@ -179,41 +100,6 @@ extension Ledger {
         }
     }
 
-    /// Records a verified download waiting in `stagedFile` (relative to the data dir): `content_due → downloaded`.
-    public func recordDownload(id: String, stagedFile: String, size: Int64, sha256: String, contentType: String?,
-                               at now: Instant) throws(LedgerError) {
-        do {
-            try db.transaction {
-                let changed = try db.run("""
-                    UPDATE messages SET state = 'downloaded', staged_file = ?2, content_size = ?3, content_sha256 = ?4,
-                           content_type = ?5, updated_at_ms = max(updated_at_ms, ?6)
-                    WHERE id = ?1 AND state = 'content_due'
-                    """, [.text(id), .text(stagedFile), .integer(size), .text(sha256), .text(contentType), .integer(now.milliseconds)])
-                if changed > 0 {
-                    try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, 'downloaded', NULL) ON CONFLICT DO NOTHING",
-                               [.text(id), .integer(now.milliseconds)])
-                }
-            }
-        } catch {
-            throw LedgerError.wrap(error, path: path)
-        }
-    }
-
-    /// Puts a message whose staged file went bad back to `content_due`, to download again.
-    public func discardDownload(id: String, at now: Instant, reason: String) throws(LedgerError) {
-        do {
-            try db.run("""
-                UPDATE messages SET state = 'content_due', staged_file = NULL, content_size = NULL, content_sha256 = NULL,
-                       updated_at_ms = max(updated_at_ms, ?2)
-                WHERE id = ?1 AND state = 'downloaded'
-                """, [.text(id), .integer(now.milliseconds)])
-            try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, 'download discarded', ?3) ON CONFLICT DO NOTHING",
-                       [.text(id), .integer(now.milliseconds), .text(reason)])
-        } catch {
-            throw LedgerError.wrap(error, path: path)
-        }
-    }
-
     /// Every archived item, for checks against the manifests.
     public func archivedItems(_ body: (ArchivedItem) throws -> Void) throws(LedgerError) {
         do {
@@ -273,8 +159,8 @@ extension Ledger {
 }
 
 extension Ledger {
-    /// Rows of `table` as columns, for comparisons in tests and checks.
-    public func rows(_ sql: String) throws(LedgerError) -> [Columns] {
+    /// Rows of `sql` as columns, for tests (`@testable`): the public API speaks domain types.
+    func rows(_ sql: String) throws(LedgerError) -> [Columns] {
         do {
             var rows: [Columns] = []
             try db.query(sql) { row in rows.append((0..<row.count).map { (name: row.name($0), value: row.value($0)) }) }
@@ -285,20 +171,7 @@ extension Ledger {
     }
 }
 
-/// Where a message's archived parts are, for restore.
-public struct ArchivedParts: Sendable, Equatable {
-    public var kind: MessageKind
-    public var fileName: String?
-    /// The content entry's segment path, entry name, and item location fields.
-    public var content: (segment: String, entry: String, item: ArchivedItem)?
-    public var record: (segment: String, item: ArchivedItem)?
-
-    public static func == (a: ArchivedParts, b: ArchivedParts) -> Bool {
-        a.kind == b.kind && a.fileName == b.fileName && a.content?.item == b.content?.item && a.record?.item == b.record?.item
-    }
-}
-
-extension Ledger {
+extension LedgerArchiveIndex {
     /// The archived parts of message `id`; nil when the ledger does not know it.
     public func archivedParts(id: String) throws(LedgerError) -> ArchivedParts? {
         do {

@@ -1,17 +1,18 @@
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
-extension Ledger {
+extension LedgerCapture {
     /// Stores the events of several webhook bodies in one transaction (one fsync), and returns
     /// what each body did. Idempotent: storing the same events again changes nothing but the
     /// delivery counts. All of the batch is committed, or none of it.
     /// - Parameter autoRead: LINE's `markAsReadMode` is `auto`: new messages count as read on arrival.
-    public func capture(_ bodies: [CapturedBody], receivedAt: Instant, autoRead: Bool = false) throws(LedgerError) -> [CaptureCounts] {
+    public func capture(_ bodies: [CapturedBody], receivedAt: Instant, autoRead: Bool) throws(LedgerError) -> [CaptureCounts] {
         var seen = Seen()
         let result = try transaction {
             var applied = AppliedBodies(autoRead: autoRead)
             let counts = try bodies.map { try storeBody($0, receivedAt: receivedAt, seen: &seen, applied: &applied) }
-            try applied.finish(self)
+            try applied.finish(ledger)
             return counts
         }
         remember(seen)
@@ -20,21 +21,21 @@ extension Ledger {
 
     /// Stores one body's events; the caller holds a transaction.
     func storeBody(_ body: CapturedBody, receivedAt: Instant, seen: inout Seen, applied: inout AppliedBodies) throws -> CaptureCounts {
-        newMessageIds.removeAll(keepingCapacity: true)
+        ledger.newMessageIds.removeAll(keepingCapacity: true)
         var counts = CaptureCounts()
         for event in body.events {
             try store(event, destination: body.destination, receivedAt: receivedAt, counts: &counts, seen: &seen)
         }
         if applied.autoRead {
-            for id in newMessageIds { applied.newMessages.append((id, receivedAt.milliseconds)) }
+            for id in ledger.newMessageIds { applied.newMessages.append((id, receivedAt.milliseconds)) }
         }
         return counts
     }
 
     /// Marks committed chats and profiles as known, so later captures skip their upserts.
     func remember(_ seen: Seen) {
-        knownChats.formUnion(seen.chats)
-        knownProfiles.formUnion(seen.profiles)
+        ledger.knownChats.formUnion(seen.chats)
+        ledger.knownProfiles.formUnion(seen.profiles)
     }
 
     /// What a transaction of bodies still owes at its end.
@@ -110,7 +111,7 @@ extension Ledger {
         }
         counts.newEvents += 1
         if let chat = event.chat {
-            if !knownChats.contains(chat.id), seen.chats.insert(chat.id).inserted {
+            if !ledger.knownChats.contains(chat.id), seen.chats.insert(chat.id).inserted {
                 try db.run("INSERT INTO chats(chat_id, chat_type, first_seen_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
                            [.text(chat.id), .text(chat.type.rawValue), .integer(event.timestamp.milliseconds)])
             }
@@ -118,7 +119,7 @@ extension Ledger {
                 // A row to fetch a display name for; 1:1 profiles use chat_id ''.
                 let chatKey = chat.type == .user ? "" : chat.id
                 let key = sender + "\u{0}" + chatKey
-                if !knownProfiles.contains(key), seen.profiles.insert(key).inserted {
+                if !ledger.knownProfiles.contains(key), seen.profiles.insert(key).inserted {
                     try db.run("INSERT INTO profiles(user_id, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                                [.text(sender), .text(chatKey)])
                 }
@@ -179,7 +180,7 @@ extension Ledger {
                  .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds)])
         if inserted > 0 {
             counts.newMessages += 1
-            newMessageIds.append(message.id)
+            ledger.newMessageIds.append(message.id)
             if try db.scalar("SELECT edited FROM messages WHERE rowid = ?1", [.integer(db.lastInsertRowID)]) != 0 {
                 try refreshText(message.id)
             }

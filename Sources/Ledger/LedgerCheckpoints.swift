@@ -1,4 +1,5 @@
 import SQLiteDB
+import Store
 
 /// A connection of its own that copies the ledger's WAL into the database file (a passive
 /// checkpoint: it never waits for the writer). `Intake.WALCheckpointer` runs it on a thread.

@@ -1,44 +1,8 @@
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
-/// One message as an export row needs it.
-public struct ExportRow: Sendable {
-    public var id: String
-    public var sentAt: Instant
-    public var chatType: String
-    public var chatId: String
-    public var chatName: String?
-    public var senderId: String?
-    public var senderName: String?
-    public var kind: MessageKind
-    public var text: String?
-    public var fileName: String?
-    /// The defining webhook event, canonical JSON: stickers' keywords, locations' titles.
-    public var eventJSON: String
-    public var state: MessageState
-    public var reason: String?
-    public var edited: Bool
-    public var contentSegment: String?
-    public var contentEntry: String?
-    public var contentSHA256: String?
-    public var readAt: Instant?
-}
-
-/// A delivered weekly export.
-public struct DeliveredExport: Sendable, Equatable {
-    /// The CSV's name in the export dir (an older TalkVault recorded absolute paths; migration 7 keeps their names).
-    public var path: String
-    public var sha256: String
-    public var rows: Int
-
-    public init(path: String, sha256: String, rows: Int) {
-        self.path = path
-        self.sha256 = sha256
-        self.rows = rows
-    }
-}
-
-extension Ledger {
+extension LedgerExports {
     /// The columns `exportRow` reads, and the joins they need; `find` adds its own after them.
     static let messageRowColumns = """
         m.id, m.sent_at_ms, m.chat_type, m.chat_id, c.name, m.sender_id, p.display_name, m.kind, m.text, m.file_name,

@@ -1,49 +1,15 @@
 import Foundation
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
-/// What `find` looks for. Every filter that is set must match.
-public struct FindQuery: Sendable, Equatable {
-    /// A chat id, or part of a chat's name.
-    public var chat: String?
-    /// A user id, or part of a display name.
-    public var user: String?
-    public var kinds: [MessageKind] = []
-    /// States; `lost:REASON` narrows `lost` to one reason.
-    public var states: [String] = []
-    /// Sent at or after.
-    public var since: Instant?
-    /// Sent before.
-    public var until: Instant?
-    /// A substring of `MessageText.summary` (text, file name, sticker keywords, place).
-    public var text: String?
-    public var ids: [String] = []
-    public var limit: Int?
-    /// Filled by the ledger: the ids `chat` and `user` stand for.
-    var resolvedChats: [String]?
-    var resolvedUsers: [String]?
-
-    public init() {}
-}
-
-/// One message as `find` lists it.
-public struct FoundMessage: Sendable {
-    public var row: ExportRow
-    /// Where a downloaded, not yet packed file waits.
-    public var stagedFile: String?
-    public var contentSize: Int64?
-    /// The segment holding the message's latest record.
-    public var recordSegment: String?
-    public var readBy: String?
-}
-
-extension Ledger {
+extension LedgerSearch {
     /// The messages matching `query`, oldest first, streamed. `--chat`, `--user` and `--text`
     /// see what `indexLookupBatch` has indexed: `Lookup.Finder` catches up first. Reads only:
     /// the search index is a database of its own (see `LedgerSearchIndex.swift`).
     public func find(_ query: FindQuery, _ body: (FoundMessage) throws -> Void) throws(LedgerError) {
         var (filter, values) = Self.filter(try resolved(query))
-        var sql = "SELECT " + Self.messageRowColumns + ", m.staged_file, m.content_size, rs.path, m.read_by\n" + Self.messageRowJoins + """
+        var sql = "SELECT " + LedgerExports.messageRowColumns + ", m.staged_file, m.content_size, rs.path, m.read_by\n" + LedgerExports.messageRowJoins + """
 
             LEFT JOIN archived_items ra ON ra.message_id = m.id AND ra.part = 'record'
             LEFT JOIN segments rs ON rs.seq = ra.segment_seq
@@ -54,7 +20,7 @@ extension Ledger {
         }
         do {
             try db.query(sql, values) { row in
-                try body(FoundMessage(row: Self.exportRow(row), stagedFile: row.optionalText(18), contentSize: row.optionalInt64(19),
+                try body(FoundMessage(row: LedgerExports.exportRow(row), stagedFile: row.optionalText(18), contentSize: row.optionalInt64(19),
                                       recordSegment: row.optionalText(20), readBy: row.optionalText(21)))
             }
         } catch {
@@ -85,19 +51,19 @@ extension Ledger {
 
     /// `query` with `--chat` and `--user` turned into the ids they stand for: the id itself, and
     /// the chats or users whose name contains the text.
-    func resolved(_ query: FindQuery) throws(LedgerError) -> FindQuery {
-        var query = query
+    func resolved(_ query: FindQuery) throws(LedgerError) -> ResolvedQuery {
+        var query = ResolvedQuery(query: query)
         do {
-            if query.chat != nil || query.user != nil || query.text != nil { try attachSearchIndex() }
+            if query.query.chat != nil || query.query.user != nil || query.query.text != nil { try attachSearchIndex() }
             // A LINE id (U, C or R and 32 hex digits) is taken as it is: no name scan.
-            if let chat = query.chat {
+            if let chat = query.query.chat {
                 var ids: Set<String> = [chat]
                 if !Self.isLINEId(chat) {
                     try db.query("SELECT chat_id FROM chats WHERE name LIKE ?1 ESCAPE '\\'", [.text(Self.likePattern(chat))]) { ids.insert($0.text(0)) }
                 }
-                query.resolvedChats = ids.sorted()
+                query.chats = ids.sorted()
             }
-            if let user = query.user {
+            if let user = query.query.user {
                 var ids: Set<String> = [user]
                 if !Self.isLINEId(user) {
                     // A plain scan: DISTINCT would walk the primary key and fetch every row out of order.
@@ -105,7 +71,7 @@ extension Ledger {
                         ids.insert($0.text(0))
                     }
                 }
-                query.resolvedUsers = ids.sorted()
+                query.users = ids.sorted()
             }
         } catch {
             throw LedgerError.wrap(error, path: path)
@@ -114,7 +80,8 @@ extension Ledger {
     }
 
     /// The WHERE clause (with a leading newline, or empty) and its values for `query`'s filters.
-    static func filter(_ query: FindQuery) -> (String, [SQLValue]) {
+    static func filter(_ resolved: ResolvedQuery) -> (String, [SQLValue]) {
+        let query = resolved.query
         var clauses: [String] = []
         var values: [SQLValue] = []
         func bind(_ value: SQLValue) -> String {
@@ -126,7 +93,7 @@ extension Ledger {
         }
         // Names were resolved to ids beforehand, so these are range scans of message_lookup's
         // (chat or sender, time) indexes, with the time bounds inside.
-        for (column, ids) in [("chat_id", query.resolvedChats), ("sender_id", query.resolvedUsers)] {
+        for (column, ids) in [("chat_id", resolved.chats), ("sender_id", resolved.users)] {
             guard let ids else { continue }
             var lookup = "SELECT message_id FROM search.message_lookup WHERE \(column) IN (\(ids.map { bind(.text($0)) }.joined(separator: ",")))"
             if let since = query.since { lookup += " AND sent_at_ms >= \(bind(.integer(since.milliseconds)))" }
@@ -189,4 +156,11 @@ extension Ledger {
     static func phrase(_ needle: String) -> String {
         "\"" + needle.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
+}
+
+/// A query with `--chat` and `--user` turned into the ids they stand for.
+struct ResolvedQuery {
+    var query: FindQuery
+    var chats: [String]?
+    var users: [String]?
 }

@@ -1,34 +1,13 @@
 import Foundation
 import InboxLog
 import SQLiteDB
+import Store
 import TalkVaultDomain
-
-/// A body the receiver acknowledged that the full parse or the schema refused, kept in `inbox_rejected`.
-public struct InboxRejection: Sendable, Equatable {
-    public var receivedAt: Instant
-    /// Why, without quoting the body.
-    public var problem: String
-    public var bytes: Int
-
-    public init(receivedAt: Instant, problem: String, bytes: Int) {
-        self.receivedAt = receivedAt
-        self.problem = problem
-        self.bytes = bytes
-    }
-}
-
-/// A body an older version left in its inbox table (`webhook_inbox`), before the inbox log.
-public struct LegacyInboxBody: Sendable {
-    public var seq: Int64
-    public var receivedAt: Instant
-    public var autoRead: Bool
-    public var body: [UInt8]
-}
 
 /// What the ledger keeps of the webhook inbox: how far the apply has read the log, the bodies
 /// it set aside and the damage it met. Reading the log and parsing bodies is Intake's
 /// (`InboxApplier`); the ledger only records.
-extension Ledger {
+extension LedgerInbox {
     /// How far the apply has read the inbox log.
     public func inboxPosition() throws(LedgerError) -> InboxPosition {
         do { return try db.inboxPosition() } catch { throw LedgerError.wrap(error, path: path) }
@@ -49,22 +28,22 @@ extension Ledger {
     /// Runs one apply transaction: `body` stores bodies and moves the position through the
     /// batch, and all of it is committed, or none. Without `durable` the commit is not
     /// fsynced: a power loss can undo the apply and its position together, so nothing is lost.
-    public func applyTransaction<T>(durable: Bool, _ body: (InboxBatch) throws -> T) throws(LedgerError) -> T {
+    public func applyTransaction<T>(durable: Bool, _ body: (any InboxBatch) throws -> T) throws(LedgerError) -> T {
         if !durable { try setSynchronous(.normal) }
         defer { if !durable { try? setSynchronous(synchronous) } }
-        let batch = InboxBatch(ledger: self)
+        let batch = LedgerInboxBatch(capture: ledger.captureStore)
         let result = try transaction {
             let result = try body(batch)
-            try batch.applied.finish(self)
+            try batch.applied.finish(ledger)
             return result
         }
-        remember(batch.seen)
+        batch.capture.remember(batch.seen)
         return result
     }
 
     /// Bodies the full parse or the schema refused after the receiver had acknowledged them,
     /// oldest first (at most `limit`), and how many there are in all.
-    public func inboxRejected(limit: Int = .max) throws(LedgerError) -> (total: Int, oldest: [InboxRejection]) {
+    public func inboxRejected(limit: Int) throws(LedgerError) -> (total: Int, oldest: [InboxRejection]) {
         var rejected: [InboxRejection] = []
         do {
             try db.query("SELECT received_at_ms, problem, length(body) FROM inbox_rejected ORDER BY seq LIMIT ?1", [.int(limit)]) {
@@ -124,16 +103,17 @@ extension Database {
     }
 }
 
-/// The writes of one apply transaction (`Ledger.applyTransaction`); used only inside it.
-public final class InboxBatch {
-    let ledger: Ledger
-    var seen = Ledger.Seen()
-    var applied = Ledger.AppliedBodies(autoRead: false)
+/// The writes of one apply transaction (`LedgerInbox.applyTransaction`); used only inside it.
+final class LedgerInboxBatch: InboxBatch {
+    let capture: LedgerCapture
+    var ledger: Ledger { capture.ledger }
+    var seen = LedgerCapture.Seen()
+    var applied = LedgerCapture.AppliedBodies(autoRead: false)
 
-    init(ledger: Ledger) { self.ledger = ledger }
+    init(capture: LedgerCapture) { self.capture = capture }
 
     /// The next body an older version left in its inbox table, after `seq`.
-    public func legacyBody(after seq: Int64) throws -> LegacyInboxBody? {
+    func legacyBody(after seq: Int64) throws -> LegacyInboxBody? {
         try ledger.db.first("SELECT seq, received_at_ms, auto_read, body FROM webhook_inbox WHERE seq > ?1 ORDER BY seq LIMIT 1",
                             [.integer(seq)]) {
             LegacyInboxBody(seq: $0.int64(0), receivedAt: Instant(milliseconds: $0.int64(1)), autoRead: $0.int64(2) != 0, body: $0.blob(3) ?? [])
@@ -141,25 +121,18 @@ public final class InboxBatch {
     }
 
     /// Deletes the legacy table's bodies up to `seq`, applied in this transaction.
-    public func deleteLegacyBodies(through seq: Int64) throws {
+    func deleteLegacyBodies(through seq: Int64) throws {
         try ledger.db.run("DELETE FROM webhook_inbox WHERE seq <= ?1", [.integer(seq)])
-    }
-
-    /// How a parsed body fared.
-    public enum Stored {
-        case stored(CaptureCounts)
-        /// The schema refused its rows (a constraint); nothing of it was kept: set it aside.
-        case refused(String)
     }
 
     /// Stores one parsed body's events, as `Ledger.capture` does. A body whose rows the schema
     /// refuses must not wedge every body behind it: its savepoint is undone and it is reported.
-    public func store(_ body: CapturedBody, receivedAt: Instant, autoRead: Bool) throws -> Stored {
+    func store(_ body: CapturedBody, receivedAt: Instant, autoRead: Bool) throws -> InboxStored {
         applied.autoRead = autoRead
         var (seen, applied) = (self.seen, self.applied)
         do {
             let counts = try ledger.db.savepoint {
-                try ledger.storeBody(body, receivedAt: receivedAt, seen: &seen, applied: &applied)
+                try capture.storeBody(body, receivedAt: receivedAt, seen: &seen, applied: &applied)
             }
             (self.seen, self.applied) = (seen, applied)
             return .stored(counts)
@@ -169,7 +142,7 @@ public final class InboxBatch {
     }
 
     /// Keeps a body that cannot be applied in `inbox_rejected`, with why.
-    public func setAside(_ body: [UInt8], receivedAt: Instant, problem: String) throws {
+    func setAside(_ body: [UInt8], receivedAt: Instant, problem: String) throws {
         // Its own seq: inbox numbers start over once the inbox is empty.
         try ledger.db.run("INSERT INTO inbox_rejected(received_at_ms, problem, body) VALUES (?1, ?2, ?3)",
                           [.integer(receivedAt.milliseconds), .text(problem), .blob(body)])
@@ -177,7 +150,7 @@ public final class InboxBatch {
 
     /// Records damage found in the log (the segment it is in will be recycled); false when
     /// it was recorded before.
-    public func record(_ damage: InboxDamage) throws -> Bool {
+    func record(_ damage: InboxDamage) throws -> Bool {
         try ledger.db.run("""
             INSERT INTO inbox_damage(segment, at_byte, kind, bytes, after_ms) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT DO NOTHING
@@ -186,10 +159,10 @@ public final class InboxBatch {
     }
 
     /// The log position this transaction applied through.
-    public func position() throws -> InboxPosition { try ledger.db.inboxPosition() }
+    func position() throws -> InboxPosition { try ledger.db.inboxPosition() }
 
     /// Records that the log is applied through `position`.
-    public func setPosition(_ position: InboxPosition) throws {
+    func setPosition(_ position: InboxPosition) throws {
         try ledger.setMeta("inbox_position", position.description)
     }
 }

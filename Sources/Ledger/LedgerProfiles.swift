@@ -1,16 +1,8 @@
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
-/// A sender whose display name should be fetched: in a 1:1 chat, or as a group or room member.
-public struct ProfileRef: Sendable, Equatable {
-    public var userId: String
-    /// The group or room, or nil for a 1:1 profile.
-    public var chat: ChatRef?
-    /// Failed attempts so far, for backoff.
-    public var failures: Int
-}
-
-extension Ledger {
+extension LedgerProfiles {
     /// Profiles never fetched, or fetched longer than `refresh` ago, whose next attempt is due.
     public func profilesDue(now: Instant, refresh: RetentionDuration, limit: Int) throws(LedgerError) -> [ProfileRef] {
         do {
@@ -54,7 +46,7 @@ extension Ledger {
     }
 
     /// The display name of `userId` in `chatId` ('' for 1:1), if fetched.
-    public func displayName(userId: String, chatId: String = "") throws(LedgerError) -> String? {
+    public func displayName(userId: String, chatId: String) throws(LedgerError) -> String? {
         do {
             return try db.first("SELECT display_name FROM profiles WHERE user_id = ?1 AND chat_id = ?2",
                                 [.text(userId), .text(chatId)]) { $0.optionalText(0) } ?? nil

@@ -1,28 +1,8 @@
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
-/// What `mark-read` did.
-public struct MarkReadResult: Sendable, Equatable {
-    /// Messages newly marked read.
-    public var marked: [String] = []
-    /// Ids that were already read (their first read stands).
-    public var alreadyRead: [String] = []
-    /// Ids the ledger does not know.
-    public var unknown: [String] = []
-    /// markAsRead calls now owed to LINE.
-    public var receiptsQueued = 0
-
-    public init() {}
-}
-
-/// A markAsRead call owed to LINE.
-public struct ReadReceipt: Sendable, Equatable {
-    public var messageId: String
-    public var token: String
-    public var attempts: Int
-}
-
-extension Ledger {
+extension LedgerReadState {
     /// Marks messages read by `who` at `now`, and queues the markAsRead calls LINE is owed.
     /// The first read wins: marking again changes nothing.
     public func markRead(ids: [String], by who: String, at now: Instant) throws(LedgerError) -> MarkReadResult {
@@ -82,7 +62,7 @@ extension Ledger {
     }
 
     /// markAsRead calls still owed to LINE, oldest first: not yet acknowledged, and not refused.
-    public func pendingReceipts(limit: Int = 1_000) throws(LedgerError) -> [ReadReceipt] {
+    public func pendingReceipts(limit: Int) throws(LedgerError) -> [ReadReceipt] {
         do {
             var receipts: [ReadReceipt] = []
             try db.query("""
@@ -116,13 +96,4 @@ extension Ledger {
             throw LedgerError.wrap(error, path: path)
         }
     }
-}
-
-/// How one markAsRead call ended, as the ledger keeps it.
-public enum ReceiptResult: Sendable, Equatable {
-    case sent
-    /// LINE refused it for good (a token it did not issue): not owed any more.
-    case refused(String)
-    /// Worth another try: still owed.
-    case failed(String)
 }

@@ -1,5 +1,6 @@
 import Archive
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
 /// The one mapping between the ledger's rows and the archive record (`ArchiveRecord`): the
@@ -197,7 +198,7 @@ struct RowValues {
     }
 }
 
-extension Ledger {
+extension LedgerArchiveIndex {
     /// Message `id` as its next record would hold it, with its staged download; nil when the
     /// ledger has no row for it.
     func archivable(id: String) throws -> ArchivableMessage? {

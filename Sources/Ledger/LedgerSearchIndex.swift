@@ -1,5 +1,6 @@
 import Foundation
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
 /// `find`'s indexes live in a database of their own beside the ledger (`<ledger>-search`): who
@@ -9,35 +10,33 @@ import TalkVaultDomain
 /// indexes up to date in their own database, reading the ledger and never taking its write
 /// lock, so neither `serve` nor any other writer waits on a first `find` after a big import.
 /// The file is a cache: deleted, or copied beside another ledger, it is built again.
-extension Ledger {
-    /// The search index's file.
-    public var searchIndexPath: String { path + "-search" }
+extension LedgerSearch {
 
     /// Attaches the search index as `search`, creating it when missing. An index made for
     /// another ledger (its `ledger_id` differs), or ahead of this ledger's changes (the ledger was
     /// restored from an older copy), starts over; a damaged file is deleted and built again.
     func attachSearchIndex() throws(LedgerError) {
-        guard !searchAttached else { return }
+        guard !ledger.searchAttached else { return }
         do {
             try openSearchIndex()
         } catch let error as SQLiteError where error.isCorrupt {
             // A cache: what is damaged is thrown away and made again from the ledger.
-            if searchAttached { try? db.execute("DETACH DATABASE search") }
-            searchAttached = false
-            for suffix in ["", "-wal", "-shm"] { unlink(searchIndexPath + suffix) }
-            do { try openSearchIndex() } catch { throw LedgerError.wrap(error, path: searchIndexPath) }
+            if ledger.searchAttached { try? db.execute("DETACH DATABASE search") }
+            ledger.searchAttached = false
+            for suffix in ["", "-wal", "-shm"] { unlink(ledger.searchIndexPath + suffix) }
+            do { try openSearchIndex() } catch { throw LedgerError.wrap(error, path: ledger.searchIndexPath) }
         } catch {
-            throw LedgerError.wrap(error, path: searchIndexPath)
+            throw LedgerError.wrap(error, path: ledger.searchIndexPath)
         }
     }
 
     private func openSearchIndex() throws {
         // An attached file is opened with the ledger's flags, which do not create files for
         // the commands that only read: made here, on a connection of its own, in WAL mode.
-        if !FileManager.default.fileExists(atPath: searchIndexPath) {
-            _ = try Database(path: searchIndexPath, options: OpenOptions(create: true, cacheKibibytes: 256))
+        if !FileManager.default.fileExists(atPath: ledger.searchIndexPath) {
+            _ = try Database(path: ledger.searchIndexPath, options: OpenOptions(create: true, cacheKibibytes: 256))
         }
-        if access == .readOnly && ledgerSchema == "main" {
+        if ledger.access == .readOnly && ledgerSchema == "main" {
             // A read-only connection cannot write a file attached to it: from here on this
             // ledger is read through a connection that can write the index, with the ledger
             // attached read-only (as `ledger`; unqualified names still find its tables, which
@@ -45,11 +44,11 @@ extension Ledger {
             let lookup = try Database(path: ":memory:", options: OpenOptions(cacheKibibytes: 0))
             try lookup.attach(path, as: "ledger", readOnly: true)
             try lookup.execute("PRAGMA ledger.cache_size=-65536")
-            db = lookup
-            ledgerSchema = "ledger"
+            ledger.db = lookup
+            ledger.ledgerSchema = "ledger"
         }
-        try db.attach(searchIndexPath, as: "search", readOnly: false)
-        searchAttached = true
+        try db.attach(ledger.searchIndexPath, as: "search", readOnly: false)
+        ledger.searchAttached = true
         // Durable commits: `pack` prunes the changes the index says it has taken in. The page
         // cache is per database: the index gets the ledger's, not SQLite's 2 MiB default.
         try db.execute("PRAGMA search.journal_mode=WAL; PRAGMA search.synchronous=FULL; PRAGMA search.cache_size=-65536")
@@ -114,7 +113,7 @@ extension Ledger {
                 + Int(try db.scalar("SELECT count(*) FROM message_changes WHERE seq > ?1",
                                     [.integer(try searchMeta("build_top").flatMap(Int64.init) ?? .max)]))
         } catch {
-            throw LedgerError.wrap(error, path: searchIndexPath)
+            throw LedgerError.wrap(error, path: ledger.searchIndexPath)
         }
     }
 
@@ -124,7 +123,7 @@ extension Ledger {
     ///
     /// A new index is built from every message (resumably, by rowid, from the change that was
     /// newest when the build began), then kept up by the changes after it.
-    public func indexLookupBatch(_ batch: Int = 50_000,
+    public func indexLookupBatch(_ batch: Int,
                                  summary: (_ kind: MessageKind, _ text: String?, _ fileName: String?, _ eventJSON: String) -> String) throws(LedgerError) -> Int {
         try attachSearchIndex()
         do {
@@ -174,7 +173,7 @@ extension Ledger {
                 return done + ids.count
             }
         } catch {
-            throw LedgerError.wrap(error, path: searchIndexPath)
+            throw LedgerError.wrap(error, path: ledger.searchIndexPath)
         }
     }
 
@@ -237,9 +236,9 @@ extension Ledger {
     /// grow without end. Writers call it (`pack`); the index is read through a connection of its
     /// own, and nothing is deleted while it is being built.
     public func pruneIndexedChanges() throws(LedgerError) {
-        guard FileManager.default.fileExists(atPath: searchIndexPath) else { return }
+        guard FileManager.default.fileExists(atPath: ledger.searchIndexPath) else { return }
         // An index that cannot be read (half made, damaged) is rebuilt by the next `find`: keep every change.
-        guard let index = try? Database(path: searchIndexPath, options: OpenOptions(create: false, cacheKibibytes: 256)),
+        guard let index = try? Database(path: ledger.searchIndexPath, options: OpenOptions(create: false, cacheKibibytes: 256)),
               let indexedFor = try? index.first("SELECT value FROM meta WHERE key = 'ledger_id'", [], { $0.text(0) }),
               let through = try? index.first("SELECT value FROM meta WHERE key = 'indexed_through'", [], { Int64($0.text(0)) }) ?? nil
         else { return }
@@ -247,7 +246,7 @@ extension Ledger {
             guard try db.first("SELECT value FROM meta WHERE key = 'ledger_id'", [], { $0.text(0) }) == indexedFor else { return }
             _ = try db.transaction { try db.run("DELETE FROM message_changes WHERE seq <= ?1", [.integer(through)]) }
         } catch {
-            throw LedgerError.wrap(error, path: searchIndexPath)
+            throw LedgerError.wrap(error, path: ledger.searchIndexPath)
         }
     }
 }

@@ -1,52 +1,9 @@
 import Foundation
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
-/// Everything the ledger knows about one message, for `talkvault show`.
-public struct MessageDetail: Sendable {
-    public var found: FoundMessage
-    public var record: MessageRecord
-    public var capturedAt: Instant
-    /// The event that defined the message: its id and whether LINE flagged it a redelivery.
-    public var eventId: String
-    public var contentType: String?
-    public var edits: [Edit]
-    /// received, redelivered, edited, unsent, downloaded, archived, read, exported, ... by time.
-    public var history: [HistoryEntry]
-    /// Weekly exports that carried the message, per profile.
-    public var exports: [ExportedIn]
-    /// The markAsRead call owed to LINE, if any.
-    public var readReceipt: ReadReceipt?
-
-    public struct Edit: Sendable, Equatable {
-        public var editedAt: Instant
-        public var text: String?
-    }
-
-    public struct HistoryEntry: Sendable, Equatable {
-        public var at: Instant
-        public var what: String
-        public var detail: String?
-    }
-
-    public struct ExportedIn: Sendable, Equatable {
-        public var profile: String
-        public var week: String
-        public var path: String?
-    }
-
-    public struct ReadReceipt: Sendable, Equatable {
-        public var requestedAt: Instant
-        public var attempts: Int
-        /// Why the last try failed, while the call is still owed.
-        public var lastError: String?
-        public var sentAt: Instant?
-        /// Why LINE refused the call for good; it is not sent again.
-        public var refused: String?
-    }
-}
-
-extension Ledger {
+extension LedgerSearch {
     /// The detail of message `id`, or nil when the ledger has no such message.
     public func detail(id: String) throws(LedgerError) -> MessageDetail? {
         guard let record = try message(id: id) else { return nil }

@@ -1,8 +1,9 @@
 import Foundation
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
-extension Ledger {
+extension LedgerStatus {
     /// Messages still to be kept safe. Word for word the WHERE of the partial index
     /// `messages_pending_deadline` (migration v6): SQLite uses a partial index only for a query
     /// that repeats its condition.
@@ -10,7 +11,7 @@ extension Ledger {
 
     /// The operator's view: messages by kind and state, the next deadlines, what is at risk and
     /// what was lost. It depends only on the ledger's contents and `now`.
-    public func status(now: Instant, timeZone: TimeZone, deadlineLimit: Int = 10, riskLimit: Int = 20) throws(LedgerError) -> StatusReport {
+    public func status(now: Instant, timeZone: TimeZone, deadlineLimit: Int, riskLimit: Int) throws(LedgerError) -> StatusReport {
         do {
             return try buildStatus(now: now, timeZone: timeZone, deadlineLimit: deadlineLimit, riskLimit: riskLimit)
         } catch {
@@ -27,7 +28,7 @@ extension Ledger {
             grid[row.text(0), default: [:]][row.text(1)] = row.int(2)
         }
 
-        let pending = Ledger.pendingStates
+        let pending = Self.pendingStates
         func items(_ sql: String, _ values: [SQLValue]) throws -> [StatusReport.DeadlineItem] {
             var result: [StatusReport.DeadlineItem] = []
             try db.query(sql, values) { row in

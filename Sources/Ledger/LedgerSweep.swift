@@ -1,20 +1,8 @@
 import SQLiteDB
+import Store
 import TalkVaultDomain
 
-/// A message whose content is due: what a sweep needs to fetch it.
-public struct DueContent: Sendable, Equatable {
-    public var id: String
-    public var kind: MessageKind
-    public var sentAt: Instant
-    public var deadline: Instant
-    /// `line` or `external`.
-    public var provider: String
-    /// `originalContentUrl` for external content.
-    public var url: String?
-    public var fileSize: Int64?
-}
-
-extension Ledger {
+extension LedgerContentQueue {
     /// Messages whose content is due, earliest deadline first (ties by send time, then id).
     /// `until` keeps those due by then; `kinds` narrows to some kinds.
     public func dueContent(limit: Int?, kinds: Set<MessageKind>, until: Instant?) throws(LedgerError) -> [DueContent] {
@@ -116,6 +104,41 @@ extension Ledger {
             var ids = Set<String>()
             try db.query("SELECT id FROM messages WHERE state = 'downloaded'") { ids.insert($0.text(0)) }
             return ids
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// Records a verified download waiting in `stagedFile` (relative to the data dir): `content_due → downloaded`.
+    public func recordDownload(id: String, stagedFile: String, size: Int64, sha256: String, contentType: String?,
+                               at now: Instant) throws(LedgerError) {
+        do {
+            try db.transaction {
+                let changed = try db.run("""
+                    UPDATE messages SET state = 'downloaded', staged_file = ?2, content_size = ?3, content_sha256 = ?4,
+                           content_type = ?5, updated_at_ms = max(updated_at_ms, ?6)
+                    WHERE id = ?1 AND state = 'content_due'
+                    """, [.text(id), .text(stagedFile), .integer(size), .text(sha256), .text(contentType), .integer(now.milliseconds)])
+                if changed > 0 {
+                    try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, 'downloaded', NULL) ON CONFLICT DO NOTHING",
+                               [.text(id), .integer(now.milliseconds)])
+                }
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// Puts a message whose staged file went bad back to `content_due`, to download again.
+    public func discardDownload(id: String, at now: Instant, reason: String) throws(LedgerError) {
+        do {
+            try db.run("""
+                UPDATE messages SET state = 'content_due', staged_file = NULL, content_size = NULL, content_sha256 = NULL,
+                       updated_at_ms = max(updated_at_ms, ?2)
+                WHERE id = ?1 AND state = 'downloaded'
+                """, [.text(id), .integer(now.milliseconds)])
+            try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, 'download discarded', ?3) ON CONFLICT DO NOTHING",
+                       [.text(id), .integer(now.milliseconds), .text(reason)])
         } catch {
             throw LedgerError.wrap(error, path: path)
         }

@@ -1,15 +1,8 @@
 import Archive
 import SQLiteDB
+import Store
 
-/// A message's row as its archive record would hold it, for `verify --deep`.
-public struct RecordedRow: Sendable {
-    public var message: ArchiveRecord.Message
-    /// Fields whose column holds a value no record can (written by hand): `message` holds a
-    /// stand-in for each, and each differs from any record.
-    public var unrecordable: Set<ArchiveRecord.Message.Field>
-}
-
-extension Ledger {
+extension LedgerArchiveIndex {
     /// Message `id`'s row as its record would hold it, for comparing the two; nil when the
     /// ledger has no row for it.
     public func recordedRow(id: String) throws(LedgerError) -> RecordedRow? {

@@ -1,4 +1,5 @@
 import SQLiteDB
+import Store
 
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.

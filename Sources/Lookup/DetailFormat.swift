@@ -1,6 +1,6 @@
 import Foundation
 import LINE
-import Ledger
+import Store
 import TalkVaultDomain
 
 /// `talkvault show`: one message, everything known, as text for people or JSON.

@@ -1,7 +1,7 @@
 import Export
 import Foundation
 import LINE
-import Ledger
+import Store
 import TalkVaultDomain
 
 /// How `find` prints: an aligned table for people, tab-separated lines for pipes, JSON lines

@@ -1,6 +1,6 @@
 import Archive
 import Foundation
-import Ledger
+import Store
 import TalkVaultDomain
 import DurableFile
 
@@ -53,7 +53,7 @@ public enum PackStep: Sendable, CaseIterable {
 /// crash anywhere leaves either no trace (the temporary file is removed on the next start) or
 /// a published segment the next start indexes from its own manifest.
 public final class Packer {
-    let ledger: Ledger
+    let stores: Stores
     let settings: PackSettings
     let clock: any WallClock
     /// Free space in the archive dir: content goes in only while it fits (`DiskReserve`).
@@ -63,8 +63,8 @@ public final class Packer {
     var afterStep: (PackStep) throws -> Void = { _ in }
     private var leftForSpace = Set<String>()
 
-    public init(ledger: Ledger, settings: PackSettings, clock: any WallClock, disk: any DiskSpace = SystemDiskSpace()) {
-        self.ledger = ledger
+    public init(stores: Stores, settings: PackSettings, clock: any WallClock, disk: any DiskSpace = SystemDiskSpace()) {
+        self.stores = stores
         self.settings = settings
         self.clock = clock
         self.disk = disk
@@ -76,9 +76,9 @@ public final class Packer {
         var report = PackReport()
         leftForSpace = []
         defer { leftForSpace = [] }
-        report.recovery = try Recovery(ledger: ledger, archiveDir: settings.archiveDir, dataDir: DataDir(settings.dataDir)).run(now: clock.now())
+        report.recovery = try Recovery(index: stores.archiveIndex, archiveDir: settings.archiveDir, dataDir: DataDir(settings.dataDir)).run(now: clock.now())
         while true {
-            let candidates = try ledger.packCandidates(limit: settings.segmentMaxRecords)
+            let candidates = try stores.archiveIndex.packCandidates(limit: settings.segmentMaxRecords)
             guard !candidates.isEmpty else { break }
             let before = report.records
             try packSegment(candidates, report: &report)
@@ -88,13 +88,13 @@ public final class Packer {
         report.leftForSpace = leftForSpace.sorted()
         // Housekeeping: the change log behind find's index shrinks to what it has not taken in.
         // A failure (say, the index is being rebuilt) only leaves the rows for the next pack.
-        try? ledger.pruneIndexedChanges()
+        try? stores.search.pruneIndexedChanges()
         return report
     }
 
     private func packSegment(_ candidates: [ArchivableMessage], report: inout PackReport) throws {
         let now = clock.now()
-        let head = try ledger.lastSegment()
+        let head = try stores.archiveIndex.lastSegment()
         let (relative, directory) = try nextSegmentPath(now: now)
         let writer = try SegmentWriter(
             directory: directory, relativePath: relative, sequence: (head?.seq ?? 0) + 1, createdAtMs: now.milliseconds,
@@ -111,7 +111,7 @@ public final class Packer {
                 // this copy) is never read: the download counts as missing.
                 guard let file = candidate.stagedFile.flatMap(DataDir(settings.dataDir).resolve),
                       FileManager.default.fileExists(atPath: file) else {
-                    try ledger.discardDownload(id: message.id, at: now, reason: "staged file missing")
+                    try stores.contentQueue.discardDownload(id: message.id, at: now, reason: "staged file missing")
                     report.discarded.append(message.id)
                     continue
                 }
@@ -134,7 +134,7 @@ public final class Packer {
                     contentBytes += entry.size
                     contentEntries += 1
                 case .failure(.stagedFileMismatch(_, let detail)):
-                    try ledger.discardDownload(id: message.id, at: now, reason: detail)
+                    try stores.contentQueue.discardDownload(id: message.id, at: now, reason: detail)
                     report.discarded.append(message.id)
                     continue
                 case .failure(let error):
@@ -162,12 +162,12 @@ public final class Packer {
         try afterStep(.written)
         try Durable.publish(temporary: writer.temporaryPath, final: settings.archiveDir + "/" + relative)
         try afterStep(.published)
-        try ledger.indexSegment(Self.segmentRow(manifest, fileSHA256: fileSHA, bytes: bytes),
+        try stores.archiveIndex.indexSegment(Self.segmentRow(manifest, fileSHA256: fileSHA, bytes: bytes),
                                 items: Self.items(manifest, records: records, versions: versions), states: states, at: now)
         try afterStep(.indexed)
         for item in staged {
             unlink(item.file)
-            try ledger.forgetStagedFile(id: item.id)
+            try stores.archiveIndex.forgetStagedFile(id: item.id)
         }
         try afterStep(.cleaned)
         report.segments.append(relative)

@@ -1,5 +1,5 @@
 import Archive
-import Ledger
+import Store
 import TalkVaultDomain
 
 /// `verify --deep`: each archived record against the ledger row it must agree with. The
@@ -33,7 +33,7 @@ struct RecordComparison {
     /// Differences named one by one; the rest are counted.
     static let namedLimit = 100
 
-    let ledger: Ledger
+    let index: any ArchiveIndex
     /// The file the ledger indexed at each chain position: a record is the one the ledger
     /// indexes only in that file (not in a copy of it).
     let indexedPaths: [Int: String]
@@ -41,9 +41,9 @@ struct RecordComparison {
     private(set) var named: [String] = []
     private(set) var unnamed = 0
 
-    init(ledger: Ledger) throws(LedgerError) {
-        self.ledger = ledger
-        indexedPaths = Dictionary(try ledger.allSegments().map { ($0.seq, $0.path) }, uniquingKeysWith: { first, _ in first })
+    init(index: any ArchiveIndex) throws(LedgerError) {
+        self.index = index
+        indexedPaths = Dictionary(try index.allSegments().map { ($0.seq, $0.path) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The problems found, bounded: the first `namedLimit`, then how many more.
@@ -59,8 +59,8 @@ struct RecordComparison {
             return
         }
         let id = record.id
-        let row = try ledger.recordedRow(id: id)
-        guard let item = try ledger.archivedItem(messageId: id, part: .record) else {
+        let row = try index.recordedRow(id: id)
+        guard let item = try index.archivedItem(messageId: id, part: .record) else {
             if row == nil {
                 add("message \(id): its record is in \(path), but the ledger has no row for it (deleted?)")
             } else if row?.message.state != .archived {
@@ -78,7 +78,7 @@ struct RecordComparison {
             return
         }
         var differing = Self.differences(record: record, row: row).map(\.rawValue)
-        if Self.waitsForRepack(row: row.message, record: record), try ledger.textDisagreesWithEdits(id: id) {
+        if Self.waitsForRepack(row: row.message, record: record), try index.textDisagreesWithEdits(id: id) {
             differing.append("text (not its latest edit nor its original)")
         }
         if !differing.isEmpty {

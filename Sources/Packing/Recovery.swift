@@ -1,6 +1,6 @@
 import Archive
 import Foundation
-import Ledger
+import Store
 import TalkVaultDomain
 
 /// What a start-up recovery found and did.
@@ -34,7 +34,7 @@ public enum PackingError: Error, Equatable, CustomStringConvertible {
 /// published segments the ledger lacks are indexed from their own manifests, and staged
 /// files whose content is archived are deleted.
 struct Recovery {
-    let ledger: Ledger
+    let index: any ArchiveIndex
     let archiveDir: String
     let dataDir: DataDir
 
@@ -44,7 +44,7 @@ struct Recovery {
             unlink(archiveDir + "/" + temporary)
             report.removedTemporary.append(temporary)
         }
-        let indexed = Set(try ledger.allSegments().map(\.path))
+        let indexed = Set(try index.allSegments().map(\.path))
         var pending: [Manifest] = []
         for path in SegmentReader.segmentFiles(archiveDir: archiveDir) where !indexed.contains(path) {
             pending.append(try SegmentReader.manifest(segment: path, archiveDir: archiveDir))
@@ -53,10 +53,10 @@ struct Recovery {
             try index(manifest, now: now)
             report.indexed.append(manifest.segment)
         }
-        for staged in try ledger.stagedFilesAlreadyArchived() {
+        for staged in try index.stagedFilesAlreadyArchived() {
             // Only this data dir's own files are deleted; a path elsewhere is just forgotten.
             if let file = dataDir.resolve(staged.file), unlink(file) == 0 { report.removedStaged += 1 }
-            try ledger.forgetStagedFile(id: staged.id)
+            try index.forgetStagedFile(id: staged.id)
         }
         return report
     }
@@ -64,7 +64,7 @@ struct Recovery {
     /// Indexes a published segment from its manifest and records, as the pack that wrote it
     /// would have.
     private func index(_ manifest: Manifest, now: Instant) throws {
-        let head = try ledger.lastSegment()
+        let head = try index.lastSegment()
         guard manifest.sequence == (head?.seq ?? 0) + 1 else {
             throw PackingError.outOfChain(segment: manifest.segment, detail: "sequence \(manifest.sequence) after \(head?.seq ?? 0)")
         }
@@ -88,7 +88,7 @@ struct Recovery {
             states.append(PackedState(messageId: id, state: state, updatedAtMs: updated))
             versions[id] = updated
         }
-        try ledger.indexSegment(Packer.segmentRow(manifest, fileSHA256: sha, bytes: bytes),
+        try index.indexSegment(Packer.segmentRow(manifest, fileSHA256: sha, bytes: bytes),
                                 items: Packer.items(manifest, records: records, versions: versions), states: states, at: now)
     }
 }

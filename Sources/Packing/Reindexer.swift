@@ -1,6 +1,6 @@
 import Archive
 import Foundation
-import Ledger
+import Store
 import TalkVaultDomain
 
 /// What a reindex rebuilt.
@@ -24,7 +24,7 @@ public struct Reindexer {
         self.archiveDir = archiveDir
     }
 
-    public func run(into ledger: Ledger, now: Instant) throws -> ReindexReport {
+    public func run(into index: any ArchiveIndex, now: Instant) throws -> ReindexReport {
         var report = ReindexReport()
         var manifests: [(Manifest, String, UInt64)] = []
         for path in SegmentReader.segmentFiles(archiveDir: archiveDir) {
@@ -46,7 +46,7 @@ public struct Reindexer {
                         throw PackingError.badRecord(segment: manifest.segment, messageId: "at member \(scanned.member) offset \(scanned.offset)",
                                                      problem: error)
                     }
-                    try ledger.restoreArchived(decoded)
+                    try index.restoreArchived(decoded)
                     let id = decoded.message.id
                     var record = scanned
                     record.messageId = id
@@ -58,7 +58,7 @@ public struct Reindexer {
                 report.problems.append("\(error)")
                 continue
             }
-            try ledger.indexSegment(Packer.segmentRow(manifest, fileSHA256: sha, bytes: bytes),
+            try index.indexSegment(Packer.segmentRow(manifest, fileSHA256: sha, bytes: bytes),
                                     items: Packer.items(manifest, records: records, versions: versions), states: [], at: now)
             report.segments += 1
             report.contentEntries += manifest.entries.filter { $0.messageId != nil }.count

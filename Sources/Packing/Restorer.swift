@@ -1,6 +1,6 @@
 import Archive
 import Foundation
-import Ledger
+import Store
 import TalkVaultDomain
 import DurableFile
 
@@ -33,11 +33,11 @@ public enum RestoreError: Error, Equatable, CustomStringConvertible {
 /// from `SafeName`, and files are created relative to the opened directory without following
 /// symlinks, so nothing is written outside it.
 public struct Restorer {
-    let ledger: Ledger
+    let index: any ArchiveIndex
     let archiveDir: String
 
-    public init(ledger: Ledger, archiveDir: String) {
-        self.ledger = ledger
+    public init(index: any ArchiveIndex, archiveDir: String) {
+        self.index = index
         self.archiveDir = archiveDir
     }
 
@@ -46,7 +46,7 @@ public struct Restorer {
     /// - Parameter names: names already written by this run; a second file wanting one of them
     ///   gets the message id added (`invoice-<id>.pdf`), so a selection never overwrites itself.
     public func restore(id: String, to directory: String, force: Bool, names: RestoreNames? = nil) throws -> [RestoredFile] {
-        guard let parts = try ledger.archivedParts(id: id) else { throw RestoreError.unknownMessage(id) }
+        guard let parts = try index.archivedParts(id: id) else { throw RestoreError.unknownMessage(id) }
         let target = try TargetDirectory(path: directory)
         defer { target.close() }
         let safeId = SafeName.make(id) ?? "message"
@@ -74,7 +74,7 @@ public struct Restorer {
 
     /// Streams message `id`'s content (or, without content, its text) to `sink`, checked.
     public func stream(id: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard let parts = try ledger.archivedParts(id: id) else { throw RestoreError.unknownMessage(id) }
+        guard let parts = try index.archivedParts(id: id) else { throw RestoreError.unknownMessage(id) }
         if let content = parts.content {
             try SegmentReader.read(Self.location(content.segment, content.item), archiveDir: archiveDir, sink: sink)
             return

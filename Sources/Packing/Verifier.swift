@@ -2,7 +2,7 @@ import Archive
 import Crypto
 import Foundation
 import Gzip
-import Ledger
+import Store
 
 /// What `verify` found. Each problem names the segment (and message) it concerns.
 public struct VerifyReport: Sendable, Equatable {
@@ -24,14 +24,14 @@ public struct VerifyReport: Sendable, Equatable {
 /// the ledger against both. By default it samples members to inflate; `deep` inflates all.
 public struct Verifier {
     let archiveDir: String
-    let ledger: Ledger?
+    let index: (any ArchiveIndex)?
     let deep: Bool
     /// Members inflated per segment when not deep, besides the first and last.
     let sampleMembers: Int
 
-    public init(archiveDir: String, ledger: Ledger?, deep: Bool, sampleMembers: Int = 4) {
+    public init(archiveDir: String, index: (any ArchiveIndex)?, deep: Bool, sampleMembers: Int = 4) {
         self.archiveDir = archiveDir
-        self.ledger = ledger
+        self.index = index
         self.deep = deep
         self.sampleMembers = sampleMembers
     }
@@ -50,7 +50,7 @@ public struct Verifier {
         // Every segment file's whole-file hash, those whose manifest cannot be read included.
         var fileHashes: [String: String] = [:]
         var unreadable: Set<String> = []
-        var comparison = deep ? try ledger.map { ledger throws(LedgerError) in try RecordComparison(ledger: ledger) } : nil
+        var comparison = deep ? try index.map { index throws(LedgerError) in try RecordComparison(index: index) } : nil
         for path in SegmentReader.segmentFiles(archiveDir: archiveDir) {
             report.segments += 1
             guard let manifest = try checkSegment(path, report: &report, fileHashes: &fileHashes, recordKeys: &recordKeys,
@@ -64,8 +64,8 @@ public struct Verifier {
         // A byte-identical copy is not a segment of its own: it stays out of the chain.
         let chained = scanned.filter { misnamed[$0.path] != .copy }
         checkChain(chained, fileHashes: fileHashes, unreadable: unreadable, report: &report)
-        if let ledger {
-            try checkLedger(ledger, scanned: chained, fileHashes: fileHashes, excluded: unreadable.union(misnamed.keys),
+        if let index {
+            try checkLedger(index, scanned: chained, fileHashes: fileHashes, excluded: unreadable.union(misnamed.keys),
                             recordKeys: recordKeys, report: &report)
         }
         if let comparison {
@@ -256,9 +256,9 @@ public struct Verifier {
 
     /// `excluded`: files already named with their fault (unreadable, a copy, renamed), which are
     /// not also reported as unindexed.
-    private func checkLedger(_ ledger: Ledger, scanned: [Scanned], fileHashes: [String: String], excluded: Set<String>,
+    private func checkLedger(_ index: any ArchiveIndex, scanned: [Scanned], fileHashes: [String: String], excluded: Set<String>,
                              recordKeys: [Int: Set<String>], report: inout VerifyReport) throws(LedgerError) {
-        let indexed = try ledger.allSegments()
+        let indexed = try index.allSegments()
         let onDisk = Set(fileHashes.keys)
         for row in indexed {
             guard let actual = fileHashes[row.path] else {
@@ -291,7 +291,7 @@ public struct Verifier {
         }
         var problems: [String] = []
         var checked = 0
-        try ledger.archivedItems { item in
+        try index.archivedItems { item in
             checked += 1
             let location = ItemLocation(segment: "", memberOffset: UInt64(item.memberOffset), memberLength: UInt64(item.memberLength),
                                         offsetInMember: UInt64(item.offsetInMember), length: UInt64(item.length), sha256: item.sha256)
@@ -318,7 +318,7 @@ public struct Verifier {
         }
         report.ledgerItemsChecked = checked
         report.problems += problems
-        for id in try ledger.archivedWithoutItems().prefix(100) {
+        for id in try index.archivedWithoutItems().prefix(100) {
             report.problems.append("message \(id): archived in the ledger but has no archive location")
         }
     }

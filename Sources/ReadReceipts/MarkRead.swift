@@ -1,4 +1,4 @@
-import Ledger
+import Store
 import TalkVaultDomain
 
 /// What staff mark as read: messages by id, or a chat's messages sent up to a time.
@@ -11,12 +11,12 @@ public enum MarkReadTarget: Sendable, Equatable {
 /// do it. The first read stands; each message with a `markAsReadToken` queues the markAsRead
 /// call LINE is owed (`ReadReceipts.sendPending` sends them).
 public enum MarkRead {
-    public static func mark(_ target: MarkReadTarget, by who: String, at now: Instant, in ledger: Ledger) throws(LedgerError) -> MarkReadResult {
+    public static func mark(_ target: MarkReadTarget, by who: String, at now: Instant, in store: any ReadStateStore) throws(LedgerError) -> MarkReadResult {
         let ids: [String]
         switch target {
         case .ids(let given): ids = given
-        case .chat(let chat, let until): ids = try ledger.messageIds(chat: chat, until: until)
+        case .chat(let chat, let until): ids = try store.messageIds(chat: chat, until: until)
         }
-        return try ledger.markRead(ids: ids, by: who, at: now)
+        return try store.markRead(ids: ids, by: who, at: now)
     }
 }

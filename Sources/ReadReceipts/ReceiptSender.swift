@@ -1,5 +1,6 @@
 import LINEClient
 import Ledger
+import Store
 import Logging
 import ServiceLifecycle
 import TalkVaultDomain
@@ -33,7 +34,7 @@ public final class ReceiptSender: Service, Sendable, CustomStringConvertible {
         let ledger = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false))
         for await _ in pokes.cancelOnGracefulShutdown() {
             do {
-                let outcome = try await ReadReceipts.sendPending(from: ledger, client: client, clock: clock)
+                let outcome = try await ReadReceipts.sendPending(from: ledger.readState, client: client, clock: clock)
                 if outcome.failed > 0 {
                     logger.warning("markAsRead calls failed; they stay queued for the next sweep", metadata: ["failed": "\(outcome.failed)"])
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import LINEClient
 import Ledger
+import Store
 import TalkVaultDomain
 
 /// Sends the markAsRead calls LINE is owed. A failure stays queued for the next pass, so a
@@ -15,20 +16,20 @@ public enum ReadReceipts {
         public init() {}
     }
 
-    /// Sends what `ledger` owes, on the caller's actor (the ledger is not Sendable).
-    public static func sendPending(from ledger: Ledger, client: MarkAsReadClient, clock: any WallClock,
+    /// Sends what `store` owes, on the caller's actor (a store is not Sendable).
+    public static func sendPending(from store: any ReadStateStore, client: MarkAsReadClient, clock: any WallClock,
                                    isolation: isolated (any Actor)? = #isolation) async throws(LedgerError) -> Outcome {
         var outcome = Outcome()
-        for receipt in try ledger.pendingReceipts() {
+        for receipt in try store.pendingReceipts() {
             switch await client.markAsRead(token: receipt.token) {
             case .accepted:
-                try ledger.recordReceipt(id: receipt.messageId, .sent, at: clock.now())
+                try store.recordReceipt(id: receipt.messageId, .sent, at: clock.now())
                 outcome.sent += 1
             case .refused(let reason):
-                try ledger.recordReceipt(id: receipt.messageId, .refused(reason), at: clock.now())
+                try store.recordReceipt(id: receipt.messageId, .refused(reason), at: clock.now())
                 outcome.refused += 1
             case .failed(let reason):
-                try ledger.recordReceipt(id: receipt.messageId, .failed(reason), at: clock.now())
+                try store.recordReceipt(id: receipt.messageId, .failed(reason), at: clock.now())
                 outcome.failed += 1
             }
         }
@@ -39,6 +40,6 @@ public enum ReadReceipts {
     public static func sendPending(ledgerPath: String, policy: RetentionPolicy, client: MarkAsReadClient,
                                    clock: any WallClock) async throws(LedgerError) -> Outcome {
         let ledger = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false))
-        return try await sendPending(from: ledger, client: client, clock: clock)
+        return try await sendPending(from: ledger.readState, client: client, clock: clock)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Store
 import ReadReceipts
 import TalkVaultDomain
 
@@ -24,11 +25,11 @@ public actor LedgerReader {
     }
 
     /// True when the ledger answers a query.
-    public func isReachable() -> Bool { (try? ledger.ping()) != nil }
+    public func isReachable() -> Bool { (try? ledger.statusStore.ping()) != nil }
 
     /// The status at `now`, for the gauges.
     public func status(now: Instant) throws(LedgerError) -> StatusReport {
-        try ledger.status(now: now, timeZone: timeZone, deadlineLimit: 0, riskLimit: 0)
+        try ledger.statusStore.status(now: now, timeZone: timeZone, deadlineLimit: 0, riskLimit: 0)
     }
 
     /// The status for the gauges, computed again only once `maxAge` seconds have passed: it
@@ -39,7 +40,7 @@ public actor LedgerReader {
             return (cached.report, cached.inbox)
         }
         let report = try status(now: now)
-        let counts = try ledger.inboxProblemCounts()
+        let counts = try ledger.inboxStore.inboxProblemCounts()
         let inbox = InboxProblems(rejected: counts.rejected, damage: counts.damage)
         cachedStatus = (now, report, inbox)
         return (report, inbox)
@@ -47,7 +48,7 @@ public actor LedgerReader {
 
     /// Marks messages read, as `talkvault mark-read` does (see `MarkRead`).
     public func markRead(_ target: MarkReadTarget, by who: String, at now: Instant) throws(LedgerError) -> MarkReadResult {
-        try MarkRead.mark(target, by: who, at: now, in: ledger)
+        try MarkRead.mark(target, by: who, at: now, in: ledger.readState)
     }
 
     /// Bytes on disk: the database and its WAL.

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import LINEClient
 import Ledger
+import Store
 import ReadReceipts
 import TalkVaultDomain
 

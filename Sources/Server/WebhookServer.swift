@@ -7,6 +7,7 @@ import InboxLog
 import LINE
 import NIOCore
 import Ledger
+import Store
 import ReadReceipts
 import Logging
 import ServiceLifecycle
@@ -82,8 +83,8 @@ public enum WebhookServer {
         let capturer = Capturer(ledger: ledger, clock: clock)
         // The log reuses segments below the applied position: it must survive a power loss first
         // (applies commit without an fsync of their own).
-        try ledger.makeInboxPositionDurable()
-        let applied = try ledger.inboxPosition()
+        try ledger.inboxStore.makeInboxPositionDurable()
+        let applied = try ledger.inboxStore.inboxPosition()
         let log: InboxLogWriter
         do throws(InboxLogError) {
             log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: applied, settings: settings.inboxLog)

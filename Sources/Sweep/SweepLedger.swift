@@ -1,6 +1,7 @@
 import Foundation
 import LINEClient
 import Ledger
+import Store
 import Packing
 import ReadReceipts
 import TalkVaultDomain
@@ -8,50 +9,50 @@ import TalkVaultDomain
 /// The ledger, owned by one actor so concurrent downloads can record their outcomes at once:
 /// a finished download is in the ledger before the next starts, whatever happens later.
 actor SweepLedger {
-    private let ledger: Ledger
+    private let stores: Stores
 
     /// Opens a ledger a writer has migrated (and applied the inbox to).
     /// - Parameter reading: only read (a plan): the ledger is opened read-only.
     init(path: String, policy: RetentionPolicy, reading: Bool = false) throws(LedgerError) {
-        ledger = try Ledger(path: path, policy: policy, access: reading ? .readOnly : .readWrite(create: false))
+        stores = try Ledger(path: path, policy: policy, access: reading ? .readOnly : .readWrite(create: false)).stores
     }
 
     func due(limit: Int?, kinds: Set<MessageKind>, until: Instant?) throws(LedgerError) -> [DueContent] {
-        try ledger.dueContent(limit: limit, kinds: kinds, until: until)
+        try stores.contentQueue.dueContent(limit: limit, kinds: kinds, until: until)
     }
 
-    func markAutoRead() throws(LedgerError) { try ledger.markAutoRead() }
+    func markAutoRead() throws(LedgerError) { try stores.readState.markAutoRead() }
 
-    func downloadedIds() throws(LedgerError) -> Set<String> { try ledger.downloadedIds() }
+    func downloadedIds() throws(LedgerError) -> Set<String> { try stores.contentQueue.downloadedIds() }
 
     func recordDownload(id: String, file: String, size: Int64, sha256: String, contentType: String?, at now: Instant) throws(LedgerError) {
-        try ledger.recordDownload(id: id, stagedFile: file, size: size, sha256: sha256, contentType: contentType, at: now)
+        try stores.contentQueue.recordDownload(id: id, stagedFile: file, size: size, sha256: sha256, contentType: contentType, at: now)
     }
 
     func markLost(id: String, reason: LossReason, at now: Instant, detail: String) throws(LedgerError) -> Bool {
-        try ledger.markLost(id: id, reason: reason, at: now, detail: detail)
+        try stores.contentQueue.markLost(id: id, reason: reason, at: now, detail: detail)
     }
 
-    func markGone(id: String, at now: Instant) throws(LedgerError) -> Transition? { try ledger.markGone(id: id, at: now) }
+    func markGone(id: String, at now: Instant) throws(LedgerError) -> Transition? { try stores.contentQueue.markGone(id: id, at: now) }
 
     func noteAttempt(id: String, at now: Instant, detail: String) throws(LedgerError) {
-        try ledger.noteAttempt(id: id, at: now, detail: detail)
+        try stores.contentQueue.noteAttempt(id: id, at: now, detail: detail)
     }
 
     func pack(settings: PackSettings, clock: any WallClock, disk: any DiskSpace) throws -> PackReport {
-        try Packer(ledger: ledger, settings: settings, clock: clock, disk: disk).pack()
+        try Packer(stores: stores, settings: settings, clock: clock, disk: disk).pack()
     }
 
-    func stagedBytes() throws(LedgerError) -> Int64 { try ledger.stagedBytes() }
+    func stagedBytes() throws(LedgerError) -> Int64 { try stores.contentQueue.stagedBytes() }
 
     /// Sends the markAsRead calls still owed to LINE; failures stay queued, refusals are kept
     /// with their reason and not sent again.
     func sendReceipts(_ client: MarkAsReadClient, clock: any WallClock) async throws(LedgerError) -> ReadReceipts.Outcome {
-        try await ReadReceipts.sendPending(from: ledger, client: client, clock: clock)
+        try await ReadReceipts.sendPending(from: stores.readState, client: client, clock: clock)
     }
 
     func status(now: Instant, timeZone: TimeZone) throws(LedgerError) -> StatusReport {
-        try ledger.status(now: now, timeZone: timeZone, deadlineLimit: 1, riskLimit: 0)
+        try stores.status.status(now: now, timeZone: timeZone, deadlineLimit: 1, riskLimit: 0)
     }
 }
 

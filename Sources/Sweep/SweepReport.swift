@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Store
 import TalkVaultDomain
 
 /// Progress while downloading, for the TTY bar.

@@ -2,6 +2,7 @@ import Archive
 import Foundation
 import LINEClient
 import Ledger
+import Store
 import Logging
 import Packing
 import TalkVaultDomain

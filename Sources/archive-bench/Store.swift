@@ -5,6 +5,7 @@ import Crypto
 import Foundation
 import LINESimulator
 import Ledger
+import Store
 import Packing
 import TalkVaultDomain
 
@@ -66,10 +67,10 @@ struct Store: ParsableCommand {
 
         // Display names: "利用者 N" for user N, so a search by name has something to find.
         while true {
-            let due = try ledger.profilesDue(now: Self.now, refresh: RetentionDuration(seconds: 30 * 86_400), limit: 5_000)
+            let due = try ledger.profileStore.profilesDue(now: Self.now, refresh: RetentionDuration(seconds: 30 * 86_400), limit: 5_000)
             if due.isEmpty { break }
             try ledger.transaction {
-                for ref in due { try ledger.recordProfile(ref, displayName: "利用者 \(UInt64(ref.userId.dropFirst(), radix: 16) ?? 0)", now: Self.now) }
+                for ref in due { try ledger.profileStore.recordProfile(ref, displayName: "利用者 \(UInt64(ref.userId.dropFirst(), radix: 16) ?? 0)", now: Self.now) }
             }
         }
 
@@ -85,14 +86,14 @@ struct Store: ParsableCommand {
                 handle.write(Data(chunk))
             }
             try handle.close()
-            try ledger.recordDownload(id: message.id, stagedFile: "staging/\(message.id).part", size: stream.size,
+            try ledger.contentQueue.recordDownload(id: message.id, stagedFile: "staging/\(message.id).part", size: stream.size,
                                       sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
                                       contentType: stream.contentType, at: Self.now)
             contentTotal += stream.size
         }
         print(String(format: "downloaded %d items, %lld bytes, at %.1f s", media.count, contentTotal, Date().timeIntervalSince(started)))
 
-        let packer = Packer(ledger: ledger, settings: PackSettings(
+        let packer = Packer(stores: ledger.stores, settings: PackSettings(
             dataDir: dir, archiveDir: dir + "/archive", timeZone: TimeZone(identifier: "Asia/Tokyo")!,
             segment: SegmentWriter.Settings(compression: CompressionPolicy(level: 6), toolVersion: "archive-bench store")), clock: FixedClock(Self.now))
         let report = try packer.pack()

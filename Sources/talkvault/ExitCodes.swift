@@ -2,6 +2,7 @@ import Archive
 import Intake
 import Export
 import Ledger
+import Store
 import Packing
 import RetentionConfig
 

@@ -38,7 +38,7 @@ struct ExportCommand: ParsableCommand {
         let settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
                                       format: CSVFormat(guardFormulas: !noFormulaGuard, longNumbersAsText: !rawNumbers), toolVersion: "talkvault \(TalkVaultVersion.current)",
                                       profile: profile, accountName: accountName)
-        let result = try Exporter(ledger: ledger, settings: settings).run(week: target, force: reason, forced: force, now: now)
+        let result = try Exporter(store: ledger.exportStore, settings: settings).run(week: target, force: reason, forced: force, now: now)
         if result.alreadyDelivered {
             FileHandle.standardError.write(Data("talkvault: \(target) was delivered before and is unchanged; nothing written\n".utf8))
         } else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Store
 import Lookup
 
 struct FindCommand: ParsableCommand {
@@ -34,13 +35,13 @@ struct FindCommand: ParsableCommand {
         query.ids = id
         query.limit = limit
         if output == .count {
-            print(try Finder.count(ledger, query, progress: indexingProgress))
+            print(try Finder.count(ledger.searchStore, query, progress: indexingProgress))
             return
         }
         let format = output?.format ?? (isatty(STDOUT_FILENO) == 1 ? .table : .tsv)
         let out = BufferedOutput()
         var printer = FindPrinter(format: format, zone: config.timeZone) { out.write($0) }
-        try Finder.find(ledger, query, progress: indexingProgress) { printer.add($0) }
+        try Finder.find(ledger.searchStore, query, progress: indexingProgress) { printer.add($0) }
         printer.finish()
         out.flush()
         if format == .table && printer.count == 0 { FileHandle.standardError.write(Data("no messages match\n".utf8)) }

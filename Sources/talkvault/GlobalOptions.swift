@@ -4,6 +4,7 @@ import Packing
 import Foundation
 import Intake
 import Ledger
+import Store
 import RetentionConfig
 import TalkVaultDomain
 

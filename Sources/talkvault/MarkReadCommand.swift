@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LINEClient
 import Ledger
+import Store
 import ReadReceipts
 import TalkVaultDomain
 import RetentionConfig
@@ -38,10 +39,10 @@ struct MarkReadCommand: AsyncParsableCommand {
         let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "talkvault"
         var target = MarkReadTarget.ids(ids)
         if let chat, let until { target = .chat(chat, until: try TimeOption.cutoff(until, in: config.timeZone)) }
-        let result = try MarkRead.mark(target, by: who, at: clock.now(), in: ledger)
+        let result = try MarkRead.mark(target, by: who, at: clock.now(), in: ledger.readState)
         var receipts = ReadReceipts.Outcome()
         if result.receiptsQueued > 0, let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN") {
-            receipts = try await ReadReceipts.sendPending(from: ledger, client: MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token),
+            receipts = try await ReadReceipts.sendPending(from: ledger.readState, client: MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token),
                                                           clock: clock)
         }
         if json {

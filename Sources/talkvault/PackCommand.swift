@@ -23,7 +23,7 @@ struct PackCommand: ParsableCommand {
         let lock = try PackLock.acquire(dataDir: paths.dataDir)
         defer { lock.release() }
         let ledger = try global.openLedgerForWriting(config, create: true)
-        let packer = Packer(ledger: ledger, settings: global.packSettings(config), clock: try global.clock())
+        let packer = Packer(stores: ledger.stores, settings: global.packSettings(config), clock: try global.clock())
         let report = try packer.pack()
         if json {
             try printJSON(PackSummary(report, archiveDir: paths.archiveDir))

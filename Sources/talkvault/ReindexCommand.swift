@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Store
 import Packing
 
 struct ReindexCommand: ParsableCommand {
@@ -36,7 +37,7 @@ struct ReindexCommand: ParsableCommand {
         }
         let ledger = try Ledger(path: destination.database, policy: config.policy, access: .readWrite(create: true))
         try ledger.migrate()
-        let report = try Reindexer(archiveDir: source.archiveDir).run(into: ledger, now: try global.clock().now())
+        let report = try Reindexer(archiveDir: source.archiveDir).run(into: ledger.archiveIndex, now: try global.clock().now())
         print("rebuilt \(destination.database) from \(report.segments) segments: \(report.records) records, \(report.contentEntries) content files")
         for problem in report.problems { print("PROBLEM: \(problem)") }
         if !report.problems.isEmpty { throw Failure(.dataError, "\(report.problems.count) segments could not be read") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Store
 import Lookup
 import Packing
 
@@ -36,7 +37,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         let config = try global.loadConfig()
         let ledger = try global.openLedgerForReading(config)
-        let restorer = Restorer(ledger: ledger, archiveDir: global.paths(config).archiveDir)
+        let restorer = Restorer(index: ledger.archiveIndex, archiveDir: global.paths(config).archiveDir)
         if stdout {
             try restorer.stream(id: ids[0]) { FileHandle.standardOutput.write(Data($0)) }
         } else if ids.isEmpty {
@@ -53,7 +54,7 @@ struct RestoreCommand: ParsableCommand {
     func restoreSelection(ledger: Ledger, restorer: Restorer, zone: TimeZone) throws {
         let query = try selection.query(in: zone)
         var wanted: [String] = [], skipped: [String: Int] = [:]
-        try Finder.find(ledger, query, progress: indexingProgress) { found in
+        try Finder.find(ledger.searchStore, query, progress: indexingProgress) { found in
             if found.row.contentSegment != nil || found.recordSegment != nil {
                 wanted.append(found.row.id)
             } else {

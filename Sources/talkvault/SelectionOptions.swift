@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Store
 
 /// The filters `find` and a selection `restore` share.
 struct SelectionOptions: ParsableArguments {

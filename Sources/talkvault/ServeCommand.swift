@@ -3,6 +3,7 @@ import LINEClient
 import Foundation
 import Hummingbird
 import Ledger
+import Store
 import Logging
 import Server
 import TalkVaultDomain

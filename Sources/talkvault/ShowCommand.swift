@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Ledger
+import Store
 import Lookup
 
 struct ShowCommand: ParsableCommand {
@@ -19,7 +20,7 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let config = try global.loadConfig()
         let ledger = try global.openLedgerForReading(config)
-        guard let detail = try ledger.detail(id: id) else { throw Failure(.noInput, "no message \(id) in the ledger") }
+        guard let detail = try ledger.searchStore.detail(id: id) else { throw Failure(.noInput, "no message \(id) in the ledger") }
         print(json ? DetailFormat.json(detail, zone: config.timeZone) : DetailFormat.text(detail, zone: config.timeZone), terminator: "")
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Intake
 import Ledger
+import Store
 import TalkVaultDomain
 
 struct StatusCommand: ParsableCommand {
@@ -28,7 +29,7 @@ struct StatusCommand: ParsableCommand {
         let now = try global.clock().now()
         let config = try global.loadConfig()
         let ledger = try global.openLedgerForReading(config)
-        var report = try ledger.status(now: now, timeZone: config.timeZone, deadlineLimit: deadlines)
+        var report = try ledger.statusStore.status(now: now, timeZone: config.timeZone, deadlineLimit: deadlines, riskLimit: 20)
         report.inbox = try InboxApplier(ledger).health().summary
         if json { try printJSON(report) } else { print(report.renderText(), terminator: "") }
         if let inbox = report.inbox, !inbox.isHealthy {

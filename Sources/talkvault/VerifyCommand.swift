@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Intake
 import Ledger
+import Store
 import Packing
 
 struct VerifyCommand: ParsableCommand {
@@ -29,7 +30,7 @@ struct VerifyCommand: ParsableCommand {
         let config = try global.loadConfig()
         let paths = global.paths(config)
         let ledger = FileManager.default.fileExists(atPath: paths.database) ? try global.openLedgerForReading(config) : nil
-        var report = try Verifier(archiveDir: paths.archiveDir, ledger: ledger, deep: deep).run()
+        var report = try Verifier(archiveDir: paths.archiveDir, index: ledger?.archiveIndex, deep: deep).run()
         // The webhook inbox: acknowledged bodies lost to damage, or kept aside unapplied.
         if let ledger { report.problems += try InboxApplier(ledger).health().problems }
         if json {

@@ -1,6 +1,7 @@
 import Foundation
 import Archive
-import Ledger
+@testable import Ledger
+import Store
 import Packing
 import Testing
 import TalkVaultDomain

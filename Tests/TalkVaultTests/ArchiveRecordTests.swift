@@ -171,11 +171,11 @@ import DurableFile
         try Durable.publish(temporary: writer.temporaryPath, final: archive + "/" + relative)
 
         let ledger = try Ledger.opened(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
-        let report = try Reindexer(archiveDir: archive).run(into: ledger, now: RecordFixture.packedAt)
+        let report = try Reindexer(archiveDir: archive).run(into: ledger.archiveIndex, now: RecordFixture.packedAt)
         #expect(report.segments == 1)
         #expect(report.problems == ["\(relative): the record of message at member 0 offset 512 cannot be decoded "
                                     + "(record version 2, written by a newer TalkVault; upgrade to read it)"])
-        let deep = try Verifier(archiveDir: archive, ledger: ledger, deep: true).run()
+        let deep = try Verifier(archiveDir: archive, index: ledger.archiveIndex, deep: true).run()
         // The segment reindex could not read stays out of the index, and its record is named.
         #expect(deep.problems == [
             "\(relative): not in the ledger's index (run `talkvault pack` to index it, or `talkvault reindex`)",

@@ -1,4 +1,5 @@
 import Intake
+import Store
 import Crypto
 @testable import Export
 import Foundation
@@ -54,7 +55,7 @@ import Testing
         #expect(try Self.count(moved + "/ledger.sqlite3", "SELECT count(*) FROM messages WHERE state = 'downloaded'") == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: moved + "/staging").isEmpty)
         let ledger = try Ledger.opened(path: moved + "/ledger.sqlite3", policy: .lineDefaults, create: false)
-        let verify = try Verifier(archiveDir: moved + "/archive", ledger: ledger, deep: true).run()
+        let verify = try Verifier(archiveDir: moved + "/archive", index: ledger.archiveIndex, deep: true).run()
         #expect(verify.ok, "\(verify.problems)")
     }
 
@@ -106,7 +107,7 @@ import Testing
                 #expect(FileManager.default.createFile(atPath: dir.file("staging/i3-x"), contents: Data(bytes["i3"]!)))
             }
             for id in ["f1", "f2", "i3"] {
-                try ledger.recordDownload(id: id, stagedFile: recorded[id]!, size: Int64(bytes[id]!.count),
+                try ledger.contentQueue.recordDownload(id: id, stagedFile: recorded[id]!, size: Int64(bytes[id]!.count),
                                           sha256: SHA256.hash(data: bytes[id]!).map { String(format: "%02x", $0) }.joined(),
                                           contentType: nil, at: SystemClock().now())
             }
@@ -123,7 +124,7 @@ import Testing
                           [.text("i3"), .text("staging/i3-x")]])
         #expect(try ledger.rows("SELECT path FROM exports").map { $0.map(\.value) } == [[.text("talkvault-2026-W47.csv")]])
 
-        let report = try Packer(ledger: ledger, settings: PackSettings(dataDir: data.path, archiveDir: data.file("archive"),
+        let report = try Packer(stores: ledger.stores, settings: PackSettings(dataDir: data.path, archiveDir: data.file("archive"),
                                                                        timeZone: TimeZone(identifier: "Asia/Tokyo")!,
                                                                        segment: .init(toolVersion: "test")),
                                 clock: SystemClock()).pack()
@@ -143,7 +144,7 @@ import Testing
         let week = ISOWeek(parsing: "2026-W47")!, tokyo = TimeZone(identifier: "Asia/Tokyo")!
         let now = Instant(rfc3339: "2026-11-24T10:00:00+09:00")!
         func exporter(_ dataDir: String) throws -> Exporter {
-            Exporter(ledger: try Ledger.opened(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults),
+            Exporter(store: try Ledger.opened(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults).exportStore,
                      settings: ExportSettings(exportDir: dataDir + "/exports", timeZone: tokyo, toolVersion: "test"))
         }
         do {
@@ -151,7 +152,7 @@ import Testing
             _ = try Capturer(ledger: ledger, clock: SystemClock()).capture([Webhook.body([
                 Webhook.text("w1", "予約できますか", eventId: "ew1", at: Instant(rfc3339: "2026-11-18T10:00:00+09:00")!.milliseconds),
             ])])
-            _ = try ledger.markRead(ids: ["w1"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
+            _ = try ledger.readState.markRead(ids: ["w1"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
             let first = try exporter(original).run(week: week, force: nil, forced: false, now: now)
             #expect(first.rows == 1 && !first.alreadyDelivered)
         }

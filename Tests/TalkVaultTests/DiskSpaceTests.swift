@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Intake
+import Store
 import Foundation
 @testable import LINESimulator
 import LINEClient
@@ -126,7 +127,7 @@ struct DevFullFiles: DownloadFiles {
         #expect(disk.used() <= disk.capacity)
         // Items left for space are still due: the next run with room takes them.
         let ledger = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
-        #expect(try ledger.dueContent(limit: nil, kinds: [], until: nil).count >= report.leftForDiskSpace)
+        #expect(try ledger.contentQueue.dueContent(limit: nil, kinds: [], until: nil).count >= report.leftForDiskSpace)
         let metrics = SweepMetricsFile.render(report, finishedAtSeconds: 0, nextDeadlineSeconds: nil)
         #expect(metrics.contains("talkvault_sweep_stopped_for_disk_space 1.0"))
         #expect(metrics.contains("talkvault_sweep_disk_space_left_items{step=\"download\"} \(Double(report.leftForDiskSpace))"))
@@ -153,7 +154,7 @@ struct DevFullFiles: DownloadFiles {
         let h = try await SweepHarness.start(messages: 40, transcodeFailureRate: 0, seed: 43)
         let ledger = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
         let now = SystemClock().now()
-        let item = try #require(try ledger.dueContent(limit: nil, kinds: [], until: nil).first {
+        let item = try #require(try ledger.contentQueue.dueContent(limit: nil, kinds: [], until: nil).first {
             $0.provider == "line" && $0.kind == .file && $0.deadline > now
         })
         let client = ContentClient(dataAPIBaseURL: h.simulator.baseURL, accessToken: h.config.accessToken, files: DevFullFiles())
@@ -168,7 +169,7 @@ struct DevFullFiles: DownloadFiles {
     @Test func aPackOnANearlyFullDiskPacksTheRecordsAndTheContentThatFits() throws {
         var h = try PackHarness()
         try h.fill(texts: 50)
-        let tight = Packer(ledger: h.ledger, settings: h.packer().settings, clock: FixedClock(LedgerHarness.now),
+        let tight = Packer(stores: h.ledger.stores, settings: h.packer().settings, clock: FixedClock(LedgerHarness.now),
                            disk: FixedDisk(available: DiskReserve.defaultPackHeadroomBytes + 4_500))
         let first = try tight.pack()
         // The 5,004-byte image and the 9,000-byte video do not fit; everything else does.
@@ -196,7 +197,7 @@ struct DevFullFiles: DownloadFiles {
             try await registry.register(messages: delivery.registrations, unsends: delivery.unsends)
             _ = try Capturer(ledger: ledger, clock: SystemClock()).capture([plan.body(of: delivery)])
         }
-        let due = try ledger.dueContent(limit: nil, kinds: [], until: nil).count
+        let due = try ledger.contentQueue.dueContent(limit: nil, kinds: [], until: nil).count
         #expect(due > 0)
         let yaml = try String(contentsOfFile: "\(Fixtures.packageRoot)/retention.yaml", encoding: .utf8)
             .replacingOccurrences(of: "https://api.line.me", with: url).replacingOccurrences(of: "https://api-data.line.me", with: url)

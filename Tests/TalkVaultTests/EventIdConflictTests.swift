@@ -27,12 +27,12 @@ import Testing
         #expect(counts.newMessages == 2)
         #expect(counts.conflictingEvents == 1)
         for id in ["354718705033693860", "354718705033693861"] {
-            let message = try #require(try harness.ledger.message(id: id), "message \(id) was dropped")
+            let message = try #require(try harness.ledger.searchStore.message(id: id), "message \(id) was dropped")
             #expect(message.kind == .image)
             #expect(message.state == .contentDue)
             #expect(message.eventJSON.contains("\"id\":\"\(id)\""))
         }
-        let tables = try harness.ledger.tableCounts()
+        let tables = try harness.ledger.statusStore.tableCounts()
         #expect(tables["raw_events"] == 2)
         #expect(tables["event_conflicts"] == 1, "the conflict is kept raw, as before")
         #expect(try harness.status().ledger.conflictingEvents == 1)
@@ -43,7 +43,7 @@ import Testing
         let again = try harness.capture(Webhook.body(imageSet()), Webhook.body([imageSet()[1]]))
         #expect(again.newEvents == 0 && again.newMessages == 0 && again.conflictingEvents == 0)
         #expect(again.duplicateEvents == 3)
-        #expect(try harness.ledger.tableCounts() == tables)
+        #expect(try harness.ledger.statusStore.tableCounts() == tables)
     }
 
     @Test func aConflictingEditOrUnsendIsApplied() throws {
@@ -61,9 +61,9 @@ import Testing
         #expect(counts.unsendsApplied == 1)
         #expect(counts.newMessages == 0, "a known message id under a reused event id is a duplicate message")
         #expect(counts.duplicateMessages == 1)
-        #expect(try harness.ledger.message(id: "m1")?.text == "編集後")
-        #expect(try harness.ledger.message(id: "m2")?.state == .unsent)
-        #expect(try harness.ledger.tableCounts()["event_conflicts"] == 3)
+        #expect(try harness.ledger.searchStore.message(id: "m1")?.text == "編集後")
+        #expect(try harness.ledger.searchStore.message(id: "m2")?.state == .unsent)
+        #expect(try harness.ledger.statusStore.tableCounts()["event_conflicts"] == 3)
     }
 
     @Test func aRedeliveredConflictIsADuplicateAndNoted() throws {
@@ -86,14 +86,14 @@ import Testing
             Webhook.text("t2", "二通目", eventId: "shared", at: base + 1),
             Webhook.edit("t1", "一通目(編集)", eventId: "shared", at: base + 2, source: Webhook.source()),
         ]))
-        #expect(try h.ledger.message(id: "t2")?.text == "二通目")
-        #expect(try h.ledger.message(id: "t1")?.text == "一通目(編集)")
+        #expect(try h.ledger.searchStore.message(id: "t2")?.text == "二通目")
+        #expect(try h.ledger.searchStore.message(id: "t1")?.text == "一通目(編集)")
         let packed = try h.packer().pack()
         #expect(packed.records == 2)
         #expect(try h.verify(deep: true).ok)
 
         let fresh = try Ledger.opened(path: h.base.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults)
-        let report = try Reindexer(archiveDir: h.archiveDir).run(into: fresh, now: LedgerHarness.now)
+        let report = try Reindexer(archiveDir: h.archiveDir).run(into: fresh.archiveIndex, now: LedgerHarness.now)
         #expect(report.problems.isEmpty, "\(report.problems)")
         let strip = { (rows: [Columns]) in rows.map { $0.filter { $0.name != "event_seq" && $0.name != "staged_file" }.map { "\($0.name)=\($0.value)" } } }
         let messages = "SELECT * FROM messages ORDER BY id"
@@ -102,9 +102,9 @@ import Testing
         #expect(strip(try fresh.rows(events)) == strip(try h.ledger.rows(events)))
         let edits = "SELECT x.message_id, x.text, e.event_id FROM message_edits x JOIN raw_events e ON e.seq = x.event_seq ORDER BY 1"
         #expect(strip(try fresh.rows(edits)) == strip(try h.ledger.rows(edits)))
-        #expect(try fresh.message(id: "t2")?.text == "二通目")
-        #expect(try fresh.message(id: "t1")?.text == "一通目(編集)")
-        let check = try Verifier(archiveDir: h.archiveDir, ledger: fresh, deep: true).run()
+        #expect(try fresh.searchStore.message(id: "t2")?.text == "二通目")
+        #expect(try fresh.searchStore.message(id: "t1")?.text == "一通目(編集)")
+        let check = try Verifier(archiveDir: h.archiveDir, index: fresh.archiveIndex, deep: true).run()
         #expect(check.ok, "\(check.problems)")
     }
 }

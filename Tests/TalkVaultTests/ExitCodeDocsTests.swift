@@ -1,5 +1,6 @@
 import Foundation
 import Packing
+import Store
 import Testing
 
 /// The documented exit codes are the binary's: one table, one truth. The table is in the README;

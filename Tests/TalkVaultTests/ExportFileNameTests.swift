@@ -1,6 +1,7 @@
 import Archive
 @testable import Export
 import Foundation
+import Store
 import TalkVaultDomain
 import Testing
 
@@ -26,7 +27,7 @@ import Testing
         }
         events.append(Webhook.text("t1", "hello", eventId: "e-t1", at: h.ms("2026-11-18T10:00:00+09:00")))
         try h.base.capture(Webhook.body(events))
-        _ = try h.base.ledger.markRead(ids: names.map(\.id) + ["t1"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
+        _ = try h.base.ledger.readState.markRead(ids: names.map(\.id) + ["t1"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
         return h
     }
 
@@ -54,7 +55,7 @@ import Testing
 
     @Test func theLineProfileNamesNoFileAsLINEsOwnBackup() throws {
         let h = try filled()
-        let exporter = Exporter(ledger: h.base.ledger, settings: ExportSettings(exportDir: h.exportDir, timeZone: h.tokyo, toolVersion: "test",
+        let exporter = Exporter(store: h.base.ledger.exportStore, settings: ExportSettings(exportDir: h.exportDir, timeZone: h.tokyo, toolVersion: "test",
                                                                                 profile: .line, accountName: "テスト店"))
         let result = try exporter.run(week: w47, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
         let rows = try h.rows(result.csvPath)

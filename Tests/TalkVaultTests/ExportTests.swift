@@ -62,7 +62,7 @@ struct ExportHarness {
     init() throws { base = try LedgerHarness() }
 
     func exporter() -> Exporter {
-        Exporter(ledger: base.ledger, settings: ExportSettings(exportDir: exportDir, timeZone: tokyo, toolVersion: "test"))
+        Exporter(store: base.ledger.exportStore, settings: ExportSettings(exportDir: exportDir, timeZone: tokyo, toolVersion: "test"))
     }
 
     func ms(_ rfc3339: String) -> Int64 { Instant(rfc3339: rfc3339)!.milliseconds }
@@ -88,7 +88,7 @@ struct ExportHarness {
             Webhook.event("message", id: "el", at: h.ms("2026-11-19T09:00:00+09:00"),
                           extra: ["message": ["id": "l", "type": "location", "title": "東京駅", "address": "千代田区丸の内", "latitude": 35.681, "longitude": 139.767]]),
         ]))
-        _ = try h.base.ledger.markRead(ids: ["a", "b", "d", "e", "s", "l"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
+        _ = try h.base.ledger.readState.markRead(ids: ["a", "b", "d", "e", "s", "l"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
     }
 
     @Test func theWeekHoldsOnlyItsReadMessagesAndTheManifestCountsTheRest() throws {
@@ -122,7 +122,7 @@ struct ExportHarness {
         try fill(h)
         let first = try h.exporter().run(week: w47, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
         let delivered = try Data(contentsOf: URL(fileURLWithPath: first.csvPath))
-        _ = try h.base.ledger.markRead(ids: ["c"], by: "suzuki", at: Instant(rfc3339: "2026-11-25T09:00:00+09:00")!)
+        _ = try h.base.ledger.readState.markRead(ids: ["c"], by: "suzuki", at: Instant(rfc3339: "2026-11-25T09:00:00+09:00")!)
         let again = try h.exporter().run(week: w47, force: nil, forced: false, now: Instant(rfc3339: "2026-11-26T10:00:00+09:00")!)
         #expect(again.alreadyDelivered)
         #expect(try Data(contentsOf: URL(fileURLWithPath: first.csvPath)) == delivered)
@@ -160,7 +160,7 @@ struct ExportHarness {
     @Test func theLineProfileRoundTripsThroughTheOAManagerParser() throws {
         let h = try ExportHarness()
         try ExportTests().fill(h)
-        let exporter = Exporter(ledger: h.base.ledger, settings: ExportSettings(exportDir: h.exportDir, timeZone: h.tokyo, toolVersion: "test",
+        let exporter = Exporter(store: h.base.ledger.exportStore, settings: ExportSettings(exportDir: h.exportDir, timeZone: h.tokyo, toolVersion: "test",
                                                                                 profile: .line, accountName: "テスト店"))
         let result = try exporter.run(week: ISOWeek(parsing: "2026-W47")!, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
         #expect(result.csvPath.hasSuffix("talkvault-2026-W47-line.csv"))
@@ -206,7 +206,7 @@ struct ExportHarness {
         let h = try ExportHarness()
         try ExportTests().fill(h)
         try h.base.capture(Webhook.body([Webhook.text("568790102345678901", "a real LINE id", eventId: "eid", at: h.ms("2026-11-17T10:00:00+09:00"))]))
-        _ = try h.base.ledger.markRead(ids: ["568790102345678901"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
+        _ = try h.base.ledger.readState.markRead(ids: ["568790102345678901"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
         let result = try h.exporter().run(week: ISOWeek(parsing: "2026-W47")!, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
         let out = h.base.dir.file("lo")
         let profile = "file://" + h.base.dir.file("lo-profile")

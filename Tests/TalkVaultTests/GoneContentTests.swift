@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Intake
+import Store
 import Foundation
 @testable import LINESimulator
 @testable import Ledger
@@ -78,9 +79,9 @@ import Testing
         // The unsend was applied after a sweep had planned the download (as if still due).
         try ledger.db.run("UPDATE messages SET state = 'content_due' WHERE id = 'gone-1'")
         let now = SystemClock().now()
-        #expect(try ledger.markGone(id: "gone-1", at: now) == .unsent)
-        #expect(try ledger.markGone(id: "gone-2", at: now) == .lost(.expired))
-        #expect(try ledger.markGone(id: "gone-2", at: now) == nil)
+        #expect(try ledger.contentQueue.markGone(id: "gone-1", at: now) == .unsent)
+        #expect(try ledger.contentQueue.markGone(id: "gone-2", at: now) == .lost(.expired))
+        #expect(try ledger.contentQueue.markGone(id: "gone-2", at: now) == nil)
         let rows = try ledger.rows("SELECT id, state, reason FROM messages ORDER BY id")
         #expect(rows.map { $0.map(\.value) } == [[.text("gone-1"), .text("unsent"), .null], [.text("gone-2"), .text("lost"), .text("expired")]])
     }

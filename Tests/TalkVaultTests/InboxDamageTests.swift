@@ -1,6 +1,7 @@
 import Foundation
 @testable import InboxLog
 import Intake
+import Store
 @testable import Ledger
 import SQLiteDB
 import TalkVaultDomain
@@ -33,7 +34,7 @@ import Testing
     /// a kill -9 would (nothing more is written); returns where each record lies.
     func writeLog(_ count: Int) throws -> [Placed] {
         let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
-        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxPosition(),
+        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxStore.inboxPosition(),
                                      settings: .init(segmentBytes: 32 * 1024, spareSegments: 2))
         for first in stride(from: 0, to: count, by: 5) {
             try log.append((first..<min(first + 5, count)).map(webhook), receivedAt: LedgerHarness.now, autoRead: false)
@@ -67,7 +68,7 @@ import Testing
     }
 
     func stored(_ ledger: Ledger, _ placed: [Placed]) throws -> Set<String> {
-        Set(try placed.filter { try ledger.message(id: $0.id) != nil }.map(\.id))
+        Set(try placed.filter { try ledger.searchStore.message(id: $0.id) != nil }.map(\.id))
     }
 
     @Test func aZeroedRegionIsNamedAndEverythingAroundItIsApplied() throws {
@@ -147,7 +148,7 @@ import Testing
             let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
             let firstInSecond = placed.firstIndex { $0.segment == segments[1] }!
             _ = try InboxApplier(ledger).apply(limit: firstInSecond + 2)
-            #expect(try ledger.inboxPosition().segment == segments[1])
+            #expect(try ledger.inboxStore.inboxPosition().segment == segments[1])
         }
         unlink(file(segments[1]))
         let health = try InboxApplier(Ledger(path: ledgerPath, policy: .lineDefaults, access: .readOnly)).health()
@@ -167,7 +168,7 @@ import Testing
         do {
             let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, applyingInbox: false)
             _ = try InboxApplier(ledger).apply(limit: placed.firstIndex { $0.segment == segments[1] }! + 3)
-            #expect(try ledger.inboxPosition() == InboxPosition(segment: segments[1], offset: inSecond[2].end))
+            #expect(try ledger.inboxStore.inboxPosition() == InboxPosition(segment: segments[1], offset: inSecond[2].end))
         }
         // From inside the last applied body to the end of the segment.
         try zero(segments[1], from: inSecond[2].end - 100, count: 32 * 1024 - inSecond[2].end + 100)
@@ -211,7 +212,7 @@ import Testing
         #expect(!health.isHealthy)
         #expect(health.problems.contains { $0.contains("inbox_rejected") })
         #expect(health.problems.contains { $0.contains("events[0] is not an object") })
-        #expect(try ledger.inboxProblemCounts() == (1, 0))
+        #expect(try ledger.inboxStore.inboxProblemCounts() == (1, 0))
     }
 
     /// A reader beside a writer that appends and rolls all the while never calls the segment
@@ -311,7 +312,7 @@ import Testing
         #expect(try cli.talkvault(["pack"] + config).status == 0)
         let ledger = try Ledger.opened(path: dataDir + "/ledger.sqlite3", policy: .lineDefaults, create: false, applyingInbox: false)
         var missing = Set<String>()
-        for id in acknowledged where try ledger.message(id: id) == nil { missing.insert(id) }
+        for id in acknowledged where try ledger.searchStore.message(id: id) == nil { missing.insert(id) }
         #expect(missing == lost, "exactly the bodies in the zeroed mebibyte are lost, and no other")
         #expect(try cli.talkvault(["status"] + config).status == 65)
         let damage = try InboxApplier(ledger).health().damage

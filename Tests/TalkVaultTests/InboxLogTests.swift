@@ -1,6 +1,7 @@
 import Foundation
 @testable import InboxLog
 import Intake
+import Store
 @testable import Ledger
 import TalkVaultDomain
 import Testing
@@ -141,7 +142,7 @@ import Testing
         #expect(applied.bodies == 3)
         #expect(applied.rejected == 1)
         #expect(applied.counts.newMessages == 2)
-        #expect(try ledger.inboxRejected().oldest.map(\.problem) == ["damaged in the inbox log (its checksum does not match)"])
+        #expect(try ledger.inboxStore.inboxRejected().oldest.map(\.problem) == ["damaged in the inbox log (its checksum does not match)"])
         #expect(applied.position == records[2].end)
     }
 
@@ -262,7 +263,7 @@ import Testing
             let ledger = try Ledger.opened(path: path, policy: .lineDefaults, applyingInbox: false)
             // A body an older version left in its inbox table.
             _ = try ledger.db.run("INSERT INTO webhook_inbox(received_at_ms, auto_read, body) VALUES (1, 0, ?1)", [.blob(Array(webhook(0)))])
-            let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxPosition(),
+            let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxStore.inboxPosition(),
                                          settings: .init(segmentBytes: 4096))
             for n in 1...6 { try log.append([webhook(n)], receivedAt: LedgerHarness.now, autoRead: false) }
             #expect(try InboxApplier(ledger).size().bodies == 7)
@@ -270,11 +271,11 @@ import Testing
             #expect(first.bodies == 3)
             #expect(try InboxApplier(ledger).size().bodies == 4)
             #expect(try ledger.db.scalar("SELECT count(*) FROM webhook_inbox") == 0)
-            #expect(try ledger.inboxPosition() == first.position)
+            #expect(try ledger.inboxStore.inboxPosition() == first.position)
         }
         let reopened = try Ledger.opened(path: path, policy: .lineDefaults, create: false)
         #expect(try InboxApplier(reopened).size().bodies == 0)
-        let counts = try reopened.tableCounts()
+        let counts = try reopened.statusStore.tableCounts()
         #expect(counts["messages"] == 7)
         #expect(counts["raw_events"] == 7, "each event applied once")
         #expect(try InboxApplier(reopened).apply().bodies == 0)

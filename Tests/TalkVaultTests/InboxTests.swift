@@ -3,6 +3,7 @@ import Foundation
 import InboxLog
 import LINE
 import Ledger
+import Store
 import SQLiteDB
 import Server
 import TalkVaultDomain
@@ -19,7 +20,7 @@ import Testing
     /// Appends bodies to the ledger's inbox log as `serve` does, then lets go of the log.
     static func enqueue(_ ledger: Ledger, _ bodies: [Data], autoRead: Bool = false,
                         settings: InboxLogWriter.Settings = InboxLogWriter.Settings(segmentBytes: 1 << 20)) throws {
-        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxPosition(), settings: settings)
+        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxStore.inboxPosition(), settings: settings)
         try log.append(bodies, receivedAt: LedgerHarness.now, autoRead: autoRead)
         log.close()
     }
@@ -34,13 +35,13 @@ import Testing
         let ledger = try Ledger.opened(path: path, policy: .lineDefaults, applyingInbox: false)
         try Self.enqueue(ledger, bodies + [bodies[0]], autoRead: false)
         #expect(try InboxApplier(ledger).size().bodies == 4)
-        #expect(try ledger.tableCounts()["messages"] == 0, "nothing is applied before the apply")
+        #expect(try ledger.statusStore.tableCounts()["messages"] == 0, "nothing is applied before the apply")
         let applied = try InboxApplier(ledger).applyAll(chunk: 3)
         #expect(applied.bodies == 4)
         #expect(applied.bytes == (bodies + [bodies[0]]).reduce(0) { $0 + $1.count })
         #expect(applied.counts.duplicateEvents > 0, "the repeated body is a redelivery, not new events")
         #expect(try InboxApplier(ledger).size().bodies == 0)
-        #expect(try ledger.tableCounts() == (try direct.ledger.tableCounts()))
+        #expect(try ledger.statusStore.tableCounts() == (try direct.ledger.statusStore.tableCounts()))
         #expect(try InboxApplier(ledger).apply().bodies == 0)
     }
 
@@ -53,7 +54,7 @@ import Testing
         }
         let reopened = try Ledger.opened(path: path, policy: .lineDefaults, create: false)
         #expect(try InboxApplier(reopened).size().bodies == 0)
-        let message = try #require(try reopened.detail(id: "m2"))
+        let message = try #require(try reopened.searchStore.detail(id: "m2"))
         #expect(message.found.row.text == "hello 2")
         #expect(message.found.row.readAt == LedgerHarness.now, "the auto-read flag travels with the body")
     }
@@ -67,7 +68,7 @@ import Testing
         #expect(applied.rejected == 1)
         #expect(applied.counts.newMessages == 2)
         #expect(try InboxApplier(ledger).size().bodies == 0)
-        #expect(try ledger.inboxRejected().oldest == [InboxRejection(receivedAt: LedgerHarness.now, problem: "events[0] is not an object",
+        #expect(try ledger.inboxStore.inboxRejected().oldest == [InboxRejection(receivedAt: LedgerHarness.now, problem: "events[0] is not an object",
                                                               bytes: 15)])
     }
 
@@ -85,10 +86,10 @@ import Testing
         #expect(applied.rejected == 1)
         #expect(applied.counts.newMessages == 2)
         #expect(try InboxApplier(ledger).size().bodies == 0)
-        let counts = try ledger.tableCounts()
+        let counts = try ledger.statusStore.tableCounts()
         #expect(counts["raw_events"] == 2, "nothing of the refused body stays behind")
         #expect(counts["messages"] == 2)
-        let rejected = try ledger.inboxRejected().oldest
+        let rejected = try ledger.inboxStore.inboxRejected().oldest
         #expect(rejected.count == 1)
         #expect(rejected.first?.problem.hasPrefix("the ledger refused its rows") == true)
         #expect(rejected.first?.problem.contains("poison") == false, "no message text in the reason")
@@ -107,7 +108,7 @@ import Testing
                    onCommit: @escaping @Sendable (GroupCommitter.CommitSummary) -> Void = { _ in }) throws -> (GroupCommitter, String) {
         let path = dir.file("ledger.sqlite3")
         let ledger = try Ledger.opened(path: path, policy: .lineDefaults, applyingInbox: false)
-        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxPosition(),
+        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxStore.inboxPosition(),
                                      settings: InboxLogWriter.Settings(segmentBytes: 1 << 20))
         let committer = GroupCommitter(capturer: Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now)), log: log, settings: settings,
                                        onCommit: onCommit)
@@ -163,7 +164,7 @@ import Testing
     }
 
     func appliedMessages(_ path: String) throws -> Int {
-        try Ledger.opened(path: path, policy: .lineDefaults, create: false, applyingInbox: false).tableCounts()["messages"] ?? -1
+        try Ledger.opened(path: path, policy: .lineDefaults, create: false, applyingInbox: false).statusStore.tableCounts()["messages"] ?? -1
     }
 
     @Test func theWriterAppliesOnceRequestsAreQuiet() async throws {

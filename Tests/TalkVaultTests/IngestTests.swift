@@ -1,6 +1,7 @@
 import Intake
 import Foundation
 import Ledger
+import Store
 import TalkVaultDomain
 import Testing
 
@@ -40,7 +41,7 @@ import Testing
         #expect(report.rejected.map(\.line) == [2, 5])
         #expect(report.rejected[0].reason.hasPrefix("malformed JSON"))
         #expect(report.rejected[1].reason == "the body is not a JSON object")
-        #expect(try harness.ledger.message(id: "m2")?.text == "two")
+        #expect(try harness.ledger.searchStore.message(id: "m2")?.text == "two")
     }
 
     @Test func aBrokenFirstLineDoesNotSinkTheRest() throws {

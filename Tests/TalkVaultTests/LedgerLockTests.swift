@@ -2,6 +2,7 @@ import Intake
 import Foundation
 import InboxLog
 import Ledger
+import Store
 import TalkVaultDomain
 import Testing
 
@@ -20,7 +21,7 @@ import Testing
             }
             _ = try capturer.capture(bodies)
         }
-        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxPosition())
+        let log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: try ledger.inboxStore.inboxPosition())
         try log.append([Webhook.body([Webhook.text("pending", "未適用", eventId: "e-pending", at: 1_790_000_000_000)])],
                        receivedAt: LedgerHarness.now, autoRead: false)
         log.close()

@@ -1,5 +1,6 @@
 import Intake
 import Ledger
+import Store
 import TalkVaultDomain
 
 extension Ledger {

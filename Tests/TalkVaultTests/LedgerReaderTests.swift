@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Store
 import Server
 import TalkVaultDomain
 import Testing

@@ -1,4 +1,5 @@
 import Intake
+import Store
 import Foundation
 import LINE
 @testable import Ledger
@@ -28,7 +29,7 @@ struct LedgerHarness {
     }
 
     func status() throws -> StatusReport {
-        try ledger.status(now: Self.now, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
+        try ledger.statusStore.status(now: Self.now, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
     }
 }
 
@@ -48,14 +49,14 @@ struct LedgerHarness {
         #expect(counts.duplicateMessages == 8)
         #expect(counts.unsendsApplied == 1)
         #expect(counts.unknownTypes == 1)
-        let tables = try harness.ledger.tableCounts()
+        let tables = try harness.ledger.statusStore.tableCounts()
         #expect(tables["raw_events"] == 26)
         #expect(tables["event_conflicts"] == 25, "nothing is dropped: conflicting events are kept raw")
-        let message = try #require(try harness.ledger.message(id: "325708"))
+        let message = try #require(try harness.ledger.searchStore.message(id: "325708"))
         #expect(message.kind == .text)
         #expect(message.text == "Hello, world")
         #expect(message.state == .unsent, "the sample's unsend names it")
-        let image = try #require(try harness.ledger.message(id: "354718705033693861"))
+        let image = try #require(try harness.ledger.searchStore.message(id: "354718705033693861"))
         #expect(image.kind == .image)
         #expect(image.state == .contentDue)
     }
@@ -83,21 +84,21 @@ struct LedgerHarness {
         #expect(status.ledger.chats == 4)
 
         let sentAt = Instant(milliseconds: 1_462_629_479_859)
-        let file = try #require(try harness.ledger.message(id: "325708-21"))
+        let file = try #require(try harness.ledger.searchStore.message(id: "325708-21"))
         #expect(file.kind == .file)
         #expect(file.fileName == "file.txt")
         #expect(file.fileSize == 2138)
         #expect(file.deadline == sentAt.adding(.days(7)))
-        let external = try #require(try harness.ledger.message(id: "325708-1"))
+        let external = try #require(try harness.ledger.searchStore.message(id: "325708-1"))
         #expect(external.chat == ChatRef(type: .room, id: "Ra8dbf4673c4c812cd491258042226c99"))
         #expect(external.contentProvider == "external")
         #expect(external.contentURL == "https://example.com")
         #expect(external.deadline == sentAt.adding(.days(14)))
-        let sticker = try #require(try harness.ledger.message(id: "325708-5"))
+        let sticker = try #require(try harness.ledger.searchStore.message(id: "325708-5"))
         #expect(sticker.eventJSON.contains("\"keywords\":[\"Love You\",\"Love\"]"))
-        let imageSet = try #require(try harness.ledger.message(id: "354718705033693861-24"))
+        let imageSet = try #require(try harness.ledger.searchStore.message(id: "354718705033693861-24"))
         #expect(imageSet.eventJSON.contains("\"imageSet\""))
-        let unsent = try #require(try harness.ledger.message(id: "325708-14"))
+        let unsent = try #require(try harness.ledger.searchStore.message(id: "325708-14"))
         #expect(unsent.state == .unsent)
         #expect(unsent.chat.type == .group)
         #expect(unsent.senderId == "U206d25c2ea6bd87c17655609a1c37cb8")
@@ -108,12 +109,12 @@ struct LedgerHarness {
             let harness = try LedgerHarness()
             try harness.capture(data)
             let status = try harness.status()
-            let tables = try harness.ledger.tableCounts()
+            let tables = try harness.ledger.statusStore.tableCounts()
             let again = try harness.capture(data)
             #expect(again.newEvents == 0)
             #expect(again.newMessages == 0)
             #expect(try harness.status() == status)
-            #expect(try harness.ledger.tableCounts() == tables, "\(tables)")
+            #expect(try harness.ledger.statusStore.tableCounts() == tables, "\(tables)")
         }
     }
 }
@@ -126,7 +127,7 @@ struct LedgerHarness {
     func finalMessage(_ events: [[String: Any]], id: String) throws -> (MessageRecord?, [String: Int], StatusReport) {
         let harness = try LedgerHarness()
         for event in events { try harness.capture(Webhook.body([event])) }
-        return (try harness.ledger.message(id: id), try harness.ledger.tableCounts(), try harness.status())
+        return (try harness.ledger.searchStore.message(id: id), try harness.ledger.statusStore.tableCounts(), try harness.status())
     }
 
     @Test func everyArrivalOrderEndsInTheSameState() throws {
@@ -158,7 +159,7 @@ struct LedgerHarness {
         #expect(first.unsendsPending == 1)
         #expect(try harness.status().ledger.pendingUnsends == 1)
         try harness.capture(Webhook.body([Webhook.media("m9", type: "image", eventId: "i1", at: base)]))
-        let message = try #require(try harness.ledger.message(id: "m9"))
+        let message = try #require(try harness.ledger.searchStore.message(id: "m9"))
         #expect(message.state == .unsent)
         #expect(message.unsentAt?.milliseconds == base + 10)
         #expect(try harness.status().ledger.pendingUnsends == 0)
@@ -176,7 +177,7 @@ struct LedgerHarness {
         let status = try harness.status()
         #expect(status.ledger.redeliveredEvents == 1)
         #expect(status.ledger.messages == 1)
-        #expect(try harness.ledger.tableCounts()["message_history"] == 1)
+        #expect(try harness.ledger.statusStore.tableCounts()["message_history"] == 1)
     }
 
     @Test func theSameMessageIdUnderANewEventIdIsADuplicateMessage() throws {
@@ -195,7 +196,7 @@ struct LedgerHarness {
         try harness.capture(Webhook.body([event]))
         let counts = try harness.capture(Webhook.body([event]))
         #expect(counts.duplicateEvents == 1)
-        #expect(try harness.ledger.tableCounts()["raw_events"] == 1)
+        #expect(try harness.ledger.statusStore.tableCounts()["raw_events"] == 1)
     }
 
     @Test func unknownTypesAreKeptAndCounted() throws {
@@ -206,7 +207,7 @@ struct LedgerHarness {
         ]))
         #expect(counts.unknownTypes == 1)
         #expect(counts.unknownMessageTypes == 1)
-        let message = try #require(try harness.ledger.message(id: "m5"))
+        let message = try #require(try harness.ledger.searchStore.message(id: "m5"))
         #expect(message.kind == .unknown)
         #expect(message.lineType == "hologram")
         #expect(message.state == .received)
@@ -224,8 +225,8 @@ struct LedgerHarness {
         ]))
         #expect(counts.invalidEvents == 3)
         #expect(counts.newMessages == 1)
-        #expect(try harness.ledger.tableCounts()["raw_events"] == 4)
-        #expect(try harness.ledger.message(id: "m1") == nil)
+        #expect(try harness.ledger.statusStore.tableCounts()["raw_events"] == 4)
+        #expect(try harness.ledger.searchStore.message(id: "m1") == nil)
     }
 
     @Test func aPolicyChangeRecomputesDeadlines() throws {
@@ -235,11 +236,11 @@ struct LedgerHarness {
             let ledger = try Ledger.opened(path: path, policy: .lineDefaults)
             _ = try Capturer(ledger: ledger, clock: FixedClock(LedgerHarness.now))
                 .capture([Webhook.body([Webhook.media("f1", type: "file", eventId: "f", at: base)])])
-            #expect(try ledger.message(id: "f1")?.deadline == Instant(milliseconds: base).adding(.days(7)))
+            #expect(try ledger.searchStore.message(id: "f1")?.deadline == Instant(milliseconds: base).adding(.days(7)))
         }
         let shorter = RetentionPolicy(windows: [.file: .days(3)], safetyMargin: .days(1))
         let reopened = try Ledger.opened(path: path, policy: shorter)
-        #expect(try reopened.message(id: "f1")?.deadline == Instant(milliseconds: base).adding(.days(3)))
+        #expect(try reopened.searchStore.message(id: "f1")?.deadline == Instant(milliseconds: base).adding(.days(3)))
     }
 
     @Test func atRiskAndNextDeadlinesFollowTheClock() throws {
@@ -278,7 +279,7 @@ struct LedgerHarness {
         #expect(results[2] == .rejected(.notAnObject))
         #expect(results[3] == .rejected(.missingEvents))
         #expect(results[4] == .rejected(.eventNotAnObject(index: 0)))
-        #expect(try harness.ledger.tableCounts()["raw_events"] == 1)
+        #expect(try harness.ledger.statusStore.tableCounts()["raw_events"] == 1)
     }
 
     @Test func anEmptyEventsArrayIsAConnectionCheck() throws {
@@ -290,7 +291,7 @@ struct LedgerHarness {
     @Test func aFullDiskLosesTheWholeBatchAndNothingElse() throws {
         let harness = try LedgerHarness()
         try harness.capture(Webhook.body([Webhook.text("kept", "before", eventId: "k", at: base)]))
-        let before = try harness.ledger.tableCounts()
+        let before = try harness.ledger.statusStore.tableCounts()
         // Cap the database just above its current size, so the next big batch cannot fit.
         let pages = try harness.ledger.db.scalar("PRAGMA page_count")
         try harness.ledger.db.execute("PRAGMA max_page_count=\(pages + 2)")
@@ -303,12 +304,12 @@ struct LedgerHarness {
             guard case LedgerError.diskFull = error else { return false }
             return true
         }
-        #expect(try harness.ledger.tableCounts() == before)
+        #expect(try harness.ledger.statusStore.tableCounts() == before)
         // The ledger still works once space is back.
         try harness.ledger.db.execute("PRAGMA max_page_count=1073741823")
         #expect(try harness.capture(Webhook.body(big)).newMessages == 400)
-        #expect(try harness.ledger.tableCounts()["chats"] == 2)
-        #expect(try harness.ledger.profilesDue(now: LedgerHarness.now, refresh: .days(7), limit: 10).map(\.userId).contains("Unewcomer"))
+        #expect(try harness.ledger.statusStore.tableCounts()["chats"] == 2)
+        #expect(try harness.ledger.profileStore.profilesDue(now: LedgerHarness.now, refresh: .days(7), limit: 10).map(\.userId).contains("Unewcomer"))
     }
 }
 
@@ -333,7 +334,7 @@ func permutations<T>(of items: [T]) -> [[T]] {
         let policy = RetentionPolicy(windows: windows, overrides: [:], safetyMargin: RetentionPolicy.lineDefaults.safetyMargin)
         let reopened = try Ledger.opened(path: h.ledger.path, policy: policy, create: false, applyingInbox: false)
         #expect(try reopened.db.scalar("SELECT deadline_ms FROM messages WHERE id = 'm1'") == .max)
-        _ = try reopened.status(now: LedgerHarness.now, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
+        _ = try reopened.statusStore.status(now: LedgerHarness.now, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
     }
 }
 

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Ledger
+import Store
 import Testing
 
 extension SweepCLITests {
@@ -63,7 +64,7 @@ extension SweepCLITests {
 
         // A flipped byte inside one item's member: that item fails naming its segment, the rest come back.
         let ledger = try Ledger.opened(path: cli.dir.file("demo/ledger.sqlite3"), policy: .lineDefaults, create: false)
-        let parts = try #require(try ledger.archivedParts(id: id)?.content)
+        let parts = try #require(try ledger.archiveIndex.archivedParts(id: id)?.content)
         let segment = cli.dir.file("demo/archive/" + parts.segment)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: segment))
         bytes[Int(parts.item.memberOffset + parts.item.memberLength / 2)] ^= 0x20

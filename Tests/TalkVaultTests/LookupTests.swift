@@ -2,6 +2,7 @@ import Foundation
 @testable import Ledger
 @testable import Lookup
 @testable import Packing
+import Store
 import TalkVaultDomain
 import Testing
 
@@ -40,7 +41,7 @@ struct LookupHarness {
         var query = FindQuery()
         configure(&query)
         var ids: [String] = []
-        try Finder.find(ledger, query) { ids.append($0.row.id) }
+        try Finder.find(ledger.searchStore, query) { ids.append($0.row.id) }
         return ids
     }
 
@@ -70,16 +71,16 @@ struct LookupHarness {
         // A message captured after the last lookup is queued, and found once Finder catches up.
         try h.base.capture(Webhook.body([Webhook.text("t5", "追加", eventId: "e11", at: h.ms("2026-10-04T09:00:00+09:00"),
                                                       source: Webhook.source(user: "Usato"))]))
-        #expect(try h.ledger.lookupBacklog() == 1)
+        #expect(try h.ledger.searchStore.lookupBacklog() == 1)
         #expect(try h.ids { $0.user = "Usato" } == ["t1", "i1", "l1", "t4", "t5"])
         #expect(try h.ids { $0.chat = "Usato"; $0.since = h.at("2026-10-04", .start) } == ["t5"])
-        #expect(try h.ledger.lookupBacklog() == 0)
-        #expect(Ledger.isLINEId("U4af4980629e2a5bbfc4ba1f2c7c5ba3d") && Ledger.isLINEId("Cdeadbeefdeadbeefdeadbeefdeadbeef"))
-        #expect(!Ledger.isLINEId("Usato") && !Ledger.isLINEId("U4AF4980629E2A5BBFC4BA1F2C7C5BA3D"))
+        #expect(try h.ledger.searchStore.lookupBacklog() == 0)
+        #expect(LedgerSearch.isLINEId("U4af4980629e2a5bbfc4ba1f2c7c5ba3d") && LedgerSearch.isLINEId("Cdeadbeefdeadbeefdeadbeefdeadbeef"))
+        #expect(!LedgerSearch.isLINEId("Usato") && !LedgerSearch.isLINEId("U4AF4980629E2A5BBFC4BA1F2C7C5BA3D"))
         var query = FindQuery()
         query.user = "佐藤"
         query.limit = 1
-        #expect(try Finder.count(h.ledger, query) == 5)   // t5 included; the limit does not bound a count
+        #expect(try Finder.count(h.ledger.searchStore, query) == 5)   // t5 included; the limit does not bound a count
     }
 
     @Test func japaneseTextSearchFindsSubstringsOfEveryKind() throws {
@@ -102,7 +103,7 @@ struct LookupHarness {
         for needle in ["予約", "予約を確認", "ORDER", "or", "丸の内", "存在しない言葉"] {
             var query = FindQuery()
             query.text = needle
-            #expect(try Finder.count(h.ledger, query) == h.ids { $0.text = needle }.count, "\(needle)")
+            #expect(try Finder.count(h.ledger.searchStore, query) == h.ids { $0.text = needle }.count, "\(needle)")
         }
     }
 
@@ -111,10 +112,10 @@ struct LookupHarness {
         #expect(try h.ids { $0.text = "営業時間" } == ["t2"])
         try h.base.capture(Webhook.body([Webhook.edit("t2", "定休日はいつですか", eventId: "e10", at: h.ms("2026-10-04T09:00:00+09:00"),
                                                       source: Webhook.source(user: "Utanaka", group: "Cshop"))]))
-        #expect(try h.ledger.lookupBacklog() == 1)
+        #expect(try h.ledger.searchStore.lookupBacklog() == 1)
         #expect(try h.ids { $0.text = "営業時間" } == [])
         #expect(try h.ids { $0.text = "定休日" } == ["t2"])
-        #expect(try h.ledger.lookupBacklog() == 0)
+        #expect(try h.ledger.searchStore.lookupBacklog() == 0)
     }
 
     @Test func vacuumRenumberingRowsDoesNotMisdirectTheIndexes() throws {
@@ -148,7 +149,7 @@ struct LookupHarness {
     @Test func jsonLinesAndCSVCarryEveryKeyAndTheTableLinesUp() throws {
         let h = try LookupHarness()
         var rows: [FoundMessage] = []
-        try h.ledger.find(FindQuery()) { rows.append($0) }
+        try h.ledger.searchStore.find(FindQuery()) { rows.append($0) }
         var json = ""
         var printer = FindPrinter(format: .json, zone: h.tokyo) { json += $0 }
         rows.forEach { printer.add($0) }
@@ -201,8 +202,8 @@ struct LookupHarness {
                                                       source: Webhook.source(user: "U0", group: "Cgroup"), redelivery: true)]))
         try h.base.capture(Webhook.body([Webhook.edit("mt0", "edited text", eventId: "edit-1", at: 1_790_000_100_000)]))
         _ = try h.packer().pack()
-        _ = try h.ledger.markRead(ids: ["mt0"], by: "sato", at: LedgerHarness.now)
-        let detail = try #require(try h.ledger.detail(id: "mt0"))
+        _ = try h.ledger.readState.markRead(ids: ["mt0"], by: "sato", at: LedgerHarness.now)
+        let detail = try #require(try h.ledger.searchStore.detail(id: "mt0"))
         let whats = detail.history.map(\.what)
         for expected in ["received", "redelivered", "edited", "archived", "read"] { #expect(whats.contains(expected), "\(whats)") }
         #expect(detail.edits.map(\.text) == ["edited text"])
@@ -212,10 +213,10 @@ struct LookupHarness {
         let json = try JSONSerialization.jsonObject(with: Data(DetailFormat.json(detail, zone: TimeZone(identifier: "Asia/Tokyo")!).utf8)) as! [String: Any]
         #expect(json["id"] as? String == "mt0")
         #expect((json["history"] as? [[String: Any]])?.count == detail.history.count)
-        let media = try #require(try h.ledger.detail(id: "mi0"))
+        let media = try #require(try h.ledger.searchStore.detail(id: "mi0"))
         #expect(media.history.map(\.what).contains("downloaded"))
         #expect(media.found.row.contentSegment != nil)
-        #expect(try h.ledger.detail(id: "nope") == nil)
+        #expect(try h.ledger.searchStore.detail(id: "nope") == nil)
     }
 
     @Test func aSelectionNeverOverwritesItselfWhenNamesCollide() {

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Ledger
 import Lookup
+import Store
 import SQLiteDB
 import TalkVaultDomain
 import Testing
@@ -60,7 +61,7 @@ import Testing
         let db = try Database(path: try Self.v5Ledger(dir))
         try db.migrate()
         var plan: [String] = []
-        try db.query("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE \(Ledger.pendingStates) AND deadline_ms <= 5 ORDER BY deadline_ms") {
+        try db.query("EXPLAIN QUERY PLAN SELECT id FROM messages WHERE \(LedgerStatus.pendingStates) AND deadline_ms <= 5 ORDER BY deadline_ms") {
             plan.append($0.text(3))
         }
         #expect(plan.contains { $0.contains("messages_pending_deadline") }, "plan: \(plan)")
@@ -104,19 +105,19 @@ import Testing
         #expect(try ledger.db.first("SELECT value FROM meta WHERE key = 'ledger_id'") { $0.text(0) }?.count == 32)
         var query = FindQuery()
         query.text = "予約の"
-        #expect(try Finder.count(ledger, query) == 2)
+        #expect(try Finder.count(ledger.searchStore, query) == 2)
         #expect(FileManager.default.fileExists(atPath: path + "-search"))
-        #expect(try ledger.lookupBacklog() == 0)
+        #expect(try ledger.searchStore.lookupBacklog() == 0)
         try ledger.db.run("UPDATE messages SET text = '取消' WHERE id = 'm2'")
-        #expect(try ledger.lookupBacklog() == 1)
-        #expect(try Finder.count(ledger, query) == 1)
+        #expect(try ledger.searchStore.lookupBacklog() == 1)
+        #expect(try Finder.count(ledger.searchStore, query) == 1)
         // The change log shrinks to what the index has not taken in.
-        try ledger.pruneIndexedChanges()
+        try ledger.searchStore.pruneIndexedChanges()
         #expect(try ledger.db.scalar("SELECT count(*) FROM message_changes") == 0)
         // A deleted index file is built again from every message.
         let reopened = try Ledger.opened(path: path, policy: .lineDefaults, create: false, applyingInbox: false)
         try FileManager.default.removeItem(atPath: path + "-search")
         query.text = "取消"
-        #expect(try Finder.count(reopened, query) == 1)
+        #expect(try Finder.count(reopened.searchStore, query) == 1)
     }
 }

@@ -21,7 +21,7 @@ struct PackHarness {
     }
 
     func packer(at instant: Instant = LedgerHarness.now, segmentMaxBytes: UInt64 = 1 << 30) -> Packer {
-        Packer(ledger: ledger, settings: PackSettings(dataDir: base.dir.path, archiveDir: archiveDir, timeZone: TimeZone(identifier: "Asia/Tokyo")!,
+        Packer(stores: ledger.stores, settings: PackSettings(dataDir: base.dir.path, archiveDir: archiveDir, timeZone: TimeZone(identifier: "Asia/Tokyo")!,
                                                      segment: .init(memberTarget: 32 * 1024, toolVersion: "test"),
                                                      segmentMaxBytes: segmentMaxBytes),
                clock: FixedClock(instant))
@@ -50,7 +50,7 @@ struct PackHarness {
             let id = "\(prefix)\(item.4)\(index)"
             let file = base.dir.file("staged-\(id)")
             _ = FileManager.default.createFile(atPath: file, contents: Data(item.3))
-            try ledger.recordDownload(id: id, stagedFile: file, size: Int64(item.3.count),
+            try ledger.contentQueue.recordDownload(id: id, stagedFile: file, size: Int64(item.3.count),
                                       sha256: SHA256.hash(data: item.3).map { String(format: "%02x", $0) }.joined(),
                                       contentType: item.1, at: LedgerHarness.now)
             staged[id] = item.3
@@ -60,7 +60,7 @@ struct PackHarness {
     func count(_ sql: String) throws -> Int64 { try ledger.db.scalar(sql) }
 
     func verify(deep: Bool = false, withLedger: Bool = true) throws -> VerifyReport {
-        try Verifier(archiveDir: archiveDir, ledger: withLedger ? ledger : nil, deep: deep).run()
+        try Verifier(archiveDir: archiveDir, index: withLedger ? ledger.archiveIndex : nil, deep: deep).run()
     }
 
     func segmentPaths() -> [String] { SegmentReader.segmentFiles(archiveDir: archiveDir) }
@@ -108,10 +108,10 @@ struct PackHarness {
         let later = Instant(milliseconds: LedgerHarness.now.milliseconds + 60_000)
         let second = try h.packer(at: later).pack()
         #expect(second.records == 1)
-        #expect(try h.ledger.message(id: "mt0")?.text == "編集後")
+        #expect(try h.ledger.searchStore.message(id: "mt0")?.text == "編集後")
 
         let fresh = try Ledger.opened(path: h.base.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults)
-        let report = try Reindexer(archiveDir: h.archiveDir).run(into: fresh, now: later)
+        let report = try Reindexer(archiveDir: h.archiveDir).run(into: fresh.archiveIndex, now: later)
         #expect(report.problems.isEmpty)
         #expect(report.segments == 2)
         let messages = "SELECT * FROM messages ORDER BY id"
@@ -121,9 +121,9 @@ struct PackHarness {
         #expect(strip(try fresh.rows(items)) == strip(try h.ledger.rows(items)))
         #expect(strip(try fresh.rows("SELECT * FROM segments ORDER BY seq").map { $0.filter { $0.name != "indexed_at_ms" } })
                 == strip(try h.ledger.rows("SELECT * FROM segments ORDER BY seq").map { $0.filter { $0.name != "indexed_at_ms" } }))
-        #expect(try fresh.message(id: "mt0")?.text == "編集後")
-        #expect(try fresh.message(id: "mt0")?.eventJSON == h.ledger.message(id: "mt0")?.eventJSON)
-        let check = try Verifier(archiveDir: h.archiveDir, ledger: fresh, deep: true).run()
+        #expect(try fresh.searchStore.message(id: "mt0")?.text == "編集後")
+        #expect(try fresh.searchStore.message(id: "mt0")?.eventJSON == h.ledger.searchStore.message(id: "mt0")?.eventJSON)
+        let check = try Verifier(archiveDir: h.archiveDir, index: fresh.archiveIndex, deep: true).run()
         #expect(check.ok, "\(check.problems)")
     }
 
@@ -165,7 +165,7 @@ struct PackHarness {
         try Data("tampered".utf8).write(to: URL(fileURLWithPath: h.base.dir.file("staged-mi0")))
         let report = try h.packer().pack()
         #expect(report.discarded == ["mi0"])
-        #expect(try h.ledger.message(id: "mi0")?.state == .contentDue)
+        #expect(try h.ledger.searchStore.message(id: "mi0")?.state == .contentDue)
         #expect(try h.verify().ok)
     }
 

@@ -4,6 +4,7 @@ import LINE
 import Logging
 import NIOCore
 import Server
+import Store
 import ServiceLifecycle
 @testable import LINESimulator
 @testable import LINEClient
@@ -17,23 +18,23 @@ import ReadReceipts
     @Test func markReadRecordsWhoAndWhenAndTheFirstReadStands() throws {
         let h = try LedgerHarness()
         try h.capture(Webhook.body([Webhook.text("r1", "a", eventId: "e1", at: 1_000), Webhook.text("r2", "b", eventId: "e2", at: 2_000)]))
-        let first = try h.ledger.markRead(ids: ["r1", "nope"], by: "sato", at: Instant(milliseconds: 5_000))
+        let first = try h.ledger.readState.markRead(ids: ["r1", "nope"], by: "sato", at: Instant(milliseconds: 5_000))
         #expect(first.marked == ["r1"])
         #expect(first.unknown == ["nope"])
         #expect(first.receiptsQueued == 1)
-        let again = try h.ledger.markRead(ids: ["r1", "r2"], by: "suzuki", at: Instant(milliseconds: 9_000))
+        let again = try h.ledger.readState.markRead(ids: ["r1", "r2"], by: "suzuki", at: Instant(milliseconds: 9_000))
         #expect(again.alreadyRead == ["r1"])
         #expect(again.marked == ["r2"])
         let rows = try h.ledger.rows("SELECT id, read_at_ms, read_by FROM messages ORDER BY id").map { $0.map { "\($0.value)" } }
         #expect(rows == [["\(SQLValueText("r1"))", "integer(5000)", "\(SQLValueText("sato"))"],
                          ["\(SQLValueText("r2"))", "integer(9000)", "\(SQLValueText("suzuki"))"]])
-        #expect(try h.ledger.messageIds(chat: "Uuser1", until: Instant(milliseconds: 1_500)) == ["r1"])
+        #expect(try h.ledger.readState.messageIds(chat: "Uuser1", until: Instant(milliseconds: 1_500)) == ["r1"])
     }
 
     @Test func aFailedMarkAsReadStaysQueuedUntilLINEAcceptsIt() async throws {
         let h = try LedgerHarness()
         try h.capture(Webhook.body([Webhook.text("r1", "a", eventId: "e1", at: 1_000)]))
-        _ = try h.ledger.markRead(ids: ["r1"], by: "sato", at: Instant(milliseconds: 5_000))
+        _ = try h.ledger.readState.markRead(ids: ["r1"], by: "sato", at: Instant(milliseconds: 5_000))
         let simulator = try await SimulatorServer.start(config: SimulatorConfig(seed: 1))
         await simulator.state.register([SimulatedMessage(id: "r1", kind: .text, chatType: .user, chatId: "Uuser1", userId: "Uuser1",
                                                          timestamp: 1_000, size: 0, markAsReadToken: "tok-r1")])
@@ -41,13 +42,13 @@ import ReadReceipts
                                                          client: MarkAsReadClient(apiBaseURL: simulator.baseURL, accessToken: "wrong"),
                                                          clock: FixedClock(LedgerHarness.now))
         #expect(refused.failed == 1)
-        #expect(try h.ledger.pendingReceipts().count == 1)
+        #expect(try h.ledger.readState.pendingReceipts().count == 1)
         let sent = try await ReadReceipts.sendPending(ledgerPath: h.ledger.path, policy: .lineDefaults,
                                                       client: MarkAsReadClient(apiBaseURL: simulator.baseURL,
                                                                                accessToken: SimulatorConfig.defaultAccessToken),
                                                       clock: FixedClock(LedgerHarness.now))
         #expect(sent.sent == 1)
-        #expect(try h.ledger.pendingReceipts().isEmpty)
+        #expect(try h.ledger.readState.pendingReceipts().isEmpty)
         #expect(await simulator.state.stats().markAsRead.map(\.token) == ["tok-r1"])
         await simulator.stop()
     }
@@ -57,7 +58,7 @@ extension ReadStateTests {
     @Test func aTokenLINERefusesIsKeptWithItsReasonAndNotSentAgain() async throws {
         let h = try LedgerHarness()
         try h.capture(Webhook.body([Webhook.text("r1", "a", eventId: "e1", at: 1_000), Webhook.text("r2", "b", eventId: "e2", at: 2_000)]))
-        _ = try h.ledger.markRead(ids: ["r1", "r2"], by: "sato", at: Instant(milliseconds: 5_000))
+        _ = try h.ledger.readState.markRead(ids: ["r1", "r2"], by: "sato", at: Instant(milliseconds: 5_000))
         // LINE issued r1's token; r2's it never saw (another bot's, or damaged).
         let simulator = try await SimulatorServer.start(config: SimulatorConfig(seed: 1))
         await simulator.state.register([SimulatedMessage(id: "r1", kind: .text, chatType: .user, chatId: "Uuser1", userId: "Uuser1",
@@ -66,8 +67,8 @@ extension ReadStateTests {
         let first = try await ReadReceipts.sendPending(ledgerPath: h.ledger.path, policy: .lineDefaults, client: client,
                                                        clock: FixedClock(LedgerHarness.now))
         #expect(first == { var o = ReadReceipts.Outcome(); o.sent = 1; o.refused = 1; return o }())
-        #expect(try h.ledger.pendingReceipts().isEmpty)
-        let receipt = try #require(try h.ledger.detail(id: "r2")?.readReceipt)
+        #expect(try h.ledger.readState.pendingReceipts().isEmpty)
+        let receipt = try #require(try h.ledger.searchStore.detail(id: "r2")?.readReceipt)
         #expect(receipt.sentAt == nil && receipt.lastError == nil)
         #expect(receipt.refused == "HTTP 400: An invalid markAsReadToken is specified")
         #expect(!(receipt.refused ?? "").contains("tok-r2"))
@@ -157,7 +158,7 @@ private func SQLValueText(_ text: String) -> String { "text(\"\(text)\")" }
         try h.capture(Webhook.body([Webhook.text("a2", "y", eventId: "e2", at: 2_000)]))
         let rows = try h.ledger.rows("SELECT id, read_by FROM messages ORDER BY id").map { $0.map { "\($0.value)" } }
         #expect(rows == [["text(\"a1\")", "text(\"line:auto\")"], ["text(\"a2\")", "null"]])
-        #expect(try h.ledger.pendingReceipts().isEmpty)   // LINE marks auto reads itself
+        #expect(try h.ledger.readState.pendingReceipts().isEmpty)   // LINE marks auto reads itself
     }
 
     @Test func aSweepAsksLINEAndCatchesUpWhenItSaysAuto() async throws {

@@ -42,12 +42,12 @@ enum RecordFixture {
             Webhook.edit("edit-first", "原文の届かない編集", eventId: "01FIXTURE000000000000000007", at: t0 + 61_000, source: group),
             Webhook.unsend("text-unsent", eventId: "01FIXTURE000000000000000008", at: t0 + 62_000, source: Webhook.source(user: "Usato")),
         ]))
-        _ = try h.ledger.markRead(ids: ["text-read"], by: "sato", at: Instant(milliseconds: LedgerHarness.now.milliseconds + 1_000))
-        try h.ledger.markLost(id: "image-lost", reason: .expired, at: LedgerHarness.now, detail: "404 from the content API after the deadline")
+        _ = try h.ledger.readState.markRead(ids: ["text-read"], by: "sato", at: Instant(milliseconds: LedgerHarness.now.milliseconds + 1_000))
+        try h.ledger.contentQueue.markLost(id: "image-lost", reason: .expired, at: LedgerHarness.now, detail: "404 from the content API after the deadline")
         let file = h.base.dir.file("staging/file-pdf")
         try Durable.makeDirectories(h.base.dir.file("staging"))
         _ = FileManager.default.createFile(atPath: file, contents: Data(fileBytes))
-        try h.ledger.recordDownload(id: "file-pdf", stagedFile: "staging/file-pdf", size: Int64(fileBytes.count),
+        try h.ledger.contentQueue.recordDownload(id: "file-pdf", stagedFile: "staging/file-pdf", size: Int64(fileBytes.count),
                                     sha256: SHA256.hash(data: fileBytes).map { String(format: "%02x", $0) }.joined(),
                                     contentType: "application/pdf", at: LedgerHarness.now)
         return h
@@ -105,7 +105,7 @@ enum RecordFixture {
         let attributes = try FileManager.default.attributesOfItem(atPath: RecordFixture.archiveDir + "/" + RecordFixture.segment)
         #expect((attributes[.size] as? Int ?? 0) < 16 * 1024)
         #expect(SegmentReader.segmentFiles(archiveDir: RecordFixture.archiveDir) == [RecordFixture.segment])
-        let report = try Verifier(archiveDir: RecordFixture.archiveDir, ledger: nil, deep: true).run()
+        let report = try Verifier(archiveDir: RecordFixture.archiveDir, index: nil, deep: true).run()
         #expect(report.ok, "\(report.problems)")
         #expect(report.recordsChecked == RecordFixture.messageIds.count)
         #expect(report.entriesChecked == 3)   // the file; messages.jsonl in its member, then whole
@@ -135,7 +135,7 @@ enum RecordFixture {
     @Test func reindexRebuildsTheRowsTheFixtureWasPackedFrom() throws {
         let dir = TempDir()
         let ledger = try Ledger.opened(path: dir.file("ledger.sqlite3"), policy: .lineDefaults)
-        let report = try Reindexer(archiveDir: RecordFixture.archiveDir).run(into: ledger, now: RecordFixture.packedAt)
+        let report = try Reindexer(archiveDir: RecordFixture.archiveDir).run(into: ledger.archiveIndex, now: RecordFixture.packedAt)
         #expect(report.problems.isEmpty)
         #expect(report.segments == 1)
         #expect(report.records == RecordFixture.messageIds.count)
@@ -143,12 +143,12 @@ enum RecordFixture {
         #expect(try RecordFixture.rows(of: ledger) == RecordFixture.committedRows())
 
         // verify --deep compares every record with the row rebuilt from it.
-        let check = try Verifier(archiveDir: RecordFixture.archiveDir, ledger: ledger, deep: true).run()
+        let check = try Verifier(archiveDir: RecordFixture.archiveDir, index: ledger.archiveIndex, deep: true).run()
         #expect(check.ok, "\(check.problems)")
         #expect(check.recordsCompared == RecordFixture.messageIds.count)
 
         // The file and a text come back from the rebuilt ledger.
-        let restorer = Restorer(ledger: ledger, archiveDir: RecordFixture.archiveDir)
+        let restorer = Restorer(index: ledger.archiveIndex, archiveDir: RecordFixture.archiveDir)
         var file: [UInt8] = []
         try restorer.stream(id: "file-pdf") { file += $0 }
         #expect(file == RecordFixture.fileBytes)

@@ -11,7 +11,7 @@ import Testing
         try h.fill(texts: 3)
         _ = try h.packer().pack()
         let out = h.base.dir.file("restored")
-        let restorer = Restorer(ledger: h.ledger, archiveDir: h.archiveDir)
+        let restorer = Restorer(index: h.ledger.archiveIndex, archiveDir: h.archiveDir)
         for (id, bytes) in h.staged {
             let files = try restorer.restore(id: id, to: out, force: false)
             #expect(files.count == 1)
@@ -38,7 +38,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: outside))
         try FileManager.default.createSymbolicLink(atPath: out + "/passwd", withDestinationPath: outside)
-        let restorer = Restorer(ledger: h.ledger, archiveDir: h.archiveDir)
+        let restorer = Restorer(index: h.ledger.archiveIndex, archiveDir: h.archiveDir)
         #expect(throws: RestoreError.self) { _ = try restorer.restore(id: "mf3", to: out, force: false) }
         _ = try restorer.restore(id: "mf3", to: out, force: true)
         #expect(try String(contentsOfFile: outside, encoding: .utf8) == "keep me")
@@ -51,13 +51,13 @@ import Testing
         try h.fill(texts: 1)
         _ = try h.packer().pack()
         let segment = h.segmentPaths()[0], file = h.archiveDir + "/" + segment
-        let parts = try h.ledger.archivedParts(id: "mg4")!
+        let parts = try h.ledger.archiveIndex.archivedParts(id: "mg4")!
         var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
         bytes[Int(parts.content!.item.memberOffset + parts.content!.item.memberLength / 2)] ^= 0x10
         try bytes.write(to: URL(fileURLWithPath: file))
         let out = h.base.dir.file("restored")
         do {
-            _ = try Restorer(ledger: h.ledger, archiveDir: h.archiveDir).restore(id: "mg4", to: out, force: false)
+            _ = try Restorer(index: h.ledger.archiveIndex, archiveDir: h.archiveDir).restore(id: "mg4", to: out, force: false)
             Issue.record("a damaged member restored")
         } catch let error as ArchiveError {
             #expect("\(error)".contains(segment))
@@ -70,8 +70,8 @@ import Testing
         try h.fill(texts: 2)
         _ = try h.packer().pack()
         let fresh = try Ledger.opened(path: h.base.dir.file("rebuilt/ledger.sqlite3"), policy: .lineDefaults)
-        _ = try Reindexer(archiveDir: h.archiveDir).run(into: fresh, now: LedgerHarness.now)
-        let files = try Restorer(ledger: fresh, archiveDir: h.archiveDir).restore(id: "mi0", to: h.base.dir.file("r"), force: false)
+        _ = try Reindexer(archiveDir: h.archiveDir).run(into: fresh.archiveIndex, now: LedgerHarness.now)
+        let files = try Restorer(index: fresh.archiveIndex, archiveDir: h.archiveDir).restore(id: "mi0", to: h.base.dir.file("r"), force: false)
         #expect(FileManager.default.contents(atPath: files[0].path).map(Array.init) == h.staged["mi0"])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Ledger
 import Lookup
+import Store
 import Intake
 import TalkVaultDomain
 import Testing
@@ -11,7 +12,7 @@ import Testing
     static func text(_ ledger: Ledger, _ needle: String) throws -> Int {
         var query = FindQuery()
         query.text = needle
-        return try Finder.count(ledger, query)
+        return try Finder.count(ledger.searchStore, query)
     }
 
     @Test func twoFindsBuildingTheIndexAtOnceBothAnswer() async throws {

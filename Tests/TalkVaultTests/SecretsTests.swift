@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Server
+import Store
 import TalkVaultDomain
 import Testing
 import Intake

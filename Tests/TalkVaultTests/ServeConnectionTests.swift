@@ -1,6 +1,7 @@
 import Foundation
 import LINE
 import Ledger
+import Store
 import Server
 import TalkVaultDomain
 import Testing
@@ -129,6 +130,6 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let ledger = try Ledger.opened(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
-        #expect(try ledger.message(id: "m1") != nil)
+        #expect(try ledger.searchStore.message(id: "m1") != nil)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Store
 import Logging
 import Server
 import ServiceLifecycle

@@ -5,6 +5,7 @@ import LINE
 import LINESimulator
 import Intake
 import Ledger
+import Store
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -71,7 +72,7 @@ struct ServerHarness {
     /// The ledger's row counts. Opening the ledger applies what the server has not applied yet,
     /// as every command does, so this sees every acknowledged event.
     func counts() throws -> [String: Int] {
-        try Ledger.opened(path: ledgerPath, policy: .lineDefaults, create: false).tableCounts()
+        try Ledger.opened(path: ledgerPath, policy: .lineDefaults, create: false).statusStore.tableCounts()
     }
 
     /// Waits until the server itself has applied its inbox; false after 10 s.
@@ -199,7 +200,7 @@ struct ServerHarness {
         #expect(report.extraRedeliveries == plan.deliveries.count)
         #expect(report.gaveUp == 0)
         let status = try Ledger.opened(path: server.ledgerPath, policy: .lineDefaults, create: false)
-            .status(now: LedgerHarness.now, timeZone: TimeZone(identifier: "UTC")!)
+            .statusStore.status(now: LedgerHarness.now, timeZone: TimeZone(identifier: "UTC")!)
         #expect(status.ledger.messages == plan.messages.count)
         #expect(status.ledger.events == report.events)
         #expect(status.ledger.redeliveredEvents == report.events)
@@ -317,13 +318,13 @@ struct ServerHarness {
         // Opening the ledger applies whatever the servers acknowledged but had not applied.
         let ledger = try Ledger.opened(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
         #expect(try InboxApplier(ledger).size().bodies == 0)
-        let counts = try ledger.tableCounts()
+        let counts = try ledger.statusStore.tableCounts()
         #expect(counts["raw_events"] == counts["messages"], "each body's one event applied exactly once")
         #expect((counts["messages"] ?? 0) >= acknowledged.count)
         var missing = 0
-        for id in acknowledged where try ledger.message(id: "m-\(id)") == nil { missing += 1 }
+        for id in acknowledged where try ledger.searchStore.message(id: "m-\(id)") == nil { missing += 1 }
         #expect(missing == 0, "\(missing) of \(acknowledged.count) acknowledged events were lost")
-        #expect(try ledger.message(id: "m-after") != nil)
+        #expect(try ledger.searchStore.message(id: "m-after") != nil)
     }
 
     @Test func aSecondServeOnTheSameDataDirExits4AndTheFirstGoesOn() async throws {
@@ -341,6 +342,6 @@ struct ServerHarness {
         first.waitUntilExit()
         #expect(first.terminationStatus == 0)
         let ledger = try Ledger.opened(path: dir.file("data/ledger.sqlite3"), policy: .lineDefaults, create: false)
-        #expect(try ledger.message(id: "m1") != nil)
+        #expect(try ledger.searchStore.message(id: "m1") != nil)
     }
 }

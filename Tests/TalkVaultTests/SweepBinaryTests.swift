@@ -1,4 +1,5 @@
 import Intake
+import Store
 import Foundation
 @testable import LINESimulator
 @testable import Ledger
@@ -84,7 +85,7 @@ import Testing
         }
         #expect(contentCopies.count == expectedArchived && contentCopies.values.allSatisfy { $0 == 1 })
         #expect(recordCopies.count == plan.messages.count && recordCopies.values.allSatisfy { $0 == 1 })
-        let verify = try Verifier(archiveDir: archiveDir, ledger: ledger, deep: true).run()
+        let verify = try Verifier(archiveDir: archiveDir, index: ledger.archiveIndex, deep: true).run()
         #expect(verify.ok, "\(verify.problems)")
     }
 }

@@ -1,6 +1,7 @@
 import Intake
 import Foundation
 import Ledger
+import Store
 import TalkVaultDomain
 import Testing
 

@@ -1,4 +1,5 @@
 import Intake
+import Store
 import Foundation
 @testable import LINESimulator
 import LINEClient
@@ -107,7 +108,7 @@ struct SweepHarness {
         #expect(first.downloaded + second.downloaded == expected.values.filter { $0.state == "archived" }.count)
         // Archived content is byte-identical in the segments: verify --deep checks every SHA-256.
         let ledger = try Ledger.opened(path: h.ledgerPath, policy: .lineDefaults, create: false)
-        let verify = try Verifier(archiveDir: h.dir.file("archive"), ledger: ledger, deep: true).run()
+        let verify = try Verifier(archiveDir: h.dir.file("archive"), index: ledger.archiveIndex, deep: true).run()
         #expect(verify.ok, "\(verify.problems)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: h.dir.file("staging")).isEmpty)
         await h.simulator.stop()

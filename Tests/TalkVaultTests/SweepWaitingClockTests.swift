@@ -2,6 +2,7 @@ import Intake
 import Foundation
 @testable import LINESimulator
 import Ledger
+import Store
 @testable import Sweep
 import TalkVaultDomain
 import Testing
@@ -66,7 +67,7 @@ import Testing
             try await registry.register(messages: delivery.registrations, unsends: delivery.unsends)
             _ = try Capturer(ledger: ledger, clock: SystemClock()).capture([plan.body(of: delivery)])
         }
-        let due = try ledger.dueContent(limit: nil, kinds: [], until: nil).count
+        let due = try ledger.contentQueue.dueContent(limit: nil, kinds: [], until: nil).count
         #expect(due > 3)
         let yaml = try String(contentsOfFile: "\(Fixtures.packageRoot)/retention.yaml", encoding: .utf8)
             .replacingOccurrences(of: "https://api.line.me", with: url).replacingOccurrences(of: "https://api-data.line.me", with: url)

@@ -2,6 +2,7 @@ import Foundation
 @testable import Ledger
 @testable import Packing
 import SQLiteDB
+import Store
 import TalkVaultDomain
 import Testing
 
@@ -46,8 +47,8 @@ import Testing
         // Archived, then edited, read, and read by LINE's auto mode: the row moves on until the
         // next pack writes a newer record.
         try h.base.capture(Webhook.body([Webhook.edit("mt0", "編集後", eventId: "edit-1", at: 1_790_000_100_000)]))
-        _ = try h.ledger.markRead(ids: ["mi0"], by: "sato", at: Instant(milliseconds: LedgerHarness.now.milliseconds + 1_000))
-        try h.ledger.markAutoRead()
+        _ = try h.ledger.readState.markRead(ids: ["mi0"], by: "sato", at: Instant(milliseconds: LedgerHarness.now.milliseconds + 1_000))
+        try h.ledger.readState.markAutoRead()
         let pending = try h.verify(deep: true)
         #expect(pending.ok, "\(pending.problems)")
         // What no later change can touch must still agree.

@@ -1,5 +1,6 @@
 import Foundation
 import Intake
+import Store
 @testable import Ledger
 import TalkVaultDomain
 import Testing

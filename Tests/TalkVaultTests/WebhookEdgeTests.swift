@@ -72,7 +72,7 @@ import Testing
         #expect(counts.unknownTypes == 2)
         #expect(counts.invalidEvents == 1)
         #expect(counts.newMessages == 0)
-        #expect(try harness.ledger.tableCounts()["raw_events"] == 3)
+        #expect(try harness.ledger.statusStore.tableCounts()["raw_events"] == 3)
         let status = try harness.status()
         #expect(status.ledger.unknownEvents == 2 && status.ledger.invalidEvents == 1)
     }

@@ -1,0 +1,36 @@
+import TalkVaultDomain
+
+/// A delivered weekly export.
+public struct DeliveredExport: Sendable, Equatable {
+    /// The CSV's name in the export dir (an older TalkVault recorded absolute paths; migration 7 keeps their names).
+    public var path: String
+    public var sha256: String
+    public var rows: Int
+
+    public init(path: String, sha256: String, rows: Int) {
+        self.path = path
+        self.sha256 = sha256
+        self.rows = rows
+    }
+}
+
+/// The weekly export's queries, and the record of delivered weeks.
+public protocol ExportStore {
+    /// The week's messages read by `readBy`, oldest first, streamed; those already exported in
+    /// another week are left out.
+    func weekRows(start: Instant, end: Instant, readBy: Instant, profile: String, week: String,
+                  _ body: (ExportRow) throws -> Void) throws(LedgerError)
+    /// Messages sent before `start`, read by `readBy`, and never exported, oldest first, streamed.
+    func lateCandidates(before start: Instant, readBy: Instant, profile: String, week: String,
+                        _ body: (ExportRow) throws -> Void) throws(LedgerError)
+    /// Unread messages of the week, counted per chat.
+    func unreadCounts(start: Instant, end: Instant, readBy: Instant) throws(LedgerError) -> [String: Int]
+    /// The week's lost items: id, kind, reason.
+    func lostItems(start: Instant, end: Instant) throws(LedgerError) -> [(id: String, kind: String, reason: String)]
+    /// Weeks already delivered for `profile`.
+    func deliveredWeeks(profile: String) throws(LedgerError) -> [String: DeliveredExport]
+    /// Records a delivered week in one transaction: the export, and the week each of its
+    /// messages went out in.
+    func recordExport(week: String, profile: String, start: Instant, end: Instant, readBy: Instant, lateIds: [String],
+                      delivered: DeliveredExport, at now: Instant) throws(LedgerError)
+}
