@@ -16,10 +16,12 @@ extension LedgerArchiveIndex {
             try db.query("""
                 SELECT m.id FROM messages m
                 LEFT JOIN archived_items r ON r.message_id = m.id AND r.part = 'record'
-                WHERE m.state = 'downloaded'
-                   OR (m.state = 'received' AND (m.kind IN ('text','sticker','location','unknown')
+                WHERE \(StateSQL.from(.archived, column: "m.state", changing: true) { !$0.onlyWithoutContentDue })
+                   OR (\(StateSQL.from(.archived, column: "m.state", changing: true) { $0.onlyWithoutContentDue })
+                       AND (\(StateSQL.kinds(MessageKind.allCases.filter { !$0.hasContent }, column: "m.kind"))
                        OR EXISTS (SELECT 1 FROM archived_items c WHERE c.message_id = m.id AND c.part = 'content')))
-                   OR (m.state IN ('archived','lost','unsent') AND (r.message_id IS NULL OR r.version_ms < m.updated_at_ms))
+                   OR (\(StateSQL.from(.archived, column: "m.state") { $0.to == $0.from })
+                       AND (r.message_id IS NULL OR r.version_ms < m.updated_at_ms))
                 ORDER BY m.sent_at_ms, m.id LIMIT ?1
                 """, [.int(limit)]) { ids.append($0.text(0)) }
             return try ids.compactMap { try archivable(id: $0) }
@@ -85,7 +87,7 @@ extension LedgerArchiveIndex {
                 for state in states {
                     let changed = try db.run("""
                         UPDATE messages SET state = ?2, updated_at_ms = ?3
-                        WHERE id = ?1 AND updated_at_ms <= ?3 AND state IN ('received','downloaded','archived','lost','unsent')
+                        WHERE id = ?1 AND updated_at_ms <= ?3 AND \(StateSQL.from(.archived))
                         """, [.text(state.messageId), .text(state.state.rawValue), .integer(state.updatedAtMs)])
                     if changed > 0, state.state == .archived {
                         try db.run("""

@@ -261,7 +261,7 @@ extension LedgerCapture {
                    [.text(messageId), .integer(event.timestamp.milliseconds), .integer(seq)])
         let changed = try db.run("""
             UPDATE messages SET state = 'unsent', reason = NULL, unsent_at_ms = ?2, updated_at_ms = ?3
-            WHERE id = ?1 AND state != 'unsent'
+            WHERE id = ?1 AND \(StateSQL.from(.unsent, changing: true))
             """, [.text(messageId), .integer(event.timestamp.milliseconds), .integer(receivedAt.milliseconds)])
         try history(messageId, at: receivedAt, "unsent", detail: event.eventId)
         if changed > 0 {

@@ -7,7 +7,7 @@ extension LedgerStatus {
     /// Messages still to be kept safe. Word for word the WHERE of the partial index
     /// `messages_pending_deadline` (migration v6): SQLite uses a partial index only for a query
     /// that repeats its condition.
-    static let pendingStates = "(state = 'received' OR state = 'content_due' OR state = 'downloaded')"
+    static let pendingStates = "(" + MessageState.pending.map { "state = '\($0.rawValue)'" }.joined(separator: " OR ") + ")"
 
     /// The operator's view: messages by kind and state, the next deadlines, what is at risk and
     /// what was lost. It depends only on the ledger's contents and `now`.

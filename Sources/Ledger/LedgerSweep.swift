@@ -10,7 +10,7 @@ extension LedgerContentQueue {
             var items: [DueContent] = []
             try db.query("""
                 SELECT id, kind, sent_at_ms, deadline_ms, coalesce(content_provider, 'line'), content_url, file_size
-                FROM messages WHERE state = 'content_due' AND deadline_ms <= ?1
+                FROM messages WHERE \(StateSQL.from(.downloaded)) AND deadline_ms <= ?1
                 ORDER BY deadline_ms, sent_at_ms, id
                 """, [.integer(until?.milliseconds ?? Int64.max)]) { row in
                 let kind = MessageKind(rawValue: row.text(1)) ?? .unknown
@@ -29,7 +29,7 @@ extension LedgerContentQueue {
     /// `content_due → lost(reason)`; false when the message was no longer due.
     @discardableResult
     public func markLost(id: String, reason: LossReason, at now: Instant, detail: String) throws(LedgerError) -> Bool {
-        try transition(id: id, to: "lost", reason: reason.rawValue, what: "lost: \(reason.rawValue)", detail: detail, at: now)
+        try transition(id: id, from: StateSQL.from(.lost), to: "lost", reason: reason.rawValue, what: "lost: \(reason.rawValue)", detail: detail, at: now)
     }
 
     /// LINE answered 410 ("gone"): `unsent` after an unsend event or before the deadline,
@@ -41,7 +41,7 @@ extension LedgerContentQueue {
         do {
             found = try db.first("""
                 SELECT deadline_ms, unsent_at_ms IS NOT NULL OR EXISTS (SELECT 1 FROM unsends u WHERE u.message_id = m.id)
-                FROM messages m WHERE id = ?1 AND state = 'content_due'
+                FROM messages m WHERE id = ?1 AND \(Self.goneFrom)
                 """, [.text(id)]) { ($0.int64(0), $0.int64(1) != 0) }
         } catch {
             throw LedgerError.wrap(error, path: path)
@@ -51,13 +51,16 @@ extension LedgerContentQueue {
         let changed: Bool
         switch verdict {
         case .lost(let reason):
-            changed = try transition(id: id, to: "lost", reason: reason.rawValue, what: "lost: \(reason.rawValue)",
+            changed = try transition(id: id, from: Self.goneFrom, to: "lost", reason: reason.rawValue, what: "lost: \(reason.rawValue)",
                                      detail: "410 from the content API after the deadline, and no unsend event", at: now)
         default:
-            changed = try transition(id: id, to: "unsent", reason: nil, what: "unsent", detail: "410 from the content API", at: now)
+            changed = try transition(id: id, from: Self.goneFrom, to: "unsent", reason: nil, what: "unsent", detail: "410 from the content API", at: now)
         }
         return changed ? verdict : nil
     }
+
+    /// What a 410 may change: it ends in `unsent` or `lost`, so only states both start from.
+    static let goneFrom = StateSQL.from(.unsent, .lost)
 
     /// Notes a download attempt that will be retried, for `show`.
     public func noteAttempt(id: String, at now: Instant, detail: String) throws(LedgerError) {
@@ -69,13 +72,13 @@ extension LedgerContentQueue {
         }
     }
 
-    private func transition(id: String, to state: String, reason: String?, what: String, detail: String, at now: Instant) throws(LedgerError) -> Bool {
+    private func transition(id: String, from: String, to state: String, reason: String?, what: String, detail: String, at now: Instant) throws(LedgerError) -> Bool {
         do {
             return try db.transaction {
                 let changed = try db.run("""
                     UPDATE messages SET state = ?2, reason = ?3, unsent_at_ms = CASE WHEN ?2 = 'unsent' THEN coalesce(unsent_at_ms, ?4) ELSE unsent_at_ms END,
                            updated_at_ms = max(updated_at_ms, ?4)
-                    WHERE id = ?1 AND state = 'content_due'
+                    WHERE id = ?1 AND \(from)
                     """, [.text(id), .text(state), .text(reason), .integer(now.milliseconds)])
                 if changed > 0 {
                     try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
@@ -117,7 +120,7 @@ extension LedgerContentQueue {
                 let changed = try db.run("""
                     UPDATE messages SET state = 'downloaded', staged_file = ?2, content_size = ?3, content_sha256 = ?4,
                            content_type = ?5, updated_at_ms = max(updated_at_ms, ?6)
-                    WHERE id = ?1 AND state = 'content_due'
+                    WHERE id = ?1 AND \(StateSQL.from(.downloaded))
                     """, [.text(id), .text(stagedFile), .integer(size), .text(sha256), .text(contentType), .integer(now.milliseconds)])
                 if changed > 0 {
                     try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, 'downloaded', NULL) ON CONFLICT DO NOTHING",
@@ -135,7 +138,7 @@ extension LedgerContentQueue {
             try db.run("""
                 UPDATE messages SET state = 'content_due', staged_file = NULL, content_size = NULL, content_sha256 = NULL,
                        updated_at_ms = max(updated_at_ms, ?2)
-                WHERE id = ?1 AND state = 'downloaded'
+                WHERE id = ?1 AND \(StateSQL.from(.discarded))
                 """, [.text(id), .integer(now.milliseconds)])
             try db.run("INSERT INTO message_history(message_id, at_ms, what, detail) VALUES (?1, ?2, 'download discarded', ?3) ON CONFLICT DO NOTHING",
                        [.text(id), .integer(now.milliseconds), .text(reason)])

@@ -21,7 +21,7 @@ actor SweepLedger {
         try stores.contentQueue.dueContent(limit: limit, kinds: kinds, until: until)
     }
 
-    func markAutoRead() throws(LedgerError) { try stores.readState.markAutoRead() }
+    func markAutoRead() throws(LedgerError) { _ = try stores.readState.markAutoRead() }
 
     func downloadedIds() throws(LedgerError) -> Set<String> { try stores.contentQueue.downloadedIds() }
 

@@ -10,11 +10,8 @@ public enum LossReason: String, CaseIterable, Sendable, Codable {
     case externalUnavailable = "external_unavailable"
 }
 
-/// Where a message stands in capture. See the README for the diagram.
-///
-/// `received → archived` for text, stickers, locations and unknown types;
-/// `content_due → downloaded → archived` for images, videos, audio and files.
-/// `lost` and `unsent` are terminal; `archived` is left only by an unsend or an edit.
+/// Where a message stands in capture. How it moves is `MessageState.table` (StateTable.swift),
+/// drawn in docs/state-machine.md.
 public enum MessageState: String, CaseIterable, Sendable, Codable {
     /// Captured; the record waits to be packed into an archive.
     case received
@@ -53,38 +50,6 @@ public enum MessageState: String, CaseIterable, Sendable, Codable {
 
     /// The pending states, for queries.
     public static let pending: [MessageState] = allCases.filter(\.isPending)
-}
-
-/// Something that happens to a message after capture.
-public enum Transition: Sendable, Equatable {
-    /// Content streamed to disk and verified.
-    case downloaded
-    /// Sealed into an archive segment.
-    case archived
-    /// The content cannot be saved.
-    case lost(LossReason)
-    /// The user unsent it (an `unsend` event, or LINE's 410).
-    case unsent
-    /// Its text changed (`messageEdited`): an archived message must be archived again.
-    case edited
-}
-
-extension MessageState {
-    /// The state after `transition`, or nil when the transition is not allowed from here.
-    public func applying(_ transition: Transition, kind: MessageKind) -> MessageState? {
-        switch (self, transition) {
-        case (.unsent, .unsent): return .unsent
-        case (.unsent, _): return nil
-        case (_, .unsent): return .unsent
-        case (.contentDue, .downloaded): return .downloaded
-        case (.received, .archived) where !kind.hasContent: return .archived
-        case (.downloaded, .archived): return .archived
-        case (.contentDue, .lost(_)), (.downloaded, .lost(_)): return .lost
-        case (.archived, .edited): return .received
-        case (.received, .edited), (.contentDue, .edited), (.downloaded, .edited), (.lost, .edited): return self
-        default: return nil
-        }
-    }
 }
 
 /// Where read state comes from for messages nobody marked: LINE's own `markAsReadMode`

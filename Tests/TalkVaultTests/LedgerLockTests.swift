@@ -52,6 +52,32 @@ import Testing
         #expect(try cli.talkvault(["find", "--text", "未適用", "--count"] + config).stdout == "1\n")
     }
 
+    /// Reading commands open the ledger read-only: they neither migrate nor apply the inbox,
+    /// and leave the ledger's bytes (and its WAL) and the inbox log as they found them. `find`
+    /// writes only its own search index, a database of its own.
+    @Test func readingCommandsWriteNothingToTheLedgerOrTheInbox() throws {
+        let dir = TempDir()
+        let dataDir = try Self.store(dir, count: 20)
+        let watched = try FileManager.default.subpathsOfDirectory(atPath: dataDir)
+            .filter { !$0.hasSuffix("-shm") && !$0.contains("-search") }
+            .filter { var isDir: ObjCBool = false; return FileManager.default.fileExists(atPath: dataDir + "/" + $0, isDirectory: &isDir) && !isDir.boolValue }
+        #expect(watched.contains("ledger.sqlite3"))
+        let before = dir.file("before")
+        try FileManager.default.createDirectory(atPath: before, withIntermediateDirectories: true)
+        for (n, path) in watched.enumerated() { try FileManager.default.copyItem(atPath: dataDir + "/" + path, toPath: before + "/\(n)") }
+        let cli = CLITests()
+        let config = ["--data-dir", dataDir, "--config", "\(Fixtures.packageRoot)/retention.yaml"]
+        for command in [["status", "--json"], ["find", "--text", "予約", "--count"], ["find", "--user", "Uuser1"], ["show", "m7"],
+                        ["verify"], ["sweep", "--dry-run"]] {
+            let run = try cli.talkvault(command + config)
+            #expect(run.status == 0, "\(command): \(run.stderr)")
+        }
+        for (n, path) in watched.enumerated() {
+            #expect(FileManager.default.contentsEqual(atPath: before + "/\(n)", andPath: dataDir + "/" + path), "\(path) changed")
+        }
+        #expect(FileManager.default.fileExists(atPath: dataDir + "/ledger.sqlite3-search"), "find built its own index")
+    }
+
     /// Steady requests to the built `serve` while a first `find` indexes 20,000 messages and
     /// then another process holds the ledger's write lock for four seconds: every answer is a
     /// 200, and none waits seconds (the bound is a hang guard, far above a normal answer).
