@@ -169,7 +169,7 @@ let package = Package(
         ], path: "Tests/SweepTestSupport"),
         .target(name: "ServerTestSupport", dependencies: [
             "Intake", "LINE", "LINESimulator", "Ledger", "LedgerTestSupport", "Server", "TalkVaultDomain", "TestSupport",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
         ], path: "Tests/ServerTestSupport"),
         .testTarget(name: "SQLiteDBTests", dependencies: [
             "SQLiteDB", "TestSupport"

@@ -16,7 +16,7 @@ import TestSupport
     }
 
     @Test func aMalformedChunkIsA400OfItsOwnNotTooLarge() async throws {
-        let server = try await ServerHarness.start()
+        let server = try await ServerHarness.start(mode: .live)
         let good = Webhook.body([Webhook.text("m1", "hello", eventId: "e1", at: 1_790_000_000_000)])
         // Chunked and well formed: stored.
         let ok = try RawConnection(port: server.port)
@@ -41,7 +41,7 @@ import TestSupport
     }
 
     @Test func idleSlowAndTricklingConnectionsAreClosedAndTheServerGoesOn() async throws {
-        let server = try await ServerHarness.start { settings in
+        let server = try await ServerHarness.start(mode: .live) { settings in
             settings.idleTimeout = .seconds(1)
             settings.readTimeout = .seconds(1)
         }

@@ -18,7 +18,7 @@ import TestSupport
 
 @Suite struct ServerTests {
     @Test func theConformanceFixtureIsStoredOverHTTP() async throws {
-        let server = try await ServerHarness.start()
+        let server = try await ServerHarness.start(mode: .live)
         let (status, _) = try await server.request(body: try Fixtures.uniqueConformanceData())
         #expect(status == 200)
         #expect(try await server.appliedByTheServer())
@@ -112,7 +112,7 @@ import TestSupport
     }
 
     @Test func aRedeliveryStormEndsWithOneRowPerMessage() async throws {
-        let server = try await ServerHarness.start()
+        let server = try await ServerHarness.start(mode: .live)
         let simulator = try await SimulatorServer.start(config: SimulatorConfig(seed: 5))
         let plan = TrafficGenerator.plan(TrafficConfig(seed: 5, messages: 120, end: LedgerHarness.now, unsendRate: 0, editRate: 0),
                                          simulator: SimulatorConfig(seed: 5))
