@@ -154,17 +154,87 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .testTarget(name: "TalkVaultTests", dependencies: [
-            "SQLiteDB", "Gzip", "DurableFile", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Store", "Intake", "LINESimulator", "Server",
-            "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Export", "Lookup",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        // Tests: one target per module under test, the end-to-end tests that run the built binaries in
+        // EndToEndTests, and their shared helpers in small support targets (no product ships them).
+        .target(name: "TestSupport", dependencies: [
+            .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+        ], path: "Tests/TestSupport"),
+        .target(name: "LedgerTestSupport", dependencies: [
+            "Intake", "Store", "LINE", "Ledger", "SQLiteDB", "TalkVaultDomain", "TestSupport"
+        ], path: "Tests/LedgerTestSupport"),
+        .target(name: "PackingTestSupport", dependencies: [
+            "Archive", "DurableFile", "LINE", "Ledger", "Store", "LedgerTestSupport", "Packing", "SQLiteDB", "TalkVaultDomain", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto")
+        ], path: "Tests/PackingTestSupport"),
+        .target(name: "SweepTestSupport", dependencies: [
+            "Intake", "Store", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "Packing", "SQLiteDB", "Sweep", "TalkVaultDomain", "TestSupport",
+            .product(name: "Logging", package: "swift-log")
+        ], path: "Tests/SweepTestSupport"),
+        .target(name: "ServerTestSupport", dependencies: [
+            "Intake", "Store", "LINE", "LINESimulator", "Ledger", "LedgerTestSupport", "Server", "TalkVaultDomain", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+        ], path: "Tests/ServerTestSupport"),
+        .testTarget(name: "SQLiteDBTests", dependencies: [
+            "SQLiteDB", "TestSupport"
+        ], path: "Tests/SQLiteDBTests"),
+        .testTarget(name: "GzipTests", dependencies: [
+            "Gzip", "TestSupport"
+        ], path: "Tests/GzipTests"),
+        .testTarget(name: "TalkVaultDomainTests", dependencies: [
+            "TalkVaultDomain"
+        ], path: "Tests/TalkVaultDomainTests"),
+        .testTarget(name: "RetentionConfigTests", dependencies: [
+            "RetentionConfig", "TalkVaultDomain", "TestSupport"
+        ], path: "Tests/RetentionConfigTests"),
+        .testTarget(name: "LINETests", dependencies: [
+            "LINE", "LINESimulator", "LedgerTestSupport", "TalkVaultDomain", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto")
+        ], path: "Tests/LINETests"),
+        .testTarget(name: "InboxLogTests", dependencies: [
+            "InboxLog", "Intake", "Store", "Ledger", "LedgerTestSupport", "TalkVaultDomain", "TestSupport"
+        ], path: "Tests/InboxLogTests"),
+        .testTarget(name: "LedgerTests", dependencies: [
+            "Intake", "Store", "LINE", "Ledger", "LedgerTestSupport", "Lookup", "SQLiteDB", "TalkVaultDomain", "TestSupport"
+        ], path: "Tests/LedgerTests"),
+        .testTarget(name: "IntakeTests", dependencies: [
+            "InboxLog", "Intake", "Store", "LINE", "LINESimulator", "Ledger", "LedgerTestSupport", "SQLiteDB", "Server", "TalkVaultDomain", "TestSupport",
+            .product(name: "Logging", package: "swift-log")
+        ], path: "Tests/IntakeTests"),
+        .testTarget(name: "ArchiveTests", dependencies: [
+            "Archive", "DurableFile", "TalkVaultDomain", "TestSupport"
+        ], path: "Tests/ArchiveTests"),
+        .testTarget(name: "PackingTests", dependencies: [
+            "Archive", "DurableFile", "LINE", "Ledger", "Store", "LedgerTestSupport", "Packing", "PackingTestSupport", "SQLiteDB", "TalkVaultDomain", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto")
+        ], path: "Tests/PackingTests"),
+        .testTarget(name: "LINESimulatorTests", dependencies: [
+            "Gzip", "LINE", "LINESimulator", "TalkVaultDomain", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")
+        ], path: "Tests/LINESimulatorTests"),
+        .testTarget(name: "SweepTests", dependencies: [
+            "Export", "Store", "Intake", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "Packing", "PackingTestSupport", "SQLiteDB", "Sweep", "SweepTestSupport", "TalkVaultDomain", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio")
+        ], path: "Tests/SweepTests"),
+        .testTarget(name: "ReadReceiptsTests", dependencies: [
+            "LINE", "LINEClient", "LINESimulator", "Ledger", "Store", "LedgerTestSupport", "ReadReceipts", "Server", "Sweep", "SweepTestSupport", "TalkVaultDomain", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+        ], path: "Tests/ReadReceiptsTests"),
+        .testTarget(name: "ExportTests", dependencies: [
+            "Archive", "Export", "Store", "Ledger", "LedgerTestSupport", "TalkVaultDomain", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto")
+        ], path: "Tests/ExportTests"),
+        .testTarget(name: "LookupTests", dependencies: [
+            "Ledger", "Store", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "TalkVaultDomain", "TestSupport"
+        ], path: "Tests/LookupTests"),
+        .testTarget(name: "ServerTests", dependencies: [
+            "InboxLog", "Intake", "Store", "LINE", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "ReadReceipts", "SQLiteDB", "Server", "ServerTestSupport", "Sweep", "TalkVaultDomain", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+        ], path: "Tests/ServerTests"),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "Archive", "DurableFile", "Export", "Store", "InboxLog", "Intake", "LINE", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "SQLiteDB", "Server", "ServerTestSupport", "Sweep", "SweepTestSupport", "TalkVaultDomain", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+        ], path: "Tests/EndToEndTests"),
+
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,229 @@
+import Crypto
+@testable import Export
+import Foundation
+@testable import Ledger
+import Store
+import TalkVaultDomain
+import Testing
+import LedgerTestSupport
+import TestSupport
+
+@Suite struct ISOWeekTests {
+    let tokyo = TimeZone(identifier: "Asia/Tokyo")!
+
+    @Test func sundayNightAndMondayMorningInTokyoAreDifferentWeeks() {
+        let sunday = Instant(rfc3339: "2026-11-22T23:59:59+09:00")!, monday = Instant(rfc3339: "2026-11-23T00:00:00+09:00")!
+        #expect(ISOWeek.containing(sunday, in: tokyo).description == "2026-W47")
+        #expect(ISOWeek.containing(monday, in: tokyo).description == "2026-W48")
+        let (start, end) = ISOWeek(parsing: "2026-W47")!.bounds(in: tokyo)
+        #expect(start.rfc3339(in: tokyo).hasPrefix("2026-11-16T00:00:00"))
+        #expect(end == monday)
+        // The zone decides: Monday 00:00 in Tokyo is still Sunday in UTC.
+        #expect(ISOWeek.containing(monday, in: TimeZone(identifier: "UTC")!).description == "2026-W47")
+    }
+
+    @Test func parsingAndYearEdges() {
+        #expect(ISOWeek(parsing: "2026-W53") != nil)   // 2026 starts on a Thursday: 53 weeks
+        #expect(ISOWeek(parsing: "2020-W53") != nil)
+        #expect(ISOWeek(parsing: "2021-W53") == nil)
+        #expect(ISOWeek(parsing: "2026-47") == nil)
+        #expect(ISOWeek.containing(Instant(rfc3339: "2027-01-01T12:00:00+09:00")!, in: tokyo).description == "2026-W53")
+        #expect(ISOWeek.lastComplete(before: Instant(rfc3339: "2026-11-25T10:00:00+09:00")!, in: tokyo).description == "2026-W47")
+    }
+}
+
+@Suite struct CSVTests {
+    @Test(arguments: [
+        ("plain", "plain"), ("a,b", "\"a,b\""), ("say \"hi\"", "\"say \"\"hi\"\"\""), ("two\nlines", "\"two\nlines\""),
+        ("cr\rhere", "\"cr\rhere\""), ("crlf\r\nhere", "\"crlf\r\nhere\""), ("=SUM(A1)", "'=SUM(A1)"), ("+81 90", "'+81 90"),
+        ("-1", "'-1"), ("@cmd", "'@cmd"), ("\tTab", "'\tTab"), ("\rX", "\"'\rX\""), ("=a,b", "\"'=a,b\""), ("日本語 😀", "日本語 😀"),
+    ])
+    func fieldsAreQuotedAndGuarded(_ input: String, _ expected: String) {
+        #expect(CSVFormat().field(input) == expected)
+    }
+
+    @Test func theGuardCanBeSwitchedOff() {
+        #expect(CSVFormat(guardFormulas: false).field("=1+1") == "=1+1")
+        #expect(CSVFormat().line(["a", "b"]) == "a,b\r\n")
+    }
+
+    @Test func longDigitStringsAreWrittenSoSpreadsheetsKeepEveryDigit() {
+        #expect(CSVFormat().field("568790102345678901") == "\"=\"\"568790102345678901\"\"\"")
+        #expect(CSVFormat().field("123456789012345") == "123456789012345")      // 15 digits: a number keeps them all
+        #expect(CSVFormat().field("5687901023456789a") == "5687901023456789a")
+        #expect(CSVFormat().field("-568790102345678901") == "'-568790102345678901")
+        #expect(CSVFormat(longNumbersAsText: false).field("568790102345678901") == "568790102345678901")
+    }
+}
+
+/// A ledger with a week of messages, some read, and an exporter over it.
+struct ExportHarness {
+    let base: LedgerHarness
+    let tokyo = TimeZone(identifier: "Asia/Tokyo")!
+    var exportDir: String { base.dir.file("exports") }
+
+    init() throws { base = try LedgerHarness() }
+
+    func exporter() -> Exporter {
+        Exporter(store: base.ledger.exportStore, settings: ExportSettings(exportDir: exportDir, timeZone: tokyo, toolVersion: "test"))
+    }
+
+    func ms(_ rfc3339: String) -> Int64 { Instant(rfc3339: rfc3339)!.milliseconds }
+
+    func rows(_ path: String) throws -> [String] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+    }
+}
+
+@Suite struct ExportTests {
+    let w47 = ISOWeek(parsing: "2026-W47")!, w48 = ISOWeek(parsing: "2026-W48")!
+
+    func fill(_ h: ExportHarness) throws {
+        try h.base.capture(Webhook.body([
+            Webhook.text("a", "=HYPERLINK(\"x\")", eventId: "ea", at: h.ms("2026-11-16T00:00:00+09:00")),
+            Webhook.text("b", "改行\nと \"引用\", カンマ", eventId: "eb", at: h.ms("2026-11-20T12:00:00+09:00"), source: Webhook.source(user: "U2")),
+            Webhook.text("c", "unread", eventId: "ec", at: h.ms("2026-11-21T12:00:00+09:00")),
+            Webhook.text("d", "last second of Sunday", eventId: "ed", at: h.ms("2026-11-22T23:59:59+09:00")),
+            Webhook.text("e", "first second of Monday", eventId: "ee", at: h.ms("2026-11-23T00:00:00+09:00")),
+            Webhook.event("message", id: "es", at: h.ms("2026-11-18T09:00:00+09:00"),
+                          extra: ["message": ["id": "s", "type": "sticker", "packageId": "1", "stickerId": "2", "keywords": ["ok", "thanks"], "text": "了解"]]),
+            Webhook.event("message", id: "el", at: h.ms("2026-11-19T09:00:00+09:00"),
+                          extra: ["message": ["id": "l", "type": "location", "title": "東京駅", "address": "千代田区丸の内", "latitude": 35.681, "longitude": 139.767]]),
+        ]))
+        _ = try h.base.ledger.readState.markRead(ids: ["a", "b", "d", "e", "s", "l"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
+    }
+
+    @Test func theWeekHoldsOnlyItsReadMessagesAndTheManifestCountsTheRest() throws {
+        let h = try ExportHarness()
+        try fill(h)
+        let now = Instant(rfc3339: "2026-11-24T10:00:00+09:00")!
+        let result = try h.exporter().run(week: w47, force: nil, forced: false, now: now)
+        #expect(result.csvPath.hasSuffix("exports/talkvault-2026-W47.csv"))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: result.csvPath))
+        #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let rows = try h.rows(result.csvPath)
+        #expect(rows.first == Exporter.columns.joined(separator: ","))   // the reader drops the BOM
+        let ids = rows.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false)[0] }
+        #expect(ids.count == 5)                                    // a, s, l, b, d: not c (unread), not e (next week)
+        #expect(rows.contains { $0.contains("'=HYPERLINK(\"\"x\"\")") })
+        #expect(try String(contentsOfFile: result.csvPath, encoding: .utf8).contains("\"改行\nと \"\"引用\"\", カンマ\""))
+        #expect(rows.contains { $0.contains(",sticker,ok thanks / 了解,") })
+        #expect(rows.contains { $0.contains(",location,\"東京駅 / 千代田区丸の内 / 35.681,139.767\",") })
+        #expect(rows.contains { $0.hasPrefix("2026-11-22T23:59:59") })
+        #expect(!rows.contains { $0.hasPrefix("2026-11-23T00:00:00") })
+        let manifest = try JSONDecoder().decode(ExportManifest.self, from: Data(contentsOf: URL(fileURLWithPath: result.manifestPath)))
+        #expect(manifest.rows == 5 && manifest.weekRows == 5 && manifest.lateRows.isEmpty)
+        #expect(manifest.unread.total == 1 && manifest.unread.byChat == ["Uuser1": 1])
+        #expect(manifest.start == "2026-11-16T00:00:00.000+09:00" && manifest.end == "2026-11-23T00:00:00.000+09:00")
+        #expect(manifest.csv.sha256 == SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined())
+        #expect(manifest.toolVersion == "test")
+    }
+
+    @Test func aLateReadGoesInTheNextExportAndADeliveredWeekNeverChanges() throws {
+        let h = try ExportHarness()
+        try fill(h)
+        let first = try h.exporter().run(week: w47, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
+        let delivered = try Data(contentsOf: URL(fileURLWithPath: first.csvPath))
+        _ = try h.base.ledger.readState.markRead(ids: ["c"], by: "suzuki", at: Instant(rfc3339: "2026-11-25T09:00:00+09:00")!)
+        let again = try h.exporter().run(week: w47, force: nil, forced: false, now: Instant(rfc3339: "2026-11-26T10:00:00+09:00")!)
+        #expect(again.alreadyDelivered)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: first.csvPath)) == delivered)
+        let next = try h.exporter().run(week: w48, force: nil, forced: false, now: Instant(rfc3339: "2026-12-01T10:00:00+09:00")!)
+        let rows = try h.rows(next.csvPath).dropFirst()
+        #expect(rows.count == 2)                                   // e (its own week) and c (late)
+        #expect(rows.contains { $0.contains(",c,text,unread,") && $0.hasSuffix(",true,") })
+        #expect(rows.contains { $0.contains(",e,text,") && $0.hasSuffix(",false,") })
+        // A changed delivered file is refused; --force needs a reason and records it.
+        try Data("tampered".utf8).write(to: URL(fileURLWithPath: first.csvPath))
+        #expect(throws: ExportError.self) { _ = try h.exporter().run(week: w47, force: nil, forced: false, now: Instant(rfc3339: "2026-12-01T11:00:00+09:00")!) }
+        #expect(throws: ExportError.forceNeedsReason) { _ = try h.exporter().run(week: w47, force: nil, forced: true, now: Instant(rfc3339: "2026-12-01T11:00:00+09:00")!) }
+        let forced = try h.exporter().run(week: w47, force: "auditor asked for a reissue", forced: true, now: Instant(rfc3339: "2026-12-01T11:00:00+09:00")!)
+        let manifest = try JSONDecoder().decode(ExportManifest.self, from: Data(contentsOf: URL(fileURLWithPath: forced.manifestPath)))
+        #expect(manifest.forced?.reason == "auditor asked for a reissue")
+        // The rewrite holds the week's own rows as delivered; c stays in W48, where it went late.
+        #expect(try h.rows(forced.csvPath).count == 6)
+    }
+
+    @Test func theSameDataGivesTheSameBytes() throws {
+        var digests: [Data] = []
+        for _ in 0..<2 {
+            let h = try ExportHarness()
+            try fill(h)
+            let result = try h.exporter().run(week: w47, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
+            digests.append(try Data(contentsOf: URL(fileURLWithPath: result.csvPath)))
+            digests.append(try Data(contentsOf: URL(fileURLWithPath: result.manifestPath)))
+        }
+        #expect(digests[0] == digests[2])
+        #expect(digests[1] == digests[3])
+    }
+}
+
+@Suite struct LineProfileTests {
+    @Test func theLineProfileRoundTripsThroughTheOAManagerParser() throws {
+        let h = try ExportHarness()
+        try ExportTests().fill(h)
+        let exporter = Exporter(store: h.base.ledger.exportStore, settings: ExportSettings(exportDir: h.exportDir, timeZone: h.tokyo, toolVersion: "test",
+                                                                                profile: .line, accountName: "テスト店"))
+        let result = try exporter.run(week: ISOWeek(parsing: "2026-W47")!, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
+        #expect(result.csvPath.hasSuffix("talkvault-2026-W47-line.csv"))
+        let text = try String(contentsOfFile: result.csvPath, encoding: .utf8)
+        #expect(text.hasPrefix("アカウント名,テスト店\r\nタイムゾーン,'+09:00\r\nダウンロード日時,2026/11/24 10:00\r\n送信者タイプ,送信者名,送信日,送信時刻,内容\r\n"))
+        let file = try OAManagerCSV.parse(text)
+        #expect(file.preamble["アカウント名"] == "テスト店")
+        #expect(file.rows.count == 5)
+        #expect(file.rows[0] == OAManagerCSV.Row(senderType: "User", senderName: "Uuser1", date: "2026/11/16", time: "00:00:00",
+                                                 content: "'=HYPERLINK(\"x\")"))
+        #expect(file.rows.contains { $0.content == "改行\nと \"引用\", カンマ" && $0.date == "2026/11/20" && $0.time == "12:00:00" })
+        #expect(file.rows.contains { $0.content == "スタンプを送信しました。" })
+        // The same week in the full profile is a separate delivery.
+        let full = try h.exporter().run(week: ISOWeek(parsing: "2026-W47")!, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
+        #expect(!full.alreadyDelivered)
+    }
+
+    @Test func theParserReadsLINEsOwnLayout() throws {
+        let sample = "\u{FEFF}アカウント名,サンプル\r\nタイムゾーン,'+09:00\r\nダウンロード日時,2025/09/18 14:30\r\n送信者タイプ,送信者名,送信日,送信時刻,内容\r\n"
+            + "User,山田 太郎,2025/09/18,14:24:55,予約できますか?\r\nAccount,応答メッセージ,2025/09/18,14:24:56,\"ありがとうございます。\n担当より折り返します。\"\r\n"
+            + "User,山田 太郎,2025/09/18,14:25:00,写真を送信しました。\r\nUser,山田 太郎,2025/09/18,14:26:00,一行目_x000D_二行目\n"
+        let file = try OAManagerCSV.parse(sample)
+        #expect(file.preamble["タイムゾーン"] == "'+09:00")
+        #expect(file.rows.count == 4)
+        #expect(file.rows[1].senderType == "Account" && file.rows[1].content == "ありがとうございます。\n担当より折り返します。")
+        #expect(file.rows[3].content == "一行目\r二行目")
+        #expect(throws: OAManagerCSV.ParseError.self) { _ = try OAManagerCSV.parse("アカウント名,x\r\n") }
+        #expect(throws: OAManagerCSV.ParseError.badRecord(record: 5, problem: "expected 5 fields, found 2")) {
+            _ = try OAManagerCSV.parse("a,b\r\nc,d\r\ne,f\r\n送信者タイプ,送信者名,送信日,送信時刻,内容\r\nUser,x\r\n")
+        }
+    }
+}
+
+/// The export opened by a real spreadsheet: LibreOffice converts it headless, and the Japanese
+/// text and the guarded formula must come through as text. CI installs LibreOffice
+/// (`scripts/deps --test`) and requires it there; elsewhere, without `soffice` on PATH, the test
+/// shows as skipped rather than passing untried.
+@Suite struct SpreadsheetTests {
+    static let canRun = which("soffice") != nil || ProcessInfo.processInfo.environment["CI"] != nil
+
+    @Test(.enabled(if: canRun, "LibreOffice (soffice) is not installed here; CI installs it with scripts/deps --test"))
+    func libreOfficeOpensTheExportWithTheTextIntact() throws {
+        let soffice = try #require(which("soffice"), "CI must have LibreOffice: scripts/deps --test installs it")
+        let h = try ExportHarness()
+        try ExportTests().fill(h)
+        try h.base.capture(Webhook.body([Webhook.text("568790102345678901", "a real LINE id", eventId: "eid", at: h.ms("2026-11-17T10:00:00+09:00"))]))
+        _ = try h.base.ledger.readState.markRead(ids: ["568790102345678901"], by: "sato", at: Instant(rfc3339: "2026-11-23T09:00:00+09:00")!)
+        let result = try h.exporter().run(week: ISOWeek(parsing: "2026-W47")!, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
+        let out = h.base.dir.file("lo")
+        let profile = "file://" + h.base.dir.file("lo-profile")
+        let converted = try run(soffice, ["-env:UserInstallation=\(profile)", "--headless", "--infilter=CSV:44,34,76,1",
+                                          "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", out, result.csvPath])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        let text = try String(contentsOfFile: out + "/talkvault-2026-W47.csv", encoding: .utf8)
+        #expect(text.contains("改行\nと \"\"引用\"\", カンマ"))
+        #expect(text.contains("東京駅 / 千代田区丸の内"))
+        #expect(text.contains("'=HYPERLINK(\"\"x\"\")"))     // kept as text, never evaluated
+        #expect(text.contains("了解"))
+        // An 18-digit message id comes back with every digit, as text, not as 5.68790102345679E+17.
+        #expect(text.contains("\"568790102345678901\""))
+        #expect(!text.contains("E+017"))
+    }
+}
