@@ -141,7 +141,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "line-simulator", dependencies: [
-            "LINESimulator",
+            "LINESimulator", "TalkVaultDomain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -230,6 +230,8 @@ let package = Package(
             "InboxLog", "Intake", "Store", "LINE", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "ReadReceipts", "SQLiteDB", "Server", "ServerTestSupport", "Sweep", "TalkVaultDomain", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
         ], path: "Tests/ServerTests"),
+        // The module map of docs/architecture.md against Package.swift and the sources' imports.
+        .testTarget(name: "ArchitectureTests", dependencies: ["TestSupport"], path: "Tests/ArchitectureTests"),
         .testTarget(name: "EndToEndTests", dependencies: [
             "Archive", "DurableFile", "Export", "Store", "InboxLog", "Intake", "LINE", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "SQLiteDB", "Server", "ServerTestSupport", "Sweep", "SweepTestSupport", "TalkVaultDomain", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")

@@ -49,7 +49,7 @@ capture:
                               # (idle keep-alives, headers that never end, a stalled body)
   read_timeout: 10s           # a body still arriving this long after its headers gets 408
 
-# Dated archive segments (tar.gz) under paths.archive_dir: see the README's archive format.
+# Dated archive segments (tar.gz) under paths.archive_dir: see docs/archive-format.md.
 archive:
   compression_level: 6            # zlib level for text and other compressible entries (1-9);
                                   # JPEG, PNG, MP4, M4A, ZIP and other compressed content is stored

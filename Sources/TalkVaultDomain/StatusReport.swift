@@ -1,6 +1,6 @@
 import Foundation
 
-/// What `talkvault status` shows. The JSON keys are stable and documented in the README.
+/// What `talkvault status` shows. The JSON keys are stable and documented in docs/operations.md.
 public struct StatusReport: Codable, Sendable, Equatable {
     public var generatedAt: String
     public var timezone: String

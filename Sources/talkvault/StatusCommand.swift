@@ -9,7 +9,7 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show messages by kind and state, the next deadlines, what is at risk and what was lost.",
         discussion: """
-        --json gives the same with the stable keys documented in the README. Exits 65 when the \
+        --json gives the same with the stable keys documented in docs/operations.md. Exits 65 when the \
         webhook inbox lost acknowledged bodies to damage or holds bodies that could not be applied.
         """)
 

@@ -122,4 +122,23 @@ import TestSupport
         query.text = "取消"
         #expect(try Finder.count(reopened.searchStore, query) == 1)
     }
+
+    /// A reader never upgrades: an older schema is refused, named, and left as it was; a
+    /// writer's `migrate()` upgrades it, and the reader then opens it.
+    @Test func aReaderRefusesAnOlderSchemaAndAWriterUpgradesIt() throws {
+        let dir = TempDir()
+        let path = try Self.v5Ledger(dir)
+        do {
+            _ = try Ledger(path: path, policy: .lineDefaults, access: .readOnly)
+            Issue.record("a read-only open of a v5 ledger succeeded")
+        } catch {
+            guard case .schemaOutdated(_, let found, let current) = error else { throw error }
+            #expect(found == 5 && current == Migrations.all.count)
+            #expect(error.description.contains("a command that writes"))
+        }
+        #expect(try Database(path: path).userVersion == 5, "the reader changed nothing")
+        try Ledger(path: path, policy: .lineDefaults, access: .readWrite(create: false)).migrate()
+        let reader = try Ledger(path: path, policy: .lineDefaults, access: .readOnly)
+        #expect(try reader.searchStore.message(id: "m1")?.state == .received)
+    }
 }
