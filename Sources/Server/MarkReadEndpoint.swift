@@ -11,7 +11,7 @@ import TalkVaultDomain
 /// `POST /api/v1/mark-read`: what `talkvault mark-read` does, for a help desk tool.
 /// Body: `{"message_ids": [...], "by": "name"}` or `{"chat_id": "...", "until": "RFC 3339", "by": "name"}`,
 /// with `Authorization: Bearer <token>`. Answers 200 with what was marked, 400 for a bad body,
-/// 401 without the token.
+/// 401 without the token; a store error answers as `StoreHTTPError` says (503 when busy).
 struct MarkReadEndpoint: Sendable {
     let token: Secret
     let reader: LedgerReader
@@ -62,9 +62,7 @@ struct MarkReadEndpoint: Sendable {
             do throws(LedgerError) {
                 result = try await reader.markRead(target, by: by, at: clock.now())
             } catch {
-                // Another process holds the ledger past the busy timeout: worth a retry soon.
-                if case .busy = error { throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "5"], message: "the ledger is busy; retry shortly") }
-                throw error
+                throw StoreHTTPError(error)
             }
             if result.receiptsQueued > 0 { receipts?.poke() }
             let encoder = JSONEncoder()
