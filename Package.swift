@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "Gzip", dependencies: ["CTalkVaultZlib"]),
         // Files made durable: written under a temporary name, fsynced, published, the directory fsynced.
         .target(name: "DurableFile", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // JSON: a strict RFC 8259 parser and the canonical writer that fingerprints and archive records use.
+        .target(name: "JSON", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
 
         // Domain: kinds, chats, states, windows, deadlines. No I/O.
         .target(name: "TalkVaultDomain"),
@@ -47,8 +49,9 @@ let package = Package(
             "TalkVaultDomain",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // LINE's webhooks: parsing into captured events, the request path's shape check, signatures.
         .target(name: "LINE", dependencies: [
-            "TalkVaultDomain",
+            "JSON", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
@@ -63,7 +66,7 @@ let package = Package(
         // Segments: tar entries in gzip members, manifest, hash chain, random-access reads; and
         // the archive record, versioned (docs/archive-record.md).
         .target(name: "Archive", dependencies: [
-            "Gzip", "DurableFile", "LINE", "TalkVaultDomain",
+            "Gzip", "DurableFile", "JSON", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Packing the ledger into segments, recovery, verify and reindex.
@@ -122,7 +125,7 @@ let package = Package(
         // The LINE platform simulator: LINE's real paths, headers and faults, for tests, the demo
         // and benchmarks.
         .target(name: "LINESimulator", dependencies: [
-            "TalkVaultDomain", "LINE", "Gzip",
+            "TalkVaultDomain", "JSON", "LINE", "Gzip",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -152,7 +155,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "TalkVaultTests", dependencies: [
-            "SQLiteDB", "Gzip", "DurableFile", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Intake", "LINESimulator", "Server",
+            "SQLiteDB", "Gzip", "DurableFile", "JSON", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Intake", "LINESimulator", "Server",
             "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Export", "Lookup",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -1,7 +1,7 @@
 import Archive
 import Crypto
 import Foundation
-import LINE
+import JSON
 @testable import Ledger
 @testable import Packing
 import TalkVaultDomain

@@ -1,6 +1,7 @@
 /// What a parse builds. The parser is generic over it so that building `JSONValue`s and only
-/// checking a webhook body's shape accept exactly the same texts, with the same errors.
-protocol JSONBuilder {
+/// checking a text's shape (a webhook body's, in `LINE`) accept exactly the same texts, with the
+/// same errors.
+public protocol JSONBuilder {
     associatedtype Value
     /// A decoded string: an object key, or a string value before `string(_:)`.
     associatedtype Text
@@ -23,9 +24,9 @@ protocol JSONBuilder {
 /// A strict RFC 8259 parser. Foundation's parser returns bridged objects whose conversion
 /// costs more than the parse; webhook bodies are parsed on the request path, so this one
 /// builds its result directly.
-struct JSONParser<Builder: JSONBuilder> {
-    typealias Failure = JSONParseError
-    typealias Value = Builder.Value
+public struct JSONParser<Builder: JSONBuilder> {
+    public typealias Failure = JSONParseError
+    public typealias Value = Builder.Value
 
     /// Nesting deeper than this is refused, so hostile input cannot exhaust the stack.
     static var maxDepth: Int { 256 }
@@ -36,7 +37,8 @@ struct JSONParser<Builder: JSONBuilder> {
 
     private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Value {
+    /// Parses one JSON text (surrounding whitespace allowed) with `Builder`.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Value {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.value()
