@@ -5,6 +5,11 @@ public struct JSONParseError: Error, Equatable, Sendable {
     /// Byte offset where the problem was found.
     public let offset: Int
     public let problem: String
+
+    @usableFromInline init(offset: Int, problem: String) {
+        self.offset = offset
+        self.problem = problem
+    }
 }
 
 /// Any JSON value. Webhook events are parsed into this first, so that fields TalkVault does
