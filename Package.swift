@@ -56,22 +56,23 @@ let package = Package(
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
-        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "InboxLog", "Archive"]),
+        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "InboxLog", "ArchiveRecord"]),
         // Intake: webhook bodies from the inbox log to the ledger, and what `serve` runs to get them there.
         .target(name: "Intake", dependencies: [
             "TalkVaultDomain", "LINE", "LINEClient", "InboxLog", "Ledger",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Segments: tar entries in gzip members, manifest, hash chain, random-access reads; and
-        // the archive record, versioned (docs/archive-record.md).
+        // The archive record: one message as a segment keeps it, versioned, and its one codec (docs/archive-record.md).
+        .target(name: "ArchiveRecord", dependencies: ["JSON", "TalkVaultDomain"]),
+        // Segments: tar entries in gzip members, manifest, hash chain, random-access reads.
         .target(name: "Archive", dependencies: [
-            "Gzip", "DurableFile", "JSON", "TalkVaultDomain",
+            "Gzip", "DurableFile", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Packing the ledger into segments, recovery, verify and reindex.
         .target(name: "Packing", dependencies: [
-            "Archive", "DurableFile", "Gzip", "Ledger", "TalkVaultDomain",
+            "Archive", "ArchiveRecord", "DurableFile", "Gzip", "Ledger", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -156,7 +157,7 @@ let package = Package(
 
         .testTarget(name: "TalkVaultTests", dependencies: [
             "SQLiteDB", "Gzip", "DurableFile", "JSON", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Intake", "LINESimulator", "Server",
-            "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Export", "Lookup",
+            "Archive", "ArchiveRecord", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Export", "Lookup",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

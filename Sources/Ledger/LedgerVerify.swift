@@ -1,4 +1,4 @@
-import Archive
+import ArchiveRecord
 import SQLiteDB
 
 /// A message's row as its archive record would hold it, for `verify --deep`.
