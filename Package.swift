@@ -40,6 +40,8 @@ let package = Package(
         .target(name: "DurableFile", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // JSON: a strict RFC 8259 parser and the canonical writer that fingerprints and archive records use.
         .target(name: "JSON", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // CSV text: RFC 4180 fields and records that open safely in spreadsheets (the export and `find --csv`).
+        .target(name: "CSVText"),
 
         // Domain: kinds, chats, states, windows, deadlines. No I/O.
         .target(name: "TalkVaultDomain"),
@@ -106,8 +108,9 @@ let package = Package(
         ]),
 
         // The weekly compliance export.
-        .target(name: "Export", dependencies: ["DurableFile", "LINE", "Ledger", "TalkVaultDomain"]),
-        .target(name: "Lookup", dependencies: ["Export", "LINE", "Ledger", "TalkVaultDomain"]),
+        .target(name: "Export", dependencies: ["CSVText", "DurableFile", "LINE", "Ledger", "TalkVaultDomain"]),
+        // `find` and `show`: looking messages up in the ledger, and how they print.
+        .target(name: "Lookup", dependencies: ["CSVText", "LINE", "Ledger", "TalkVaultDomain"]),
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
@@ -149,7 +152,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -157,7 +160,7 @@ let package = Package(
 
         .testTarget(name: "TalkVaultTests", dependencies: [
             "SQLiteDB", "Gzip", "DurableFile", "JSON", "TalkVaultDomain", "RetentionConfig", "LINE", "InboxLog", "Ledger", "Intake", "LINESimulator", "Server",
-            "Archive", "ArchiveRecord", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Export", "Lookup",
+            "Archive", "ArchiveRecord", "Packing", "ReadReceipts", "Sweep", "LINEClient", "CSVText", "Export", "Lookup",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
