@@ -38,6 +38,10 @@ let package = Package(
         .target(name: "Gzip", dependencies: ["CTalkVaultZlib"]),
         // Files made durable: written under a temporary name, fsynced, published, the directory fsynced.
         .target(name: "DurableFile", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // JSON: a strict RFC 8259 parser and the canonical writer that fingerprints and archive records use.
+        .target(name: "JSON", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // CSV text: RFC 4180 fields and records that open safely in spreadsheets (the export and `find --csv`).
+        .target(name: "CSVText"),
 
         // Domain: kinds, chats, states, windows, deadlines. No I/O.
         .target(name: "TalkVaultDomain"),
@@ -47,31 +51,33 @@ let package = Package(
             "TalkVaultDomain",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // LINE's webhooks: parsing into captured events, the request path's shape check, signatures.
         .target(name: "LINE", dependencies: [
-            "TalkVaultDomain",
+            "JSON", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
         // The store's protocols, one per concern, in domain types: what any ledger backend implements.
-        .target(name: "Store", dependencies: ["TalkVaultDomain", "InboxLog", "Archive"]),
+        .target(name: "Store", dependencies: ["TalkVaultDomain", "InboxLog", "ArchiveRecord"]),
         // The ledger: the SQLite backend of the store's protocols.
-        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "InboxLog", "Archive", "Store"]),
+        .target(name: "Ledger", dependencies: ["TalkVaultDomain", "SQLiteDB", "InboxLog", "ArchiveRecord", "Store"]),
         // Intake: webhook bodies from the inbox log to the ledger, and what `serve` runs to get them there.
         .target(name: "Intake", dependencies: [
             "TalkVaultDomain", "LINE", "LINEClient", "InboxLog", "Ledger", "Store",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Segments: tar entries in gzip members, manifest, hash chain, random-access reads; and
-        // the archive record, versioned (docs/archive-record.md).
+        // The archive record: one message as a segment keeps it, versioned, and its one codec (docs/archive-record.md).
+        .target(name: "ArchiveRecord", dependencies: ["JSON", "TalkVaultDomain"]),
+        // Segments: tar entries in gzip members, manifest, hash chain, random-access reads.
         .target(name: "Archive", dependencies: [
-            "Gzip", "DurableFile", "LINE", "TalkVaultDomain",
+            "Gzip", "DurableFile", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Packing the ledger into segments, recovery, verify and reindex.
         .target(name: "Packing", dependencies: [
-            "Archive", "DurableFile", "Gzip", "Store", "TalkVaultDomain",
+            "Archive", "ArchiveRecord", "DurableFile", "Gzip", "Store", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
@@ -105,8 +111,9 @@ let package = Package(
         ]),
 
         // The weekly compliance export.
-        .target(name: "Export", dependencies: ["DurableFile", "LINE", "Store", "TalkVaultDomain"]),
-        .target(name: "Lookup", dependencies: ["Export", "LINE", "Store", "TalkVaultDomain"]),
+        .target(name: "Export", dependencies: ["CSVText", "DurableFile", "LINE", "Store", "TalkVaultDomain"]),
+        // `find` and `show`: looking messages up in the ledger, and how they print.
+        .target(name: "Lookup", dependencies: ["CSVText", "LINE", "Store", "TalkVaultDomain"]),
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
@@ -125,7 +132,7 @@ let package = Package(
         // The LINE platform simulator: LINE's real paths, headers and faults, for tests, the demo
         // and benchmarks.
         .target(name: "LINESimulator", dependencies: [
-            "TalkVaultDomain", "LINE", "Gzip",
+            "TalkVaultDomain", "JSON", "LINE", "Gzip",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -148,7 +155,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Demo", "Export", "Lookup",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -163,7 +170,7 @@ let package = Package(
             "Intake", "Store", "LINE", "Ledger", "SQLiteDB", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/LedgerTestSupport"),
         .target(name: "PackingTestSupport", dependencies: [
-            "Archive", "DurableFile", "LINE", "Ledger", "Store", "LedgerTestSupport", "Packing", "SQLiteDB", "TalkVaultDomain", "TestSupport",
+            "JSON", "Archive", "DurableFile", "LINE", "Ledger", "Store", "LedgerTestSupport", "Packing", "SQLiteDB", "TalkVaultDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/PackingTestSupport"),
         .target(name: "SweepTestSupport", dependencies: [
@@ -177,6 +184,15 @@ let package = Package(
         .testTarget(name: "SQLiteDBTests", dependencies: [
             "SQLiteDB", "TestSupport"
         ], path: "Tests/SQLiteDBTests"),
+        .testTarget(name: "JSONTests", dependencies: [
+            "JSON", "LINESimulator", "TestSupport", .product(name: "Crypto", package: "swift-crypto")
+        ], path: "Tests/JSONTests"),
+        .testTarget(name: "CSVTextTests", dependencies: [
+            "CSVText", "TestSupport"
+        ], path: "Tests/CSVTextTests"),
+        .testTarget(name: "DurableFileTests", dependencies: [
+            "DurableFile", "TestSupport"
+        ], path: "Tests/DurableFileTests"),
         .testTarget(name: "GzipTests", dependencies: [
             "Gzip", "TestSupport"
         ], path: "Tests/GzipTests"),
@@ -187,7 +203,7 @@ let package = Package(
             "RetentionConfig", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/RetentionConfigTests"),
         .testTarget(name: "LINETests", dependencies: [
-            "LINE", "LINESimulator", "LedgerTestSupport", "TalkVaultDomain", "TestSupport",
+            "JSON", "LINE", "LINESimulator", "LedgerTestSupport", "TalkVaultDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/LINETests"),
         .testTarget(name: "InboxLogTests", dependencies: [
@@ -204,7 +220,7 @@ let package = Package(
             "Archive", "DurableFile", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/ArchiveTests"),
         .testTarget(name: "PackingTests", dependencies: [
-            "Archive", "DurableFile", "LINE", "Ledger", "Store", "LedgerTestSupport", "Packing", "PackingTestSupport", "SQLiteDB", "TalkVaultDomain", "TestSupport",
+            "ArchiveRecord", "JSON", "Archive", "DurableFile", "LINE", "Ledger", "Store", "LedgerTestSupport", "Packing", "PackingTestSupport", "SQLiteDB", "TalkVaultDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/PackingTests"),
         .testTarget(name: "LINESimulatorTests", dependencies: [
@@ -233,7 +249,7 @@ let package = Package(
         // The module map of docs/architecture.md against Package.swift and the sources' imports.
         .testTarget(name: "ArchitectureTests", dependencies: ["TestSupport"], path: "Tests/ArchitectureTests"),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "Archive", "DurableFile", "Export", "Store", "InboxLog", "Intake", "LINE", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "SQLiteDB", "Server", "ServerTestSupport", "Sweep", "SweepTestSupport", "TalkVaultDomain", "TestSupport",
+            "ArchiveRecord", "Archive", "DurableFile", "Export", "Store", "InboxLog", "Intake", "LINE", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "SQLiteDB", "Server", "ServerTestSupport", "Sweep", "SweepTestSupport", "TalkVaultDomain", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
         ], path: "Tests/EndToEndTests"),
 

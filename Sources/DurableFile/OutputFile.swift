@@ -84,6 +84,35 @@ public enum Durable {
         try syncDirectory((final as NSString).deletingLastPathComponent)
     }
 
+    /// Gives the finished file `temporary` the name `final`, both names inside the directory open
+    /// as `directory` (`path` names it in errors), so that no symlink on the way is followed, then
+    /// fsyncs the directory. An existing `final` is kept and the result is false, unless
+    /// `replacing`: then it is replaced in one step. The temporary name is gone afterwards either way.
+    @discardableResult
+    public static func publish(temporary: String, as final: String, inDirectory directory: Int32, path: String,
+                               replacing: Bool = false) throws(DurableFileError) -> Bool {
+        if linkat(directory, temporary, directory, final, 0) != 0 {
+            let code = errno
+            guard code == EEXIST else {
+                unlinkat(directory, temporary, 0)
+                throw .io(path: path + "/" + final, reason: "cannot publish (\(String(cString: strerror(code))))")
+            }
+            guard replacing else {
+                unlinkat(directory, temporary, 0)
+                return false
+            }
+            guard renameat(directory, temporary, directory, final) == 0 else {
+                let reason = Errno.text()
+                unlinkat(directory, temporary, 0)
+                throw .io(path: path + "/" + final, reason: "cannot replace (\(reason))")
+            }
+        } else {
+            unlinkat(directory, temporary, 0)
+        }
+        try syncDirectory(fd: directory, path: path)
+        return true
+    }
+
     /// fsyncs a directory, making the names in it durable.
     public static func syncDirectory(_ path: String) throws(DurableFileError) {
         let path = path.isEmpty ? "." : path

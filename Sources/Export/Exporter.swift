@@ -1,3 +1,4 @@
+import CSVText
 import DurableFile
 import Foundation
 import LINE

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import TalkVaultDomain
 
 /// The words a person would search for or read in a listing: the text of a text message; a

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import TalkVaultDomain
 
 /// Turns a webhook body into `CapturedEvent`s. Unknown event, message and source types are kept,

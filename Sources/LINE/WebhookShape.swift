@@ -1,3 +1,5 @@
+import JSON
+
 /// The request path's check of a webhook body: the same grammar and the same rejections as
 /// `WebhookParser.parse`, without building values. The receiver answers 400 from this, stores
 /// the bytes, and parses them fully off the request path.

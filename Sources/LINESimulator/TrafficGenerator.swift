@@ -1,5 +1,5 @@
 import Foundation
-import LINE
+import JSON
 import TalkVaultDomain
 
 /// Builds realistic LINE webhook traffic: Japanese text with emoji, stickers, locations, single

@@ -1,5 +1,5 @@
 import Foundation
-import LINE
+import JSON
 import TalkVaultDomain
 
 /// What traffic to generate. Every choice is drawn from `seed`.

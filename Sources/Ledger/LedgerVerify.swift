@@ -1,4 +1,4 @@
-import Archive
+import ArchiveRecord
 import SQLiteDB
 import Store
 

@@ -1,4 +1,4 @@
-import Export
+import CSVText
 import Foundation
 import LINE
 import Store

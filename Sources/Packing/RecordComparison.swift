@@ -1,4 +1,5 @@
 import Archive
+import ArchiveRecord
 import Store
 import TalkVaultDomain
 

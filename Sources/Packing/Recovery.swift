@@ -1,4 +1,5 @@
 import Archive
+import ArchiveRecord
 import Foundation
 import Store
 import TalkVaultDomain

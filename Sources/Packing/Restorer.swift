@@ -1,4 +1,5 @@
 import Archive
+import ArchiveRecord
 import Foundation
 import Store
 import TalkVaultDomain
@@ -147,20 +148,12 @@ struct TargetDirectory {
             unlinkat(fd, temporary, 0)
             throw error
         }
-        // linkat refuses an existing name (a symlink included); --force replaces the name itself.
-        if linkat(fd, temporary, fd, name, 0) != 0 {
-            guard errno == EEXIST, force else {
-                unlinkat(fd, temporary, 0)
-                throw errno == EEXIST ? RestoreError.exists(path + "/" + name) : RestoreError.io("cannot name \(name) in \(path)")
-            }
-            guard renameat(fd, temporary, fd, name) == 0 else {
-                unlinkat(fd, temporary, 0)
-                throw RestoreError.io("cannot replace \(name) in \(path)")
-            }
-        } else {
-            unlinkat(fd, temporary, 0)
+        // An existing name (a symlink included) is refused; --force replaces the name itself.
+        let published: Bool
+        do { published = try Durable.publish(temporary: temporary, as: name, inDirectory: fd, path: path, replacing: force) } catch {
+            throw RestoreError.io("\(error)")
         }
-        do { try Durable.syncDirectory(fd: fd, path: path) } catch { throw RestoreError.io("\(error)") }
+        guard published else { throw RestoreError.exists(path + "/" + name) }
         return RestoredFile(messageId: id, path: path + "/" + name, bytes: written)
     }
 }

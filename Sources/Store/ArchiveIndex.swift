@@ -1,4 +1,4 @@
-import Archive
+import ArchiveRecord
 import TalkVaultDomain
 
 /// A message ready to pack: the record it gets, and its staged download (relative to the data

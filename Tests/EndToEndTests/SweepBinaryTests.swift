@@ -4,6 +4,7 @@ import Foundation
 @testable import LINESimulator
 @testable import Ledger
 import Archive
+import ArchiveRecord
 import Packing
 import SQLiteDB
 import TalkVaultDomain

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 @testable import LINE
 @testable import LINESimulator
 import Store

@@ -2,6 +2,7 @@ import Archive
 import Crypto
 import DurableFile
 import Foundation
+import JSON
 @testable import Ledger
 import LedgerTestSupport
 import LINE

@@ -1,7 +1,8 @@
 import Archive
+import ArchiveRecord
 import Crypto
 import Foundation
-import LINE
+import JSON
 @testable import Ledger
 @testable import Packing
 import Store

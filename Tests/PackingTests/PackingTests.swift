@@ -1,4 +1,5 @@
 @testable import Archive
+import ArchiveRecord
 import Crypto
 import Foundation
 @testable import Ledger

@@ -1,6 +1,7 @@
 import Archive
 import Crypto
 import Foundation
+import ArchiveRecord
 import LINE
 @testable import Ledger
 @testable import Packing

@@ -1,3 +1,5 @@
+import Foundation
+
 /// RFC 4180 fields that open safely in Excel and LibreOffice.
 public struct CSVFormat: Sendable {
     /// Prefix cells that a spreadsheet would run as a formula with `'`.

@@ -1,5 +1,5 @@
 import Foundation
-import LINE
+import JSON
 import TalkVaultDomain
 
 /// The one place that writes and reads `ArchiveRecord`s as lines of `messages.jsonl`
