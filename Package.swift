@@ -210,7 +210,7 @@ let package = Package(
             "InboxLog", "Intake", "Store", "Ledger", "LedgerTestSupport", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/InboxLogTests"),
         .testTarget(name: "LedgerTests", dependencies: [
-            "Intake", "Store", "LINE", "Ledger", "LedgerTestSupport", "Lookup", "SQLiteDB", "TalkVaultDomain", "TestSupport"
+            "CTalkVaultSQLite", "Intake", "Store", "LINE", "Ledger", "LedgerTestSupport", "Lookup", "SQLiteDB", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/LedgerTests"),
         .testTarget(name: "IntakeTests", dependencies: [
             "InboxLog", "Intake", "Store", "LINE", "LINESimulator", "Ledger", "LedgerTestSupport", "SQLiteDB", "Server", "TalkVaultDomain", "TestSupport",

@@ -148,7 +148,9 @@ public struct Demo: Sendable {
         let read = try await DemoReading(ledgerPath: ledgerPath, policy: settings.policy, client: markAsRead).run(clock: SystemClock())
         say("staff read \(read.messagesRead) messages in \(read.chatsRead) of \(read.chats) chats with mark-read, which tells LINE (markAsRead)")
         await simulator.stop()
-        let stores = try Ledger(path: ledgerPath, policy: settings.policy, access: .readOnly).stores
+        // Read-write, though it only reads: the last connection to close checkpoints the WAL away,
+        // so the demo dir is left without a stray -wal file.
+        let stores = try Ledger(path: ledgerPath, policy: settings.policy, access: .readWrite(create: false)).stores
         let status = try stores.status.status(now: SystemClock().now(), timeZone: settings.timeZone)
         let segments = try stores.archiveIndex.allSegments().map { settings.pack.archiveDir + "/" + $0.path }
         var sample: String?

@@ -84,6 +84,16 @@ public final class Ledger {
     /// The search index's file: a database of its own, beside the ledger.
     public var searchIndexPath: String { path + "-search" }
 
+    /// False when the stored deadlines were computed with other windows than the policy's: a
+    /// reader cannot recompute them (a writer's `migrate()` does), so it says they are stale.
+    public func deadlinesAreCurrent() throws(LedgerError) -> Bool {
+        do {
+            return try db.first("SELECT value FROM \(ledgerSchema).meta WHERE key = 'policy'") { $0.text(0) } == policy.fingerprint
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
     /// Runs `body` in one transaction: all of it is committed, or none.
     public func transaction<T>(_ body: () throws -> T) throws(LedgerError) -> T {
         do { return try db.transaction(body) } catch { throw LedgerError.wrap(error, path: path) }

@@ -20,6 +20,10 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     public var isConstraint: Bool { primaryCode == SQLITE_CONSTRAINT }
     /// The file is damaged, or not an SQLite database at all.
     public var isCorrupt: Bool { primaryCode == SQLITE_CORRUPT || primaryCode == SQLITE_NOTADB }
+    /// The file, or what SQLite must write beside it (`-wal`, `-shm`), is not writable.
+    public var isReadOnly: Bool { primaryCode == SQLITE_READONLY }
+    /// The file could not be opened or created (a missing or unwritable directory, say).
+    public var isCannotOpen: Bool { primaryCode == SQLITE_CANTOPEN }
 
     init(code: Int32, message: String, statement: String? = nil) {
         self.code = code

@@ -11,7 +11,7 @@ import TalkVaultDomain
 /// `POST /api/v1/mark-read`: what `talkvault mark-read` does, for a help desk tool.
 /// Body: `{"message_ids": [...], "by": "name"}` or `{"chat_id": "...", "until": "RFC 3339", "by": "name"}`,
 /// with `Authorization: Bearer <token>`. Answers 200 with what was marked, 400 for a bad body,
-/// 401 without the token; a store error answers as `StoreHTTPError` says (503 when busy).
+/// 400 for a chat with nothing to mark, 401 without the token; a store error answers as `StoreHTTPError` says (503 when busy).
 struct MarkReadEndpoint: Sendable {
     let token: Secret
     let reader: LedgerReader
@@ -63,6 +63,11 @@ struct MarkReadEndpoint: Sendable {
                 result = try await reader.markRead(target, by: by, at: clock.now())
             } catch {
                 throw StoreHTTPError(error)
+            }
+            // A chat with nothing sent up to `until` (or no such chat) is a bad request, as an
+            // empty list of ids is.
+            if case .chat = target, result.marked.isEmpty, result.alreadyRead.isEmpty, result.unknown.isEmpty {
+                return WebhookServer.json(.badRequest, ["message": "no messages to mark"])
             }
             if result.receiptsQueued > 0 { receipts?.poke() }
             let encoder = JSONEncoder()

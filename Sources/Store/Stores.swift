@@ -1,5 +1,5 @@
 /// One ledger's stores, one per concern, for the use cases that need several. A backend
-/// (the SQLite `Ledger` today) hands out its stores this way; a use case never names it.
+/// (the SQLite `Ledger` today) hands out its stores this way; a use case that takes them never names it.
 public struct Stores {
     public var capture: any CaptureStore
     public var contentQueue: any ContentQueue

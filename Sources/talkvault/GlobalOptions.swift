@@ -55,9 +55,16 @@ struct GlobalOptions: ParsableArguments {
     /// Opens the ledger read-only for a command that only reads (`status`, `find`, `show`,
     /// `restore`, `verify`, a sweep's plan): it writes nothing and takes no lock. Bodies `serve`
     /// acknowledged but has not applied are not applied here: `serve` applies them within
-    /// milliseconds while it runs, and any writing command does when it does not.
+    /// milliseconds while it runs, and any writing command does when it does not. Deadlines
+    /// computed with other windows than the config's are not recomputed either: it warns.
     func openLedgerForReading(_ config: TalkVaultConfig) throws -> Ledger {
-        try Ledger(path: paths(config).database, policy: config.policy, access: .readOnly)
+        let ledger = try Ledger(path: paths(config).database, policy: config.policy, access: .readOnly)
+        if try !ledger.deadlinesAreCurrent() {
+            // Reading must not write: the deadlines are recomputed by the next command that writes.
+            FileHandle.standardError.write(Data(("talkvault: warning: the ledger's deadlines were computed with other windows than "
+                + "\(config.source)'s; a command that writes (serve as it starts, sweep, pack) recomputes them\n").utf8))
+        }
+        return ledger
     }
 
     /// Segment settings from the config.

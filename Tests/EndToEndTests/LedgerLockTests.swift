@@ -81,6 +81,22 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: dataDir + "/ledger.sqlite3-search"), "find built its own index")
     }
 
+    /// Windows changed in the config: a reader cannot recompute the deadlines, so it says the
+    /// ones it shows are old; the next command that writes recomputes them and the warning goes.
+    @Test func aReaderWarnsOfDeadlinesComputedWithOtherWindows() throws {
+        let dir = TempDir()
+        let dataDir = try Self.store(dir, count: 3)
+        let shipped = try String(contentsOfFile: "\(Fixtures.packageRoot)/retention.yaml", encoding: .utf8)
+        let changed = dir.write("changed.yaml", shipped.replacingOccurrences(of: "\n  text: 1y\n", with: "\n  text: 30d\n"))
+        let cli = CLITests()
+        let before = try cli.talkvault(["status", "--data-dir", dataDir, "--config", changed])
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect(before.stderr.contains("warning: the ledger's deadlines were computed with other windows"), "\(before.stderr)")
+        #expect(try cli.talkvault(["pack", "--data-dir", dataDir, "--config", changed]).status == 0)
+        let after = try cli.talkvault(["status", "--data-dir", dataDir, "--config", changed])
+        #expect(after.status == 0 && !after.stderr.contains("warning"), "\(after.stderr)")
+    }
+
     /// Steady requests to the built `serve` while a first `find` indexes 20,000 messages and
     /// then another process holds the ledger's write lock for four seconds: every answer is a
     /// 200, and none waits seconds (the bound is a hang guard, far above a normal answer).

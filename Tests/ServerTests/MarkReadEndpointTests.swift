@@ -60,6 +60,10 @@ import TestSupport
         #expect(answer.contains(#""marked":["m1"]"#) && answer.contains(#""unknown":["zz"]"#))
         let (_, byChat) = try await post(#"{"chat_id":"Uuser1","until":"2030-01-01T00:00:00Z","by":"desk"}"#, token: "desk-token")
         #expect(byChat.contains(#""marked":["m2"]"#) && byChat.contains(#""already_read":["m1"]"#))
+        // A chat with nothing to mark is a bad request, as an empty list of ids is.
+        let (nothing, why) = try await post(#"{"chat_id":"Unobody","until":"2030-01-01T00:00:00Z","by":"desk"}"#, token: "desk-token")
+        #expect(nothing == 400 && why.contains("no messages to mark"))
+        #expect(try await post(#"{"message_ids":[],"by":"desk"}"#, token: "desk-token").0 == 400)
         // Another process holding the ledger past the busy timeout: 503 with a Retry-After, not a bare 500.
         let holder = try SQLiteHolder(path: ledgerPath)
         var busy = HTTPClientRequest(url: url + "/api/v1/mark-read")
