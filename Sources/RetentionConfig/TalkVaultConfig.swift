@@ -79,6 +79,9 @@ public struct TalkVaultConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `relay:`: the tools that receive every acknowledged webhook body after TalkVault.
+    public var relay: [RelayTarget] = []
+
     /// `read_state`: where read state comes from for messages nobody marked.
     public var readMode = ReadMode.line
 
