@@ -90,6 +90,17 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
 
+        // The relay: every acknowledged webhook body, from the inbox log, to the tools behind TalkVault.
+        .target(name: "Relay", dependencies: [
+            "InboxLog", "LINE", "Ledger", "Store", "TalkVaultDomain",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // `talkvault sweep`: plan, download, record, pack.
         .target(name: "Sweep", dependencies: [
             "Archive", "Ledger", "Store", "LINEClient", "Packing", "ReadReceipts", "TalkVaultDomain",
@@ -246,6 +257,11 @@ let package = Package(
             "InboxLog", "Intake", "Store", "LINE", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "ReadReceipts", "SQLiteDB", "Server", "ServerTestSupport", "Sweep", "TalkVaultDomain", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
         ], path: "Tests/ServerTests"),
+        .testTarget(name: "RelayTests", dependencies: [
+            "InboxLog", "Intake", "LINE", "Ledger", "LedgerTestSupport", "Relay", "Store", "TalkVaultDomain", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+        ], path: "Tests/RelayTests"),
         // The module map of docs/architecture.md against Package.swift and the sources' imports.
         .testTarget(name: "ArchitectureTests", dependencies: ["TestSupport"], path: "Tests/ArchitectureTests"),
         .testTarget(name: "EndToEndTests", dependencies: [

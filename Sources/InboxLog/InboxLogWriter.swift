@@ -67,9 +67,14 @@ public final class InboxLogWriter {
     /// Takes the log's lock, clears a half-made segment, and opens a new segment.
     /// - Parameter applied: the ledger's applied position, durable: new segments are numbered
     ///   above it, and segments below its segment may be reused.
-    public init(directory: SegmentDirectory, applied: InboxPosition, settings: Settings = Settings()) throws(InboxLogError) {
+    /// Segments other readers still need (the relay's targets): never reused or deleted.
+    public let hold: InboxHold
+
+    public init(directory: SegmentDirectory, applied: InboxPosition, settings: Settings = Settings(),
+                hold: InboxHold = InboxHold()) throws(InboxLogError) {
         self.directory = directory
         self.settings = settings
+        self.hold = hold
         let fm = FileManager.default
         if !fm.fileExists(atPath: directory.path) {
             guard mkdir(directory.path, 0o750) == 0 || errno == EEXIST else { throw .failed("creating the directory", path: directory.path) }
@@ -250,9 +255,11 @@ public final class InboxLogWriter {
         return try body()
     }
 
-    /// Segment files the apply has durably passed, oldest first; the caller holds `spares`.
+    /// Segment files the apply has durably passed and no holder needs, oldest first; the
+    /// caller holds `spares`.
     private func reusable() throws(InboxLogError) -> [UInt64] {
-        try directory.segments().filter { $0 < durableBelow && $0 != writing }
+        let below = min(durableBelow, hold.lowest)
+        return try directory.segments().filter { $0 < below && $0 != writing }
     }
 
     /// Moves to a new segment with room for `bytes`: a reused one when the apply has durably

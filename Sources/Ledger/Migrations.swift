@@ -4,7 +4,7 @@ import Store
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8]
+    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9)]
 
     private static func sql(_ text: String) -> @Sendable (Database) throws -> Void {
         { try $0.execute(text) }
@@ -346,6 +346,33 @@ enum Migrations {
         after_ms INTEGER,            -- the receipt time of the last whole body before it
         PRIMARY KEY (segment, at_byte, kind)
     ) STRICT, WITHOUT ROWID;
+    """
+
+    /// The relay (`relay:` targets): each target's durable position in the inbox log and its
+    /// counts, and the bodies it gave up on (dead letters), kept whole so `relay retry` can send
+    /// them again after the inbox log has recycled their segment.
+    static let v9 = """
+    CREATE TABLE relay_targets (
+        name          TEXT PRIMARY KEY,
+        position      TEXT NOT NULL,            -- segment:offset after the last body dealt with
+        delivered     INTEGER NOT NULL DEFAULT 0,
+        refused       INTEGER NOT NULL DEFAULT 0,
+        dead          INTEGER NOT NULL DEFAULT 0,
+        retried       INTEGER NOT NULL DEFAULT 0,
+        updated_at_ms INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;
+    CREATE TABLE relay_dead (
+        seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+        target         TEXT NOT NULL,
+        received_at_ms INTEGER NOT NULL,
+        dead_at_ms     INTEGER NOT NULL,
+        reason         TEXT NOT NULL,
+        attempts       INTEGER NOT NULL,
+        refused        INTEGER NOT NULL CHECK (refused = 0 OR refused = 1),
+        queued         INTEGER NOT NULL DEFAULT 0 CHECK (queued = 0 OR queued = 1),  -- `relay retry` asked for it again
+        body           BLOB NOT NULL
+    ) STRICT;
+    CREATE INDEX relay_dead_queued ON relay_dead(target, seq) WHERE queued = 1;
     """
 
     private static func orChain(_ column: String, _ values: [String]) -> String {

@@ -1,0 +1,81 @@
+import InboxLog
+import TalkVaultDomain
+
+/// Where a relay target stands: its durable position in the inbox log and what it did so far.
+public struct RelayTargetState: Sendable, Equatable {
+    public var name: String
+    /// After the last body the target received, refused or gave up on.
+    public var position: InboxPosition
+    public var delivered = 0
+    public var refused = 0
+    public var dead = 0
+    /// Tries after the first, over all bodies.
+    public var retried = 0
+
+    public init(name: String, position: InboxPosition, delivered: Int = 0, refused: Int = 0, dead: Int = 0, retried: Int = 0) {
+        self.name = name
+        self.position = position
+        self.delivered = delivered
+        self.refused = refused
+        self.dead = dead
+        self.retried = retried
+    }
+}
+
+/// A body a target did not take: refused (a 4xx that no retry changes) or given up on after
+/// `max_age`. Kept whole, so `relay retry` can send it again.
+public struct DeadLetter: Sendable, Equatable {
+    public var seq: Int64
+    public var target: String
+    public var receivedAt: Instant
+    public var deadAt: Instant
+    public var reason: String
+    public var attempts: Int
+    public var refused: Bool
+    /// `relay retry` asked for it again; the relay sends it before the log.
+    public var queued: Bool
+    public var body: [UInt8]
+
+    public init(seq: Int64, target: String, receivedAt: Instant, deadAt: Instant, reason: String, attempts: Int, refused: Bool,
+                queued: Bool, body: [UInt8]) {
+        self.seq = seq
+        self.target = target
+        self.receivedAt = receivedAt
+        self.deadAt = deadAt
+        self.reason = reason
+        self.attempts = attempts
+        self.refused = refused
+        self.queued = queued
+        self.body = body
+    }
+}
+
+/// How one body ended for a target, as the relay records it.
+public enum RelayOutcome: Sendable, Equatable {
+    /// The target answered 2xx.
+    case delivered(attempts: Int)
+    /// A 4xx other than 408 and 429: the target will not take it; kept as a dead letter.
+    case refused(reason: String, attempts: Int)
+    /// Tried until `max_age`; kept as a dead letter.
+    case dead(reason: String, attempts: Int)
+}
+
+/// The relay's durable state: one position per target in the inbox log, its counts, and the
+/// dead letters.
+public protocol RelayStore {
+    /// Every target's state; a target never seen has none.
+    func relayTargets() throws(LedgerError) -> [RelayTargetState]
+    /// Records a target first seen, at `position` (bodies acknowledged from then on are relayed).
+    func startRelayTarget(_ name: String, at position: InboxPosition, now: Instant) throws(LedgerError)
+    /// Records how a body from the log ended and moves the target past it, in one transaction:
+    /// after a crash the target resumes right after the last body recorded.
+    func recordRelay(_ name: String, outcome: RelayOutcome, body: [UInt8], receivedAt: Instant, through position: InboxPosition,
+                     now: Instant) throws(LedgerError)
+    /// Records how a dead letter sent again ended: delivered ones are deleted, the others stay,
+    /// no longer queued, with the new reason.
+    func recordRetry(_ letter: DeadLetter, outcome: RelayOutcome, now: Instant) throws(LedgerError)
+    /// The dead letters of `target` (all targets when nil), oldest first, at most `limit`.
+    func deadLetters(target: String?, queuedOnly: Bool, limit: Int) throws(LedgerError) -> [DeadLetter]
+    /// Queues `target`'s dead letters received at or after `since` to be sent again; returns how many.
+    func queueRetry(target: String, since: Instant?) throws(LedgerError) -> Int
+}
