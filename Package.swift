@@ -128,7 +128,7 @@ let package = Package(
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
-            "TalkVaultDomain", "LINE", "InboxLog", "Ledger", "Store", "Intake", "LINEClient", "ReadReceipts",
+            "TalkVaultDomain", "LINE", "InboxLog", "Ledger", "Store", "Intake", "LINEClient", "ReadReceipts", "Relay",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -166,7 +166,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Relay", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -10,9 +10,13 @@ public struct LedgerRelay: RelayStore, LedgerPart {
     public func relayTargets() throws(LedgerError) -> [RelayTargetState] {
         do {
             var states: [RelayTargetState] = []
-            try db.query("SELECT name, position, delivered, refused, dead, retried FROM relay_targets ORDER BY name") { row in
+            try db.query("""
+                SELECT name, position, delivered, refused, dead, retried, failing_since_ms, last_error FROM relay_targets ORDER BY name
+                """) { row in
                 states.append(RelayTargetState(name: row.text(0), position: InboxPosition(row.text(1)) ?? .start, delivered: row.int(2),
-                                               refused: row.int(3), dead: row.int(4), retried: row.int(5)))
+                                               refused: row.int(3), dead: row.int(4), retried: row.int(5),
+                                               failingSince: row.optionalInt64(6).map(Instant.init(milliseconds:)),
+                                               lastError: row.optionalText(7)))
             }
             return states
         } catch {
@@ -34,9 +38,21 @@ public struct LedgerRelay: RelayStore, LedgerPart {
         let (column, attempts) = Self.column(outcome)
         try transaction {
             try db.run("""
-                UPDATE relay_targets SET position = ?2, \(column) = \(column) + 1, retried = retried + ?3, updated_at_ms = ?4 WHERE name = ?1
+                UPDATE relay_targets SET position = ?2, \(column) = \(column) + 1, retried = retried + ?3, updated_at_ms = ?4,
+                       failing_since_ms = NULL, last_error = NULL
+                WHERE name = ?1
                 """, [.text(name), .text(position.description), .int(attempts - 1), .integer(now.milliseconds)])
             try keepDead(name, outcome: outcome, body: body, receivedAt: receivedAt, now: now)
+        }
+    }
+
+    public func noteRelayFailing(_ name: String, since: Instant, reason: String) throws(LedgerError) {
+        do {
+            try db.run("""
+                UPDATE relay_targets SET failing_since_ms = coalesce(failing_since_ms, ?2), last_error = ?3, updated_at_ms = ?2 WHERE name = ?1
+                """, [.text(name), .integer(since.milliseconds), .text(reason)])
+        } catch {
+            throw LedgerError.wrap(error, path: path)
         }
     }
 
@@ -68,6 +84,16 @@ public struct LedgerRelay: RelayStore, LedgerPart {
                                           refused: row.int(6) != 0, queued: row.int(7) != 0, body: row.blob(8) ?? []))
             }
             return letters
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    public func deadLetterCounts() throws(LedgerError) -> [String: (kept: Int, queued: Int)] {
+        do {
+            var counts: [String: (kept: Int, queued: Int)] = [:]
+            try db.query("SELECT target, count(*), sum(queued) FROM relay_dead GROUP BY target") { counts[$0.text(0)] = ($0.int(1), $0.int(2)) }
+            return counts
         } catch {
             throw LedgerError.wrap(error, path: path)
         }

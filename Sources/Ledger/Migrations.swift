@@ -350,18 +350,20 @@ enum Migrations {
 
     /// The relay (`relay:` targets): each target's durable position in the inbox log and its
     /// counts, and the bodies it gave up on (dead letters), kept whole so `relay retry` can send
-    /// them again after the inbox log has recycled their segment.
+    /// them again after the inbox log has recycled their segment. (Written to run again harmlessly.)
     static let v9 = """
-    CREATE TABLE relay_targets (
+    CREATE TABLE IF NOT EXISTS relay_targets (
         name          TEXT PRIMARY KEY,
         position      TEXT NOT NULL,            -- segment:offset after the last body dealt with
         delivered     INTEGER NOT NULL DEFAULT 0,
         refused       INTEGER NOT NULL DEFAULT 0,
         dead          INTEGER NOT NULL DEFAULT 0,
         retried       INTEGER NOT NULL DEFAULT 0,
+        failing_since_ms INTEGER,               -- the body at `position` has failed since then
+        last_error    TEXT,                     -- why, the last time (never a body)
         updated_at_ms INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID;
-    CREATE TABLE relay_dead (
+    CREATE TABLE IF NOT EXISTS relay_dead (
         seq            INTEGER PRIMARY KEY AUTOINCREMENT,
         target         TEXT NOT NULL,
         received_at_ms INTEGER NOT NULL,
@@ -372,7 +374,7 @@ enum Migrations {
         queued         INTEGER NOT NULL DEFAULT 0 CHECK (queued = 0 OR queued = 1),  -- `relay retry` asked for it again
         body           BLOB NOT NULL
     ) STRICT;
-    CREATE INDEX relay_dead_queued ON relay_dead(target, seq) WHERE queued = 1;
+    CREATE INDEX IF NOT EXISTS relay_dead_queued ON relay_dead(target, seq) WHERE queued = 1;
     """
 
     private static func orChain(_ column: String, _ values: [String]) -> String {

@@ -81,11 +81,17 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
     }
 
     public func run() async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            for destination in destinations {
-                group.addTask { try await self.relay(to: destination) }
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                for destination in destinations {
+                    group.addTask { try await self.relay(to: destination) }
+                }
             }
+        } catch {
+            await transport.shutdown()
+            throw error
         }
+        await transport.shutdown()
     }
 
     /// One target's loop: the dead letters `relay retry` queued, then the log from its position.
@@ -99,7 +105,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
         while !Task.isShuttingDownGracefully {
             var didWork = false
             for letter in try store.deadLetters(target: destination.name, queuedOnly: true, limit: 100) {
-                guard let outcome = try await deliver(letter.body, receivedAt: clock.now(), to: destination, log: &target) else { return }
+                guard let outcome = try await deliver(letter.body, receivedAt: clock.now(), to: destination, store: store, log: &target) else { return }
                 try store.recordRetry(letter, outcome: outcome, now: clock.now())
                 metrics.count(outcome, for: destination.name)
                 didWork = true
@@ -111,7 +117,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
                     outcome = .dead(reason: "damaged in the inbox log; its bytes cannot be trusted", attempts: 0)
                 } else {
                     metrics.lag(seconds: Double(clock.now().milliseconds - record.receivedAt.milliseconds) / 1_000, for: destination.name)
-                    guard let delivered = try await deliver(record.body, receivedAt: record.receivedAt, to: destination, log: &target)
+                    guard let delivered = try await deliver(record.body, receivedAt: record.receivedAt, to: destination, store: store, log: &target)
                     else { return }
                     outcome = delivered
                 }
@@ -132,7 +138,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
 
     /// Sends one body until the target takes it, refuses it, or it turns `maxAge` old. Nil when
     /// a graceful shutdown came first: nothing is recorded, and the next start sends it again.
-    func deliver(_ body: [UInt8], receivedAt: Instant, to destination: RelayDestination,
+    func deliver(_ body: [UInt8], receivedAt: Instant, to destination: RelayDestination, store: LedgerRelay,
                  log: inout TargetLog) async throws -> RelayOutcome? {
         let headers = RelayRules.headers(signature: signature.sign(body), receivedAt: receivedAt,
                                          secretHeader: destination.secretHeader.map { ($0.name, $0.value.revealed) })
@@ -148,6 +154,8 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
                 return .refused(reason: reason, attempts: attempt)
             case .retry(let reason):
                 log.failed(reason)
+                // For `relay status`; a ledger too busy to note it must not stop the relay.
+                try? store.noteRelayFailing(destination.name, since: clock.now(), reason: reason)
                 let age = clock.now().milliseconds - receivedAt.milliseconds
                 let remaining = destination.maxAge.seconds * 1_000 - age
                 guard remaining > 0 else { return .dead(reason: "\(reason), for \(destination.maxAge) (max_age)", attempts: attempt) }

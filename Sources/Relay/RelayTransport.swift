@@ -15,6 +15,8 @@ public enum RelayAnswer: Sendable, Equatable {
 /// Posts one body to a target. A protocol so the relay's rules are tested without a network.
 public protocol RelayTransport: Sendable {
     func post(_ body: [UInt8], headers: [(String, String)], to url: String, timeout: RetentionDuration) async -> RelayAnswer
+    /// Closes the connections; the relay calls it once, when it stops.
+    func shutdown() async
 }
 
 /// The transport over HTTP: redirects are not followed (a 3xx is retried), the wait and the
@@ -30,7 +32,6 @@ public final class HTTPRelayTransport: RelayTransport {
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// Closes the connections; call once, after the last post.
     public func shutdown() async {
         try? await client.shutdown()
     }

@@ -49,6 +49,14 @@ capture:
                               # (idle keep-alives, headers that never end, a stalled body)
   read_timeout: 10s           # a body still arriving this long after its headers gets 408
 
+# The tools behind TalkVault: every webhook body serve acknowledged is passed on to each, with
+# LINE's own signature, after LINE has its answer (docs/relay.md). None by default.
+# relay:
+#   - name: lstep                            # a short slug
+#     url: https://example.invalid/hook      # the webhook URL the tool gave you
+#     timeout: 10s                           # one try (1s to 5m)
+#     max_age: 24h                           # how long to keep trying before a dead letter (1m to 30d)
+
 # Dated archive segments (tar.gz) under paths.archive_dir: see docs/archive-format.md.
 archive:
   compression_level: 6            # zlib level for text and other compressible entries (1-9);

@@ -9,6 +9,8 @@ import TalkVaultDomain
 public final class ServerMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
+    /// For the metrics of services `serve` runs beside the receiver (the relay's).
+    public var metricsFactory: any MetricsFactory { factory }
     let requests: [String: Metrics.Counter]
     let eventsReceived: Metrics.Counter
     let eventsStored: Metrics.Counter

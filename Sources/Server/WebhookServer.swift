@@ -9,6 +9,7 @@ import NIOCore
 import Ledger
 import Store
 import ReadReceipts
+import Relay
 import Logging
 import ServiceLifecycle
 import TalkVaultDomain
@@ -51,6 +52,10 @@ public struct ServerSettings: Sendable {
     /// The least time between two background WAL checkpoints (see `WALCheckpointer`); nil
     /// leaves checkpoints to the writer.
     public var checkpointPauseMilliseconds: Int? = 100
+    /// Where every acknowledged body is relayed (`relay:`); none by default.
+    public var relay: [RelayDestination] = []
+    /// How relayed bodies are posted; nil for HTTP.
+    public var relayTransport: (any RelayTransport)?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, webhookPath: String = "/webhook", maxBodyBytes: Int = 1 << 20,
                 channelSecret: String, ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone,
@@ -85,9 +90,17 @@ public enum WebhookServer {
         // (applies commit without an fsync of their own).
         try ledger.inboxStore.makeInboxPositionDurable()
         let applied = try ledger.inboxStore.inboxPosition()
+        // The relay's targets hold their place in the log before the writer may recycle any of it.
+        let hold = InboxHold()
+        let relay = settings.relay.isEmpty ? nil : RelayService(
+            destinations: settings.relay, ledgerPath: settings.ledgerPath, policy: settings.policy,
+            directory: InboxApplier(ledger).directory, hold: hold, signature: WebhookSignature(channelSecret: settings.channelSecret.revealed),
+            transport: settings.relayTransport ?? HTTPRelayTransport(), clock: clock, waiting: SystemWaitingClock(),
+            metricsFactory: metrics.metricsFactory, logger: logger)
+        try relay?.prepare()
         let log: InboxLogWriter
         do throws(InboxLogError) {
-            log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: applied, settings: settings.inboxLog)
+            log = try InboxLogWriter(directory: InboxApplier(ledger).directory, applied: applied, settings: settings.inboxLog, hold: hold)
         } catch {
             throw LedgerError(error)
         }
@@ -140,6 +153,7 @@ public enum WebhookServer {
         // Stopped in reverse order: the committer's last applies before the checkpointer.
         var services: [any Service] = checkpointer.map { [$0, committer] } ?? [committer]
         if let receipts { services.append(receipts) }
+        if let relay { services.append(relay) }
         if let readMode { services.append(readMode) }
         if let profiles = settings.profiles {
             services.append(ProfileFetcher(settings: profiles, ledgerPath: settings.ledgerPath, policy: settings.policy,

@@ -11,14 +11,21 @@ public struct RelayTargetState: Sendable, Equatable {
     public var dead = 0
     /// Tries after the first, over all bodies.
     public var retried = 0
+    /// The body at `position` has failed since then, and is being retried; nil when not.
+    public var failingSince: Instant?
+    /// Why it failed the last time.
+    public var lastError: String?
 
-    public init(name: String, position: InboxPosition, delivered: Int = 0, refused: Int = 0, dead: Int = 0, retried: Int = 0) {
+    public init(name: String, position: InboxPosition, delivered: Int = 0, refused: Int = 0, dead: Int = 0, retried: Int = 0,
+                failingSince: Instant? = nil, lastError: String? = nil) {
         self.name = name
         self.position = position
         self.delivered = delivered
         self.refused = refused
         self.dead = dead
         self.retried = retried
+        self.failingSince = failingSince
+        self.lastError = lastError
     }
 }
 
@@ -71,11 +78,15 @@ public protocol RelayStore {
     /// after a crash the target resumes right after the last body recorded.
     func recordRelay(_ name: String, outcome: RelayOutcome, body: [UInt8], receivedAt: Instant, through position: InboxPosition,
                      now: Instant) throws(LedgerError)
+    /// Notes that the body at the target's position failed (first at `since`), for `relay status`.
+    func noteRelayFailing(_ name: String, since: Instant, reason: String) throws(LedgerError)
     /// Records how a dead letter sent again ended: delivered ones are deleted, the others stay,
     /// no longer queued, with the new reason.
     func recordRetry(_ letter: DeadLetter, outcome: RelayOutcome, now: Instant) throws(LedgerError)
     /// The dead letters of `target` (all targets when nil), oldest first, at most `limit`.
     func deadLetters(target: String?, queuedOnly: Bool, limit: Int) throws(LedgerError) -> [DeadLetter]
+    /// Dead letters kept per target, and how many of them `relay retry` queued.
+    func deadLetterCounts() throws(LedgerError) -> [String: (kept: Int, queued: Int)]
     /// Queues `target`'s dead letters received at or after `since` to be sent again; returns how many.
     func queueRetry(target: String, since: Instant?) throws(LedgerError) -> Int
 }

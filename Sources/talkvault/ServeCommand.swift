@@ -7,6 +7,7 @@ import Store
 import Logging
 import Server
 import TalkVaultDomain
+import Relay
 import RetentionConfig
 import Intake
 
@@ -63,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         settings.readTimeout = .seconds(config.readTimeout.seconds)
         settings.writer.maxBacklogBytes = maxBacklogMib << 20
         settings.botInfo = token.map { BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
+        settings.relay = try config.relay.map { try RelayDestination(target: $0) }
         let app = try WebhookServer.buildApplication(settings: settings, clock: clock, logger: logger)
         raiseFileLimit(logger)
         try await app.runService()

@@ -14,7 +14,7 @@ struct TalkVault: AsyncParsableCommand {
         Exit codes are listed in the README; 78 means a bad config, 64 a bad command line.
         """,
         version: TalkVaultVersion.current,
-        subcommands: [DemoCommand.self, CheckCommand.self, IngestCommand.self, ServeCommand.self, StatusCommand.self, PackCommand.self,
+        subcommands: [DemoCommand.self, CheckCommand.self, IngestCommand.self, ServeCommand.self, RelayCommand.self, StatusCommand.self, PackCommand.self,
                       SweepCommand.self, MarkReadCommand.self, ExportCommand.self, FindCommand.self, ShowCommand.self, RestoreCommand.self, VerifyCommand.self, ReindexCommand.self]
     )
 
@@ -37,12 +37,17 @@ struct TalkVault: AsyncParsableCommand {
             }
         } catch {
             // The parser answers help requests with commands of its own, which end by throwing.
-            guard configuration.subcommands.contains(where: { $0 == type(of: command) }) else { exit(withError: error) }
+            guard ours(configuration.subcommands).contains(where: { $0 == type(of: command) }) else { exit(withError: error) }
             let failure = Failure(any: error)
             FileHandle.standardError.write(Data("talkvault: \(failure.message)\n".utf8))
             exit(withError: ExitCode(failure.exit.rawValue))
         }
     }
+}
+
+/// Every command of ours, nested ones (`relay status`) included.
+private func ours(_ commands: [any ParsableCommand.Type]) -> [any ParsableCommand.Type] {
+    commands.flatMap { [$0] + ours($0.configuration.subcommands) }
 }
 
 enum TalkVaultVersion {

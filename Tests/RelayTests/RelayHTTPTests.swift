@@ -72,7 +72,6 @@ final class VerifyingDownstream: @unchecked Sendable {
         try relay.prepare()
         let sent = try h.append(20) + h.append(5, from: 20)
         try await RelayHarness.run(relay) { (try? h.state().delivered) == 25 }
-        await transport.shutdown()
         await downstream.stop()
         #expect(downstream.bodies == sent)
         #expect(downstream.relayedMarks.allSatisfy { $0 == "1" })

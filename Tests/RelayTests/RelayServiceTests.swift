@@ -24,6 +24,8 @@ final class ScriptedTransport: RelayTransport, @unchecked Sendable {
     var bodies: [[UInt8]] { lock.withLock { posts.map(\.body) } }
     var calls: Int { lock.withLock { posts.count } }
 
+    func shutdown() async {}
+
     func post(_ body: [UInt8], headers: [(String, String)], to url: String, timeout: RetentionDuration) async -> RelayAnswer {
         lock.withLock {
             posts.append((body, headers))
