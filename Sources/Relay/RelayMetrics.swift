@@ -9,6 +9,7 @@ struct RelayMetrics: Sendable {
     private let dead: [String: Counter]
     private let retried: [String: Counter]
     private let lagSeconds: [String: Gauge]
+    private let lagBodies: [String: Gauge]
 
     init(names: [String], factory: (any MetricsFactory)?) {
         func make<M>(_ label: String, _ build: (String, [(String, String)], any MetricsFactory) -> M) -> [String: M] {
@@ -20,6 +21,7 @@ struct RelayMetrics: Sendable {
         dead = make("talkvault_relay_dead_total") { Counter(label: $0, dimensions: $1, factory: $2) }
         retried = make("talkvault_relay_retried_total") { Counter(label: $0, dimensions: $1, factory: $2) }
         lagSeconds = make("talkvault_relay_lag_seconds") { Gauge(label: $0, dimensions: $1, factory: $2) }
+        lagBodies = make("talkvault_relay_lag_bodies") { Gauge(label: $0, dimensions: $1, factory: $2) }
     }
 
     func count(_ outcome: RelayOutcome, for name: String) {
@@ -37,4 +39,6 @@ struct RelayMetrics: Sendable {
     }
 
     func lag(seconds: Double, for name: String) { lagSeconds[name]?.record(seconds) }
+
+    func lag(bodies: Int, for name: String) { lagBodies[name]?.record(bodies) }
 }

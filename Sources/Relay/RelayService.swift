@@ -102,6 +102,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
             throw LedgerError.io(path: ledgerPath, reason: "relay target \(destination.name) was not prepared")
         }
         var target = TargetLog(name: destination.name, logger: logger)
+        logger.info("relay target up", metadata: ["target": "\(destination.name)", "position": "\(position)"])
         while !Task.isShuttingDownGracefully {
             var didWork = false
             for letter in try store.deadLetters(target: destination.name, queuedOnly: true, limit: 100) {
@@ -111,19 +112,25 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
                 didWork = true
             }
             let reader = try InboxLogReader(directory: directory, from: position)
+            var backlog: Int?
             while !Task.isShuttingDownGracefully, let record = try reader.next() {
+                // The backlog, counted once per pass that has work (the log is local and bodies small).
+                if backlog == nil { backlog = try Self.count(from: position, in: directory) }
+                metrics.lag(bodies: backlog ?? 0, for: destination.name)
                 let outcome: RelayOutcome
                 if record.damaged {
                     outcome = .dead(reason: "damaged in the inbox log; its bytes cannot be trusted", attempts: 0)
                 } else {
                     metrics.lag(seconds: Double(clock.now().milliseconds - record.receivedAt.milliseconds) / 1_000, for: destination.name)
-                    guard let delivered = try await deliver(record.body, receivedAt: record.receivedAt, to: destination, store: store, log: &target)
+                    guard let delivered = try await deliver(record.body, receivedAt: record.receivedAt, to: destination, store: store,
+                                                            from: position, log: &target)
                     else { return }
                     outcome = delivered
                 }
                 try store.recordRelay(destination.name, outcome: outcome, body: record.damaged ? [] : record.body,
                                       receivedAt: record.receivedAt, through: record.end, now: clock.now())
                 position = record.end
+                backlog = max(0, (backlog ?? 1) - 1)
                 hold.hold(destination.name, from: position.segment)
                 metrics.count(outcome, for: destination.name)
                 didWork = true
@@ -131,14 +138,24 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
             _ = reader.takeFindings()  // The apply records damage; the relay only skips it.
             if !didWork {
                 metrics.lag(seconds: 0, for: destination.name)
+                metrics.lag(bodies: 0, for: destination.name)
                 try? await cancelWhenGracefulShutdown { try await self.waiting.sleep(milliseconds: self.pollMilliseconds) }
             }
         }
     }
 
+    /// Bodies in the log from `position` on.
+    static func count(from position: InboxPosition, in directory: SegmentDirectory) throws -> Int {
+        let reader = try InboxLogReader(directory: directory, from: position)
+        var count = 0
+        while try reader.next() != nil { count += 1 }
+        return count
+    }
+
     /// Sends one body until the target takes it, refuses it, or it turns `maxAge` old. Nil when
     /// a graceful shutdown came first: nothing is recorded, and the next start sends it again.
-    func deliver(_ body: [UInt8], receivedAt: Instant, to destination: RelayDestination, store: LedgerRelay,
+    /// - Parameter from: where the body is in the log, to keep the lag gauges true while it waits.
+    func deliver(_ body: [UInt8], receivedAt: Instant, to destination: RelayDestination, store: LedgerRelay, from: InboxPosition? = nil,
                  log: inout TargetLog) async throws -> RelayOutcome? {
         let headers = RelayRules.headers(signature: signature.sign(body), receivedAt: receivedAt,
                                          secretHeader: destination.secretHeader.map { ($0.name, $0.value.revealed) })
@@ -156,6 +173,10 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
                 log.failed(reason)
                 // For `relay status`; a ledger too busy to note it must not stop the relay.
                 try? store.noteRelayFailing(destination.name, since: clock.now(), reason: reason)
+                if let from {
+                    metrics.lag(seconds: Double(clock.now().milliseconds - receivedAt.milliseconds) / 1_000, for: destination.name)
+                    if let backlog = try? Self.count(from: from, in: directory) { metrics.lag(bodies: backlog, for: destination.name) }
+                }
                 let age = clock.now().milliseconds - receivedAt.milliseconds
                 let remaining = destination.maxAge.seconds * 1_000 - age
                 guard remaining > 0 else { return .dead(reason: "\(reason), for \(destination.maxAge) (max_age)", attempts: attempt) }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import LINE
@@ -103,6 +104,12 @@ final class SignatureCheckingTool: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(200))
             status = try cli.talkvault(["relay", "status", "--data-dir", dataDir, "--config", config])
         }
+        // The gauges say how far behind the target is, while it is down.
+        var metrics = HTTPClientRequest(url: url + "/metrics")
+        metrics.method = .GET
+        let scraped = String(buffer: try await HTTPClient.shared.execute(metrics, timeout: .seconds(10)).body.collect(upTo: 1 << 20))
+        #expect(scraped.contains(#"talkvault_relay_lag_bodies{target="down"} 20"#), "\(scraped.split(separator: "\n").filter { $0.contains("relay") })")
+        #expect(scraped.contains(#"talkvault_relay_delivered_total{target="down"} 0"#))
         serve.terminate()
         serve.waitUntilExit()
         #expect(serve.terminationStatus == 0, "a SIGTERM ends serve while a target is down")
