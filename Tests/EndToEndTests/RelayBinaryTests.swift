@@ -105,9 +105,16 @@ final class SignatureCheckingTool: @unchecked Sendable {
             status = try cli.talkvault(["relay", "status", "--data-dir", dataDir, "--config", config])
         }
         // The gauges say how far behind the target is, while it is down.
-        var metrics = HTTPClientRequest(url: url + "/metrics")
-        metrics.method = .GET
-        let scraped = String(buffer: try await HTTPClient.shared.execute(metrics, timeout: .seconds(10)).body.collect(upTo: 1 << 20))
+        // (Recounted at each retry, which backs off: polled, not read once.)
+        var scraped = ""
+        let scrapeDeadline = ContinuousClock.now + .seconds(30)
+        repeat {
+            var metrics = HTTPClientRequest(url: url + "/metrics")
+            metrics.method = .GET
+            scraped = String(buffer: try await HTTPClient.shared.execute(metrics, timeout: .seconds(10)).body.collect(upTo: 1 << 20))
+            if scraped.contains(#"talkvault_relay_lag_bodies{target="down"} 20"#) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        } while ContinuousClock.now < scrapeDeadline
         #expect(scraped.contains(#"talkvault_relay_lag_bodies{target="down"} 20"#), "\(scraped.split(separator: "\n").filter { $0.contains("relay") })")
         #expect(scraped.contains(#"talkvault_relay_delivered_total{target="down"} 0"#))
         serve.terminate()
