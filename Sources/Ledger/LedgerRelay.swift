@@ -57,14 +57,18 @@ public struct LedgerRelay: RelayStore, LedgerPart {
     }
 
     public func recordRetry(_ letter: DeadLetter, outcome: RelayOutcome, now: Instant) throws(LedgerError) {
-        let (column, attempts) = Self.column(outcome)
+        // Every try of a dead letter is a try again; the body was counted as refused or dead when
+        // it became one, so failing again counts nothing more.
+        let (_, attempts) = Self.column(outcome)
         try transaction {
-            try db.run("UPDATE relay_targets SET \(column) = \(column) + 1, retried = retried + ?2, updated_at_ms = ?3 WHERE name = ?1",
-                       [.text(letter.target), .int(attempts), .integer(now.milliseconds)])
             switch outcome {
-            case .delivered:
+            case .delivered, .skipped:
+                try db.run("UPDATE relay_targets SET delivered = delivered + ?2, retried = retried + ?3, updated_at_ms = ?4 WHERE name = ?1",
+                           [.text(letter.target), .int(outcome.isDelivery ? 1 : 0), .int(attempts), .integer(now.milliseconds)])
                 try db.run("DELETE FROM relay_dead WHERE seq = ?1", [.integer(letter.seq)])
             case .refused(let reason, let tries), .dead(let reason, let tries):
+                try db.run("UPDATE relay_targets SET retried = retried + ?2, updated_at_ms = ?3 WHERE name = ?1",
+                           [.text(letter.target), .int(tries), .integer(now.milliseconds)])
                 try db.run("UPDATE relay_dead SET queued = 0, reason = ?2, attempts = attempts + ?3, dead_at_ms = ?4, refused = ?5 WHERE seq = ?1",
                            [.integer(letter.seq), .text(reason), .int(tries), .integer(now.milliseconds),
                             .int(outcome.isRefusal ? 1 : 0)])
@@ -111,7 +115,7 @@ public struct LedgerRelay: RelayStore, LedgerPart {
     /// Keeps a body the target did not take; the caller holds a transaction.
     private func keepDead(_ name: String, outcome: RelayOutcome, body: [UInt8], receivedAt: Instant, now: Instant) throws {
         switch outcome {
-        case .delivered: return
+        case .delivered, .skipped: return
         case .refused(let reason, let attempts), .dead(let reason, let attempts):
             try db.run("""
                 INSERT INTO relay_dead(target, received_at_ms, dead_at_ms, reason, attempts, refused, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -126,12 +130,14 @@ public struct LedgerRelay: RelayStore, LedgerPart {
         case .delivered(let attempts): return ("delivered", attempts)
         case .refused(_, let attempts): return ("refused", attempts)
         case .dead(_, let attempts): return ("dead", attempts)
+        case .skipped: return ("dead", 1)
         }
     }
 }
 
 extension RelayOutcome {
     var isRefusal: Bool { if case .refused = self { return true } else { return false } }
+    var isDelivery: Bool { if case .delivered = self { return true } else { return false } }
 }
 
 extension Ledger {

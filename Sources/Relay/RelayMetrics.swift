@@ -35,6 +35,8 @@ struct RelayMetrics: Sendable {
         case .dead(_, let attempts):
             dead[name]?.increment()
             retried[name]?.increment(by: max(0, attempts - 1))
+        case .skipped:
+            dead[name]?.increment()
         }
     }
 

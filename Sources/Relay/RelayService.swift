@@ -30,7 +30,8 @@ public struct RelayDestination: Sendable {
 /// request path: each target reads the log from a durable position of its own and holds its
 /// segments (`InboxHold`), so a slow or dead target holds back nobody. At least once, in
 /// arrival order per target; after a crash a target sees at most the one body it was sending
-/// again.
+/// again. A failure of its own (a ledger locked for long, a disk error) pauses one target and is
+/// retried; it never stops `serve`.
 public final class RelayService: Service, Sendable, CustomStringConvertible {
     let destinations: [RelayDestination]
     let ledgerPath: String
@@ -38,7 +39,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
     let directory: SegmentDirectory
     let hold: InboxHold
     let signature: WebhookSignature
-    let transport: any RelayTransport
+    let givenTransport: (any RelayTransport)?
     let clock: any WallClock
     let waiting: any WaitingClock
     let metrics: RelayMetrics
@@ -46,8 +47,9 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
     let pollMilliseconds: Int64
     let jitter: @Sendable () -> Double
 
+    /// - Parameter transport: how bodies are posted; nil for HTTP, made when the service runs.
     public init(destinations: [RelayDestination], ledgerPath: String, policy: RetentionPolicy, directory: SegmentDirectory,
-                hold: InboxHold, signature: WebhookSignature, transport: any RelayTransport, clock: any WallClock,
+                hold: InboxHold, signature: WebhookSignature, transport: (any RelayTransport)? = nil, clock: any WallClock,
                 waiting: any WaitingClock, metricsFactory: (any MetricsFactory)? = nil, logger: Logger,
                 pollMilliseconds: Int64 = 100, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.destinations = destinations
@@ -56,7 +58,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
         self.directory = directory
         self.hold = hold
         self.signature = signature
-        self.transport = transport
+        self.givenTransport = transport
         self.clock = clock
         self.waiting = waiting
         self.metrics = RelayMetrics(names: destinations.map(\.name), factory: metricsFactory)
@@ -81,61 +83,34 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
     }
 
     public func run() async throws {
-        do {
-            try await withThrowingDiscardingTaskGroup { group in
-                for destination in destinations {
-                    group.addTask { try await self.relay(to: destination) }
-                }
+        let transport = givenTransport ?? HTTPRelayTransport()
+        await withDiscardingTaskGroup { group in
+            for destination in destinations {
+                group.addTask { await self.relay(to: destination, transport: transport) }
             }
-        } catch {
-            await transport.shutdown()
-            throw error
         }
         await transport.shutdown()
     }
 
-    /// One target's loop: the dead letters `relay retry` queued, then the log from its position.
-    func relay(to destination: RelayDestination) async throws {
-        let ledger = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false))
-        let store = ledger.relayStore
-        guard var position = try store.relayTargets().first(where: { $0.name == destination.name })?.position else {
-            throw LedgerError.io(path: ledgerPath, reason: "relay target \(destination.name) was not prepared")
-        }
-        var target = TargetLog(name: destination.name, logger: logger)
-        logger.info("relay target up", metadata: ["target": "\(destination.name)", "position": "\(position)"])
+    /// One target, until shutdown: a pass at a time, each pass's failure logged and retried.
+    func relay(to destination: RelayDestination, transport: any RelayTransport) async {
+        let io = TargetIO(name: destination.name, ledgerPath: ledgerPath, policy: policy, directory: directory)
+        var log = TargetLog(name: destination.name, logger: logger)
+        var failures = 0
+        logger.info("relay target up", metadata: ["target": "\(destination.name)"])
         while !Task.isShuttingDownGracefully {
-            var didWork = false
-            for letter in try store.deadLetters(target: destination.name, queuedOnly: true, limit: 100) {
-                guard let outcome = try await deliver(letter.body, receivedAt: clock.now(), to: destination, store: store, log: &target) else { return }
-                try store.recordRetry(letter, outcome: outcome, now: clock.now())
-                metrics.count(outcome, for: destination.name)
-                didWork = true
+            let didWork: Bool
+            do {
+                didWork = try await pass(destination, io: io, transport: transport, log: &log)
+                failures = 0
+            } catch {
+                failures += 1
+                log.paused(error)
+                io.reset()
+                let wait = RelayRules.wait(attempt: failures, jitter: jitter(), remainingMilliseconds: 60_000)
+                try? await cancelWhenGracefulShutdown { try await self.waiting.sleep(milliseconds: wait) }
+                continue
             }
-            let reader = try InboxLogReader(directory: directory, from: position)
-            var backlog: Int?
-            while !Task.isShuttingDownGracefully, let record = try reader.next() {
-                // The backlog, counted once per pass that has work (the log is local and bodies small).
-                if backlog == nil { backlog = try Self.count(from: position, in: directory) }
-                metrics.lag(bodies: backlog ?? 0, for: destination.name)
-                let outcome: RelayOutcome
-                if record.damaged {
-                    outcome = .dead(reason: "damaged in the inbox log; its bytes cannot be trusted", attempts: 0)
-                } else {
-                    metrics.lag(seconds: Double(clock.now().milliseconds - record.receivedAt.milliseconds) / 1_000, for: destination.name)
-                    guard let delivered = try await deliver(record.body, receivedAt: record.receivedAt, to: destination, store: store,
-                                                            from: position, log: &target)
-                    else { return }
-                    outcome = delivered
-                }
-                try store.recordRelay(destination.name, outcome: outcome, body: record.damaged ? [] : record.body,
-                                      receivedAt: record.receivedAt, through: record.end, now: clock.now())
-                position = record.end
-                backlog = max(0, (backlog ?? 1) - 1)
-                hold.hold(destination.name, from: position.segment)
-                metrics.count(outcome, for: destination.name)
-                didWork = true
-            }
-            _ = reader.takeFindings()  // The apply records damage; the relay only skips it.
             if !didWork {
                 metrics.lag(seconds: 0, for: destination.name)
                 metrics.lag(bodies: 0, for: destination.name)
@@ -144,25 +119,81 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Bodies in the log from `position` on.
-    static func count(from position: InboxPosition, in directory: SegmentDirectory) throws -> Int {
-        let reader = try InboxLogReader(directory: directory, from: position)
-        var count = 0
-        while try reader.next() != nil { count += 1 }
-        return count
+    /// The dead letters `relay retry` queued, then the log from the target's position. False
+    /// when there was nothing to send.
+    func pass(_ destination: RelayDestination, io: TargetIO, transport: any RelayTransport, log: inout TargetLog) async throws -> Bool {
+        let name = destination.name
+        var didWork = false
+        for letter in try await io.perform({ try $0.store().deadLetters(target: name, queuedOnly: true, limit: 10) }) {
+            // A dead letter sent again gets `max_age` afresh from now, and keeps its receipt time.
+            guard let outcome = await deliver(letter.body, receivedAt: letter.receivedAt, patienceFrom: clock.now(), to: destination,
+                                              transport: transport, io: io, log: &log) else { return didWork }
+            let now = clock.now()
+            try await io.perform { try $0.store().recordRetry(letter, outcome: outcome, now: now) }
+            metrics.count(outcome, for: name)
+            didWork = true
+        }
+        var position = try await io.perform { io throws -> InboxPosition in
+            guard let position = try io.store().relayTargets().first(where: { $0.name == name })?.position else {
+                throw LedgerError.io(path: io.ledgerPath, reason: "relay target \(name) was not prepared")
+            }
+            try io.openReader(from: position)
+            return position
+        }
+        var backlog: Int?
+        while !Task.isShuttingDownGracefully, let record = try await io.perform({ try $0.next() }) {
+            // The backlog, counted once per pass that has work (the log is local and bodies small).
+            if backlog == nil { backlog = try await io.perform { [position] io in try io.count(from: position) } }
+            metrics.lag(bodies: backlog ?? 0, for: name)
+            let outcome: RelayOutcome
+            if record.damaged {
+                outcome = .skipped(reason: "damaged in the inbox log; its bytes cannot be trusted")
+                logger.error("relay target skipped a body damaged in the inbox log", metadata: ["target": "\(name)", "at": "\(position)"])
+            } else {
+                metrics.lag(seconds: Double(clock.now().milliseconds - record.receivedAt.milliseconds) / 1_000, for: name)
+                guard let delivered = await deliver(record.body, receivedAt: record.receivedAt, patienceFrom: record.receivedAt,
+                                                    to: destination, transport: transport, io: io, from: position, log: &log)
+                else { return true }
+                outcome = delivered
+            }
+            let now = clock.now()
+            try await io.perform { io in
+                try io.store().recordRelay(name, outcome: outcome, body: record.body, receivedAt: record.receivedAt, through: record.end, now: now)
+            }
+            position = record.end
+            backlog = max(0, (backlog ?? 1) - 1)
+            hold.hold(name, from: position.segment)
+            metrics.count(outcome, for: name)
+            didWork = true
+        }
+        for finding in await io.perform({ $0.takeFindings() }) {
+            logger.error("relay target passed damage in the inbox log; what it held is not relayed",
+                         metadata: ["target": "\(name)", "damage": "\(finding)"])
+        }
+        return didWork
     }
 
-    /// Sends one body until the target takes it, refuses it, or it turns `maxAge` old. Nil when
-    /// a graceful shutdown came first: nothing is recorded, and the next start sends it again.
+    /// Sends one body until the target takes it, refuses it, or `maxAge` has passed since
+    /// `patienceFrom`. Nil when a graceful shutdown came first: nothing is recorded, and the next
+    /// start sends it again.
     /// - Parameter from: where the body is in the log, to keep the lag gauges true while it waits.
-    func deliver(_ body: [UInt8], receivedAt: Instant, to destination: RelayDestination, store: LedgerRelay, from: InboxPosition? = nil,
-                 log: inout TargetLog) async throws -> RelayOutcome? {
+    func deliver(_ body: [UInt8], receivedAt: Instant, patienceFrom: Instant, to destination: RelayDestination,
+                 transport: any RelayTransport, io: TargetIO, from: InboxPosition? = nil, log: inout TargetLog) async -> RelayOutcome? {
+        let maxAgeMilliseconds = destination.maxAge.seconds * 1_000
+        // Its time ran out while others waited (the target was down): dead at once, so a target
+        // that swallows connections still moves through its backlog, and the log can shrink.
+        if clock.now().milliseconds - patienceFrom.milliseconds >= maxAgeMilliseconds {
+            return .dead(reason: "older than max_age (\(destination.maxAge)) when its turn came; not sent", attempts: 0)
+        }
         let headers = RelayRules.headers(signature: signature.sign(body), receivedAt: receivedAt,
                                          secretHeader: destination.secretHeader.map { ($0.name, $0.value.revealed) })
         var attempt = 1
         while true {
-            let answer = await transport.post(body, headers: headers, to: destination.url, timeout: destination.timeout)
-            switch RelayRules.verdict(answer) {
+            let (url, timeout) = (destination.url, destination.timeout)
+            let answer = await cancelWhenGracefulShutdown { await transport.post(body, headers: headers, to: url, timeout: timeout) }
+            let verdict = RelayRules.verdict(answer)
+            if verdict != .delivered && Task.isShuttingDownGracefully { return nil }
+            switch verdict {
             case .delivered:
                 log.succeeded()
                 return .delivered(attempts: attempt)
@@ -171,14 +202,14 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
                 return .refused(reason: reason, attempts: attempt)
             case .retry(let reason):
                 log.failed(reason)
+                let name = destination.name, now = clock.now()
                 // For `relay status`; a ledger too busy to note it must not stop the relay.
-                try? store.noteRelayFailing(destination.name, since: clock.now(), reason: reason)
+                _ = try? await io.perform { try $0.store().noteRelayFailing(name, since: now, reason: reason) }
                 if let from {
-                    metrics.lag(seconds: Double(clock.now().milliseconds - receivedAt.milliseconds) / 1_000, for: destination.name)
-                    if let backlog = try? Self.count(from: from, in: directory) { metrics.lag(bodies: backlog, for: destination.name) }
+                    metrics.lag(seconds: Double(now.milliseconds - receivedAt.milliseconds) / 1_000, for: name)
+                    if let backlog = try? await io.perform({ try $0.count(from: from) }) { metrics.lag(bodies: backlog, for: name) }
                 }
-                let age = clock.now().milliseconds - receivedAt.milliseconds
-                let remaining = destination.maxAge.seconds * 1_000 - age
+                let remaining = maxAgeMilliseconds - (clock.now().milliseconds - patienceFrom.milliseconds)
                 guard remaining > 0 else { return .dead(reason: "\(reason), for \(destination.maxAge) (max_age)", attempts: attempt) }
                 let wait = RelayRules.wait(attempt: attempt, jitter: jitter(), remainingMilliseconds: remaining)
                 do {
@@ -203,6 +234,11 @@ struct TargetLog {
         guard !failing else { return }
         failing = true
         logger.warning("relay target failing; retrying with backoff", metadata: ["target": "\(name)", "reason": "\(reason)"])
+    }
+
+    /// A failure of the relay's own (the ledger, the log): the target pauses and tries again.
+    func paused(_ error: any Error) {
+        logger.error("relay target paused by an error of its own; trying again", metadata: ["target": "\(name)", "error": "\(error)"])
     }
 
     mutating func succeeded() {

@@ -37,6 +37,21 @@ public final class HTTPRelayTransport: RelayTransport {
     }
 
     public func post(_ body: [UInt8], headers: [(String, String)], to url: String, timeout: RetentionDuration) async -> RelayAnswer {
+        // One deadline for the whole exchange: AsyncHTTPClient's own ends once the headers are
+        // in, and a target that sends headers and then stalls must not hold the relay.
+        await withTaskGroup(of: RelayAnswer.self) { group in
+            group.addTask { await self.exchange(body, headers: headers, to: url, timeout: timeout) }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(timeout.seconds))
+                return .failed("timed out")
+            }
+            let first = await group.next() ?? .failed("cancelled")
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func exchange(_ body: [UInt8], headers: [(String, String)], to url: String, timeout: RetentionDuration) async -> RelayAnswer {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -51,7 +66,7 @@ public final class HTTPRelayTransport: RelayTransport {
             }
             return .status(Int(response.status.code))
         } catch {
-            return .failed(Self.reason(error))
+            return .failed(Task.isCancelled ? "timed out" : Self.reason(error))
         }
     }
 

@@ -95,7 +95,7 @@ public enum WebhookServer {
         let relay = settings.relay.isEmpty ? nil : RelayService(
             destinations: settings.relay, ledgerPath: settings.ledgerPath, policy: settings.policy,
             directory: InboxApplier(ledger).directory, hold: hold, signature: WebhookSignature(channelSecret: settings.channelSecret.revealed),
-            transport: settings.relayTransport ?? HTTPRelayTransport(), clock: clock, waiting: SystemWaitingClock(),
+            transport: settings.relayTransport, clock: clock, waiting: SystemWaitingClock(),
             metricsFactory: metrics.metricsFactory, logger: logger)
         try relay?.prepare()
         let log: InboxLogWriter
@@ -184,9 +184,17 @@ public enum WebhookServer {
         let readNanoseconds = UInt64(readTimeout.components.seconds) * 1_000_000_000 + UInt64(readTimeout.components.attoseconds / 1_000_000_000)
         let signatureHeader = HTTPField.Name("x-line-signature")!
 
+        let relayedHeader = HTTPField.Name("X-TalkVault-Relayed")!
         router.post(RouterPath(settings.webhookPath)) { request, context -> Response in
             let started = DispatchTime.now().uptimeNanoseconds
             defer { metrics.latency.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
+            // A body a TalkVault relayed coming back is a relay loop (a target pointed at this
+            // webhook through a public name): refused, so the loop ends with one dead letter.
+            if request.headers[relayedHeader] != nil {
+                metrics.request("malformed")
+                context.stopReading()
+                return closing(json(.badRequest, ["message": "a body relayed by TalkVault is never taken back: a relay target points at this webhook"]))
+            }
             if let declared = request.headers.single(.contentLength).flatMap(Int.init), declared > maxBody {
                 metrics.request("too_large")
                 context.stopReading()

@@ -65,6 +65,9 @@ public enum RelayOutcome: Sendable, Equatable {
     case refused(reason: String, attempts: Int)
     /// Tried until `max_age`; kept as a dead letter.
     case dead(reason: String, attempts: Int)
+    /// Damaged in the inbox log: its bytes cannot be trusted, so nothing is sent or kept.
+    /// Counted as dead.
+    case skipped(reason: String)
 }
 
 /// The relay's durable state: one position per target in the inbox log, its counts, and the

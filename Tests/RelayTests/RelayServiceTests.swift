@@ -132,6 +132,7 @@ struct RelayHarness {
         let relay = h.relay(transport, maxAge: .hours(1))
         try relay.prepare()
         let sent = try h.append(1)
+        let receivedAt = h.clocks.now()
         try await RelayHarness.run(relay) { (try? h.state().dead) == 1 }
         let letter = try #require(try h.ledger.relayStore.deadLetters(target: "lstep", queuedOnly: false, limit: 10).first)
         #expect(letter.body == sent[0] && !letter.refused && letter.reason.hasPrefix("HTTP 503, for 1h"))
@@ -146,7 +147,47 @@ struct RelayHarness {
         let before = transport.calls
         try await RelayHarness.run(again) { (try? h.ledger.relayStore.deadLetters(target: nil, queuedOnly: false, limit: 10).isEmpty) == true }
         #expect(transport.bodies.count == before + 1 && transport.bodies.last == sent[0])
+        #expect(transport.posts.last?.headers.first { $0.0 == "X-TalkVault-Received-At" }?.1 == receivedAt.description,
+                "sent again with the time LINE's body was received")
         #expect(try h.state().delivered == 1)
+    }
+
+    /// While one body waits out `max_age`, the ones behind it age too: their turn comes too late,
+    /// and they are dead-lettered without a try, so a target that swallows every connection
+    /// still moves through its backlog and the log can shrink.
+    @Test func bodiesThatAgedPastMaxAgeWhileWaitingAreDeadWithoutATry() async throws {
+        let h = try RelayHarness()
+        let transport = ScriptedTransport { _ in .failed("timed out") }
+        let relay = h.relay(transport, maxAge: .hours(1))
+        try relay.prepare()
+        _ = try h.append(3)
+        try await RelayHarness.run(relay) { (try? h.state().dead) == 3 }
+        let letters = try h.ledger.relayStore.deadLetters(target: "lstep", queuedOnly: false, limit: 10)
+        #expect(letters.count == 3 && letters.dropFirst().allSatisfy { $0.attempts == 0 && $0.reason.contains("when its turn came") })
+        #expect(transport.calls == letters[0].attempts, "only the first body was ever posted")
+    }
+
+    /// The relay's own failure (here, another process holding the ledger's lock past the busy
+    /// timeout) pauses the target and is retried: the relay goes on, and nothing is lost.
+    @Test func aLedgerLockedForLongPausesTheRelayAndItGoesOn() async throws {
+        let h = try RelayHarness()
+        let transport = ScriptedTransport { _ in .status(200) }
+        let relay = h.relay(transport)
+        try relay.prepare()
+        let sent = try h.append(2)
+        let holder = try SQLiteHolder(path: h.ledger.path)
+        let running = RunningGroup(relay)
+        // The first delivery cannot be recorded while the lock is held (busy timeout: 5 s).
+        try await Task.sleep(for: .seconds(6))
+        holder.release()
+        let guardTime = ContinuousClock.now + .seconds(30)
+        while (try? h.state().delivered) != 2, ContinuousClock.now < guardTime { try await Task.sleep(for: .milliseconds(20)) }
+        await running.stop()
+        #expect(try h.state().delivered == 2)
+        // Posted again after the failed record, as at least once allows: in order, nothing skipped.
+        var unique: [[UInt8]] = []
+        for body in transport.bodies where unique.last != body { unique.append(body) }
+        #expect(unique == sent)
     }
 
     /// A relay stopped and started again resumes from its durable position: nothing skipped,

@@ -96,11 +96,12 @@ public struct ServerHarness {
 
     /// `signatureTimes`: how many `x-line-signature` fields carry the signature.
     public func request(_ method: HTTPMethod = .POST, _ path: String = "/webhook", body: Data? = nil, signature: String? = nil,
-                        sign: Bool = true, signatureTimes: Int = 1) async throws -> (Int, String) {
+                        sign: Bool = true, signatureTimes: Int = 1, headers extra: [(String, String)] = []) async throws -> (Int, String) {
         let header = body.flatMap { signature ?? (sign ? WebhookSignature(channelSecret: Self.secret).sign($0) : nil) }
         if let client {
             var headers = HTTPFields()
             for _ in 0..<signatureTimes { if let header { headers.append(HTTPField(name: HTTPField.Name("x-line-signature")!, value: header)) } }
+            for (name, value) in extra { headers.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
             let response = try await client.executeRequest(uri: path, method: HTTPRequest.Method(method.rawValue)!, headers: headers,
                                                            body: body.map { ByteBuffer(bytes: $0) })
             return (Int(response.status.code), String(buffer: response.body))
@@ -111,6 +112,7 @@ public struct ServerHarness {
             request.body = .bytes(ByteBuffer(bytes: body))
             for _ in 0..<signatureTimes { if let header { request.headers.add(name: "x-line-signature", value: header) } }
         }
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
     }

@@ -75,6 +75,17 @@ import TestSupport
         await server.stop()
     }
 
+    /// A body a TalkVault relayed, coming back to this webhook, is a relay loop: refused, and
+    /// nothing stored, however well it is signed.
+    @Test func aRelayedBodyComingBackIsRefusedSoALoopEnds() async throws {
+        let server = try await ServerHarness.start()
+        let body = Webhook.body([Webhook.text("loop1", "本文", eventId: "loop-e1", at: 1_790_000_000_000)])
+        let (status, answer) = try await server.request(body: body, headers: [("X-TalkVault-Relayed", "1")])
+        #expect(status == 400 && answer.contains("relay target points at this webhook"), "\(answer)")
+        #expect(try await server.request(body: body).0 == 200, "the same body from LINE is taken")
+        await server.stop()
+    }
+
     @Test func aFailedAppendGets500AndTheServerGoesOn() async throws {
         let server = try await ServerHarness.start(segmentBytes: 8 * 1024)
         let inbox = server.ledgerPath + "-inbox"
