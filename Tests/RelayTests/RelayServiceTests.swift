@@ -34,6 +34,20 @@ final class ScriptedTransport: RelayTransport, @unchecked Sendable {
     }
 }
 
+/// A transport whose "down" host never answers and whose other hosts answer 200.
+final class URLScriptedTransport: RelayTransport, @unchecked Sendable {
+    private let lock = NSLock()
+    private var posts: [(url: String, body: [UInt8])] = []
+
+    func bodies(to url: String) -> [[UInt8]] { lock.withLock { posts.filter { $0.url == url }.map(\.body) } }
+    func shutdown() async {}
+
+    func post(_ body: [UInt8], headers: [(String, String)], to url: String, timeout: RetentionDuration) async -> RelayAnswer {
+        lock.withLock { posts.append((url, body)) }
+        return url.contains("down") ? .failed("connection refused") : .status(200)
+    }
+}
+
 /// Wall time that a wait moves on: `max_age` passes as the relay backs off, in no real time.
 final class LinkedClocks: WallClock, WaitingClock, @unchecked Sendable {
     private let lock = NSLock()
@@ -188,6 +202,24 @@ struct RelayHarness {
         var unique: [[UInt8]] = []
         for body in transport.bodies where unique.last != body { unique.append(body) }
         #expect(unique == sent)
+    }
+
+    /// Two targets, one down: the other receives every body meanwhile.
+    @Test func aDeadTargetHoldsBackNoOtherTarget() async throws {
+        let h = try RelayHarness()
+        let up = URLScriptedTransport()
+        let relay = RelayService(
+            destinations: [RelayDestination(name: "down", url: "http://down.invalid/hook", timeout: RetentionDuration(seconds: 5), maxAge: .hours(24)),
+                           RelayDestination(name: "up", url: "http://up.invalid/hook", timeout: RetentionDuration(seconds: 5), maxAge: .hours(24))],
+            ledgerPath: h.ledger.path, policy: .lineDefaults, directory: h.directory, hold: h.hold,
+            signature: WebhookSignature(channelSecret: RelayHarness.secret), transport: up, clock: h.clocks, waiting: h.clocks,
+            logger: Logger(label: "relay-test"), pollMilliseconds: 1, jitter: { 0.5 })
+        try relay.prepare()
+        let sent = try h.append(10)
+        try await RelayHarness.run(relay) { up.bodies(to: "http://up.invalid/hook").count == 10 }
+        #expect(up.bodies(to: "http://up.invalid/hook") == sent)
+        let states = try h.ledger.relayStore.relayTargets()
+        #expect(states.first { $0.name == "down" }?.delivered == 0 && states.first { $0.name == "up" }?.delivered == 10)
     }
 
     /// A relay stopped and started again resumes from its durable position: nothing skipped,
