@@ -5,6 +5,8 @@ extension Validator {
     static let relayKeys = ["name", "url", "channels", "timeout", "max_age", "secret_header"]
     /// The channels a config names. Until `channels:` exists there is one, `default`.
     static let knownChannels = ["default"]
+    /// The port `serve` listens on by default, and in the shipped systemd unit.
+    static let servePort = 8080
 
     /// `relay:`: a list of targets, each validated strictly; nil entries are left out.
     mutating func relay(_ node: Node, webhookPath: String) -> [RelayTarget] {
@@ -104,8 +106,11 @@ extension Validator {
         let loopback = ["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"].contains(host.lowercased())
             || host.hasPrefix("127.") || host.lowercased() == ProcessInfo.processInfo.hostName.lowercased()
         let path = url.path.isEmpty ? "/" : url.path
-        if loopback && path == webhookPath {
-            return "points back at TalkVault's own webhook (\(webhookPath) on this machine): a body would be relayed to itself"
+        // serve's port is a flag; 8080 is its default and the shipped unit's. Any other loop (a
+        // public name, another port) ends at run time: the webhook refuses relayed bodies.
+        let port = url.port ?? (scheme == "https" ? 443 : 80)
+        if loopback && path == webhookPath && port == Self.servePort {
+            return "points back at TalkVault's own webhook (\(webhookPath) on this machine, port \(Self.servePort)): a body would be relayed to itself"
         }
         return nil
     }

@@ -29,6 +29,8 @@ import TestSupport
         #expect(loaded.relay[1].timeout == RetentionDuration(seconds: 10) && loaded.relay[1].maxAge == .hours(24), "the defaults")
         #expect(loaded.relay[1].credentialName == "relay-crm" && loaded.relay[1].environmentName == "TALKVAULT_RELAY_CRM")
         #expect(try config.load("timezone: Asia/Tokyo").relay.isEmpty, "no relay: nothing is relayed")
+        // A tool on this machine on another port, at the same path, is a target like any other.
+        #expect(try config.load("relay:\n  - name: local\n    url: http://127.0.0.1:3000/webhook\n").relay.count == 1)
     }
 
     @Test(arguments: [
@@ -39,7 +41,7 @@ import TestSupport
         ("relay:\n  - name: a\n    url: ftp://a.example/h\n", 3, 10, "relay[0].url", "http(s) URL"),
         ("relay:\n  - name: a\n    url: /hook\n", 3, 10, "relay[0].url", "http(s) URL"),
         ("relay:\n  - name: a\n    url: http://127.0.0.1:8080/webhook\n", 3, 10, "relay[0].url", "points back at TalkVault's own webhook"),
-        ("capture:\n  webhook_path: /line\nrelay:\n  - name: a\n    url: http://localhost/line\n", 5, 10, "relay[0].url", "points back"),
+        ("capture:\n  webhook_path: /line\nrelay:\n  - name: a\n    url: http://localhost:8080/line\n", 5, 10, "relay[0].url", "points back"),
         ("relay:\n  - name: a\n    url: https://a.example/h\n    timeout: 0s\n", 4, 14, "relay[0].timeout", "from 1s to 5m"),
         ("relay:\n  - name: a\n    url: https://a.example/h\n    max_age: 90d\n", 4, 14, "relay[0].max_age", "from 1m to 30d"),
         ("relay:\n  - name: a\n    url: https://a.example/h\n    channels: [shop-z]\n", 4, 16, "relay[0].channels", "unknown channel 'shop-z'"),

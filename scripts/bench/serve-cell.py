@@ -1,5 +1,5 @@
 """One row of scripts/bench-serve from its paired runs on stdin, one per line:
-noop_rps serve_rps noop_p50 serve_p50 serve_p99 batch noop_cpu_us serve_cpu_us requests drain_s
+noop_rps serve_rps noop_p50 serve_p50 serve_p99 batch noop_cpu_us serve_cpu_us requests drain_s [relay_rps]
 Arguments: events, connections, seconds per run, fdatasync p50 in µs. Prints medians."""
 import statistics
 import sys
@@ -37,5 +37,6 @@ scpu = med(float(r[7]) for r in runs)
 last = runs[-1]
 drain = float(last[9])
 applied = float(last[8]) / (secs + drain)
+relay = f"{med(float(r[10]) / float(r[1]) for r in runs):6.2f}" if all(len(r) > 10 for r in runs) else "     -"
 print(f"{events:<6} {conns:<5} {noop:11.0f} {serve:11.0f} {ratio:6.2f} {bound:>6} {shown(p50):>9} {shown(p99):>9} "
-      f"{batch:7.1f} {ncpu:6.0f} µs {scpu:6.0f} µs {applied:9.0f} {drain:7.2f}")
+      f"{batch:7.1f} {ncpu:6.0f} µs {scpu:6.0f} µs {applied:9.0f} {drain:7.2f} {relay}")
