@@ -44,7 +44,10 @@ final class TargetIO: @unchecked Sendable {
 
     func store() throws -> LedgerRelay {
         if let ledger { return ledger.relayStore }
-        let opened = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false))
+        // Commits without an fsync of their own (WAL, synchronous=NORMAL): a kill -9 keeps them, and
+        // a power loss can only take the position back, which sends bodies again, never skips one.
+        // An fsync per relayed body would cost LINE's answers a second disk flush per request.
+        let opened = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false), synchronous: .normal)
         ledger = opened
         return opened.relayStore
     }
