@@ -27,10 +27,11 @@ public enum RelayRules {
         }
     }
 
-    /// How long to wait before try `attempt + 1` (1 s doubling to 5 min, with jitter), never past
-    /// the moment the body turns `maxAge` old.
+    /// How long to wait before try `attempt + 1` (1 s doubling to 1 min, with jitter), never past
+    /// the moment the body turns `maxAge` old. The cap is what a target back up may wait before
+    /// its backlog starts to flow again.
     public static func wait(attempt: Int, jitter: Double, remainingMilliseconds: Int64) -> Int64 {
-        min(Backoff.milliseconds(attempt: attempt - 1, baseMilliseconds: 1_000, capMilliseconds: 300_000, jitter: jitter),
+        min(Backoff.milliseconds(attempt: attempt - 1, baseMilliseconds: 1_000, capMilliseconds: 60_000, jitter: jitter),
             max(1, remainingMilliseconds))
     }
 

@@ -143,7 +143,8 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
         var backlog: Int?
         while !Task.isShuttingDownGracefully, let record = try await io.perform({ try $0.next() }) {
             // The backlog, counted once per pass that has work (the log is local and bodies small).
-            if backlog == nil { backlog = try await io.perform { [position] io in try io.count(from: position) } }
+            // Counted again when the count runs out: bodies keep arriving while a backlog drains.
+            if backlog ?? 0 == 0 { backlog = try await io.perform { [position] io in try io.count(from: position) } }
             metrics.lag(bodies: backlog ?? 0, for: name)
             let outcome: RelayOutcome
             if record.damaged {
