@@ -92,13 +92,17 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
         await transport.shutdown()
     }
 
+    /// A graceful shutdown, or the group's cancel (another service failed, a second signal):
+    /// either ends every loop, so none spins on a sleep that returns at once.
+    static var stopping: Bool { Task.isShuttingDownGracefully || Task.isCancelled }
+
     /// One target, until shutdown: a pass at a time, each pass's failure logged and retried.
     func relay(to destination: RelayDestination, transport: any RelayTransport) async {
         let io = TargetIO(name: destination.name, ledgerPath: ledgerPath, policy: policy, directory: directory)
         var log = TargetLog(name: destination.name, logger: logger)
         var failures = 0
         logger.info("relay target up", metadata: ["target": "\(destination.name)"])
-        while !Task.isShuttingDownGracefully {
+        while !Self.stopping {
             let didWork: Bool
             do {
                 didWork = try await pass(destination, io: io, transport: transport, log: &log)
@@ -141,7 +145,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
             return position
         }
         var backlog: Int?
-        while !Task.isShuttingDownGracefully, let record = try await io.perform({ try $0.next() }) {
+        while !Self.stopping, let record = try await io.perform({ try $0.next() }) {
             // The backlog, counted once per pass that has work (the log is local and bodies small).
             // Counted again when the count runs out: bodies keep arriving while a backlog drains.
             if backlog ?? 0 == 0 { backlog = try await io.perform { [position] io in try io.count(from: position) } }
@@ -193,7 +197,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
             let (url, timeout) = (destination.url, destination.timeout)
             let answer = await cancelWhenGracefulShutdown { await transport.post(body, headers: headers, to: url, timeout: timeout) }
             let verdict = RelayRules.verdict(answer)
-            if verdict != .delivered && Task.isShuttingDownGracefully { return nil }
+            if verdict != .delivered && Self.stopping { return nil }
             switch verdict {
             case .delivered:
                 log.succeeded()
@@ -218,7 +222,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
                 } catch {
                     return nil
                 }
-                if Task.isShuttingDownGracefully { return nil }
+                if Self.stopping { return nil }
                 attempt += 1
             }
         }

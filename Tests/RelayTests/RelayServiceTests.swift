@@ -222,6 +222,21 @@ struct RelayHarness {
         #expect(states.first { $0.name == "down" }?.delivered == 0 && states.first { $0.name == "up" }?.delivered == 10)
     }
 
+    /// A cancel (the service group's, when another service fails) ends the relay even while a
+    /// target is down and the relay is backing off, instead of spinning on sleeps that return
+    /// at once.
+    @Test func aCancelEndsTheRelayWhileATargetIsDown() async throws {
+        let h = try RelayHarness()
+        let relay = h.relay(ScriptedTransport { _ in .failed("connection refused") })
+        try relay.prepare()
+        _ = try h.append(1)
+        let running = Task { try await relay.run() }
+        try await Task.sleep(for: .milliseconds(100))
+        running.cancel()
+        let ended = try await withHangGuard(seconds: 20, "the relay ending on cancel") { _ = await running.result; return true }
+        #expect(ended == true)
+    }
+
     /// A relay stopped and started again resumes from its durable position: nothing skipped,
     /// nothing sent twice that was recorded.
     @Test func aRestartResumesFromTheDurablePosition() async throws {
