@@ -310,3 +310,27 @@ public final class InboxLogReader {
         return .record(fields, body, intact: crc == fields.crc)
     }
 }
+
+/// What the log holds from a reader's position on.
+public struct InboxBacklog: Sendable, Equatable {
+    public var bodies = 0
+    public var bytes = 0
+    /// The receipt time of the first body, if any.
+    public var oldest: Instant?
+
+    public init() {}
+}
+
+extension InboxLogReader {
+    /// Reads the rest of the log, one body at a time, and sums it up. Damage met on the way is
+    /// kept for `takeFindings`.
+    public func backlog() throws(InboxLogError) -> InboxBacklog {
+        var backlog = InboxBacklog()
+        while let record = try next() {
+            backlog.bodies += 1
+            backlog.bytes += record.body.count
+            backlog.oldest = backlog.oldest ?? record.receivedAt
+        }
+        return backlog
+    }
+}

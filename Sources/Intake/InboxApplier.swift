@@ -98,14 +98,10 @@ public struct InboxApplier {
     /// Bodies waiting to be applied (in the log, and in the table older versions used), and
     /// their bytes. Reads the log through, one body at a time.
     public func size() throws(LedgerError) -> (bodies: Int, bytes: Int) {
-        var (bodies, bytes) = try ledger.inboxStore.legacyInboxSize()
+        let legacy = try ledger.inboxStore.legacyInboxSize()
         let start = try ledger.inboxStore.inboxPosition()
-        let reader = try Self.reading { () throws(InboxLogError) in try InboxLogReader(directory: directory, from: start) }
-        while let record = try Self.reading({ () throws(InboxLogError) in try reader.next() }) {
-            bodies += 1
-            bytes += record.body.count
-        }
-        return (bodies, bytes)
+        let log = try Self.reading { () throws(InboxLogError) in try InboxLogReader(directory: directory, from: start).backlog() }
+        return (legacy.bodies + log.bodies, legacy.bytes + log.bytes)
     }
 
     /// Runs a read of the log, its failures in the ledger's terms.

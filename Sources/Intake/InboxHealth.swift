@@ -51,10 +51,9 @@ extension InboxApplier {
         var health = InboxHealth()
         let start = try ledger.inboxStore.inboxPosition()
         let reader = try Self.reading { () throws(InboxLogError) in try InboxLogReader(directory: directory, from: start) }
-        while let record = try Self.reading({ () throws(InboxLogError) in try reader.next() }) {
-            health.pendingBodies += 1
-            health.pendingBytes += record.body.count
-        }
+        let pending = try Self.reading { () throws(InboxLogError) in try reader.backlog() }
+        health.pendingBodies = pending.bodies
+        health.pendingBytes = pending.bytes
         var live = reader.takeFindings()
         let legacy = try ledger.inboxStore.legacyInboxSize()
         health.pendingBodies += legacy.bodies

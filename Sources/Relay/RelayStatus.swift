@@ -40,14 +40,7 @@ extension RelayTargetStatus {
         var result: [RelayTargetStatus] = []
         for name in Set(configured).union(states.map(\.name)).sorted() {
             let state = states.first { $0.name == name }
-            var lag = (bodies: 0, oldest: Instant?.none)
-            if let state {
-                let reader = try InboxLogReader(directory: directory, from: state.position)
-                while let record = try reader.next() {
-                    lag.bodies += 1
-                    lag.oldest = lag.oldest ?? record.receivedAt
-                }
-            }
+            let lag = try state.map { try InboxLogReader(directory: directory, from: $0.position).backlog() } ?? InboxBacklog()
             result.append(RelayTargetStatus(
                 name: name, configured: configured.contains(name), position: state?.position.description ?? "not started",
                 lagBodies: lag.bodies, lagSeconds: lag.oldest.map { Double(max(0, now.milliseconds - $0.milliseconds)) / 1_000 } ?? 0,

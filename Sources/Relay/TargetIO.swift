@@ -60,9 +60,6 @@ final class TargetIO: @unchecked Sendable {
 
     /// Bodies in the log from `position` on.
     func count(from position: InboxPosition) throws -> Int {
-        let counter = try InboxLogReader(directory: directory, from: position)
-        var count = 0
-        while try counter.next() != nil { count += 1 }
-        return count
+        try InboxLogReader(directory: directory, from: position).backlog().bodies
     }
 }

@@ -126,6 +126,8 @@ final class SignatureCheckingTool: @unchecked Sendable {
         #expect(status.stdout.contains("failing since"), "\(status.stdout)")
         let unknown = try cli.talkvault(["relay", "retry", "nosuch", "--data-dir", dataDir, "--config", config])
         #expect(unknown.status == 64 && unknown.stderr.contains("known: down"), "\(unknown.stderr)")
+        let badSince = try cli.talkvault(["relay", "retry", "down", "--since", "yesterday-ish", "--data-dir", dataDir, "--config", config])
+        #expect(badSince.status == 64 && badSince.stderr.contains("--since"), "\(badSince.stderr)")
         let retry = try cli.talkvault(["relay", "retry", "down", "--data-dir", dataDir, "--config", config])
         #expect(retry.status == 0 && retry.stdout.contains("queued 0 dead letters"), "\(retry.stdout)\(retry.stderr)")
     }
