@@ -81,12 +81,16 @@ public struct ArchiveRecord: Sendable, Equatable {
         public var readAt: Instant?
         /// Who marked it read: the name given to `mark-read`, or `line:auto`.
         public var readBy: String?
+        /// The channel (Official Account) it reached; `default` in records from before channels.
+        public var channel: String
 
         public init(id: String, kind: MessageKind, lineType: String, chatType: ChatType, chatId: String, senderId: String?, sentAt: Instant,
                     deadline: Instant, state: MessageState, reason: LossReason?, text: String?, originalText: String?,
                     contentProvider: String?, contentURL: String?, fileName: String?, fileSize: Int64?, contentType: String?,
                     contentSize: Int64?, contentSHA256: String?, markAsReadToken: String?, origin: Origin, edited: Bool,
-                    unsentAt: Instant?, capturedAt: Instant, updatedAt: Instant, readAt: Instant?, readBy: String?) {
+                    unsentAt: Instant?, capturedAt: Instant, updatedAt: Instant, readAt: Instant?, readBy: String?,
+                    channel: String = ChannelName.implicit) {
+            self.channel = channel
             self.id = id
             self.kind = kind
             self.lineType = lineType
@@ -123,7 +127,7 @@ public struct ArchiveRecord: Sendable, Equatable {
                  contentProvider = "content_provider", contentURL = "content_url", fileName = "file_name", fileSize = "file_size",
                  contentType = "content_type", contentSize = "content_size", contentSHA256 = "content_sha256",
                  markAsReadToken = "mark_as_read_token", origin, edited, unsentAt = "unsent_at_ms", capturedAt = "captured_at_ms",
-                 updatedAt = "updated_at_ms", readAt = "read_at_ms", readBy = "read_by"
+                 updatedAt = "updated_at_ms", readAt = "read_at_ms", readBy = "read_by", channel
 
             public static func < (a: Field, b: Field) -> Bool { a.rawValue < b.rawValue }
         }

@@ -17,8 +17,10 @@ public enum RecordCodec {
     public static func encode(_ record: ArchiveRecord) -> [UInt8] {
         let root: [String: JSONValue] = [
             "format": .string(formatPrefix + String(ArchiveRecord.currentVersion)),
-            "message": .object(Dictionary(uniqueKeysWithValues: ArchiveRecord.Message.Field.allCases.map {
-                ($0.rawValue, value(of: $0, in: record.message))
+            // `channel` is left out for the implicit channel: a record of a one-channel archive has
+            // the same bytes as before channels, and reads back as `default`.
+            "message": .object(Dictionary(uniqueKeysWithValues: ArchiveRecord.Message.Field.allCases.compactMap {
+                $0 == .channel && record.message.channel == ChannelName.implicit ? nil : ($0.rawValue, value(of: $0, in: record.message))
             })),
             "event": json(record.event),
             "edits": .array(record.edits.map { edit in
@@ -78,6 +80,7 @@ public enum RecordCodec {
         case .updatedAt: .int(message.updatedAt.milliseconds)
         case .readAt: int(message.readAt?.milliseconds)
         case .readBy: string(message.readBy)
+        case .channel: .string(message.channel)
         }
     }
 
@@ -100,6 +103,7 @@ public enum RecordCodec {
 
     /// Version 1. Records written before the ledger kept read state (its schema 3) lack
     /// `read_at_ms` and `read_by`: absent reads as null, for those and every nullable field.
+    /// Records written before channels (schema 10) lack `channel`: absent reads as `default`.
     static func version1(_ root: Members) throws(RecordError) -> ArchiveRecord {
         typealias Field = ArchiveRecord.Message.Field
         let m = try root.object("message")
@@ -117,7 +121,8 @@ public enum RecordCodec {
             markAsReadToken: try m.optionalString(Field.markAsReadToken.rawValue), origin: try m.value(Field.origin.rawValue),
             edited: try m.flag(Field.edited.rawValue), unsentAt: try m.optionalInstant(Field.unsentAt.rawValue),
             capturedAt: try m.instant(Field.capturedAt.rawValue), updatedAt: try m.instant(Field.updatedAt.rawValue),
-            readAt: try m.optionalInstant(Field.readAt.rawValue), readBy: try m.optionalString(Field.readBy.rawValue))
+            readAt: try m.optionalInstant(Field.readAt.rawValue), readBy: try m.optionalString(Field.readBy.rawValue),
+            channel: try m.optionalString(Field.channel.rawValue) ?? ChannelName.implicit)
         var edits: [ArchiveRecord.Edit] = []
         for item in try root.objects("edits") {
             let edit = try item.object("edit")

@@ -158,7 +158,7 @@ public struct Demo: Sendable {
             if item.part == .content, sample.map({ item.messageId < $0 }) ?? true { sample = item.messageId }
         }
         let unread = try stores.exports.unreadCounts(start: Instant(milliseconds: 0), end: Instant(milliseconds: .max),
-                                                    readBy: SystemClock().now()).values.reduce(0, +)
+                                                    readBy: SystemClock().now(), channel: ChannelName.implicit).values.reduce(0, +)
         let reading = Reading(chatsRead: read.chatsRead, chats: read.chats, messagesRead: read.messagesRead,
                               messagesUnread: unread, receiptsQueued: read.receiptsQueued,
                               receiptsSent: read.receipts.sent, receiptsPending: read.receipts.failed)

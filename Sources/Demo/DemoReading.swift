@@ -60,9 +60,9 @@ struct DemoReading {
         func counts(_ week: ISOWeek) throws -> (rows: Int, unread: Int) {
             let (start, end) = week.bounds(in: timeZone)
             var rows = 0
-            try stores.exports.weekRows(start: start, end: end, readBy: now, profile: ExportProfile.full.rawValue,
+            try stores.exports.weekRows(start: start, end: end, readBy: now, channel: ChannelName.implicit, profile: ExportProfile.full.rawValue,
                                         week: week.description) { _ in rows += 1 }
-            return (rows, try stores.exports.unreadCounts(start: start, end: end, readBy: now).values.reduce(0, +))
+            return (rows, try stores.exports.unreadCounts(start: start, end: end, readBy: now, channel: ChannelName.implicit).values.reduce(0, +))
         }
         var best: (week: ISOWeek, rows: Int, unread: Int)?
         var week = ISOWeek.lastComplete(before: now, in: timeZone)

@@ -4,6 +4,8 @@ import Foundation
 /// `talkvault-YYYY-Www.manifest.json`, beside each CSV.
 public struct ExportManifest: Codable, Sendable, Equatable {
     public var week: String
+    /// The channel (Official Account) the export is of.
+    public var channel: String
     public var profile: String
     public var timezone: String
     /// Monday 00:00 and the next Monday 00:00, RFC 3339 with the zone's offset.
@@ -47,7 +49,7 @@ public struct ExportManifest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case week, profile, timezone, start, end, rows, unread, lost, csv, forced
+        case week, channel, profile, timezone, start, end, rows, unread, lost, csv, forced
         case readBy = "read_by", weekRows = "week_rows", lateRows = "late_rows", toolVersion = "tool_version"
     }
 

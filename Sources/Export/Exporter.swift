@@ -14,6 +14,8 @@ public struct ExportSettings: Sendable {
     public var profile: ExportProfile
     /// The `line` profile's アカウント名.
     public var accountName: String
+    /// The channel exported: each channel has its own files.
+    public var channel = ChannelName.implicit
 
     public init(exportDir: String, timeZone: TimeZone, format: CSVFormat = CSVFormat(), toolVersion: String,
                 profile: ExportProfile = .full, accountName: String = "") {
@@ -73,9 +75,10 @@ public struct Exporter {
 
     public func run(week: ISOWeek, force reason: String?, forced: Bool, now: Instant) throws -> ExportResult {
         if forced && (reason ?? "").trimmingCharacters(in: .whitespaces).isEmpty { throw ExportError.forceNeedsReason }
-        let name = "talkvault-\(week)" + (settings.profile == .full ? "" : "-\(settings.profile.rawValue)")
+        let name = Self.fileStem(week: week, channel: settings.channel, profile: settings.profile)
+        let key = ExportKey.profile(settings.profile.rawValue, channel: settings.channel)
         let csvPath = settings.exportDir + "/" + name + ".csv", manifestPath = settings.exportDir + "/" + name + ".manifest.json"
-        let delivered = try store.deliveredWeeks(profile: settings.profile.rawValue)
+        let delivered = try store.deliveredWeeks(profile: key)
         var previousSHA: String?
         if let earlier = delivered[week.description] {
             // The delivered file is looked for in this data dir's export dir, never at a path
@@ -97,13 +100,15 @@ public struct Exporter {
         do {
             try out.write([0xEF, 0xBB, 0xBF])
             for line in header(readBy: now, weekStart: start) { try out.write(Array(line.utf8)) }
-            try store.weekRows(start: start, end: end, readBy: now, profile: settings.profile.rawValue, week: week.description) { row in
+            try store.weekRows(start: start, end: end, readBy: now, channel: settings.channel, profile: settings.profile.rawValue,
+                               week: week.description) { row in
                 try out.write(Array(settings.format.line(record(row, late: false)).utf8))
                 weekRows += 1
             }
             // Late reads: messages of weeks already delivered, read after their week went out.
             let deliveredWeeks = Set(delivered.keys)
-            try store.lateCandidates(before: start, readBy: now, profile: settings.profile.rawValue, week: week.description) { row in
+            try store.lateCandidates(before: start, readBy: now, channel: settings.channel, profile: settings.profile.rawValue,
+                                     week: week.description) { row in
                 guard deliveredWeeks.contains(ISOWeek.containing(row.sentAt, in: settings.timeZone).description) else { return }
                 try out.write(Array(settings.format.line(record(row, late: true)).utf8))
                 lateIds.append(row.id)
@@ -120,22 +125,28 @@ public struct Exporter {
         }
         try Durable.publish(temporary: temporary, final: csvPath)
         let manifest = ExportManifest(
-            week: week.description, profile: settings.profile.rawValue, timezone: settings.timeZone.identifier,
+            week: week.description, channel: settings.channel, profile: settings.profile.rawValue, timezone: settings.timeZone.identifier,
             start: start.rfc3339(in: settings.timeZone), end: end.rfc3339(in: settings.timeZone), readBy: now.rfc3339(in: settings.timeZone),
             rows: weekRows + lateIds.count, weekRows: weekRows, lateRows: lateIds, unread: try unread(start: start, end: end, readBy: now),
-            lost: try store.lostItems(start: start, end: end).map { .init(messageId: $0.id, kind: $0.kind, reason: $0.reason) },
+            lost: try store.lostItems(start: start, end: end, channel: settings.channel).map { .init(messageId: $0.id, kind: $0.kind, reason: $0.reason) },
             csv: .init(file: (csvPath as NSString).lastPathComponent, sha256: sha, bytes: out.offset),
             toolVersion: settings.toolVersion, forced: forced ? .init(reason: reason!, previousSHA256: previousSHA) : nil)
         try manifest.write(to: manifestPath)
-        try store.recordExport(week: week.description, profile: settings.profile.rawValue, start: start, end: end, readBy: now, lateIds: lateIds,
+        try store.recordExport(week: week.description, channel: settings.channel, profile: settings.profile.rawValue, start: start, end: end, readBy: now, lateIds: lateIds,
                                 delivered: DeliveredExport(path: name + ".csv", sha256: sha, rows: weekRows + lateIds.count), at: now)
         return ExportResult(csvPath: csvPath, manifestPath: manifestPath, rows: weekRows + lateIds.count, lateRows: lateIds.count,
                             alreadyDelivered: false)
     }
 
     private func unread(start: Instant, end: Instant, readBy: Instant) throws -> ExportManifest.Unread {
-        let counts = try store.unreadCounts(start: start, end: end, readBy: readBy)
+        let counts = try store.unreadCounts(start: start, end: end, readBy: readBy, channel: settings.channel)
         return .init(total: counts.values.reduce(0, +), byChat: counts)
+    }
+
+    /// `talkvault-2026-W47`, `talkvault-shop-a-2026-W47`, and `-line` after either for that
+    /// profile: the implicit channel keeps the names from before channels.
+    public static func fileStem(week: ISOWeek, channel: String, profile: ExportProfile) -> String {
+        "talkvault-" + (channel == ChannelName.implicit ? "" : channel + "-") + "\(week)" + (profile == .full ? "" : "-\(profile.rawValue)")
     }
 
     /// The lines before the first record: a header row, after the OA Manager preamble for `line`.

@@ -160,9 +160,11 @@ public final class InboxLogReader {
                 offset += RecordHeader.size + fields.length
                 current!.lastReceived = Instant(milliseconds: fields.receivedAtMs)
                 position = InboxPosition(segment: current!.number, offset: offset)
-                return InboxRecord(receivedAt: Instant(milliseconds: fields.receivedAtMs),
-                                   autoRead: fields.flags & RecordHeader.autoReadFlag != 0,
-                                   body: body, end: position, damaged: !intact)
+                var record = InboxRecord(receivedAt: Instant(milliseconds: fields.receivedAtMs),
+                                         autoRead: fields.flags & RecordHeader.autoReadFlag != 0,
+                                         body: body, end: position, damaged: !intact)
+                if fields.flags & RecordHeader.channelFlag != 0 { record.splitChannel() }
+                return record
             case .mark(let fields):
                 note(fields)
                 checkSize()

@@ -129,16 +129,22 @@ public final class InboxLogWriter {
     /// zeros to the block's end. Rewriting those earlier bytes with the same values cannot
     /// damage them, torn or not.
     public func append(_ bodies: [Data], receivedAt: Instant, autoRead: Bool) throws(InboxLogError) {
+        try append(bodies.map { InboxEntry(body: $0, autoRead: autoRead) }, receivedAt: receivedAt)
+    }
+
+    /// Writes `entries` as records, each with its channel, and fsyncs them, as `append(_:receivedAt:autoRead:)`.
+    public func append(_ entries: [InboxEntry], receivedAt: Instant) throws(InboxLogError) {
         guard lockFD >= 0 else { throw .io(path: directory.path, reason: "the inbox log is closed") }
+        let bodies = entries.map(\.stored)
         let total = bodies.reduce(0) { $0 + RecordHeader.size + $1.count }
         if current == nil || current!.broken || current!.offset + total > current!.size { try roll(fitting: total) }
         let segment = current!
-        let flags = RecordHeader.flags((autoRead ? RecordHeader.autoReadFlag : 0) | RecordHeader.markedFlag, segmentBytes: segment.size)
         // The buffer holds the bytes of the block the segment's records end in.
         var at = segment.offset - buffer.count
         var failure: InboxLogError?
         heldBack = nil
-        for body in bodies where failure == nil {
+        for (entry, body) in zip(entries, bodies) where failure == nil {
+            let flags = RecordHeader.flags(entry.flags | RecordHeader.markedFlag, segmentBytes: segment.size)
             if buffer.room < RecordHeader.size { failure = drain(segment, at: &at) }
             body.withUnsafeBytes { bytes in
                 guard failure == nil else { return }

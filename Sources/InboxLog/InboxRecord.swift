@@ -30,10 +30,41 @@ public struct InboxPosition: Sendable, Equatable, Comparable, CustomStringConver
     }
 }
 
+/// One webhook body to append, with the channel it arrived for.
+public struct InboxEntry: Sendable {
+    public var body: Data
+    /// The channel whose secret verified it; nil is the implicit `default`, stored as before
+    /// TalkVault knew channels.
+    public var channel: String?
+    /// The channel's `markAsReadMode` was `auto` when it arrived.
+    public var autoRead: Bool
+
+    public init(body: Data, channel: String? = nil, autoRead: Bool) {
+        self.body = body
+        self.channel = channel == ChannelName.implicit ? nil : channel
+        self.autoRead = autoRead
+    }
+
+    var flags: UInt32 { (autoRead ? RecordHeader.autoReadFlag : 0) | (channel == nil ? 0 : RecordHeader.channelFlag) }
+
+    /// The record's payload: with a channel, its name's length (one byte) and name before the body.
+    var stored: Data {
+        guard let channel else { return body }
+        let name = Array(channel.utf8.prefix(255))
+        var data = Data(capacity: 1 + name.count + body.count)
+        data.append(UInt8(name.count))
+        data.append(contentsOf: name)
+        data.append(body)
+        return data
+    }
+}
+
 /// One acknowledged webhook body as the log holds it.
 public struct InboxRecord: Sendable {
     public var receivedAt: Instant
     public var autoRead: Bool
+    /// The channel it arrived for (`default` for records written before channels).
+    public var channel = ChannelName.implicit
     public var body: [UInt8]
     /// The position just after this record.
     public var end: InboxPosition
@@ -62,6 +93,8 @@ enum RecordHeader {
     static let markedFlag: UInt32 = 2
     /// This header is an end mark, not a record.
     static let endMarkFlag: UInt32 = 4
+    /// The payload starts with the channel's name (a length byte, then UTF-8), then the body.
+    static let channelFlag: UInt32 = 8
 
     struct Fields: Equatable {
         var segment: UInt64
@@ -120,5 +153,19 @@ enum RecordHeader {
     /// searches for past damage.
     static func prefix(segment: UInt64) -> [UInt8] {
         withUnsafeBytes(of: magic.littleEndian, Array.init) + withUnsafeBytes(of: segment.littleEndian, Array.init)
+    }
+}
+
+extension InboxRecord {
+    /// Moves the channel prefix of the payload into `channel`. A prefix that does not fit is
+    /// left in the body, whose parse then refuses it: such a record is damaged, not guessed at.
+    mutating func splitChannel() {
+        guard let count = body.first.map(Int.init), count > 0, body.count > count,
+              let name = String(validating: body[1...count], as: UTF8.self), ChannelName.isValid(name) else {
+            damaged = true
+            return
+        }
+        channel = name
+        body.removeFirst(1 + count)
     }
 }

@@ -29,13 +29,15 @@ public final class Capturer {
 
     /// Parses and stores `bodies`, returning one result per body in order. Throws only when
     /// the ledger write fails, in which case none of the batch was stored.
-    public func capture(_ bodies: [Data]) throws(LedgerError) -> [BodyResult] {
+    public func capture(_ bodies: [Data], channel: String = ChannelName.implicit) throws(LedgerError) -> [BodyResult] {
         var results: [BodyResult?] = Array(repeating: nil, count: bodies.count)
         var parsed: [CapturedBody] = []
         var parsedIndex: [Int] = []
         for (index, body) in bodies.enumerated() {
             do {
-                parsed.append(try WebhookParser.parse(body))
+                var body = try WebhookParser.parse(body)
+                body.channel = channel
+                parsed.append(body)
                 parsedIndex.append(index)
             } catch {
                 results[index] = .rejected(error)
@@ -50,14 +52,21 @@ public final class Capturer {
 
     /// Stores bodies already parsed with `WebhookParser` in one transaction.
     public func store(_ bodies: [CapturedBody]) throws(LedgerError) -> [CaptureCounts] {
-        try ledger.captureStore.capture(bodies, receivedAt: clock.now(), autoRead: autoRead.value)
+        try ledger.captureStore.capture(bodies, receivedAt: clock.now(), autoRead: autoRead.value(for: bodies.first?.channel ?? ChannelName.implicit))
     }
 
     /// Appends checked, signed bodies to the ledger's inbox log and fsyncs them: what `serve`
     /// does before it answers 200.
     public func enqueue(_ bodies: [Data], to log: InboxLogWriter) throws(LedgerError) {
+        try enqueue(bodies.map { ($0, ChannelName.implicit) }, to: log)
+    }
+
+    /// Appends checked bodies, each verified for its channel, as `enqueue(_:to:)`.
+    public func enqueue(_ bodies: [(body: Data, channel: String)], to log: InboxLogWriter) throws(LedgerError) {
+        let flag = autoRead
         do {
-            try log.append(bodies, receivedAt: clock.now(), autoRead: autoRead.value)
+            try log.append(bodies.map { InboxEntry(body: $0.body, channel: $0.channel, autoRead: flag.value(for: $0.channel)) },
+                           receivedAt: clock.now())
         } catch {
             throw LedgerError(error)
         }
@@ -70,15 +79,22 @@ public final class Capturer {
     }
 }
 
-/// A flag set by one task and read by the writer thread.
+/// Whether each channel's messages count as read on arrival (its `markAsReadMode`): set by one
+/// task, read by the writer thread.
 public final class AutoReadFlag: @unchecked Sendable {
     private let lock = NSLock()
-    private var stored = false
-
+    private var auto: Set<String> = []
     public init() {}
 
+    /// The implicit channel's flag.
     public var value: Bool {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
+        get { value(for: ChannelName.implicit) }
+        set { set(newValue, for: ChannelName.implicit) }
+    }
+
+    public func value(for channel: String) -> Bool { lock.withLock { auto.contains(channel) } }
+
+    public func set(_ value: Bool, for channel: String) {
+        lock.withLock { if value { auto.insert(channel) } else { auto.remove(channel) } }
     }
 }

@@ -58,6 +58,7 @@ public final class GroupCommitter: Service, @unchecked Sendable, CustomStringCon
 
     private struct Waiting {
         let body: Data
+        let channel: String
         let continuation: CheckedContinuation<Result<Void, LedgerError>, Never>
     }
 
@@ -155,10 +156,11 @@ public final class GroupCommitter: Service, @unchecked Sendable, CustomStringCon
         }
     }
 
-    /// Appends a checked, signed body to the inbox log; returns once it is durable, or the write failed.
-    public func submit(_ body: Data) async -> Result<Void, LedgerError> {
+    /// Appends a checked body, signed for `channel`, to the inbox log; returns once it is
+    /// durable, or the write failed.
+    public func submit(_ body: Data, channel: String = ChannelName.implicit) async -> Result<Void, LedgerError> {
         if claimCallerTurn() {
-            var (result, summary) = store([body])
+            var (result, summary) = store([(body, channel)])
             condition.withLock {
                 appending = false
                 // Only a body that queued meanwhile, or shutdown, waits for the turn to end.
@@ -175,7 +177,7 @@ public final class GroupCommitter: Service, @unchecked Sendable, CustomStringCon
                 continuation.resume(returning: .failure(.io(path: capturer.ledger.path, reason: "the server is shutting down")))
                 return
             }
-            pending.append(Waiting(body: body, continuation: continuation))
+            pending.append(Waiting(body: body, channel: channel, continuation: continuation))
             arrived()
             condition.broadcast()
             condition.unlock()
@@ -258,7 +260,7 @@ public final class GroupCommitter: Service, @unchecked Sendable, CustomStringCon
             appending = true
             lastCommitBodies = batch.count
             condition.unlock()
-            let (result, summary) = store(batch.map(\.body))
+            let (result, summary) = store(batch.map { ($0.body, $0.channel) })
             for waiting in batch { waiting.continuation.resume(returning: result) }
             condition.withLock { appending = false }
             onCommit(summary)
@@ -266,9 +268,9 @@ public final class GroupCommitter: Service, @unchecked Sendable, CustomStringCon
     }
 
     /// One fsynced append to the inbox log, by whoever holds `appending`.
-    private func store(_ bodies: [Data]) -> (Result<Void, LedgerError>, CommitSummary) {
+    private func store(_ bodies: [(body: Data, channel: String)]) -> (Result<Void, LedgerError>, CommitSummary) {
         let started = DispatchTime.now().uptimeNanoseconds
-        let bytes = bodies.reduce(0) { $0 + $1.count }
+        let bytes = bodies.reduce(0) { $0 + $1.body.count }
         var summary = CommitSummary(bodies: bodies.count, bytes: bytes, failed: nil, seconds: 0)
         let result: Result<Void, LedgerError>
         do {

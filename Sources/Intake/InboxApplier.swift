@@ -66,7 +66,7 @@ public struct InboxApplier {
                     try pass.setAside(record.body, receivedAt: record.receivedAt,
                                       problem: "damaged in the inbox log (its checksum does not match)")
                 } else {
-                    try pass.apply(record.body, receivedAt: record.receivedAt, autoRead: record.autoRead)
+                    try pass.apply(record.body, receivedAt: record.receivedAt, autoRead: record.autoRead, channel: record.channel)
                 }
                 pass.result.position = record.end
                 yielded = yield()
@@ -116,14 +116,15 @@ public struct InboxApplier {
 
         /// Parses and stores one body; a body the parse or the schema refuses is set aside in
         /// `inbox_rejected`. Disk and lock failures throw and end the pass.
-        mutating func apply(_ body: [UInt8], receivedAt: Instant, autoRead: Bool) throws {
-            let parsed: CapturedBody
+        mutating func apply(_ body: [UInt8], receivedAt: Instant, autoRead: Bool, channel: String = ChannelName.implicit) throws {
+            var parsed: CapturedBody
             do throws(WebhookError) {
                 parsed = try WebhookParser.parse(Data(body))
             } catch {
                 try setAside(body, receivedAt: receivedAt, problem: error.description)
                 return
             }
+            parsed.channel = channel
             count(body, receivedAt: receivedAt)
             switch try batch.store(parsed, receivedAt: receivedAt, autoRead: autoRead) {
             case .stored(let counts): result.counts.add(counts)

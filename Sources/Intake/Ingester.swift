@@ -47,10 +47,13 @@ public enum IngestError: Error, Sendable, CustomStringConvertible {
 public struct Ingester {
     let capturer: Capturer
     let batchSize: Int
+    /// The channel every ingested body is recorded under.
+    let channel: String
 
-    public init(capturer: Capturer, batchSize: Int = 500) {
+    public init(capturer: Capturer, batchSize: Int = 500, channel: String = ChannelName.implicit) {
         self.capturer = capturer
         self.batchSize = batchSize
+        self.channel = channel
     }
 
     /// Ingests the file at `path`, or standard input for `-`.
@@ -76,7 +79,7 @@ public struct Ingester {
         func flush() throws(IngestError) {
             guard let firstLine = batch.first?.line else { return }
             let results: [BodyResult]
-            do { results = try capturer.capture(batch.map(\.data)) } catch {
+            do { results = try capturer.capture(batch.map(\.data), channel: channel) } catch {
                 throw .ledger(error, file: name, firstUnstoredLine: firstLine)
             }
             for (body, result) in zip(batch, results) {

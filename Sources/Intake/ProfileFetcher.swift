@@ -14,6 +14,8 @@ public struct ProfileFetcher: Service, CustomStringConvertible {
         /// `https://api.line.me`, or the simulator.
         public var apiBaseURL: String
         public var accessToken: Secret
+        /// Each channel's token, by name; `accessToken` serves the channels not listed.
+        public var channelTokens: [String: Secret] = [:]
         public var refresh: RetentionDuration
         public var interval: Duration
         public var batch: Int
@@ -34,6 +36,7 @@ public struct ProfileFetcher: Service, CustomStringConvertible {
     let clock: any WallClock
     let logger: Logger
     let client: ProfileClient
+    let channelClients: [String: ProfileClient]
 
     public init(settings: Settings, ledgerPath: String, policy: RetentionPolicy, clock: any WallClock, logger: Logger) {
         self.settings = settings
@@ -42,6 +45,7 @@ public struct ProfileFetcher: Service, CustomStringConvertible {
         self.clock = clock
         self.logger = logger
         client = ProfileClient(apiBaseURL: settings.apiBaseURL, accessToken: settings.accessToken)
+        channelClients = settings.channelTokens.mapValues { ProfileClient(apiBaseURL: settings.apiBaseURL, accessToken: $0) }
     }
 
     public func run() async throws {
@@ -92,6 +96,7 @@ public struct ProfileFetcher: Service, CustomStringConvertible {
 
     /// The display name, nil when LINE has no profile.
     func fetch(_ ref: ProfileRef) async -> Result<String?, ProfileClient.Failure> {
-        await client.displayName(userId: ref.userId, in: ref.chat)
+        // A user id is per provider; the chat's own channel is the one LINE answers for surely.
+        await (channelClients[ref.channel] ?? client).displayName(userId: ref.userId, in: ref.chat)
     }
 }

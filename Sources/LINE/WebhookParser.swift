@@ -30,6 +30,14 @@ public enum WebhookParser {
         return CapturedBody(destination: members["destination"]?.stringValue, events: events)
     }
 
+    /// The body's `destination` (the bot user id it was sent to), or nil when the body is not a
+    /// JSON object with one. What the shared webhook path routes by, before any signature check.
+    public static func destination(of body: Data) -> String? {
+        guard case .object(let members)? = try? JSONValue.parse(body),
+              let destination = members["destination"]?.stringValue, !destination.isEmpty else { return nil }
+        return destination
+    }
+
     /// Rejects exactly the bodies `parse` rejects, with the same error, at a fraction of the
     /// cost: nothing is built. The receiver answers 400 from this before storing the bytes.
     public static func check(_ body: Data) throws(WebhookError) {

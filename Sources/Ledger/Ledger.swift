@@ -21,6 +21,8 @@ public final class Ledger {
     /// Filled only after a commit succeeds: a rolled-back batch must not leave ids here.
     var knownChats: Set<String> = []
     var knownProfiles: Set<String> = []
+    /// `channel NUL destination` pairs already in `channels`.
+    var knownDestinations: Set<String> = []
     /// Messages the current capture inserted, for `autoRead`.
     var newMessageIds: [String] = []
     /// Whether `find`'s search index is attached to this connection (as `search`).
@@ -116,6 +118,17 @@ public final class Ledger {
                         WHERE kind = ?2 AND chat_type = ?3 AND deadline_ms IS NOT CASE WHEN sent_at_ms > 9223372036854775807 - ?1
                                                                                        THEN 9223372036854775807 ELSE sent_at_ms + ?1 END
                         """, [.integer(overflow ? .max : ms), .text(row.kind.rawValue), .text(row.chatType.rawValue)])
+                }
+                // A channel's own windows, over the rows above for its messages.
+                for (channel, windows) in policy.channelWindows {
+                    for (kind, window) in windows {
+                        let (ms, overflow) = window.seconds.multipliedReportingOverflow(by: 1000)
+                        try db.run("""
+                            UPDATE messages SET deadline_ms = CASE WHEN sent_at_ms > 9223372036854775807 - ?1
+                                                                   THEN 9223372036854775807 ELSE sent_at_ms + ?1 END
+                            WHERE kind = ?2 AND channel = ?3
+                            """, [.integer(overflow ? .max : ms), .text(kind.rawValue), .text(channel)])
+                    }
                 }
                 try setMeta("policy", fingerprint)
             }

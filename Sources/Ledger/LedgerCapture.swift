@@ -23,8 +23,17 @@ extension LedgerCapture {
     func storeBody(_ body: CapturedBody, receivedAt: Instant, seen: inout Seen, applied: inout AppliedBodies) throws -> CaptureCounts {
         ledger.newMessageIds.removeAll(keepingCapacity: true)
         var counts = CaptureCounts()
+        if let destination = body.destination, !destination.isEmpty {
+            let key = body.channel + "\u{0}" + destination
+            if !ledger.knownDestinations.contains(key), seen.destinations.insert(key).inserted {
+                // The first channel to claim a destination keeps it: a body verified with one
+                // channel's secret cannot move another channel's bot id.
+                try db.run("INSERT INTO channels(name, destination, learned_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                           [.text(body.channel), .text(destination), .integer(receivedAt.milliseconds)])
+            }
+        }
         for event in body.events {
-            try store(event, destination: body.destination, receivedAt: receivedAt, counts: &counts, seen: &seen)
+            try store(event, destination: body.destination, channel: body.channel, receivedAt: receivedAt, counts: &counts, seen: &seen)
         }
         if applied.autoRead {
             for id in ledger.newMessageIds { applied.newMessages.append((id, receivedAt.milliseconds)) }
@@ -36,6 +45,18 @@ extension LedgerCapture {
     func remember(_ seen: Seen) {
         ledger.knownChats.formUnion(seen.chats)
         ledger.knownProfiles.formUnion(seen.profiles)
+        ledger.knownDestinations.formUnion(seen.destinations)
+    }
+
+    /// The bot user id each channel's verified bodies carried, by channel name.
+    public func channelDestinations() throws(LedgerError) -> [String: String] {
+        do {
+            var result: [String: String] = [:]
+            try db.query("SELECT name, destination FROM channels WHERE destination IS NOT NULL") { result[$0.text(0)] = $0.text(1) }
+            return result
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
     }
 
     /// What a transaction of bodies still owes at its end.
@@ -56,9 +77,10 @@ extension LedgerCapture {
     struct Seen {
         var chats: Set<String> = []
         var profiles: Set<String> = []
+        var destinations: Set<String> = []
     }
 
-    private func store(_ event: CapturedEvent, destination: String?, receivedAt: Instant, counts: inout CaptureCounts,
+    private func store(_ event: CapturedEvent, destination: String?, channel: String, receivedAt: Instant, counts: inout CaptureCounts,
                        seen: inout Seen) throws {
         counts.eventsRead += 1
         let disposition: String, invalidReason: String?
@@ -82,13 +104,13 @@ extension LedgerCapture {
             // statement cost more than the insert (a fresh page cache each time, faulted in).
             let inserted = try db.run("""
                 INSERT INTO raw_events(event_id, type, timestamp_ms, received_at_ms, mode, chat_id, sender_id, destination,
-                                       redelivered, disposition, invalid_reason, fingerprint, body)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                                       redelivered, disposition, invalid_reason, fingerprint, body, channel)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                 ON CONFLICT(event_id) DO NOTHING
                 """, [.text(event.eventId), .text(event.type), .integer(event.timestamp.milliseconds),
                       .integer(receivedAt.milliseconds), .text(event.mode), .text(event.chat?.id), .text(event.senderId),
                       .text(destination), .bool(event.isRedelivery), .text(disposition), .text(invalidReason),
-                      .text(event.fingerprint), .text(event.rawJSON)])
+                      .text(event.fingerprint), .text(event.rawJSON), .text(channel)])
             if inserted > 0 {
                 seq = db.lastInsertRowID
                 break
@@ -112,8 +134,8 @@ extension LedgerCapture {
         counts.newEvents += 1
         if let chat = event.chat {
             if !ledger.knownChats.contains(chat.id), seen.chats.insert(chat.id).inserted {
-                try db.run("INSERT INTO chats(chat_id, chat_type, first_seen_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                           [.text(chat.id), .text(chat.type.rawValue), .integer(event.timestamp.milliseconds)])
+                try db.run("INSERT INTO chats(chat_id, chat_type, first_seen_ms, channel) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                           [.text(chat.id), .text(chat.type.rawValue), .integer(event.timestamp.milliseconds), .text(channel)])
             }
             if let sender = event.senderId {
                 // A row to fetch a display name for; 1:1 profiles use chat_id ''.
@@ -131,9 +153,9 @@ extension LedgerCapture {
         }
         switch event.payload {
         case .message(let message):
-            try storeMessage(message, event: event, seq: seq, receivedAt: receivedAt, counts: &counts)
+            try storeMessage(message, event: event, channel: channel, seq: seq, receivedAt: receivedAt, counts: &counts)
         case .edit(let message):
-            try storeEdit(message, event: event, seq: seq, receivedAt: receivedAt, counts: &counts)
+            try storeEdit(message, event: event, channel: channel, seq: seq, receivedAt: receivedAt, counts: &counts)
         case .unsend(let messageId):
             try storeUnsend(messageId, event: event, seq: seq, receivedAt: receivedAt, counts: &counts)
         case .other:
@@ -157,27 +179,27 @@ extension LedgerCapture {
         }
     }
 
-    private func storeMessage(_ message: CapturedMessage, event: CapturedEvent, seq: Int64, receivedAt: Instant,
+    private func storeMessage(_ message: CapturedMessage, event: CapturedEvent, channel: String, seq: Int64, receivedAt: Instant,
                               counts: inout CaptureCounts) throws {
         guard let chat = event.chat else { return }
         if message.kind == .unknown { counts.unknownMessageTypes += 1 }
-        let deadline = policy.deadline(sentAt: event.timestamp, kind: message.kind, chat: chat.type)
+        let deadline = policy.deadline(sentAt: event.timestamp, kind: message.kind, chat: chat.type, channel: channel)
         let initial = MessageState.initial(kind: message.kind, unsent: false).rawValue
         // The pending unsend and edits are folded into the insert, so arrival order does not matter.
         let inserted = try db.run("""
             INSERT INTO messages(id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state,
                                  text, original_text, content_provider, content_url, file_name, file_size,
-                                 mark_as_read_token, origin, edited, unsent_at_ms, event_seq, captured_at_ms, updated_at_ms)
+                                 mark_as_read_token, origin, edited, unsent_at_ms, event_seq, captured_at_ms, updated_at_ms, channel)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
                     CASE WHEN EXISTS(SELECT 1 FROM unsends WHERE message_id = ?1) THEN 'unsent' ELSE ?9 END,
                     ?10, ?10, ?11, ?12, ?13, ?14, ?15, 'message',
                     EXISTS(SELECT 1 FROM message_edits WHERE message_id = ?1),
-                    (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?16, ?17, ?17)
+                    (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?16, ?17, ?17, ?18)
             ON CONFLICT(id) DO NOTHING
             """, messageValues(message, chat: chat, sender: event.senderId, sentAt: event.timestamp, deadline: deadline) +
                 [.text(initial), .text(message.text), .text(message.contentProvider),
                  .text(message.originalContentURL), .text(message.fileName), .integer(message.fileSize),
-                 .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds)])
+                 .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds), .text(channel)])
         if inserted > 0 {
             counts.newMessages += 1
             ledger.newMessageIds.append(message.id)
@@ -191,12 +213,12 @@ extension LedgerCapture {
             UPDATE messages SET kind = ?2, line_type = ?3, chat_type = ?4, chat_id = ?5, sender_id = ?6,
                    sent_at_ms = ?7, deadline_ms = ?8, original_text = ?9, content_provider = ?10,
                    content_url = ?11, file_name = ?12, file_size = ?13, mark_as_read_token = ?14, origin = 'message',
-                   event_seq = ?15, updated_at_ms = ?16
+                   event_seq = ?15, updated_at_ms = ?16, channel = ?17
             WHERE id = ?1 AND origin = 'edit'
             """, messageValues(message, chat: chat, sender: event.senderId, sentAt: event.timestamp, deadline: deadline) +
                 [.text(message.text), .text(message.contentProvider),
                  .text(message.originalContentURL), .text(message.fileName), .integer(message.fileSize),
-                 .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds)])
+                 .text(message.markAsReadToken), .integer(seq), .integer(receivedAt.milliseconds), .text(channel)])
         if upgraded > 0 {
             counts.newMessages += 1
             try refreshText(message.id)
@@ -212,7 +234,7 @@ extension LedgerCapture {
          .text(chat.id), .text(sender), .integer(sentAt.milliseconds), .integer(deadline.milliseconds)]
     }
 
-    private func storeEdit(_ message: CapturedMessage, event: CapturedEvent, seq: Int64, receivedAt: Instant,
+    private func storeEdit(_ message: CapturedMessage, event: CapturedEvent, channel: String, seq: Int64, receivedAt: Instant,
                            counts: inout CaptureCounts) throws {
         guard let chat = event.chat else { return }
         counts.editsApplied += 1
@@ -231,16 +253,16 @@ extension LedgerCapture {
         }
         // The edit came before its message: keep its text now (webhooks are the only source of
         // text), dated by the edit until the original arrives and corrects it.
-        let deadline = policy.deadline(sentAt: event.timestamp, kind: message.kind, chat: chat.type)
+        let deadline = policy.deadline(sentAt: event.timestamp, kind: message.kind, chat: chat.type, channel: channel)
         try db.run("""
             INSERT INTO messages(id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state,
-                                 text, origin, edited, unsent_at_ms, event_seq, captured_at_ms, updated_at_ms)
+                                 text, origin, edited, unsent_at_ms, event_seq, captured_at_ms, updated_at_ms, channel)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
                     CASE WHEN EXISTS(SELECT 1 FROM unsends WHERE message_id = ?1) THEN 'unsent' ELSE ?9 END,
-                    ?10, 'edit', 1, (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?11, ?12, ?12)
+                    ?10, 'edit', 1, (SELECT unsent_at_ms FROM unsends WHERE message_id = ?1), ?11, ?12, ?12, ?13)
             """, messageValues(message, chat: chat, sender: event.senderId, sentAt: event.timestamp, deadline: deadline) +
                 [.text(MessageState.initial(kind: message.kind, unsent: false).rawValue), .text(message.text),
-                 .integer(seq), .integer(receivedAt.milliseconds)])
+                 .integer(seq), .integer(receivedAt.milliseconds), .text(channel)])
         try refreshText(message.id)
     }
 

@@ -9,7 +9,7 @@ extension LedgerContentQueue {
         do {
             var items: [DueContent] = []
             try db.query("""
-                SELECT id, kind, sent_at_ms, deadline_ms, coalesce(content_provider, 'line'), content_url, file_size
+                SELECT id, kind, sent_at_ms, deadline_ms, coalesce(content_provider, 'line'), content_url, file_size, channel
                 FROM messages WHERE \(StateSQL.from(.downloaded)) AND deadline_ms <= ?1
                 ORDER BY deadline_ms, sent_at_ms, id
                 """, [.integer(until?.milliseconds ?? Int64.max)]) { row in
@@ -17,7 +17,7 @@ extension LedgerContentQueue {
                 guard kinds.isEmpty || kinds.contains(kind) else { return }
                 items.append(DueContent(id: row.text(0), kind: kind, sentAt: Instant(milliseconds: row.int64(2)),
                                         deadline: Instant(milliseconds: row.int64(3)), provider: row.text(4),
-                                        url: row.optionalText(5), fileSize: row.optionalInt64(6)))
+                                        url: row.optionalText(5), fileSize: row.optionalInt64(6), channel: row.text(7)))
             }
             if let limit { return Array(items.prefix(limit)) }
             return items

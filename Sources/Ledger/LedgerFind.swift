@@ -20,8 +20,8 @@ extension LedgerSearch {
         }
         do {
             try db.query(sql, values) { row in
-                try body(FoundMessage(row: LedgerExports.exportRow(row), stagedFile: row.optionalText(18), contentSize: row.optionalInt64(19),
-                                      recordSegment: row.optionalText(20), readBy: row.optionalText(21)))
+                try body(FoundMessage(row: LedgerExports.exportRow(row), stagedFile: row.optionalText(19), contentSize: row.optionalInt64(20),
+                                      recordSegment: row.optionalText(21), readBy: row.optionalText(22)))
             }
         } catch {
             throw LedgerError.wrap(error, path: path)
@@ -99,6 +99,9 @@ extension LedgerSearch {
             if let since = query.since { lookup += " AND sent_at_ms >= \(bind(.integer(since.milliseconds)))" }
             if let until = query.until { lookup += " AND sent_at_ms < \(bind(.integer(until.milliseconds)))" }
             clauses.append("m.id IN (\(lookup))")
+        }
+        if !query.channels.isEmpty {
+            clauses.append("m.channel IN (\(query.channels.map { bind(.text($0)) }.joined(separator: ",")))")
         }
         if !query.kinds.isEmpty {
             clauses.append("m.kind IN (\(query.kinds.map { bind(.text($0.rawValue)) }.joined(separator: ",")))")

@@ -8,14 +8,15 @@ extension LedgerProfiles {
         do {
             var result: [ProfileRef] = []
             try db.query("""
-                SELECT p.user_id, p.chat_id, c.chat_type, p.failures FROM profiles p
+                SELECT p.user_id, p.chat_id, c.chat_type, p.failures, coalesce(c.channel, u.channel, 'default') FROM profiles p
                 LEFT JOIN chats c ON c.chat_id = p.chat_id
+                LEFT JOIN chats u ON p.chat_id = '' AND u.chat_id = p.user_id
                 WHERE p.next_attempt_ms <= ?1 AND (p.fetched_at_ms IS NULL OR p.fetched_at_ms <= ?2)
                 ORDER BY p.fetched_at_ms IS NOT NULL, p.next_attempt_ms LIMIT ?3
                 """, [.integer(now.milliseconds), .integer(now.adding(RetentionDuration(seconds: -refresh.seconds)).milliseconds), .int(limit)]) { row in
                 let chatId = row.text(1)
                 let chat = chatId.isEmpty ? nil : ChatType(rawValue: row.text(2)).map { ChatRef(type: $0, id: chatId) }
-                result.append(ProfileRef(userId: row.text(0), chat: chat, failures: row.int(3)))
+                result.append(ProfileRef(userId: row.text(0), chat: chat, failures: row.int(3), channel: row.text(4)))
             }
             return result
         } catch {

@@ -49,6 +49,16 @@ extension LedgerReadState {
         }
     }
 
+    /// Marks read every unmarked message of `channel`; returns how many.
+    public func markAutoRead(channel: String) throws(LedgerError) -> Int {
+        do {
+            return try db.run("UPDATE messages SET read_at_ms = captured_at_ms, read_by = 'line:auto' WHERE read_at_ms IS NULL AND channel = ?1",
+                              [.text(channel)])
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
     /// Ids of the chat's messages sent up to `until`, oldest first.
     public func messageIds(chat: String, until: Instant) throws(LedgerError) -> [String] {
         do {
@@ -66,11 +76,12 @@ extension LedgerReadState {
         do {
             var receipts: [ReadReceipt] = []
             try db.query("""
-                SELECT message_id, token, attempts FROM read_receipts
-                WHERE sent_at_ms IS NULL AND refused_at_ms IS NULL
-                ORDER BY requested_at_ms, message_id LIMIT ?1
+                SELECT r.message_id, r.token, r.attempts, coalesce(m.channel, 'default') FROM read_receipts r
+                LEFT JOIN messages m ON m.id = r.message_id
+                WHERE r.sent_at_ms IS NULL AND r.refused_at_ms IS NULL
+                ORDER BY r.requested_at_ms, r.message_id LIMIT ?1
                 """, [.int(limit)]) {
-                receipts.append(ReadReceipt(messageId: $0.text(0), token: $0.text(1), attempts: $0.int(2)))
+                receipts.append(ReadReceipt(messageId: $0.text(0), token: $0.text(1), attempts: $0.int(2), channel: $0.text(3)))
             }
             return receipts
         } catch {

@@ -40,6 +40,7 @@ enum RecordRows {
         case .updatedAt: "updated_at_ms"
         case .readAt: "read_at_ms"
         case .readBy: "read_by"
+        case .channel: "channel"
         }
     }
 
@@ -59,7 +60,8 @@ enum RecordRows {
             contentSize: row.optionalInt(c(.contentSize)), contentSHA256: row.optionalText(c(.contentSHA256)),
             markAsReadToken: row.optionalText(c(.markAsReadToken)), origin: row.value(c(.origin), standIn: .message),
             edited: row.flag(c(.edited)), unsentAt: row.optionalInstant(c(.unsentAt)), capturedAt: row.instant(c(.capturedAt)),
-            updatedAt: row.instant(c(.updatedAt)), readAt: row.optionalInstant(c(.readAt)), readBy: row.optionalText(c(.readBy)))
+            updatedAt: row.instant(c(.updatedAt)), readAt: row.optionalInstant(c(.readAt)), readBy: row.optionalText(c(.readBy)),
+            channel: row.text(c(.channel)))
     }
 
     /// The `messages` columns of a record's message, for `reindex`.
@@ -93,6 +95,7 @@ enum RecordRows {
             case .updatedAt: .integer(message.updatedAt.milliseconds)
             case .readAt: .integer(message.readAt?.milliseconds)
             case .readBy: .text(message.readBy)
+            case .channel: .text(message.channel)
             }
             return (column(field), value)
         }
@@ -240,14 +243,16 @@ extension LedgerArchiveIndex {
         let message = record.message
         do {
             try db.transaction {
-                let eventSeq = try restoreEvent(record.event)
+                let eventSeq = try restoreEvent(record.event, channel: message.channel)
                 try insert(RecordRows.columns(message) + [("event_seq", .integer(eventSeq))], into: "messages", verb: "INSERT OR REPLACE")
                 try db.run("DELETE FROM message_edits WHERE message_id = ?1", [.text(message.id)])
                 for edit in record.edits {
-                    try insert(RecordRows.columns(edit, eventSeq: try restoreEvent(edit.event)), into: "message_edits", verb: "INSERT OR IGNORE")
+                    try insert(RecordRows.columns(edit, eventSeq: try restoreEvent(edit.event, channel: message.channel)), into: "message_edits",
+                               verb: "INSERT OR IGNORE")
                 }
-                try db.run("INSERT INTO chats(chat_id, chat_type, first_seen_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                           [.text(message.chatId), .text(message.chatType.rawValue), .integer(message.sentAt.milliseconds)])
+                try db.run("INSERT INTO chats(chat_id, chat_type, first_seen_ms, channel) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                           [.text(message.chatId), .text(message.chatType.rawValue), .integer(message.sentAt.milliseconds),
+                            .text(message.channel)])
                 if let sender = message.senderId {
                     try db.run("INSERT INTO profiles(user_id, chat_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                                [.text(sender), .text(message.chatType == .user ? "" : message.chatId)])
@@ -258,8 +263,9 @@ extension LedgerArchiveIndex {
         }
     }
 
-    private func restoreEvent(_ event: ArchiveRecord.Event) throws -> Int64 {
-        try insert(RecordRows.columns(event), into: "raw_events", verb: "INSERT OR IGNORE")
+    /// An event's row; its channel is its message's (the record keeps it once, on the message).
+    private func restoreEvent(_ event: ArchiveRecord.Event, channel: String) throws -> Int64 {
+        try insert(RecordRows.columns(event) + [("channel", .text(channel))], into: "raw_events", verb: "INSERT OR IGNORE")
         guard let seq = try db.first("SELECT seq FROM raw_events WHERE event_id = ?1", [.text(event.eventId)], { $0.int64(0) }) else {
             throw LedgerError.io(path: path, reason: "an archived event could not be stored")
         }

@@ -33,16 +33,24 @@ public struct LedgerRelay: RelayStore, LedgerPart {
         }
     }
 
-    public func recordRelay(_ name: String, outcome: RelayOutcome, body: [UInt8], receivedAt: Instant, through position: InboxPosition,
-                            now: Instant) throws(LedgerError) {
-        let (column, attempts) = Self.column(outcome)
+    public func recordRelay(_ name: String, outcome: RelayOutcome, body: [UInt8], channel: String, receivedAt: Instant,
+                            through position: InboxPosition, now: Instant) throws(LedgerError) {
+        guard let (column, attempts) = Self.column(outcome) else {
+            do {
+                try db.run("UPDATE relay_targets SET position = ?2, updated_at_ms = ?3 WHERE name = ?1",
+                           [.text(name), .text(position.description), .integer(now.milliseconds)])
+            } catch {
+                throw LedgerError.wrap(error, path: path)
+            }
+            return
+        }
         try transaction {
             try db.run("""
                 UPDATE relay_targets SET position = ?2, \(column) = \(column) + 1, retried = retried + ?3, updated_at_ms = ?4,
                        failing_since_ms = NULL, last_error = NULL
                 WHERE name = ?1
                 """, [.text(name), .text(position.description), .int(attempts - 1), .integer(now.milliseconds)])
-            try keepDead(name, outcome: outcome, body: body, receivedAt: receivedAt, now: now)
+            try keepDead(name, outcome: outcome, body: body, channel: channel, receivedAt: receivedAt, now: now)
         }
     }
 
@@ -59,10 +67,10 @@ public struct LedgerRelay: RelayStore, LedgerPart {
     public func recordRetry(_ letter: DeadLetter, outcome: RelayOutcome, now: Instant) throws(LedgerError) {
         // Every try of a dead letter is a try again; the body was counted as refused or dead when
         // it became one, so failing again counts nothing more.
-        let (_, attempts) = Self.column(outcome)
+        let attempts = Self.column(outcome)?.1 ?? 0
         try transaction {
             switch outcome {
-            case .delivered, .skipped:
+            case .delivered, .skipped, .passed:
                 try db.run("UPDATE relay_targets SET delivered = delivered + ?2, retried = retried + ?3, updated_at_ms = ?4 WHERE name = ?1",
                            [.text(letter.target), .int(outcome.isDelivery ? 1 : 0), .int(attempts), .integer(now.milliseconds)])
                 try db.run("DELETE FROM relay_dead WHERE seq = ?1", [.integer(letter.seq)])
@@ -80,12 +88,14 @@ public struct LedgerRelay: RelayStore, LedgerPart {
         do {
             var letters: [DeadLetter] = []
             try db.query("""
-                SELECT seq, target, received_at_ms, dead_at_ms, reason, attempts, refused, queued, body FROM relay_dead
+                SELECT seq, target, received_at_ms, dead_at_ms, reason, attempts, refused, queued, body, channel FROM relay_dead
                 WHERE (?1 IS NULL OR target = ?1) AND (?2 = 0 OR queued = 1) ORDER BY seq LIMIT ?3
                 """, [target.map { .text($0) } ?? .null, .int(queuedOnly ? 1 : 0), .int(limit)]) { row in
-                letters.append(DeadLetter(seq: row.int64(0), target: row.text(1), receivedAt: Instant(milliseconds: row.int64(2)),
-                                          deadAt: Instant(milliseconds: row.int64(3)), reason: row.text(4), attempts: row.int(5),
-                                          refused: row.int(6) != 0, queued: row.int(7) != 0, body: row.blob(8) ?? []))
+                var letter = DeadLetter(seq: row.int64(0), target: row.text(1), receivedAt: Instant(milliseconds: row.int64(2)),
+                                        deadAt: Instant(milliseconds: row.int64(3)), reason: row.text(4), attempts: row.int(5),
+                                        refused: row.int(6) != 0, queued: row.int(7) != 0, body: row.blob(8) ?? [])
+                letter.channel = row.text(9)
+                letters.append(letter)
             }
             return letters
         } catch {
@@ -113,20 +123,22 @@ public struct LedgerRelay: RelayStore, LedgerPart {
     }
 
     /// Keeps a body the target did not take; the caller holds a transaction.
-    private func keepDead(_ name: String, outcome: RelayOutcome, body: [UInt8], receivedAt: Instant, now: Instant) throws {
+    private func keepDead(_ name: String, outcome: RelayOutcome, body: [UInt8], channel: String, receivedAt: Instant, now: Instant) throws {
         switch outcome {
-        case .delivered, .skipped: return
+        case .delivered, .skipped, .passed: return
         case .refused(let reason, let attempts), .dead(let reason, let attempts):
             try db.run("""
-                INSERT INTO relay_dead(target, received_at_ms, dead_at_ms, reason, attempts, refused, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                INSERT INTO relay_dead(target, received_at_ms, dead_at_ms, reason, attempts, refused, body, channel)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                 """, [.text(name), .integer(receivedAt.milliseconds), .integer(now.milliseconds), .text(reason), .int(attempts),
-                      .int(outcome.isRefusal ? 1 : 0), .blob(body)])
+                      .int(outcome.isRefusal ? 1 : 0), .blob(body), .text(channel)])
         }
     }
 
-    /// The counter an outcome adds to, and its attempts.
-    private static func column(_ outcome: RelayOutcome) -> (String, Int) {
+    /// The counter an outcome adds to, and its attempts; nil for a body passed over.
+    private static func column(_ outcome: RelayOutcome) -> (String, Int)? {
         switch outcome {
+        case .passed: return nil
         case .delivered(let attempts): return ("delivered", attempts)
         case .refused(_, let attempts): return ("refused", attempts)
         case .dead(_, let attempts): return ("dead", attempts)

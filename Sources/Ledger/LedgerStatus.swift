@@ -70,10 +70,22 @@ extension LedgerStatus {
             pendingUnsends: Int(try db.scalar(
                 "SELECT count(*) FROM unsends u WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = u.message_id)")))
 
-        return StatusReport(
+        var report = StatusReport(
             generatedAt: now.rfc3339(in: timeZone), timezone: timeZone.identifier, ledger: summary, messages: grid,
             nextDeadlines: next, atRisk: .init(count: riskCount, overdue: overdue, items: riskItems),
             lost: .init(total: byReason.values.reduce(0, +), byReason: byReason,
                         unsent: grid.values.reduce(0) { $0 + ($1[MessageState.unsent.rawValue] ?? 0) }))
+        try db.query("""
+            SELECT channel, count(*), coalesce(sum(\(pending)), 0), coalesce(sum(\(pending) AND deadline_ms <= ?1), 0),
+                   coalesce(sum(\(pending) AND deadline_ms <= ?2), 0), coalesce(sum(state = 'archived'), 0),
+                   coalesce(sum(state = 'lost'), 0), coalesce(sum(read_at_ms IS NULL), 0), max(sent_at_ms)
+            FROM messages GROUP BY channel ORDER BY channel
+            """, [.integer(riskLine), .integer(now.milliseconds)]) { row in
+            report.channels.append(StatusReport.ChannelSummary(
+                name: row.text(0), messages: row.int(1), pending: row.int(2), atRisk: row.int(3), overdue: row.int(4),
+                archived: row.int(5), lost: row.int(6), unread: row.int(7),
+                lastMessageAt: row.optionalInt64(8).map { Instant(milliseconds: $0).rfc3339(in: timeZone) }))
+        }
+        return report
     }
 }

@@ -1,10 +1,11 @@
 import SQLiteDB
 import Store
+import TalkVaultDomain
 
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9)]
+    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9), v10]
 
     private static func sql(_ text: String) -> @Sendable (Database) throws -> Void {
         { try $0.execute(text) }
@@ -376,6 +377,28 @@ enum Migrations {
     ) STRICT;
     CREATE INDEX IF NOT EXISTS relay_dead_queued ON relay_dead(target, seq) WHERE queued = 1;
     """
+
+    /// Channels (several Official Accounts): every event, message and chat carries the channel
+    /// whose secret verified it. Rows from before are the implicit `default` channel, so a
+    /// one-channel ledger upgrades in place (an added column with a default rewrites no row).
+    /// `channels` keeps each channel's bot user id once learned, for the shared webhook path.
+    static func v10(_ db: Database) throws {
+        for table in ["raw_events", "messages", "chats", "relay_dead"] {
+            var columns: [String] = []
+            try db.query("SELECT name FROM pragma_table_info('\(table)')") { columns.append($0.text(0)) }
+            if !columns.contains("channel") {
+                try db.execute("ALTER TABLE \(table) ADD COLUMN channel TEXT NOT NULL DEFAULT '\(ChannelName.implicit)'")
+            }
+        }
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS channels (
+                name          TEXT PRIMARY KEY,
+                destination   TEXT UNIQUE,
+                learned_at_ms INTEGER NOT NULL
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS messages_by_channel_sent ON messages(channel, sent_at_ms);
+            """)
+    }
 
     private static func orChain(_ column: String, _ values: [String]) -> String {
         values.map { "\(column) = '\($0)'" }.joined(separator: " OR ")

@@ -12,6 +12,7 @@ public enum DetailFormat {
             ("message", "\(r.id)  (\(r.kind.rawValue), LINE type \(r.lineType))"),
             ("sent", f.sent_at),
             ("chat", [r.chat.type.rawValue, r.chat.id, f.chat_name.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")),
+            ("channel", f.channel),
             ("sender", [f.sender_id ?? "-", f.sender_name.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")),
             ("state", f.stateLabel),
             ("deadline", r.deadline.rfc3339(in: zone)),

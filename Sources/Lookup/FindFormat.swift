@@ -21,10 +21,11 @@ struct FoundFields: Encodable {
     var file_name, content_sha256: String?
     var content_size: Int64?
     var content_file, staged_file, record_segment, read_at, read_by: String?
+    var channel: String
 
     static let columns = ["id", "sent_at", "chat_type", "chat_id", "chat_name", "sender_id", "sender_name", "kind", "state", "reason",
                           "edited", "text", "file_name", "content_sha256", "content_size", "content_file", "staged_file",
-                          "record_segment", "read_at", "read_by"]
+                          "record_segment", "read_at", "read_by", "channel"]
 
     init(_ found: FoundMessage, zone: TimeZone) {
         let row = found.row
@@ -48,6 +49,7 @@ struct FoundFields: Encodable {
         record_segment = found.recordSegment
         read_at = row.readAt?.rfc3339(in: zone)
         read_by = found.readBy
+        channel = row.channel
     }
 
     // Every key is written, null included: consumers can rely on the shape.
@@ -90,7 +92,8 @@ struct FoundFields: Encodable {
          ("kind", .string(kind)), ("state", .string(state)), ("reason", .string(reason)), ("edited", .bool(edited)),
          ("text", .string(text)), ("file_name", .string(file_name)), ("content_sha256", .string(content_sha256)),
          ("content_size", .int(content_size)), ("content_file", .string(content_file)), ("staged_file", .string(staged_file)),
-         ("record_segment", .string(record_segment)), ("read_at", .string(read_at)), ("read_by", .string(read_by))]
+         ("record_segment", .string(record_segment)), ("read_at", .string(read_at)), ("read_by", .string(read_by)),
+         ("channel", .string(channel))]
     }
 
     /// Where the content or record can be had, in a word.

@@ -13,16 +13,16 @@ public final class ReceiptSender: Service, Sendable, CustomStringConvertible {
     private let continuation: AsyncStream<Void>.Continuation
     private let ledgerPath: String
     private let policy: RetentionPolicy
-    private let client: MarkAsReadClient
+    private let clients: PerChannel<MarkAsReadClient>
     private let clock: any WallClock
     private let logger: Logger
 
-    public init(ledgerPath: String, policy: RetentionPolicy, client: MarkAsReadClient, clock: any WallClock, logger: Logger) {
+    public init(ledgerPath: String, policy: RetentionPolicy, clients: PerChannel<MarkAsReadClient>, clock: any WallClock, logger: Logger) {
         // One waiting poke is enough: a pass sends everything owed at its start.
         (pokes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.ledgerPath = ledgerPath
         self.policy = policy
-        self.client = client
+        self.clients = clients
         self.clock = clock
         self.logger = logger
     }
@@ -34,7 +34,7 @@ public final class ReceiptSender: Service, Sendable, CustomStringConvertible {
         let ledger = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false))
         for await _ in pokes.cancelOnGracefulShutdown() {
             do {
-                let outcome = try await ReadReceipts.sendPending(from: ledger.readState, client: client, clock: clock)
+                let outcome = try await ReadReceipts.sendPending(from: ledger.readState, clients: clients, clock: clock)
                 if outcome.failed > 0 {
                     logger.warning("markAsRead calls failed; they stay queued for the next sweep", metadata: ["failed": "\(outcome.failed)"])
                 }

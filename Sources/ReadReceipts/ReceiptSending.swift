@@ -13,14 +13,27 @@ public enum ReadReceipts {
         public var sent = 0
         public var failed = 0
         public var refused = 0
+        /// Owed by a channel this run has no access token for: still owed.
+        public var skipped = 0
         public init() {}
     }
 
     /// Sends what `store` owes, on the caller's actor (a store is not Sendable).
     public static func sendPending(from store: any ReadStateStore, client: MarkAsReadClient, clock: any WallClock,
                                    isolation: isolated (any Actor)? = #isolation) async throws(LedgerError) -> Outcome {
+        try await sendPending(from: store, clients: PerChannel(client), clock: clock)
+    }
+
+    /// Sends what `store` owes, each call with the token of its message's channel. A channel
+    /// without a client keeps its calls owed (`skipped`), for a run that has its token.
+    public static func sendPending(from store: any ReadStateStore, clients: PerChannel<MarkAsReadClient>, clock: any WallClock,
+                                   isolation: isolated (any Actor)? = #isolation) async throws(LedgerError) -> Outcome {
         var outcome = Outcome()
         for receipt in try store.pendingReceipts() {
+            guard let client = clients[receipt.channel] else {
+                outcome.skipped += 1
+                continue
+            }
             switch await client.markAsRead(token: receipt.token) {
             case .accepted:
                 try store.recordReceipt(id: receipt.messageId, .sent, at: clock.now())

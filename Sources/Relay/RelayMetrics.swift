@@ -37,6 +37,8 @@ struct RelayMetrics: Sendable {
             retried[name]?.increment(by: max(0, attempts - 1))
         case .skipped:
             dead[name]?.increment()
+        case .passed:
+            break
         }
     }
 

@@ -15,9 +15,12 @@ public struct RelayDestination: Sendable {
     public var timeout: RetentionDuration
     public var maxAge: RetentionDuration
     public var secretHeader: (name: String, value: Secret)?
+    /// The channels whose bodies it takes; nil for all.
+    public var channels: Set<String>?
 
     public init(name: String, url: String, timeout: RetentionDuration, maxAge: RetentionDuration,
-                secretHeader: (name: String, value: Secret)? = nil) {
+                secretHeader: (name: String, value: Secret)? = nil, channels: Set<String>? = nil) {
+        self.channels = channels
         self.name = name
         self.url = url
         self.timeout = timeout
@@ -38,7 +41,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
     let policy: RetentionPolicy
     let directory: SegmentDirectory
     let hold: InboxHold
-    let signature: WebhookSignature
+    let signatures: [String: WebhookSignature]
     let givenTransport: (any RelayTransport)?
     let clock: any WallClock
     let waiting: any WaitingClock
@@ -49,7 +52,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
 
     /// - Parameter transport: how bodies are posted; nil for HTTP, made when the service runs.
     public init(destinations: [RelayDestination], ledgerPath: String, policy: RetentionPolicy, directory: SegmentDirectory,
-                hold: InboxHold, signature: WebhookSignature, transport: (any RelayTransport)? = nil, clock: any WallClock,
+                hold: InboxHold, signatures: [String: WebhookSignature], transport: (any RelayTransport)? = nil, clock: any WallClock,
                 waiting: any WaitingClock, metricsFactory: (any MetricsFactory)? = nil, logger: Logger,
                 pollMilliseconds: Int64 = 100, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.destinations = destinations
@@ -57,7 +60,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
         self.policy = policy
         self.directory = directory
         self.hold = hold
-        self.signature = signature
+        self.signatures = signatures
         self.givenTransport = transport
         self.clock = clock
         self.waiting = waiting
@@ -130,7 +133,7 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
         var didWork = false
         for letter in try await io.perform({ try $0.store().deadLetters(target: name, queuedOnly: true, limit: 10) }) {
             // A dead letter sent again gets `max_age` afresh from now, and keeps its receipt time.
-            guard let outcome = await deliver(letter.body, receivedAt: letter.receivedAt, patienceFrom: clock.now(), to: destination,
+            guard let outcome = await deliver(letter.body, channel: letter.channel, receivedAt: letter.receivedAt, patienceFrom: clock.now(), to: destination,
                                               transport: transport, io: io, log: &log) else { return didWork }
             let now = clock.now()
             try await io.perform { try $0.store().recordRetry(letter, outcome: outcome, now: now) }
@@ -151,19 +154,22 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
             if backlog ?? 0 == 0 { backlog = try await io.perform { [position] io in try io.count(from: position) } }
             metrics.lag(bodies: backlog ?? 0, for: name)
             let outcome: RelayOutcome
-            if record.damaged {
+            if let channels = destination.channels, !channels.contains(record.channel) {
+                outcome = .passed
+            } else if record.damaged {
                 outcome = .skipped(reason: "damaged in the inbox log; its bytes cannot be trusted")
                 logger.error("relay target skipped a body damaged in the inbox log", metadata: ["target": "\(name)", "at": "\(position)"])
             } else {
                 metrics.lag(seconds: Double(clock.now().milliseconds - record.receivedAt.milliseconds) / 1_000, for: name)
-                guard let delivered = await deliver(record.body, receivedAt: record.receivedAt, patienceFrom: record.receivedAt,
+                guard let delivered = await deliver(record.body, channel: record.channel, receivedAt: record.receivedAt, patienceFrom: record.receivedAt,
                                                     to: destination, transport: transport, io: io, from: position, log: &log)
                 else { return true }
                 outcome = delivered
             }
             let now = clock.now()
             try await io.perform { io in
-                try io.store().recordRelay(name, outcome: outcome, body: record.body, receivedAt: record.receivedAt, through: record.end, now: now)
+                try io.store().recordRelay(name, outcome: outcome, body: record.body, channel: record.channel, receivedAt: record.receivedAt,
+                                           through: record.end, now: now)
             }
             position = record.end
             backlog = max(0, (backlog ?? 1) - 1)
@@ -182,13 +188,17 @@ public final class RelayService: Service, Sendable, CustomStringConvertible {
     /// `patienceFrom`. Nil when a graceful shutdown came first: nothing is recorded, and the next
     /// start sends it again.
     /// - Parameter from: where the body is in the log, to keep the lag gauges true while it waits.
-    func deliver(_ body: [UInt8], receivedAt: Instant, patienceFrom: Instant, to destination: RelayDestination,
+    func deliver(_ body: [UInt8], channel: String, receivedAt: Instant, patienceFrom: Instant, to destination: RelayDestination,
                  transport: any RelayTransport, io: TargetIO, from: InboxPosition? = nil, log: inout TargetLog) async -> RelayOutcome? {
         let maxAgeMilliseconds = destination.maxAge.seconds * 1_000
         // Its time ran out while others waited (the target was down): dead at once, so a target
         // that swallows connections still moves through its backlog, and the log can shrink.
         if clock.now().milliseconds - patienceFrom.milliseconds >= maxAgeMilliseconds {
             return .dead(reason: "older than max_age (\(destination.maxAge)) when its turn came; not sent", attempts: 0)
+        }
+        // Signed again with the secret of the channel it arrived for: the same bytes, LINE's signature.
+        guard let signature = signatures[channel] else {
+            return .dead(reason: "channel \(channel) is no longer configured; its secret cannot sign the body", attempts: 0)
         }
         let headers = RelayRules.headers(signature: signature.sign(body), receivedAt: receivedAt,
                                          secretHeader: destination.secretHeader.map { ($0.name, $0.value.revealed) })

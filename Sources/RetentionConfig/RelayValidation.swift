@@ -4,12 +4,11 @@ import Yams
 extension Validator {
     static let relayKeys = ["name", "url", "channels", "timeout", "max_age", "secret_header"]
     /// The channels a config names. Until `channels:` exists there is one, `default`.
-    static let knownChannels = ["default"]
-    /// The port `serve` listens on by default, and in the shipped systemd unit.
+        /// The port `serve` listens on by default, and in the shipped systemd unit.
     static let servePort = 8080
 
     /// `relay:`: a list of targets, each validated strictly; nil entries are left out.
-    mutating func relay(_ node: Node, webhookPath: String) -> [RelayTarget] {
+    mutating func relay(_ node: Node, webhookPaths: [String], channels knownChannels: [String]) -> [RelayTarget] {
         if isNull(node) { return [] }
         guard let items = node.sequence else {
             report(node, key: "relay", "expected a list of targets (each with name and url)")
@@ -32,7 +31,7 @@ extension Validator {
                     nameNode = entry.value
                 case "url":
                     guard let text = string(entry.value, key: path) else { ok = false; continue }
-                    if let problem = Self.relayURLProblem(text, webhookPath: webhookPath) { report(entry.value, key: path, problem); ok = false }
+                    if let problem = Self.relayURLProblem(text, webhookPaths: webhookPaths) { report(entry.value, key: path, problem); ok = false }
                     target.url = text
                     urlNode = entry.value
                 case "channels":
@@ -42,8 +41,8 @@ extension Validator {
                     var channels: [String] = []
                     for channelNode in list {
                         guard let channel = string(channelNode, key: path) else { ok = false; continue }
-                        if !Self.knownChannels.contains(channel) {
-                            report(channelNode, key: path, "unknown channel '\(ConfigIssue.clip(channel))' (known: \(Self.knownChannels.joined(separator: ", ")))")
+                        if !knownChannels.contains(channel) {
+                            report(channelNode, key: path, "unknown channel '\(ConfigIssue.clip(channel))' (known: \(knownChannels.joined(separator: ", ")))")
                             ok = false
                         }
                         channels.append(channel)
@@ -94,7 +93,7 @@ extension Validator {
 
     /// Why `text` cannot be a relay URL, or nil: http(s) with a host, no credentials in it
     /// (they belong in a credential: `secret_header`), and not TalkVault's own webhook.
-    static func relayURLProblem(_ text: String, webhookPath: String) -> String? {
+    static func relayURLProblem(_ text: String, webhookPaths: [String]) -> String? {
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
               let host = url.host, !host.isEmpty else {
             return "must be an http(s) URL with a host (got '\(ConfigIssue.clip(text))')"
@@ -109,8 +108,8 @@ extension Validator {
         // serve's port is a flag; 8080 is its default and the shipped unit's. Any other loop (a
         // public name, another port) ends at run time: the webhook refuses relayed bodies.
         let port = url.port ?? (scheme == "https" ? 443 : 80)
-        if loopback && path == webhookPath && port == Self.servePort {
-            return "points back at TalkVault's own webhook (\(webhookPath) on this machine, port \(Self.servePort)): a body would be relayed to itself"
+        if loopback && webhookPaths.contains(path) && port == Self.servePort {
+            return "points back at TalkVault's own webhook (\(path) on this machine, port \(Self.servePort)): a body would be relayed to itself"
         }
         return nil
     }

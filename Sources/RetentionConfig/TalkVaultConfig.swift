@@ -79,6 +79,13 @@ public struct TalkVaultConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `channels:`: the Official Accounts, in the file's order. Without the key, one channel
+    /// named `default` on `capture.webhook_path` with today's credential names.
+    public var channels: [ChannelConfig] = [.implicitDefault(webhookPath: "/webhook")]
+
+    /// True when the file lists its channels: `capture.webhook_path` then routes by destination.
+    public var listsChannels = false
+
     /// `relay:`: the tools that receive every acknowledged webhook body after TalkVault.
     public var relay: [RelayTarget] = []
 

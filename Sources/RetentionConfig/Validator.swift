@@ -12,7 +12,7 @@ struct Validator {
     var unlisted = 0
     static let maxIssues = 100
 
-    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "read_state", "line", "relay", "windows", "chat_overrides", "safety_margin"]
+    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "read_state", "line", "relay", "channels", "windows", "chat_overrides", "safety_margin"]
     static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh", "idle_timeout", "read_timeout"]
     static let archiveKeys = ["compression_level", "member_target_bytes", "segment_max_bytes"]
     static let sweepKeys = ["concurrency", "rate_limit", "burst", "max_attempts", "transcode_wait", "request_timeout", "disk_reserve_bytes"]
@@ -41,7 +41,7 @@ struct Validator {
         var sweep = TalkVaultConfig.SweepSettings()
         var readMode = ReadMode.line
         var urls = ["api_base_url": "https://api.line.me", "data_api_base_url": "https://api-data.line.me"]
-        var relayNode: Node?
+        var relayNode: Node?, channelsNode: Node?
 
         if let root, !isNull(root) {
             guard let top = mapping(root, key: "") else { return nil }
@@ -182,6 +182,8 @@ struct Validator {
                             report(entry.value, key: path, "must be an http(s) URL without a trailing slash (got '\(ConfigIssue.clip(text))')")
                         }
                     }
+                case "channels":
+                    channelsNode = value
                 case "relay":
                     // After the loop: a target may not point at the webhook path, wherever it is set.
                     relayNode = value
@@ -226,8 +228,10 @@ struct Validator {
             }
         }
 
-        let relay = relayNode.map { self.relay($0, webhookPath: webhookPath) } ?? []
-        let policy = RetentionPolicy(windows: windows, overrides: overrides, safetyMargin: margin)
+        let channels = channelsNode.map { self.channels($0, sharedPath: webhookPath) } ?? [.implicitDefault(webhookPath: webhookPath)]
+        let relay = relayNode.map { self.relay($0, webhookPaths: [webhookPath] + channels.map(\.webhookPath), channels: channels.map(\.name)) } ?? []
+        var policy = RetentionPolicy(windows: windows, overrides: overrides, safetyMargin: margin)
+        for channel in channels where !channel.windows.isEmpty { policy.channelWindows[channel.name] = channel.windows }
         // The margin must leave time: an item may not be at risk the moment it arrives.
         let tooShort = policy.effectiveRows.filter { $0.window.seconds > 0 && $0.window <= margin }
         if let first = tooShort.first, let marginNode {
@@ -246,6 +250,8 @@ struct Validator {
         config.idleTimeout = idleTimeout
         config.readTimeout = readTimeout
         config.relay = relay
+        config.channels = channels
+        config.listsChannels = channelsNode != nil
         return config
     }
 

@@ -46,6 +46,11 @@ public actor LedgerReader {
         return (report, inbox)
     }
 
+    /// Each channel's bot user id, as its verified bodies carried it; empty when unreadable.
+    public func channelDestinations() -> [String: String] {
+        (try? ledger.captureStore.channelDestinations()) ?? [:]
+    }
+
     /// Marks messages read, as `talkvault mark-read` does (see `MarkRead`).
     public func markRead(_ target: MarkReadTarget, by who: String, at now: Instant) throws(LedgerError) -> MarkReadResult {
         try MarkRead.mark(target, by: who, at: now, in: ledger.readState)

@@ -35,7 +35,7 @@ public final class ServerMetrics: Sendable {
     let inboxDamage: Metrics.Gauge
 
     /// Request outcomes, as the `outcome` label of `talkvault_webhook_requests_total`.
-    static let outcomes = ["stored", "bad_signature", "malformed", "too_large", "unreadable", "timeout", "failed"]
+    static let outcomes = ["stored", "bad_signature", "unknown_destination", "malformed", "too_large", "unreadable", "timeout", "failed"]
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)

@@ -18,8 +18,6 @@ import TalkVaultDomain
 public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
-    /// The path LINE posts to.
-    public var webhookPath: String
     /// Bodies over this size get 413; LINE's are small.
     public var maxBodyBytes: Int
     /// A connection with no request activity for this long is closed: an idle keep-alive, headers
@@ -29,7 +27,12 @@ public struct ServerSettings: Sendable {
     /// A request whose body is still arriving this long after its headers gets 408 and its
     /// connection closed: a body sent a byte at a time cannot hold a connection forever.
     public var readTimeout: Duration = .seconds(10)
-    public var channelSecret: Secret
+    /// The channels, each on its own path with its own secret; the first is the one the
+    /// single-channel properties (`webhookPath`, `channelSecret`, …) stand for.
+    public var channels: [WebhookChannel]
+    /// A path for every channel, routed by each body's `destination` (`capture.webhook_path`
+    /// once `channels:` lists the accounts); nil for none.
+    public var sharedWebhookPath: String?
     public var ledgerPath: String
     public var policy: RetentionPolicy
     public var timeZone: TimeZone
@@ -37,11 +40,6 @@ public struct ServerSettings: Sendable {
     public var profiles: ProfileFetcher.Settings?
     /// The bearer token of `POST /api/v1/mark-read`; the endpoint is off without one.
     public var apiToken: Secret?
-    /// Where markAsRead calls go after a mark-read; nil when there is no access token.
-    public var markAsRead: MarkAsReadClient?
-    /// Where read state comes from; `line` asks `botInfo`.
-    public var readMode: ReadMode = .manual
-    public var botInfo: BotInfoClient?
     /// Commit and apply limits of the ledger writer.
     public var writer = GroupCommitter.Settings()
     /// Segment sizes of the inbox log.
@@ -62,13 +60,45 @@ public struct ServerSettings: Sendable {
                 profiles: ProfileFetcher.Settings? = nil) {
         self.host = host
         self.port = port
-        self.webhookPath = webhookPath
+        channels = [WebhookChannel(name: ChannelName.implicit, webhookPath: webhookPath, secret: channelSecret)]
         self.maxBodyBytes = maxBodyBytes
-        self.channelSecret = Secret(channelSecret)
         self.ledgerPath = ledgerPath
         self.policy = policy
         self.timeZone = timeZone
         self.profiles = profiles
+    }
+}
+
+extension ServerSettings {
+    /// The first channel's path.
+    public var webhookPath: String {
+        get { channels[0].webhookPath }
+        set { channels[0].webhookPath = newValue }
+    }
+    /// The first channel's secret.
+    public var channelSecret: Secret {
+        get { channels[0].secret }
+        set { channels[0].secret = newValue }
+    }
+    /// The first channel's markAsRead client.
+    public var markAsRead: MarkAsReadClient? {
+        get { channels[0].markAsRead }
+        set { channels[0].markAsRead = newValue }
+    }
+    /// The first channel's read mode.
+    public var readMode: ReadMode {
+        get { channels[0].readMode }
+        set { channels[0].readMode = newValue }
+    }
+    /// Each channel's markAsRead client; a single channel's serves every message, as before channels.
+    public var markAsReadClients: PerChannel<MarkAsReadClient> {
+        if channels.count == 1 { return channels[0].markAsRead.map { PerChannel($0) } ?? PerChannel([:]) }
+        return PerChannel(Dictionary(channels.compactMap { channel in channel.markAsRead.map { (channel.name, $0) } }) { first, _ in first })
+    }
+    /// The first channel's bot info client.
+    public var botInfo: BotInfoClient? {
+        get { channels[0].botInfo }
+        set { channels[0].botInfo = newValue }
     }
 }
 
@@ -94,7 +124,8 @@ public enum WebhookServer {
         let hold = InboxHold()
         let relay = settings.relay.isEmpty ? nil : RelayService(
             destinations: settings.relay, ledgerPath: settings.ledgerPath, policy: settings.policy,
-            directory: InboxApplier(ledger).directory, hold: hold, signature: WebhookSignature(channelSecret: settings.channelSecret.revealed),
+            directory: InboxApplier(ledger).directory, hold: hold,
+            signatures: Dictionary(settings.channels.map { ($0.name, WebhookSignature(channelSecret: $0.secret.revealed)) }) { first, _ in first },
             transport: settings.relayTransport, clock: clock, waiting: SystemWaitingClock(),
             metricsFactory: metrics.metricsFactory, logger: logger)
         try relay?.prepare()
@@ -104,7 +135,18 @@ public enum WebhookServer {
         } catch {
             throw LedgerError(error)
         }
-        let readMode = ReadModeService.resolve(settings.readMode, botInfo: settings.botInfo, flag: capturer.autoRead, logger: logger)
+        let destinations = DestinationDirectory(configured: settings.channels) { await reader.channelDestinations() }
+        // Per channel: its read mode, and on the shared path its bot id when the config does not give it.
+        var botInfoServices: [ReadModeService] = []
+        for channel in settings.channels {
+            let name = channel.name
+            let learn: (@Sendable (String) -> Void)? = settings.sharedWebhookPath != nil && channel.destination == nil
+                ? { @Sendable id in destinations.learn(id, for: name) } : nil
+            if let service = ReadModeService.resolve(channel.readMode, botInfo: channel.botInfo, flag: capturer.autoRead, channel: name,
+                                                     onUserId: learn, logger: logger) {
+                botInfoServices.append(service)
+            }
+        }
         let checkpointer = try settings.checkpointPauseMilliseconds.map { (pause) throws(LedgerError) in
             try WALCheckpointer(path: settings.ledgerPath, pauseMilliseconds: pause) { failure in
                 logger.warning("background WAL checkpoint failed; the writer's own checkpoints go on", metadata: ["error": "\(failure)"])
@@ -145,16 +187,17 @@ public enum WebhookServer {
                 logger.info("webhook events applied", metadata: meta)
             }
         })
-        let receipts = settings.markAsRead.map {
-            ReceiptSender(ledgerPath: settings.ledgerPath, policy: settings.policy, client: $0, clock: clock, logger: logger)
-        }
-        let router = buildRouter(settings: settings, committer: committer, reader: reader, metrics: metrics, clock: clock, receipts: receipts)
+        let markAsRead = settings.markAsReadClients
+        let receipts = markAsRead.isEmpty ? nil :
+            ReceiptSender(ledgerPath: settings.ledgerPath, policy: settings.policy, clients: markAsRead, clock: clock, logger: logger)
+        let router = buildRouter(settings: settings, committer: committer, reader: reader, metrics: metrics, clock: clock, receipts: receipts,
+                                 destinations: destinations)
         let host = settings.host
         // Stopped in reverse order: the committer's last applies before the checkpointer.
         var services: [any Service] = checkpointer.map { [$0, committer] } ?? [committer]
         if let receipts { services.append(receipts) }
         if let relay { services.append(relay) }
-        if let readMode { services.append(readMode) }
+        services.append(contentsOf: botInfoServices.map { $0 as any Service })
         if let profiles = settings.profiles {
             services.append(ProfileFetcher(settings: profiles, ledgerPath: settings.ledgerPath, policy: settings.policy,
                                            clock: clock, logger: logger))
@@ -175,17 +218,19 @@ public enum WebhookServer {
             logger: logger)
     }
 
-    public static func buildRouter(settings: ServerSettings, committer: GroupCommitter, reader: LedgerReader,
-                                   metrics: ServerMetrics, clock: any WallClock, receipts: ReceiptSender? = nil) -> Router<ConnectionContext> {
+    static func buildRouter(settings: ServerSettings, committer: GroupCommitter, reader: LedgerReader, metrics: ServerMetrics,
+                            clock: any WallClock, receipts: ReceiptSender?, destinations: DestinationDirectory) -> Router<ConnectionContext> {
         let router = Router(context: ConnectionContext.self)
-        let signature = WebhookSignature(channelSecret: settings.channelSecret.revealed)
+        let signatures = Dictionary(settings.channels.map { ($0.name, WebhookSignature(channelSecret: $0.secret.revealed)) }) { first, _ in first }
         let maxBody = settings.maxBodyBytes
         let readTimeout = settings.readTimeout
         let readNanoseconds = UInt64(readTimeout.components.seconds) * 1_000_000_000 + UInt64(readTimeout.components.attoseconds / 1_000_000_000)
         let signatureHeader = HTTPField.Name("x-line-signature")!
 
         let relayedHeader = HTTPField.Name("X-TalkVault-Relayed")!
-        router.post(RouterPath(settings.webhookPath)) { request, context -> Response in
+        /// One webhook request: `route` names the channel for a body (by path, or by destination on the shared path).
+        @Sendable func receive(_ request: Request, _ context: ConnectionContext,
+                               route: @Sendable (Data) async -> Result<String, Refusal>) async -> Response {
             let started = DispatchTime.now().uptimeNanoseconds
             defer { metrics.latency.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started)) }
             // A body a TalkVault relayed coming back is a relay loop (a target pointed at this
@@ -217,8 +262,15 @@ public enum WebhookServer {
                 context.stopReading()
                 return closing(json(.badRequest, ["message": "the request body could not be read (malformed chunked encoding, or the connection ended early)"]))
             }
-            // Nothing is parsed or stored before the signature checks out.
-            guard signature.isValid(request.headers.single(signatureHeader), for: body) else {
+            let channel: String
+            switch await route(body) {
+            case .success(let name): channel = name
+            case .failure(let refusal):
+                metrics.request(refusal.metric)
+                return json(.unauthorized, ["message": refusal.message])
+            }
+            // Nothing else is parsed, and nothing stored, before the signature checks out.
+            guard let signature = signatures[channel], signature.isValid(request.headers.single(signatureHeader), for: body) else {
                 metrics.request("bad_signature")
                 return json(.unauthorized, ["message": "invalid or missing x-line-signature"])
             }
@@ -229,7 +281,7 @@ public enum WebhookServer {
                 metrics.request("malformed")
                 return json(.badRequest, ["message": error.description])
             }
-            switch await committer.submit(body) {
+            switch await committer.submit(body, channel: channel) {
             case .success:
                 metrics.request("stored")
                 return acknowledged()
@@ -237,6 +289,27 @@ public enum WebhookServer {
                 metrics.request("failed")
                 // Not acknowledged, so LINE redelivers it later.
                 return json(.internalServerError, ["message": "not stored; retry later"])
+            }
+        }
+        for channel in settings.channels {
+            let name = channel.name
+            router.post(RouterPath(channel.webhookPath)) { request, context in
+                await receive(request, context) { _ in .success(name) }
+            }
+        }
+        if let shared = settings.sharedWebhookPath {
+            router.post(RouterPath(shared)) { request, context in
+                await receive(request, context) { body in
+                    // Only the destination is read before the signature: it says whose secret to check.
+                    guard let destination = WebhookParser.destination(of: body) else {
+                        return .failure(Refusal(metric: "unknown_destination", message: "the body names no destination (the bot's user id) to route it by"))
+                    }
+                    guard let name = await destinations.channel(for: destination) else {
+                        return .failure(Refusal(metric: "unknown_destination",
+                                                message: "unknown destination: no configured channel has this bot user id"))
+                    }
+                    return .success(name)
+                }
             }
         }
         if let apiToken = settings.apiToken {

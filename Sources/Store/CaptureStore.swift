@@ -7,6 +7,9 @@ public protocol CaptureStore {
     /// delivery counts. All of the batch is committed, or none of it.
     /// - Parameter autoRead: LINE's `markAsReadMode` is `auto`: new messages count as read on arrival.
     func capture(_ bodies: [CapturedBody], receivedAt: Instant, autoRead: Bool) throws(LedgerError) -> [CaptureCounts]
+    /// The bot user id (`destination`) each channel's verified bodies carried, by channel name:
+    /// how the shared webhook path knows a channel it was not told about.
+    func channelDestinations() throws(LedgerError) -> [String: String]
 }
 
 extension CaptureStore {

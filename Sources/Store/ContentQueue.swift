@@ -11,9 +11,12 @@ public struct DueContent: Sendable, Equatable {
     /// `originalContentUrl` for external content.
     public var url: String?
     public var fileSize: Int64?
+    /// The message's channel: its token downloads it, under its rate limit.
+    public var channel: String
 
     public init(id: String, kind: MessageKind, sentAt: Instant, deadline: Instant, provider: String, url: String? = nil,
-                fileSize: Int64? = nil) {
+                fileSize: Int64? = nil, channel: String = ChannelName.implicit) {
+        self.channel = channel
         self.id = id
         self.kind = kind
         self.sentAt = sentAt

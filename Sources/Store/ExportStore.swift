@@ -18,19 +18,29 @@ public struct DeliveredExport: Sendable, Equatable {
 public protocol ExportStore {
     /// The week's messages read by `readBy`, oldest first, streamed; those already exported in
     /// another week are left out.
-    func weekRows(start: Instant, end: Instant, readBy: Instant, profile: String, week: String,
+    func weekRows(start: Instant, end: Instant, readBy: Instant, channel: String, profile: String, week: String,
                   _ body: (ExportRow) throws -> Void) throws(LedgerError)
     /// Messages sent before `start`, read by `readBy`, and never exported, oldest first, streamed.
-    func lateCandidates(before start: Instant, readBy: Instant, profile: String, week: String,
+    func lateCandidates(before start: Instant, readBy: Instant, channel: String, profile: String, week: String,
                         _ body: (ExportRow) throws -> Void) throws(LedgerError)
     /// Unread messages of the week, counted per chat.
-    func unreadCounts(start: Instant, end: Instant, readBy: Instant) throws(LedgerError) -> [String: Int]
+    func unreadCounts(start: Instant, end: Instant, readBy: Instant, channel: String) throws(LedgerError) -> [String: Int]
     /// The week's lost items: id, kind, reason.
-    func lostItems(start: Instant, end: Instant) throws(LedgerError) -> [(id: String, kind: String, reason: String)]
+    func lostItems(start: Instant, end: Instant, channel: String) throws(LedgerError) -> [(id: String, kind: String, reason: String)]
     /// Weeks already delivered for `profile`.
     func deliveredWeeks(profile: String) throws(LedgerError) -> [String: DeliveredExport]
     /// Records a delivered week in one transaction: the export, and the week each of its
     /// messages went out in.
-    func recordExport(week: String, profile: String, start: Instant, end: Instant, readBy: Instant, lateIds: [String],
+    func recordExport(week: String, channel: String, profile: String, start: Instant, end: Instant, readBy: Instant, lateIds: [String],
                       delivered: DeliveredExport, at now: Instant) throws(LedgerError)
+    /// The channels that have messages, by name.
+    func channelsWithMessages() throws(LedgerError) -> [String]
+}
+
+/// How a channel's exports are keyed among the delivered weeks: the profile alone for the
+/// implicit channel (as before channels), `profile@channel` for the others.
+public enum ExportKey {
+    public static func profile(_ profile: String, channel: String) -> String {
+        channel == ChannelName.implicit ? profile : profile + "@" + channel
+    }
 }

@@ -72,6 +72,8 @@ public struct ExportRow: Sendable {
     public var contentEntry: String?
     public var contentSHA256: String?
     public var readAt: Instant?
+    /// The channel (Official Account) the message reached.
+    public var channel = ChannelName.implicit
 
     public init(id: String, sentAt: Instant, chatType: String, chatId: String, chatName: String? = nil,
                 senderId: String? = nil, senderName: String? = nil, kind: MessageKind, text: String? = nil,
@@ -219,6 +221,8 @@ public struct FindQuery: Sendable, Equatable {
     /// A substring of `MessageText.summary` (text, file name, sticker keywords, place).
     public var text: String?
     public var ids: [String] = []
+    /// Channels (by name); empty for all.
+    public var channels: [String] = []
     public var limit: Int?
 
     public init() {}

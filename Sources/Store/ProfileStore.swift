@@ -7,11 +7,14 @@ public struct ProfileRef: Sendable, Equatable {
     public var chat: ChatRef?
     /// Failed attempts so far, for backoff.
     public var failures: Int
+    /// The channel the chat was first seen on: its token fetches the profile.
+    public var channel: String
 
-    public init(userId: String, chat: ChatRef? = nil, failures: Int) {
+    public init(userId: String, chat: ChatRef? = nil, failures: Int, channel: String = ChannelName.implicit) {
         self.userId = userId
         self.chat = chat
         self.failures = failures
+        self.channel = channel
     }
 }
 

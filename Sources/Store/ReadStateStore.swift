@@ -19,11 +19,14 @@ public struct ReadReceipt: Sendable, Equatable {
     public var messageId: String
     public var token: String
     public var attempts: Int
+    /// The message's channel: only its token may send the call.
+    public var channel: String
 
-    public init(messageId: String, token: String, attempts: Int) {
+    public init(messageId: String, token: String, attempts: Int, channel: String = ChannelName.implicit) {
         self.messageId = messageId
         self.token = token
         self.attempts = attempts
+        self.channel = channel
     }
 }
 
@@ -43,6 +46,8 @@ public protocol ReadStateStore {
     func markRead(ids: [String], by who: String, at now: Instant) throws(LedgerError) -> MarkReadResult
     /// Marks read every message captured while LINE's `markAsReadMode` was `auto`; returns how many.
     func markAutoRead() throws(LedgerError) -> Int
+    /// Marks read every unmarked message of `channel`, whose read state LINE keeps automatically; returns how many.
+    func markAutoRead(channel: String) throws(LedgerError) -> Int
     /// Ids of the chat's messages sent up to `until`, oldest first.
     func messageIds(chat: String, until: Instant) throws(LedgerError) -> [String]
     /// markAsRead calls still owed to LINE, oldest first: not yet acknowledged, and not refused.

@@ -42,6 +42,8 @@ public struct DeadLetter: Sendable, Equatable {
     /// `relay retry` asked for it again; the relay sends it before the log.
     public var queued: Bool
     public var body: [UInt8]
+    /// The channel the body arrived for: its secret signs it again.
+    public var channel = ChannelName.implicit
 
     public init(seq: Int64, target: String, receivedAt: Instant, deadAt: Instant, reason: String, attempts: Int, refused: Bool,
                 queued: Bool, body: [UInt8]) {
@@ -68,6 +70,8 @@ public enum RelayOutcome: Sendable, Equatable {
     /// Damaged in the inbox log: its bytes cannot be trusted, so nothing is sent or kept.
     /// Counted as dead.
     case skipped(reason: String)
+    /// A body of a channel the target does not take (its `channels:`): passed over, not counted.
+    case passed
 }
 
 /// The relay's durable state: one position per target in the inbox log, its counts, and the
@@ -79,8 +83,8 @@ public protocol RelayStore {
     func startRelayTarget(_ name: String, at position: InboxPosition, now: Instant) throws(LedgerError)
     /// Records how a body from the log ended and moves the target past it, in one transaction:
     /// after a crash the target resumes right after the last body recorded.
-    func recordRelay(_ name: String, outcome: RelayOutcome, body: [UInt8], receivedAt: Instant, through position: InboxPosition,
-                     now: Instant) throws(LedgerError)
+    func recordRelay(_ name: String, outcome: RelayOutcome, body: [UInt8], channel: String, receivedAt: Instant,
+                     through position: InboxPosition, now: Instant) throws(LedgerError)
     /// Notes that the body at the target's position failed (first at `since`), for `relay status`.
     func noteRelayFailing(_ name: String, since: Instant, reason: String) throws(LedgerError)
     /// Records how a dead letter sent again ended: delivered ones are deleted, the others stay,

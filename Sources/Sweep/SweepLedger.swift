@@ -23,6 +23,8 @@ actor SweepLedger {
 
     func markAutoRead() throws(LedgerError) { _ = try stores.readState.markAutoRead() }
 
+    func markAutoRead(channel: String) throws(LedgerError) { _ = try stores.readState.markAutoRead(channel: channel) }
+
     func downloadedIds() throws(LedgerError) -> Set<String> { try stores.contentQueue.downloadedIds() }
 
     func recordDownload(id: String, file: String, size: Int64, sha256: String, contentType: String?, at now: Instant) throws(LedgerError) {
@@ -47,8 +49,8 @@ actor SweepLedger {
 
     /// Sends the markAsRead calls still owed to LINE; failures stay queued, refusals are kept
     /// with their reason and not sent again.
-    func sendReceipts(_ client: MarkAsReadClient, clock: any WallClock) async throws(LedgerError) -> ReadReceipts.Outcome {
-        try await ReadReceipts.sendPending(from: stores.readState, client: client, clock: clock)
+    func sendReceipts(_ clients: PerChannel<MarkAsReadClient>, clock: any WallClock) async throws(LedgerError) -> ReadReceipts.Outcome {
+        try await ReadReceipts.sendPending(from: stores.readState, clients: clients, clock: clock)
     }
 
     func status(now: Instant, timeZone: TimeZone) throws(LedgerError) -> StatusReport {

@@ -26,9 +26,12 @@ public struct SweepSettings: Sendable {
     /// How long to poll a transcoding video or audio before leaving it to the next run.
     public var transcodeWaitSeconds: Double
     public var order: SweepOrder
-    /// Where read state comes from; with `line`, `botInfo` is asked.
+    /// Where read state comes from; with `line`, `botInfo` is asked. For every message when
+    /// `channels` is empty, else for the channels listed there.
     public var readMode: ReadMode = .manual
     public var botInfo: BotInfoClient?
+    /// Each channel's read state, when there are several.
+    public var channels: [SweepChannel] = []
     /// Free space kept beyond what packing the staged downloads needs (`sweep.disk_reserve_bytes`).
     public var diskReserveBytes: Int64 = 256 << 20
 
@@ -49,6 +52,19 @@ public struct SweepSettings: Sendable {
         self.backoffCapMilliseconds = backoffCapMilliseconds
         self.transcodeWaitSeconds = transcodeWaitSeconds
         self.order = order
+    }
+}
+
+/// One channel's read state, for a sweep of several.
+public struct SweepChannel: Sendable {
+    public var name: String
+    public var readMode: ReadMode
+    public var botInfo: BotInfoClient?
+
+    public init(name: String, readMode: ReadMode, botInfo: BotInfoClient?) {
+        self.name = name
+        self.readMode = readMode
+        self.botInfo = botInfo
     }
 }
 
@@ -75,8 +91,9 @@ public struct SweepOptions: Sendable {
 /// bucket, record each outcome at once, then pack what is ready.
 public struct Sweeper: Sendable {
     var settings: SweepSettings
-    let client: ContentClient
-    let markAsRead: MarkAsReadClient?
+    /// Each channel's content client (its access token); an item of a channel without one is left.
+    let clients: PerChannel<ContentClient>
+    let markAsRead: PerChannel<MarkAsReadClient>?
     /// "Now": deadlines, and the times the ledger records.
     let clock: any WallClock
     /// How long a wait lasts: the rate limit, 429 pauses, backoff and transcode patience.
@@ -88,8 +105,16 @@ public struct Sweeper: Sendable {
     /// `markAsRead`, when given, sends the markAsRead calls still owed to LINE.
     public init(settings: SweepSettings, client: ContentClient, markAsRead: MarkAsReadClient? = nil, clock: any WallClock,
                 waiting: any WaitingClock = SystemWaitingClock(), disk: any DiskSpace = SystemDiskSpace(), logger: Logger) {
+        self.init(settings: settings, clients: PerChannel(client), markAsRead: markAsRead.map { PerChannel($0) }, clock: clock,
+                  waiting: waiting, disk: disk, logger: logger)
+    }
+
+    /// A sweep of several channels: each item is downloaded with its channel's client, under
+    /// that channel's own rate limit (LINE's limit is per channel).
+    public init(settings: SweepSettings, clients: PerChannel<ContentClient>, markAsRead: PerChannel<MarkAsReadClient>?, clock: any WallClock,
+                waiting: any WaitingClock = SystemWaitingClock(), disk: any DiskSpace = SystemDiskSpace(), logger: Logger) {
         self.settings = settings
-        self.client = client
+        self.clients = clients
         self.markAsRead = markAsRead
         self.clock = clock
         self.waiting = waiting
@@ -123,7 +148,8 @@ public struct Sweeper: Sendable {
         try await applyReadMode(ledger)
         let tally = Tally(total: plan.count, progress: progress)
         let queue = WorkQueue(plan)
-        let gate = RateGate(rate: settings.rateLimit, burst: settings.burst, clock: waiting)
+        // One token bucket per channel: a 429 on one channel slows only that channel.
+        let gates = Dictionary(Set(plan.map(\.channel)).map { ($0, RateGate(rate: settings.rateLimit, burst: settings.burst, clock: waiting)) }) { a, _ in a }
         let space = DiskGuard(disk: disk, path: settings.stagingDir, reserve: DiskReserve(reserveBytes: settings.diskReserveBytes),
                               stagedBytes: try await ledger.stagedBytes())
         await withTaskGroup(of: Void.self) { group in
@@ -135,7 +161,7 @@ public struct Sweeper: Sendable {
                             await tally.finish(.leftForSpace)
                             continue
                         }
-                        let outcome = await download(item, ledger: ledger, gate: gate, tally: tally, space: space)
+                        let outcome = await download(item, ledger: ledger, gate: gates[item.channel]!, tally: tally, space: space)
                         if case .downloaded(let bytes) = outcome {
                             await space.settle(item.id, staged: bytes)
                         } else {
@@ -200,9 +226,17 @@ public struct Sweeper: Sendable {
     /// In auto mode (forced, or LINE's `markAsReadMode`), messages nobody marked count as read
     /// on arrival; `serve` does it as they come, this catches up on the rest.
     private func applyReadMode(_ ledger: SweepLedger) async throws {
-        var auto = settings.readMode == .auto
-        if settings.readMode == .line, let botInfo = settings.botInfo { auto = await botInfo.markAsReadMode() == "auto" }
-        if auto { try await ledger.markAutoRead() }
+        guard !settings.channels.isEmpty else {
+            var auto = settings.readMode == .auto
+            if settings.readMode == .line, let botInfo = settings.botInfo { auto = await botInfo.markAsReadMode() == "auto" }
+            if auto { try await ledger.markAutoRead() }
+            return
+        }
+        for channel in settings.channels {
+            var auto = channel.readMode == .auto
+            if channel.readMode == .line, let botInfo = channel.botInfo { auto = await botInfo.markAsReadMode() == "auto" }
+            if auto { try await ledger.markAutoRead(channel: channel.name) }
+        }
     }
 
     /// Removes partial downloads, and complete ones the ledger never recorded (a sweep died
@@ -226,6 +260,9 @@ public struct Sweeper: Sendable {
         guard let recorded = DataDir(settings.pack.dataDir).relative(final) else { return .left("the staging dir is outside the data dir") }
         let part = final + ".part"
         let external = item.provider == "external" ? item.url : nil
+        guard let client = clients[item.channel] else {
+            return .left("no access token for channel \(item.channel) (\(ChannelName.tokenHint(item.channel)))")
+        }
         var failures = 0, throttles = 0
         let transcodeStarted = waiting.elapsedMilliseconds()
         var polls = 0
@@ -250,7 +287,7 @@ public struct Sweeper: Sendable {
                         guard waited < settings.transcodeWaitSeconds else { return .waitingTranscode }
                         try await waiting.sleep(milliseconds: Backoff.milliseconds(attempt: polls, baseMilliseconds: 200, capMilliseconds: 5_000, jitter: .random(in: 0..<1)))
                         polls += 1
-                        let status = try await transcodingStatus(item.id, gate: gate)
+                        let status = try await transcodingStatus(item.id, gate: gate, client: client)
                         if status == "succeeded" { break }
                         if status == "failed" {
                             return try await ledger.markLost(id: item.id, reason: .transcodingFailed, at: clock.now(), detail: "LINE reported transcoding failed")
@@ -263,7 +300,7 @@ public struct Sweeper: Sendable {
                     var reason: LossReason = external != nil ? .externalUnavailable : (now.milliseconds >= item.deadline.milliseconds ? .expired : .notFound)
                     // A video or audio LINE failed to transcode is a 404 too; its status says which.
                     if reason == .notFound, item.kind == .video || item.kind == .audio {
-                        if try await transcodingStatus(item.id, gate: gate) == "failed" { reason = .transcodingFailed }
+                        if try await transcodingStatus(item.id, gate: gate, client: client) == "failed" { reason = .transcodingFailed }
                     }
                     return try await ledger.markLost(id: item.id, reason: reason, at: now, detail: "404 from \(external != nil ? "the external URL" : "the content API")")
                         ? .lost(reason) : .left("changed meanwhile")
@@ -329,7 +366,7 @@ public struct Sweeper: Sendable {
 
 extension Sweeper {
     /// The transcoding status, asked again (with backoff) while the answer is a fault.
-    func transcodingStatus(_ id: String, gate: RateGate) async throws -> String? {
+    func transcodingStatus(_ id: String, gate: RateGate, client: ContentClient) async throws -> String? {
         for attempt in 0..<settings.maxAttempts {
             try await gate.acquire()
             if let status = await client.transcodingStatus(id: id) { return status }

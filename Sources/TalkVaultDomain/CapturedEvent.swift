@@ -95,10 +95,13 @@ public struct CapturedMessage: Sendable, Equatable {
 public struct CapturedBody: Sendable, Equatable {
     public var destination: String?
     public var events: [CapturedEvent]
+    /// The channel whose secret verified the body.
+    public var channel: String
 
-    public init(destination: String?, events: [CapturedEvent]) {
+    public init(destination: String?, events: [CapturedEvent], channel: String = ChannelName.implicit) {
         self.destination = destination
         self.events = events
+        self.channel = channel
     }
 }
 

@@ -6,6 +6,8 @@ public struct RetentionPolicy: Sendable, Equatable {
     public private(set) var overrides: [ChatType: [MessageKind: RetentionDuration]]
     /// An item is at risk once its deadline is nearer than this.
     public var safetyMargin: RetentionDuration
+    /// Windows one channel keeps differently (`channels[].windows`), over every chat type.
+    public var channelWindows: [String: [MessageKind: RetentionDuration]] = [:]
 
     /// LINE's published figures: text, stickers and locations 1 year, images, videos and audio
     /// 2 weeks, files 1 week. Unknown types get the shortest window, to be safe.
@@ -41,9 +43,14 @@ public struct RetentionPolicy: Sendable, Equatable {
         overrides[chat]?[kind] != nil
     }
 
+    /// The window for `kind` in a chat of type `chat` of `channel`: the channel's own first.
+    public func window(for kind: MessageKind, in chat: ChatType, channel: String) -> RetentionDuration {
+        channelWindows[channel]?[kind] ?? window(for: kind, in: chat)
+    }
+
     /// When LINE is expected to delete content of `kind` sent at `sentAt` in a `chat` chat.
-    public func deadline(sentAt: Instant, kind: MessageKind, chat: ChatType) -> Instant {
-        sentAt.adding(window(for: kind, in: chat))
+    public func deadline(sentAt: Instant, kind: MessageKind, chat: ChatType, channel: String = ChannelName.implicit) -> Instant {
+        sentAt.adding(window(for: kind, in: chat, channel: channel))
     }
 
     /// How close a message in `state` with `deadline` is to being lost, or nil when nothing is
@@ -67,7 +74,12 @@ public struct RetentionPolicy: Sendable, Equatable {
 
     /// A stable text that changes exactly when any deadline would change.
     public var fingerprint: String {
-        effectiveRows.map { "\($0.kind.rawValue)/\($0.chatType.rawValue)=\($0.window.seconds)" }.joined(separator: ";")
+        let rows = effectiveRows.map { "\($0.kind.rawValue)/\($0.chatType.rawValue)=\($0.window.seconds)" }
+        // Channel windows only add to the text, so a file without them keeps its fingerprint.
+        let channels = channelWindows.keys.sorted().flatMap { channel in
+            MessageKind.allCases.compactMap { kind in channelWindows[channel]?[kind].map { "\(channel):\(kind.rawValue)=\($0.seconds)" } }
+        }
+        return (rows + channels).joined(separator: ";")
     }
 }
 

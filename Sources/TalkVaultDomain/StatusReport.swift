@@ -13,10 +13,45 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var lost: LossSummary
     /// The webhook inbox, where the command asked for it (`status` does).
     public var inbox: InboxSummary?
+    /// Each channel (Official Account) that has messages, by name.
+    public var channels: [ChannelSummary] = []
 
     enum CodingKeys: String, CodingKey {
         case generatedAt = "generated_at", timezone, ledger, messages
-        case nextDeadlines = "next_deadlines", atRisk = "at_risk", lost, inbox
+        case nextDeadlines = "next_deadlines", atRisk = "at_risk", lost, inbox, channels
+    }
+
+    /// One channel's share of the ledger.
+    public struct ChannelSummary: Codable, Sendable, Equatable {
+        public var name: String
+        public var messages: Int
+        /// Content still to be saved.
+        public var pending: Int
+        public var atRisk: Int
+        public var overdue: Int
+        public var archived: Int
+        public var lost: Int
+        public var unread: Int
+        /// The newest message's send time, RFC 3339.
+        public var lastMessageAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, messages, pending, archived, lost, unread, overdue
+            case atRisk = "at_risk", lastMessageAt = "last_message_at"
+        }
+
+        public init(name: String, messages: Int, pending: Int, atRisk: Int, overdue: Int, archived: Int, lost: Int, unread: Int,
+                    lastMessageAt: String?) {
+            self.name = name
+            self.messages = messages
+            self.pending = pending
+            self.atRisk = atRisk
+            self.overdue = overdue
+            self.archived = archived
+            self.lost = lost
+            self.unread = unread
+            self.lastMessageAt = lastMessageAt
+        }
     }
 
     public init(generatedAt: String, timezone: String, ledger: LedgerSummary, messages: [String: [String: Int]],
@@ -195,6 +230,15 @@ extension StatusReport {
         }
         rows.append(["total"] + columnTotals.map(String.init) + [String(columnTotals.reduce(0, +))])
         out += Self.table([header] + rows)
+
+        // Per channel once there is more than one: which account is behind.
+        if channels.count > 1 || channels.contains(where: { $0.name != ChannelName.implicit }) {
+            out += "\n" + Self.table([["channel", "messages", "pending", "at risk", "overdue", "archived", "lost", "unread", "last message"]]
+                + channels.map { c in
+                    [c.name, String(c.messages), String(c.pending), String(c.atRisk), String(c.overdue), String(c.archived), String(c.lost),
+                     String(c.unread), c.lastMessageAt ?? "-"]
+                })
+        }
 
         out += "\nat risk: \(atRisk.count)"
         out += atRisk.overdue > 0 ? " (\(atRisk.overdue) past their deadline)\n" : "\n"

@@ -9,8 +9,11 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write the weekly compliance CSV: the week's read messages, plus late reads of delivered weeks.",
         discussion: """
-        One CSV per ISO week (Monday to Sunday in the configured zone) in the export dir, and its \
-        manifest beside it; the CSV's path goes to stdout. The default week is the last complete one. \
+        One CSV per channel and ISO week (Monday to Sunday in the configured zone) in the export dir, \
+        and its manifest beside it; each CSV's path goes to stdout, one per line. Every channel is \
+        exported unless --channel names one; a channel's files carry its name \
+        (talkvault-shop-a-2026-W47.csv), the one channel of a config without channels: keeps \
+        talkvault-2026-W47.csv. The default week is the last complete one. \
         A delivered week is never rewritten: running it again prints its path and exits 0, unless \
         --force with --reason, which the manifest records.
         """)
@@ -25,6 +28,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The columns: every one TalkVault knows (full), or LINE OA Manager's backup layout (line).")
     var profile: ExportProfile = .full
     @Option(help: "The line profile's アカウント名.") var accountName = ""
+    @Option(help: "Only this channel (a name from channels:).") var channel: String?
 
     func validate() throws {
         if let week, ISOWeek(parsing: week) == nil { throw ValidationError("--week: expected an ISO week like 2026-W47") }
@@ -36,15 +40,25 @@ struct ExportCommand: ParsableCommand {
         let config = try global.loadConfig()
         let ledger = try global.openLedgerForWriting(config, create: false)
         let target = week.flatMap(ISOWeek.init(parsing:)) ?? ISOWeek.lastComplete(before: now, in: config.timeZone)
-        let settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
-                                      format: CSVFormat(guardFormulas: !noFormulaGuard, longNumbersAsText: !rawNumbers), toolVersion: "talkvault \(TalkVaultVersion.current)",
-                                      profile: profile, accountName: accountName)
-        let result = try Exporter(store: ledger.exportStore, settings: settings).run(week: target, force: reason, forced: force, now: now)
-        if result.alreadyDelivered {
-            FileHandle.standardError.write(Data("talkvault: \(target) was delivered before and is unchanged; nothing written\n".utf8))
-        } else {
-            FileHandle.standardError.write(Data("talkvault: \(target): \(result.rows) rows (\(result.lateRows) late); manifest \(result.manifestPath)\n".utf8))
+        // The configured channels, and any other the ledger holds messages of (captured before
+        // channels: were listed, say): none is left out of the compliance record.
+        let known = config.channels.map(\.name) + (try ledger.exportStore.channelsWithMessages()).filter { name in !config.channels.contains { $0.name == name } }
+        if let channel, !known.contains(channel) {
+            throw Failure(.usage, "--channel: unknown channel '\(channel)' (known: \(known.joined(separator: ", ")))")
         }
-        print(result.csvPath)
+        for name in channel.map({ [$0] }) ?? known {
+            var settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
+                                          format: CSVFormat(guardFormulas: !noFormulaGuard, longNumbersAsText: !rawNumbers),
+                                          toolVersion: "talkvault \(TalkVaultVersion.current)", profile: profile, accountName: accountName)
+            settings.channel = name
+            let result = try Exporter(store: ledger.exportStore, settings: settings).run(week: target, force: reason, forced: force, now: now)
+            let label = known.count > 1 ? "\(name) \(target)" : "\(target)"
+            if result.alreadyDelivered {
+                FileHandle.standardError.write(Data("talkvault: \(label) was delivered before and is unchanged; nothing written\n".utf8))
+            } else {
+                FileHandle.standardError.write(Data("talkvault: \(label): \(result.rows) rows (\(result.lateRows) late); manifest \(result.manifestPath)\n".utf8))
+            }
+            print(result.csvPath)
+        }
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Intake
+import RetentionConfig
+import TalkVaultDomain
 import Foundation
 
 struct IngestCommand: ParsableCommand {
@@ -8,7 +10,8 @@ struct IngestCommand: ParsableCommand {
         abstract: "Load raw webhook bodies into the ledger, through the same path as `serve`.",
         discussion: """
         Each FILE holds one JSON webhook body (it may span lines) or JSONL with one body per line;
-        `-` reads standard input. Ingesting the same bodies again changes nothing.
+        `-` reads standard input. Ingesting the same bodies again changes nothing. The bodies are
+        recorded under --channel (a name from channels:; default: the only channel, or default).
         A malformed body is rejected alone, named by its line, and the exit code is then 2.
         """)
 
@@ -16,6 +19,8 @@ struct IngestCommand: ParsableCommand {
 
     @Flag(help: "Print the report as JSON.")
     var json = false
+
+    @Option(help: "The channel the bodies were sent to.") var channel: String?
 
     @Argument(help: ArgumentHelp("Webhook body files, or - for standard input.", valueName: "file"))
     var files: [String]
@@ -29,7 +34,11 @@ struct IngestCommand: ParsableCommand {
         let clock = try global.clock()
         let config = try global.loadConfig()
         let ledger = try global.openLedgerForWriting(config, create: true)
-        let ingester = Ingester(capturer: Capturer(ledger: ledger, clock: clock))
+        if let channel, config.channel(named: channel) == nil {
+            throw Failure(.usage, "--channel: unknown channel '\(channel)' (known: \(config.channels.map(\.name).joined(separator: ", ")))")
+        }
+        let name = channel ?? (config.channels.count == 1 ? config.channels[0].name : ChannelName.implicit)
+        let ingester = Ingester(capturer: Capturer(ledger: ledger, clock: clock), channel: name)
         var report = IngestReport()
         var failure: IngestError?
         for file in files {

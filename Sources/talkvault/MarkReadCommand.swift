@@ -41,9 +41,10 @@ struct MarkReadCommand: AsyncParsableCommand {
         if let chat, let until { target = .chat(chat, until: try TimeOption.cutoff(until, in: config.timeZone)) }
         let result = try MarkRead.mark(target, by: who, at: clock.now(), in: ledger.readState)
         var receipts = ReadReceipts.Outcome()
-        if result.receiptsQueued > 0, let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN") {
-            receipts = try await ReadReceipts.sendPending(from: ledger.readState, client: MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token),
-                                                          clock: clock)
+        let clients = config.perChannel { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
+        if result.receiptsQueued > 0, !clients.isEmpty {
+            // Each call with the token of its message's channel.
+            receipts = try await ReadReceipts.sendPending(from: ledger.readState, clients: clients, clock: clock)
         }
         if json {
             try printJSON(MarkReadSummary(result: result, receipts: receipts))

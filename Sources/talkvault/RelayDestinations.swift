@@ -10,6 +10,7 @@ extension RelayDestination {
         if let header = target.secretHeader {
             secretHeader = (header, Secret(try Credentials.require(named: target.credentialName, environment: target.environmentName)))
         }
-        self.init(name: target.name, url: target.url, timeout: target.timeout, maxAge: target.maxAge, secretHeader: secretHeader)
+        self.init(name: target.name, url: target.url, timeout: target.timeout, maxAge: target.maxAge, secretHeader: secretHeader,
+                  channels: target.channels.map(Set.init))
     }
 }

@@ -7,6 +7,7 @@ import Store
 struct SelectionOptions: ParsableArguments {
     @Option(help: "A chat id, or part of a group's name.") var chat: String?
     @Option(help: "A user id, or part of a display name.") var user: String?
+    @Option(help: "Only this channel (a name from channels:); repeatable.") var channel: [String] = []
     @Option(help: ArgumentHelp("Kinds, comma-separated.", valueName: "kinds")) var kind: KindList?
     @Option(help: ArgumentHelp("States, comma-separated; lost:REASON is one reason for a loss.", valueName: "states"))
     var state: StateList?
@@ -15,7 +16,7 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Sent up to: a month, day or minute given here is included whole.", valueName: "time")) var until: String?
     @Option(help: "A substring of the text, file name, sticker keywords or place (Japanese works).") var text: String?
 
-    var isEmpty: Bool { chat == nil && user == nil && kind == nil && state == nil && since == nil && until == nil && text == nil }
+    var isEmpty: Bool { channel.isEmpty && chat == nil && user == nil && kind == nil && state == nil && since == nil && until == nil && text == nil }
 
     func validate() throws {
         if let text, text.isEmpty { throw ValidationError("--text is empty") }
@@ -26,6 +27,7 @@ struct SelectionOptions: ParsableArguments {
         var query = FindQuery()
         query.chat = chat
         query.user = user
+        query.channels = channel
         query.kinds = kind?.kinds ?? []
         query.states = state?.states ?? []
         query.text = text

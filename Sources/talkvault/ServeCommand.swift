@@ -46,24 +46,33 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let clock = try global.clock()
         let config = try global.loadConfig()
-        let secret = try Credentials.require(named: "channel-secret", environment: "TALKVAULT_CHANNEL_SECRET")
+        // Every channel's secret, or serve does not start: a channel LINE posts to must be verifiable.
+        let channels = try config.channels.map { channel in
+            var receiving = WebhookChannel(name: channel.name, webhookPath: channel.webhookPath, secret: try channel.channelSecret(),
+                                           destination: channel.destination)
+            receiving.readMode = channel.readMode ?? config.readMode
+            if let token = channel.accessToken() {
+                receiving.markAsRead = MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token)
+                receiving.botInfo = BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: token)
+            }
+            return receiving
+        }
         var logger = Logger(label: "talkvault.serve", factory: DeferredMetadataLogHandler.init(label:))
         logger.logLevel = logLevel
-        let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN")
-        var settings = ServerSettings(host: host, port: port, webhookPath: config.webhookPath, maxBodyBytes: config.maxBodyBytes,
-                                      channelSecret: secret, ledgerPath: global.paths(config).database,
-                                      policy: config.policy, timeZone: config.timeZone,
-                                      profiles: token.map {
-                                          ProfileFetcher.Settings(apiBaseURL: config.apiBaseURL, accessToken: $0,
-                                                                  refresh: config.profileRefresh)
-                                      })
+        let tokens = config.accessTokens()
+        var profiles = tokens.first.map {
+            ProfileFetcher.Settings(apiBaseURL: config.apiBaseURL, accessToken: $0.value, refresh: config.profileRefresh)
+        }
+        if config.listsChannels { profiles?.channelTokens = tokens.mapValues(Secret.init) }
+        var settings = ServerSettings(host: host, port: port, maxBodyBytes: config.maxBodyBytes, channelSecret: "",
+                                      ledgerPath: global.paths(config).database, policy: config.policy, timeZone: config.timeZone,
+                                      profiles: profiles)
+        settings.channels = channels
+        settings.sharedWebhookPath = config.listsChannels ? config.webhookPath : nil
         settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN").map(Secret.init)
-        settings.markAsRead = token.map { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
-        settings.readMode = config.readMode
         settings.idleTimeout = .seconds(config.idleTimeout.seconds)
         settings.readTimeout = .seconds(config.readTimeout.seconds)
         settings.writer.maxBacklogBytes = maxBacklogMib << 20
-        settings.botInfo = token.map { BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
         settings.relay = try config.relay.map { try RelayDestination(target: $0) }
         let app = try WebhookServer.buildApplication(settings: settings, clock: clock, logger: logger)
         raiseFileLimit(logger)

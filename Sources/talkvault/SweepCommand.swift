@@ -40,10 +40,8 @@ struct SweepCommand: AsyncParsableCommand {
         let config = try global.loadConfig()
         let paths = global.paths(config)
         // A plan reads the ledger only: no network, so no token.
-        let token = Credentials.value(named: "access-token", environment: "TALKVAULT_ACCESS_TOKEN")
-        if token == nil && !dryRun {
-            throw Failure(.config, "no access token: set TALKVAULT_ACCESS_TOKEN, or provide the systemd credential 'access-token'")
-        }
+        let tokens = config.accessTokens()
+        if tokens.isEmpty && !dryRun { throw Failure(.config, config.missingTokenMessage) }
         let untilInstant = try until.map { try TimeOption.cutoff($0, in: config.timeZone) }
         // A plan only reads: it takes neither the data dir's lock nor the ledger's write lock.
         // A sweep's first steps are a writer's: migrate, and apply the inbox; the sweeper then
@@ -63,12 +61,21 @@ struct SweepCommand: AsyncParsableCommand {
         let options = SweepOptions(dryRun: dryRun, limit: limit, kinds: Set(kinds.map(\.kind)), until: untilInstant)
         let bar = ProgressBar(enabled: !json && !dryRun && isatty(STDERR_FILENO) == 1)
         let report: SweepReport
-        if let token, !dryRun {
-            settings.botInfo = BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: token)
-            let client = ContentClient(dataAPIBaseURL: config.dataAPIBaseURL, accessToken: token,
-                                       timeout: .seconds(config.sweep.requestTimeout.seconds))
-            let markAsRead = MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: token)
-            report = try await Sweeper(settings: settings, client: client, markAsRead: markAsRead, clock: clock,
+        if !tokens.isEmpty, !dryRun {
+            let botInfo = config.perChannel { BotInfoClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
+            if config.listsChannels {
+                settings.channels = config.channels.map { SweepChannel(name: $0.name, readMode: $0.readMode ?? config.readMode, botInfo: botInfo[$0.name]) }
+                for channel in config.channels where tokens[channel.name] == nil {
+                    logger.warning("no access token for a channel: its content is left for a run that has one",
+                                   metadata: ["channel": "\(channel.name)", "token": "\(channel.tokenEnvironment) or credential \(channel.tokenCredential)"])
+                }
+            } else {
+                settings.botInfo = botInfo[ChannelName.implicit]
+            }
+            let timeout = config.sweep.requestTimeout.seconds
+            let clients = config.perChannel { ContentClient(dataAPIBaseURL: config.dataAPIBaseURL, accessToken: $0, timeout: .seconds(timeout)) }
+            let markAsRead = config.perChannel { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
+            report = try await Sweeper(settings: settings, clients: clients, markAsRead: markAsRead, clock: clock,
                                        waiting: SystemWaitingClock(), logger: logger).run(options, progress: { bar.show($0) })
         } else {
             report = try await Sweeper.plan(settings: settings, options: options, clock: clock)

@@ -96,7 +96,14 @@ import TestSupport
         let root = try JSONValue.parse(Data(bytes))
         #expect(root.objectValue.map { $0.keys.sorted() } == ["content_entry", "edits", "event", "format", "message"])
         #expect(root["format"]?.stringValue == "talkvault-record/\(ArchiveRecord.currentVersion)")
-        #expect(root["message"]?.objectValue.map { $0.keys.sorted() } == ArchiveRecord.Message.Field.allCases.map(\.rawValue).sorted())
+        // Every field but `channel`, which the implicit channel's records leave out.
+        #expect(root["message"]?.objectValue.map { $0.keys.sorted() } == ArchiveRecord.Message.Field.allCases.filter { $0 != .channel }.map(\.rawValue).sorted())
+        var other = try Self.fixtureRecord("text-edited").record
+        other.message.channel = "shop-a"
+        let otherRoot = try JSONValue.parse(Data(RecordCodec.encode(other)))
+        #expect(otherRoot["message"]?["channel"]?.stringValue == "shop-a")
+        #expect(try RecordCodec.decode(RecordCodec.encode(other)).message.channel == "shop-a")
+        #expect(try RecordCodec.decode(bytes).message.channel == "default")
         #expect(!bytes.contains(UInt8(ascii: "\n")))
     }
 

@@ -85,7 +85,7 @@ struct RelayHarness {
                timeout: RetentionDuration = RetentionDuration(seconds: 5)) -> RelayService {
         RelayService(destinations: [RelayDestination(name: "lstep", url: url, timeout: timeout, maxAge: maxAge)],
                      ledgerPath: ledger.path, policy: .lineDefaults, directory: directory, hold: hold,
-                     signature: WebhookSignature(channelSecret: Self.secret), transport: transport, clock: clocks, waiting: clocks,
+                     signatures: ["default": WebhookSignature(channelSecret: Self.secret)], transport: transport, clock: clocks, waiting: clocks,
                      logger: Logger(label: "relay-test"), pollMilliseconds: 1, jitter: { 0.5 })
     }
 
@@ -215,7 +215,7 @@ struct RelayHarness {
             ledgerPath: h.ledger.path, policy: .lineDefaults, directory: h.directory, hold: h.hold,
             // Wall time stands still and waits are real: the dead target's backoff neither spins nor
             // ages the other's bodies past max_age, however the two tasks are scheduled.
-            signature: WebhookSignature(channelSecret: RelayHarness.secret), transport: up, clock: FixedClock(LedgerHarness.now),
+            signatures: ["default": WebhookSignature(channelSecret: RelayHarness.secret)], transport: up, clock: FixedClock(LedgerHarness.now),
             waiting: SystemWaitingClock(), logger: Logger(label: "relay-test"), pollMilliseconds: 1, jitter: { 0.5 })
         try relay.prepare()
         let sent = try h.append(10)
