@@ -72,10 +72,11 @@ extension Validator {
                     }
                 }
                 if let first = names[name] {
-                    report(nameEntry.value, key: "\(key).name", "'\(name)' names another channel too (line \(first.mark?.line ?? 0))"); ok = false
-                } else {
-                    names[name] = nameEntry.value
+                    // Its default path is the other's too: one problem, said once.
+                    report(nameEntry.value, key: "\(key).name", "'\(name)' names another channel too (line \(first.mark?.line ?? 0))")
+                    continue
                 }
+                names[name] = nameEntry.value
                 if channel.webhookPath == sharedPath {
                     report(pathNode, key: "\(key).webhook_path", "is capture.webhook_path, the shared path that routes by destination: give the channel its own"); ok = false
                 } else if let first = paths[channel.webhookPath] {
