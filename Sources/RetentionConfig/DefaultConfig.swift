@@ -49,11 +49,26 @@ capture:
                               # (idle keep-alives, headers that never end, a stalled body)
   read_timeout: 10s           # a body still arriving this long after its headers gets 408
 
+# Several Official Accounts, one archive (docs/channels.md). Without this key there is one
+# channel, named default, on capture.webhook_path, with the secret and token above. Once it is
+# listed, each channel has its own path and credentials, and capture.webhook_path routes by
+# each body's destination (the bot's user id).
+# channels:
+#   - name: shop-a                             # a short slug; every record carries it
+#     webhook_path: /webhook/shop-a            # the default; give LINE https://your.host/webhook/shop-a
+#                                              # secret: TALKVAULT_CHANNEL_SECRET_SHOP_A or credential channel-secret-shop-a
+#                                              # token:  TALKVAULT_ACCESS_TOKEN_SHOP_A or credential access-token-shop-a
+#   - name: shop-b
+#     destination: U0123456789abcdef0123456789abcdef   # optional: the bot user id, else learned
+#     windows: {image: 30d}                    # optional: windows of its own
+#     read_state: auto                         # optional: its own read state
+
 # The tools behind TalkVault: every webhook body serve acknowledged is passed on to each, with
 # LINE's own signature, after LINE has its answer (docs/relay.md). None by default.
 # relay:
 #   - name: lstep                            # a short slug
 #     url: https://example.invalid/hook      # the webhook URL the tool gave you
+#     channels: [shop-a]                     # optional: only these channels' bodies (default: all)
 #     timeout: 10s                           # one try (1s to 5m)
 #     max_age: 24h                           # how long to keep trying before a dead letter (1m to 30d)
 
