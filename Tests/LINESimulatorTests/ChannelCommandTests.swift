@@ -49,6 +49,7 @@ import TestSupport
         let (process, url) = try Self.serve(["--seed", "7", "--transcode-seconds", "0", "--access-token", secrets[0],
                                              "--channel-secret", secrets[1], "--channel", "shop-a", "--channel", "shop-b"],
                                             stderr: dir.file("serve.err"))
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
         #expect(url.hasPrefix("http://127.0.0.1:"))
         var info = HTTPClientRequest(url: url + "/v2/bot/info")
         info.headers.add(name: "Authorization", value: "Bearer simulator-access-token-shop-a")
