@@ -14,6 +14,13 @@ enum AdminRoutes {
         }
     }
 
+    /// Why a registration was refused; `unknown_channel` names a channel the simulator does not serve.
+    struct Refusal: Codable, Sendable {
+        var message: String
+        var unknownChannel: String?
+        enum CodingKeys: String, CodingKey { case message, unknownChannel = "unknown_channel" }
+    }
+
     struct ClockChange: Codable, Sendable {
         var advanceSeconds: Double
         enum CodingKeys: String, CodingKey { case advanceSeconds = "advance_seconds" }
@@ -30,6 +37,10 @@ enum AdminRoutes {
         router.post("/admin/messages") { request, _ in
             guard let registration: Registration = try await decode(request) else {
                 return badRequest("expected {\"messages\": [...], \"unsends\": [...]}")
+            }
+            if let unknown = state.unknownChannel(in: registration.messages) {
+                return MessagingAPI.json(.badRequest, Refusal(message: SimulatorError.unknownChannel(unknown).description,
+                                                               unknownChannel: unknown))
             }
             await state.register(registration.messages)
             for unsend in registration.unsends { await state.unsend(id: unsend.id, at: unsend.at) }

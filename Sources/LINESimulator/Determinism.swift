@@ -13,6 +13,10 @@ struct SeededGenerator: RandomNumberGenerator, Sendable {
         self.init(seed: Self.mix(seed, labels))
     }
 
+    init(seed: UInt64, labels: [String]) {
+        self.init(seed: Self.mix(seed, labels))
+    }
+
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state

@@ -90,10 +90,8 @@ public struct SimulatorConfig: Sendable {
     public static let defaultChannelSecret = "simulator-channel-secret"
 
     public var seed: UInt64
-    /// The Bearer token the Messaging API accepts.
-    public var accessToken: String
-    /// The secret webhooks are signed with.
-    public var channelSecret: String
+    /// The Official Accounts served, the default one first. The Bearer token picks one.
+    public var channels: [SimulatedChannel]
     /// How long LINE serves content, per kind; defaults to TalkVault's shipped policy.
     public var windows: [MessageKind: RetentionDuration]
     /// What content past its window answers: 404, or 410 (LINE does not document which).
@@ -117,13 +115,19 @@ public struct SimulatorConfig: Sendable {
         .file: SizeRange(min: 2_000, max: 15_000_000),
     ]
 
+    /// `accessToken` and `channelSecret` are the default channel's. `channels` are served beside
+    /// it; one named like a channel before it replaces that one (`default` included).
     public init(seed: UInt64 = 1, accessToken: String = defaultAccessToken, channelSecret: String = defaultChannelSecret,
-                windows: [MessageKind: RetentionDuration] = RetentionPolicy.defaultWindows, transcodeSeconds: Double = 2,
+                channels: [SimulatedChannel]? = nil, windows: [MessageKind: RetentionDuration] = RetentionPolicy.defaultWindows, transcodeSeconds: Double = 2,
                 transcodeFailureRate: Double = 0, sizes: [MessageKind: SizeRange] = defaultSizes, faults: FaultConfig = FaultConfig(),
                 markAsReadMode: String = "manual", chatMode: String = "chat", expiredStatus: Int = 404) {
         self.seed = seed
-        self.accessToken = accessToken
-        self.channelSecret = channelSecret
+        var all = [SimulatedChannel(name: SimulatedChannel.defaultName, accessToken: accessToken, channelSecret: channelSecret,
+                                    destination: SimulatedChannel.defaultChannel.destination)]
+        for channel in channels ?? [] {
+            if let index = all.firstIndex(where: { $0.name == channel.name }) { all[index] = channel } else { all.append(channel) }
+        }
+        self.channels = all
         self.windows = windows
         self.expiredStatus = expiredStatus
         self.transcodeSeconds = transcodeSeconds
@@ -132,6 +136,26 @@ public struct SimulatorConfig: Sendable {
         self.faults = faults
         self.markAsReadMode = markAsReadMode
         self.chatMode = chatMode
+    }
+
+    /// The default channel's Bearer token (the first channel's).
+    public var accessToken: String {
+        get { channels.first?.accessToken ?? "" }
+        set { mutateDefault { $0.accessToken = newValue } }
+    }
+
+    /// The default channel's webhook secret (the first channel's).
+    public var channelSecret: String {
+        get { channels.first?.channelSecret ?? "" }
+        set { mutateDefault { $0.channelSecret = newValue } }
+    }
+
+    /// The channel of that name, if it is served.
+    public func channel(named name: String) -> SimulatedChannel? { channels.first { $0.name == name } }
+
+    private mutating func mutateDefault(_ change: (inout SimulatedChannel) -> Void) {
+        if channels.isEmpty { channels = [.defaultChannel] }
+        change(&channels[0])
     }
 
     /// The size range for `kind` (content-less kinds get a token range).

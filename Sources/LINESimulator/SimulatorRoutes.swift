@@ -10,43 +10,43 @@ public enum SimulatorRoutes {
         let api = MessagingAPI(state: state)
 
         router.get("/v2/bot/message/:id/content") { request, context in
-            try await api.guarded("GET /v2/bot/message/{id}/content", request, isContent: true) { decision in
-                try await api.content(id: context.parameters.require("id"), decision: decision, preview: false)
+            try await api.guarded("GET /v2/bot/message/{id}/content", request, isContent: true) { channel, decision in
+                try await api.content(id: context.parameters.require("id"), channel: channel, decision: decision, preview: false)
             }
         }
         router.get("/v2/bot/message/:id/content/preview") { request, context in
-            try await api.guarded("GET /v2/bot/message/{id}/content/preview", request, isContent: true) { decision in
-                try await api.content(id: context.parameters.require("id"), decision: decision, preview: true)
+            try await api.guarded("GET /v2/bot/message/{id}/content/preview", request, isContent: true) { channel, decision in
+                try await api.content(id: context.parameters.require("id"), channel: channel, decision: decision, preview: true)
             }
         }
         router.get("/v2/bot/message/:id/content/transcoding") { request, context in
-            try await api.guarded("GET /v2/bot/message/{id}/content/transcoding", request, isContent: false) { _ in
-                try await api.transcoding(id: context.parameters.require("id"))
+            try await api.guarded("GET /v2/bot/message/{id}/content/transcoding", request, isContent: false) { channel, _ in
+                try await api.transcoding(id: context.parameters.require("id"), channel: channel)
             }
         }
         router.get("/v2/bot/profile/:userId") { request, context in
-            try await api.guarded("GET /v2/bot/profile/{userId}", request, isContent: false) { _ in
-                try await api.profile(userId: context.parameters.require("userId"), withStatus: true)
+            try await api.guarded("GET /v2/bot/profile/{userId}", request, isContent: false) { channel, _ in
+                try await api.profile(userId: context.parameters.require("userId"), channel: channel, withStatus: true)
             }
         }
         for chat in ["group", "room"] {
             router.get("/v2/bot/\(chat)/:chatId/member/:userId") { request, context in
-                try await api.guarded("GET /v2/bot/\(chat)/{\(chat)Id}/member/{userId}", request, isContent: false) { _ in
-                    try await api.profile(userId: context.parameters.require("userId"), withStatus: false)
+                try await api.guarded("GET /v2/bot/\(chat)/{\(chat)Id}/member/{userId}", request, isContent: false) { channel, _ in
+                    try await api.profile(userId: context.parameters.require("userId"), channel: channel, withStatus: false)
                 }
             }
         }
         router.get("/v2/bot/info") { request, _ in
-            try await api.guarded("GET /v2/bot/info", request, isContent: false) { _ in await api.botInfo() }
+            try await api.guarded("GET /v2/bot/info", request, isContent: false) { channel, _ in api.botInfo(channel) }
         }
         router.post("/v2/bot/chat/markAsRead") { request, _ in
-            try await api.guarded("POST /v2/bot/chat/markAsRead", request, isContent: false) { _ in
-                try await api.markAsRead(request)
+            try await api.guarded("POST /v2/bot/chat/markAsRead", request, isContent: false) { channel, _ in
+                try await api.markAsRead(request, channel: channel)
             }
         }
         router.get("/external/content/:id") { request, context in
-            try await api.guarded("GET /external/content/{id}", request, isContent: true, authenticate: false) { decision in
-                try await api.content(id: context.parameters.require("id"), decision: decision, preview: false, external: true)
+            try await api.guarded("GET /external/content/{id}", request, isContent: true, authenticate: false) { _, decision in
+                try await api.content(id: context.parameters.require("id"), channel: nil, decision: decision, preview: false)
             }
         }
         AdminRoutes.add(to: router, state: state)
@@ -58,21 +58,25 @@ public enum SimulatorRoutes {
 struct MessagingAPI: Sendable {
     let state: SimulatorState
 
-    /// Authentication, rate limit, injected errors and latency, then the handler; every
-    /// answer is counted by route and status.
+    /// Authentication (the Bearer token picks the channel), the channel's rate limit, injected
+    /// errors and latency, then the handler; every answer is counted by route and status, and
+    /// by channel. The handler gets the channel, nil for an unauthenticated route.
     func guarded(_ route: String, _ request: Request, isContent: Bool, authenticate: Bool = true,
-                 _ handler: (SimulatorState.Decision) async throws -> Response) async throws -> Response {
-        let response = try await answer(route, request, isContent: isContent, authenticate: authenticate, handler)
-        await state.count(route, status: response.status.code)
+                 _ handler: (SimulatedChannel?, SimulatorState.Decision) async throws -> Response) async throws -> Response {
+        let channel = authenticate ? state.channel(authorization: request.headers[.authorization]) : nil
+        let response: Response
+        if authenticate, channel == nil {
+            response = Self.unauthorized()
+        } else {
+            response = try await answer(request, channel: channel, isContent: isContent, handler)
+        }
+        await state.count(route, status: response.status.code, channel: channel?.name)
         return response
     }
 
-    private func answer(_ route: String, _ request: Request, isContent: Bool, authenticate: Bool,
-                        _ handler: (SimulatorState.Decision) async throws -> Response) async throws -> Response {
-        if authenticate, request.headers[.authorization] != "Bearer \(state.config.accessToken)" {
-            return Self.json(.unauthorized, ["message": "Authentication failed. Confirm that the access token in the authorization header is valid."])
-        }
-        let decision = await state.decide(path: request.uri.path, isContent: isContent)
+    private func answer(_ request: Request, channel: SimulatedChannel?, isContent: Bool,
+                        _ handler: (SimulatedChannel?, SimulatorState.Decision) async throws -> Response) async throws -> Response {
+        let decision = await state.decide(channel: channel?.name, path: request.uri.path, isContent: isContent)
         if decision.rateLimited {
             var response = Self.json(.tooManyRequests, ["message": "The API rate limit has been exceeded. Try again later."])
             if let seconds = decision.retryAfter { response.headers[.retryAfter] = String(seconds) }
@@ -82,13 +86,16 @@ struct MessagingAPI: Sendable {
         if let code = decision.error {
             return Self.json(HTTPResponse.Status(code: code), ["message": code == 503 ? "Service Unavailable" : "Internal Server Error"])
         }
-        return try await handler(decision)
+        return try await handler(channel, decision)
     }
 
-    func content(id: String, decision: SimulatorState.Decision, preview: Bool, external: Bool = false) async throws -> Response {
+    /// `channel` nil is the `external` server, which serves only `external` content; a channel
+    /// gets only its own messages' content from LINE, as another channel's id is unknown to it.
+    func content(id: String, channel: SimulatedChannel?, decision: SimulatorState.Decision, preview: Bool) async throws -> Response {
         let now = await state.now()
+        let external = channel == nil
         guard let entry = await state.registered(id), entry.message.kind.hasContent,
-              entry.message.external == external else {
+              entry.message.external == external, external || entry.message.channel == channel?.name else {
             return Self.json(.notFound, ["message": "Not found"])
         }
         let message = entry.message
@@ -147,8 +154,8 @@ struct MessagingAPI: Sendable {
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    func transcoding(id: String) async throws -> Response {
-        guard let entry = await state.registered(id), entry.message.kind.hasContent else {
+    func transcoding(id: String, channel: SimulatedChannel?) async throws -> Response {
+        guard let entry = await state.registered(id), entry.message.kind.hasContent, entry.message.channel == channel?.name else {
             return Self.json(.notFound, ["message": "Not found"])
         }
         let status: String
@@ -162,8 +169,8 @@ struct MessagingAPI: Sendable {
         return Self.json(.ok, ["status": status])
     }
 
-    func profile(userId: String, withStatus: Bool) async throws -> Response {
-        guard await state.isKnownUser(userId) else { return Self.json(.notFound, ["message": "Not found"]) }
+    func profile(userId: String, channel: SimulatedChannel?, withStatus: Bool) async throws -> Response {
+        guard let channel, await state.isKnownUser(userId, channel: channel.name) else { return Self.json(.notFound, ["message": "Not found"]) }
         var profile = [
             "userId": userId,
             "displayName": Profiles.displayName(for: userId, seed: state.config.seed),
@@ -176,15 +183,18 @@ struct MessagingAPI: Sendable {
         return Self.json(.ok, profile)
     }
 
-    func botInfo() async -> Response {
-        Self.json(.ok, [
-            "userId": "Ubot0000000000000000000000000000", "basicId": "@123talkv", "displayName": "TalkVault テスト店",
-            "pictureUrl": "https://profile.line-scdn.net/simulated/bot",
+    /// The bot of the token's channel: its `destination` is the `userId`.
+    func botInfo(_ channel: SimulatedChannel?) -> Response {
+        guard let channel else { return Self.unauthorized() }
+        let picture = channel.name == SimulatedChannel.defaultName ? "bot" : "bot-\(channel.name)"
+        return Self.json(.ok, [
+            "userId": channel.destination, "basicId": channel.basicId, "displayName": channel.displayName,
+            "pictureUrl": "https://profile.line-scdn.net/simulated/\(picture)",
             "chatMode": state.config.chatMode, "markAsReadMode": state.config.markAsReadMode,
         ])
     }
 
-    func markAsRead(_ request: Request) async throws -> Response {
+    func markAsRead(_ request: Request, channel: SimulatedChannel?) async throws -> Response {
         let buffer = try await request.body.collect(upTo: 64 * 1024)
         struct Body: Decodable { let markAsReadToken: String }
         guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView)), !body.markAsReadToken.isEmpty else {
@@ -193,10 +203,14 @@ struct MessagingAPI: Sendable {
         }
         // LINE documents 400 for a token it did not issue to this bot (line-openapi,
         // markMessagesAsReadByToken); the wording of its message is not documented.
-        guard await state.recordMarkAsRead(body.markAsReadToken) else {
+        guard let channel, await state.recordMarkAsRead(body.markAsReadToken, channel: channel.name) else {
             return Self.json(.badRequest, LINEError(message: "An invalid markAsReadToken is specified", details: nil))
         }
         return Self.json(.ok, [String: String]())
+    }
+
+    static func unauthorized() -> Response {
+        json(.unauthorized, ["message": "Authentication failed. Confirm that the access token in the authorization header is valid."])
     }
 
     static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T) -> Response {

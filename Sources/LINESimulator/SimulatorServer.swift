@@ -62,11 +62,15 @@ public final class SimulatorServer: Sendable {
 public enum SimulatorError: Error, CustomStringConvertible {
     case didNotStart
     case registrationFailed(status: Int)
+    /// Messages were registered under a channel the simulator does not serve.
+    case unknownChannel(String)
 
     public var description: String {
         switch self {
         case .didNotStart: return "the simulator did not start"
         case .registrationFailed(let status): return "the simulator refused the message registration (HTTP \(status))"
+        case .unknownChannel(let name):
+            return "the simulator serves no channel \"\(name)\" (start it with `line-simulator serve --channel \(name)`)"
         }
     }
 }

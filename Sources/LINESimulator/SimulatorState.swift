@@ -5,19 +5,24 @@ import TalkVaultDomain
 /// counters a test can read to see what a client did.
 public actor SimulatorState {
     public let config: SimulatorConfig
+    /// The channel each Bearer token picks.
+    private let channelsByToken: [String: SimulatedChannel]
     private var faults: FaultConfig
     private let clock: any WallClock
     private var clockOffsetMilliseconds: Int64 = 0
     private var messages: [String: Registered] = [:]
-    private var knownUsers: Set<String> = []
+    /// Users each channel has heard from: a channel's token gets only their profiles.
+    private var knownUsers: Set<ChannelScoped> = []
     private var counts: [String: Int] = [:]
+    private var channelCounts: [String: ChannelStats]
     private var bytesServed: Int64 = 0
     private var markedAsRead: [MarkAsReadRecord] = []
-    /// Every `markAsReadToken` the registered messages carried: the only ones `markAsRead` accepts.
-    private var issuedTokens: Set<String> = []
+    /// Every `markAsReadToken` the registered messages carried, by channel: the only ones
+    /// `markAsRead` accepts with that channel's token.
+    private var issuedTokens: Set<ChannelScoped> = []
     private var attempts: [String: UInt64] = [:]
-    private var bucketTokens: Double
-    private var bucketUpdated: Double
+    /// A token bucket per channel, as LINE limits each channel; `external` content has its own.
+    private var buckets: [String: Bucket] = [:]
 
     struct Registered: Sendable {
         var message: SimulatedMessage
@@ -25,18 +30,39 @@ public actor SimulatorState {
         var registeredAt: Int64
     }
 
+    /// A value that belongs to one channel.
+    struct ChannelScoped: Hashable, Sendable {
+        var channel: String
+        var value: String
+    }
+
+    struct Bucket: Sendable {
+        var tokens: Double
+        var updated: Double
+    }
+
     /// One `markAsRead` call the simulator was told about.
     public struct MarkAsReadRecord: Sendable, Codable, Equatable {
         public var token: String
         public var at: Int64
+        /// The channel whose access token made the call.
+        public var channel: String
     }
 
     public init(config: SimulatorConfig, clock: any WallClock = SystemClock()) {
         self.config = config
         self.faults = config.faults
         self.clock = clock
-        bucketTokens = config.faults.rateBurst
-        bucketUpdated = Self.monotonicSeconds()
+        var byToken: [String: SimulatedChannel] = [:]
+        for channel in config.channels where byToken[channel.accessToken] == nil { byToken[channel.accessToken] = channel }
+        channelsByToken = byToken
+        channelCounts = Dictionary(config.channels.map { ($0.name, ChannelStats()) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The channel an `Authorization` header's Bearer token picks, if any.
+    nonisolated func channel(authorization: String?) -> SimulatedChannel? {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
+        return channelsByToken[String(authorization.dropFirst("Bearer ".count))]
     }
 
     // MARK: Clock
@@ -49,14 +75,21 @@ public actor SimulatorState {
 
     // MARK: Catalog
 
-    /// Makes messages known, so their content can be served.
+    /// Makes messages known, so their content can be served to their channel's token. A message
+    /// of a channel the simulator does not serve is kept but never served (`POST /admin/messages`
+    /// refuses it).
     public func register(_ new: [SimulatedMessage]) {
         let at = now()
         for message in new {
             if messages[message.id] == nil { messages[message.id] = Registered(message: message, registeredAt: at) }
-            knownUsers.insert(message.userId)
-            if let token = message.markAsReadToken { issuedTokens.insert(token) }
+            knownUsers.insert(ChannelScoped(channel: message.channel, value: message.userId))
+            if let token = message.markAsReadToken { issuedTokens.insert(ChannelScoped(channel: message.channel, value: token)) }
         }
+    }
+
+    /// The first channel named in `messages` that the simulator does not serve.
+    nonisolated func unknownChannel(in messages: [SimulatedMessage]) -> String? {
+        messages.first { config.channel(named: $0.channel) == nil }?.channel
     }
 
     /// Records that the user unsent `id` at `at` (ms): from then on its content answers 410.
@@ -66,7 +99,7 @@ public actor SimulatorState {
 
     func registered(_ id: String) -> Registered? { messages[id] }
 
-    func isKnownUser(_ id: String) -> Bool { knownUsers.contains(id) }
+    func isKnownUser(_ id: String, channel: String) -> Bool { knownUsers.contains(ChannelScoped(channel: channel, value: id)) }
 
     /// When the simulator stops serving `message`'s content (ms).
     public nonisolated func expiry(of message: SimulatedMessage) -> Int64 {
@@ -102,7 +135,7 @@ public actor SimulatorState {
 
     public func setFaults(_ new: FaultConfig) {
         faults = new
-        bucketTokens = min(bucketTokens, new.rateBurst)
+        for key in buckets.keys { buckets[key]!.tokens = min(buckets[key]!.tokens, new.rateBurst) }
     }
 
     /// What to do to one request, drawn from the seed, the path and how often it was asked.
@@ -116,12 +149,17 @@ public actor SimulatorState {
         var dripBytesPerSecond: Int?
     }
 
-    func decide(path: String, isContent: Bool) -> Decision {
-        let attempt = attempts[path, default: 0]
-        attempts[path] = attempt + 1
-        var rng = SeededGenerator(seed: config.seed, "fault", path, String(attempt))
+    /// `channel` is nil for `external` content, which is not LINE's. Each channel's draws are its
+    /// own, so one channel's run replays whatever another does beside it; the default channel's
+    /// are those of a simulator without channels.
+    func decide(channel: String?, path: String, isContent: Bool) -> Decision {
+        let scope = channel.map { $0 == SimulatedChannel.defaultName ? [] : [$0] } ?? []
+        let key = (scope + [path]).joined(separator: " ")
+        let attempt = attempts[key, default: 0]
+        attempts[key] = attempt + 1
+        var rng = SeededGenerator(seed: config.seed, labels: ["fault"] + scope + [path, String(attempt)])
         var decision = Decision()
-        if let rate = faults.rateLimit, !takeToken(rate: rate) {
+        if let rate = faults.rateLimit, !takeToken(bucket: channel ?? Self.externalBucket, rate: rate) {
             decision.rateLimited = true
             decision.retryAfter = faults.retryAfterSeconds
             return decision
@@ -136,12 +174,17 @@ public actor SimulatorState {
         return decision
     }
 
-    private func takeToken(rate: Double) -> Bool {
+    /// The bucket of `external` content: no channel name has a NUL.
+    private static let externalBucket = "\u{0}external"
+
+    private func takeToken(bucket name: String, rate: Double) -> Bool {
         let now = Self.monotonicSeconds()
-        bucketTokens = min(faults.rateBurst, bucketTokens + (now - bucketUpdated) * rate)
-        bucketUpdated = now
-        guard bucketTokens >= 1 else { return false }
-        bucketTokens -= 1
+        var bucket = buckets[name] ?? Bucket(tokens: faults.rateBurst, updated: now)
+        bucket.tokens = min(faults.rateBurst, bucket.tokens + (now - bucket.updated) * rate)
+        bucket.updated = now
+        defer { buckets[name] = bucket }
+        guard bucket.tokens >= 1 else { return false }
+        bucket.tokens -= 1
         return true
     }
 
@@ -153,21 +196,58 @@ public actor SimulatorState {
 
     // MARK: Counters
 
-    func count(_ route: String, status: Int) { counts["\(route) \(status)", default: 0] += 1 }
+    /// Counts an answer; `channel` is the one whose token was used, nil when none was.
+    func count(_ route: String, status: Int, channel: String?) {
+        counts["\(route) \(status)", default: 0] += 1
+        guard let channel else { return }
+        channelCounts[channel, default: ChannelStats()].add(route, status: status)
+    }
 
     func addBytes(_ n: Int) { bytesServed += Int64(n) }
 
-    /// Records a `markAsRead` call; false for a token no registered message carried, which
-    /// LINE refuses.
-    func recordMarkAsRead(_ token: String) -> Bool {
-        guard issuedTokens.contains(token) else { return false }
-        markedAsRead.append(MarkAsReadRecord(token: token, at: now()))
+    /// Records a `markAsRead` call made with `channel`'s token; false for a token no message of
+    /// that channel carried, which LINE refuses.
+    func recordMarkAsRead(_ token: String, channel: String) -> Bool {
+        guard issuedTokens.contains(ChannelScoped(channel: channel, value: token)) else { return false }
+        markedAsRead.append(MarkAsReadRecord(token: token, at: now(), channel: channel))
+        channelCounts[channel, default: ChannelStats()].markAsRead += 1
         return true
     }
 
-    /// Requests by route and status, bytes served, and what was marked as read.
+    /// Requests by route and status, bytes served, and what was marked as read, in all and per channel.
     public func stats() -> Stats {
-        Stats(requests: counts, bytesServed: bytesServed, markAsRead: markedAsRead, messages: messages.count, now: now())
+        Stats(requests: counts, bytesServed: bytesServed, markAsRead: markedAsRead, messages: messages.count, now: now(),
+              channels: channelCounts)
+    }
+
+    /// What one channel's token was used for, as `GET /admin/stats` returns it under `channels`.
+    public struct ChannelStats: Sendable, Codable, Equatable {
+        /// API requests answered with this channel's token, whatever their status.
+        public var requests = 0
+        /// Those requests by status, e.g. "200", "429".
+        public var statuses: [String: Int] = [:]
+        /// Those requests by "METHOD route status", as `Stats.requests`.
+        public var routes: [String: Int] = [:]
+        /// `markAsRead` calls accepted.
+        public var markAsRead = 0
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case requests, statuses, routes, markAsRead = "mark_as_read"
+        }
+
+        mutating func add(_ route: String, status: Int) {
+            requests += 1
+            statuses[String(status), default: 0] += 1
+            routes["\(route) \(status)", default: 0] += 1
+        }
+
+        /// Requests answered with `status`.
+        public func count(status: Int) -> Int { statuses[String(status)] ?? 0 }
+
+        /// Requests to one route answered with `status`.
+        public func count(_ route: String, _ status: Int) -> Int { routes["\(route) \(status)"] ?? 0 }
     }
 
     /// The simulator's counters, as `GET /admin/stats` returns them.
@@ -178,9 +258,11 @@ public actor SimulatorState {
         public var markAsRead: [MarkAsReadRecord]
         public var messages: Int
         public var now: Int64
+        /// Per channel name, every served channel included.
+        public var channels: [String: ChannelStats]
 
         enum CodingKeys: String, CodingKey {
-            case requests, bytesServed = "bytes_served", markAsRead = "mark_as_read", messages, now
+            case requests, bytesServed = "bytes_served", markAsRead = "mark_as_read", messages, now, channels
         }
 
         /// The count for one route and status.

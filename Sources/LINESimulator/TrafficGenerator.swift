@@ -7,10 +7,11 @@ import TalkVaultDomain
 /// edits, unsends, unknown event types, several events per request, out-of-order delivery.
 public enum TrafficGenerator {
     public static func plan(_ config: TrafficConfig, simulator: SimulatorConfig) -> TrafficPlan {
-        var rng = SeededGenerator(seed: config.seed, "traffic")
-        let users = (0..<config.users).map { lineId("U", config.seed, "user", $0) }
-        let groups = (0..<config.groups).map { lineId("C", config.seed, "group", $0) }
-        let rooms = (0..<config.rooms).map { lineId("R", config.seed, "room", $0) }
+        let scope = Scope(seed: config.seed, channel: config.channel.name)
+        var rng = scope.generator("traffic")
+        let users = (0..<config.users).map { scope.lineId("U", "user", $0) }
+        let groups = (0..<config.groups).map { scope.lineId("C", "group", $0) }
+        let rooms = (0..<config.rooms).map { scope.lineId("R", "room", $0) }
         let start = config.end.milliseconds - config.period.seconds * 1000
         let span = max(1, config.period.seconds * 1000)
 
@@ -28,13 +29,13 @@ public enum TrafficGenerator {
             let setSize = kind == .image && rng.chance(config.imageSetShare) ? 2 + Int(rng.next() % 4) : 1
             let setId = setSize > 1 ? String(format: "%016llX", rng.next()) : nil
             for member in 0..<setSize where index < times.count {
-                let id = messageId(config.seed, index)
+                let id = scope.messageId(index)
                 let external = kind.hasContent && kind != .file && rng.chance(config.externalShare)
                 let fileName = kind == .file ? awkwardFileName(&rng) : nil
                 var sim = SimulatedMessage(
                     id: id, kind: kind, chatType: chatType, chatId: chatId, userId: userId, timestamp: at + Int64(member),
                     size: kind.hasContent ? simulator.sizeRange(for: kind).size(at: rng.unit()) : 0,
-                    fileName: fileName, external: external)
+                    fileName: fileName, external: external, channel: config.channel.name)
                 if kind == .file { sim.size = max(sim.size, 64) }
                 var message = messageJSON(&rng, sim, baseURL: config.externalBaseURL)
                 sim.markAsReadToken = message["markAsReadToken"]?.stringValue
@@ -43,13 +44,13 @@ public enum TrafficGenerator {
                     message = .object(fields)
                 }
                 let event = eventJSON(&rng, type: "message", at: sim.timestamp, source: source, extra: ["message": message],
-                                      seed: config.seed, index: timeline.count)
+                                      scope: scope, index: timeline.count)
                 if rng.chance(config.unsendRate) {
                     let unsendAt = sim.timestamp + 30_000 + Int64(rng.next() % 600_000)
                     sim.unsentAt = unsendAt
                     timeline.append((sim.timestamp, event, sim, nil))
                     let unsend = eventJSON(&rng, type: "unsend", at: unsendAt, source: source,
-                                           extra: ["unsend": .object(["messageId": .string(id)])], seed: config.seed, index: timeline.count)
+                                           extra: ["unsend": .object(["messageId": .string(id)])], scope: scope, index: timeline.count)
                     timeline.append((unsendAt, unsend, nil, (id, unsendAt)))
                 } else {
                     timeline.append((sim.timestamp, event, sim, nil))
@@ -59,7 +60,7 @@ public enum TrafficGenerator {
                     let edited = JSONValue.object(["id": .string(id), "type": .string("text"),
                                                    "text": .string(sampleText(&rng) + "（編集済み）")])
                     timeline.append((editAt, eventJSON(&rng, type: "messageEdited", at: editAt, source: source,
-                                                       extra: ["message": edited], seed: config.seed, index: timeline.count), nil, nil))
+                                                       extra: ["message": edited], scope: scope, index: timeline.count), nil, nil))
                 }
                 messages.append(sim)
                 index += 1
@@ -67,14 +68,14 @@ public enum TrafficGenerator {
             if rng.chance(config.unknownEventRate) {
                 timeline.append((at + 5, eventJSON(&rng, type: "hologramShared", at: at + 5, source: source,
                                                    extra: ["hologram": .object(["id": .int(Int64(rng.next() % 1000))])],
-                                                   seed: config.seed, index: timeline.count), nil, nil))
+                                                   scope: scope, index: timeline.count), nil, nil))
             }
             if rng.chance(config.otherEventRate) {
                 let type = ["follow", "postback", "join", "videoPlayComplete"][Int(rng.next() % 4)]
                 let extra: [String: JSONValue] = type == "postback"
                     ? ["postback": .object(["data": .string("action=reserve&slot=\(rng.next() % 20)")])] : [:]
                 timeline.append((at + 7, eventJSON(&rng, type: type, at: at + 7, source: source, extra: extra,
-                                                   seed: config.seed, index: timeline.count), nil, nil))
+                                                   scope: scope, index: timeline.count), nil, nil))
             }
         }
         timeline.sort { $0.at < $1.at }
@@ -93,7 +94,7 @@ public enum TrafficGenerator {
         while i + 1 < deliveries.count {
             if rng.chance(config.outOfOrderRate) { deliveries.swapAt(i, i + 1); i += 2 } else { i += 1 }
         }
-        return TrafficPlan(deliveries: deliveries, messages: messages, destination: lineId("U", config.seed, "bot", 0))
+        return TrafficPlan(deliveries: deliveries, messages: messages, destination: config.channel.destination)
     }
 
     // MARK: - Pieces
@@ -125,10 +126,10 @@ public enum TrafficGenerator {
     }
 
     static func eventJSON(_ rng: inout SeededGenerator, type: String, at: Int64, source: JSONValue,
-                          extra: [String: JSONValue], seed: UInt64, index: Int) -> JSONValue {
+                          extra: [String: JSONValue], scope: Scope, index: Int) -> JSONValue {
         var fields: [String: JSONValue] = [
             "type": .string(type), "mode": "active", "timestamp": .int(at), "source": source,
-            "webhookEventId": .string(ulid(at: at, seed: seed, index: index)),
+            "webhookEventId": .string(scope.ulid(at: at, index: index)),
             "deliveryContext": .object(["isRedelivery": .bool(false)]),
         ]
         if ["message", "follow", "join", "postback"].contains(type) {
@@ -194,29 +195,46 @@ public enum TrafficGenerator {
         fileNames[Int(rng.next() % UInt64(fileNames.count))]
     }
 
-    static func lineId(_ prefix: String, _ seed: UInt64, _ label: String, _ n: Int) -> String {
-        var rng = SeededGenerator(seed: seed, label, String(n))
-        return prefix + String(format: "%016llx%016llx", rng.next(), rng.next())
-    }
+    /// Where generated ids and choices come from: the seed and, for any channel but the default
+    /// one, the channel's name (the default channel's are those of a seed before channels).
+    struct Scope: Sendable {
+        var seed: UInt64
+        var channel: String
 
-    /// 18-digit numeric ids like LINE's, unique per seed and index.
-    static func messageId(_ seed: UInt64, _ index: Int) -> String {
-        String(format: "4%05llu%012d", SeededGenerator.mix(seed, ["ids"]) % 100_000, index)
-    }
+        private var labels: [String] { channel == SimulatedChannel.defaultName ? [] : [channel] }
 
-    /// A ULID: 48 bits of time and 80 bits drawn from the seed, in Crockford base32.
-    static func ulid(at ms: Int64, seed: UInt64, index: Int) -> String {
-        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
-        var rng = SeededGenerator(seed: seed, "ulid", String(index))
-        var out: [Character] = []
-        var time = UInt64(max(0, ms))
-        for _ in 0..<10 { out.insert(alphabet[Int(time & 31)], at: 0); time >>= 5 }
-        var random = rng.next()
-        for i in 0..<16 {
-            if i == 12 { random = rng.next() }
-            out.append(alphabet[Int(random & 31)])
-            random >>= 5
+        func generator(_ purpose: String, _ more: String...) -> SeededGenerator {
+            SeededGenerator(seed: seed, labels: [purpose] + more + labels)
         }
-        return String(out)
+
+        func lineId(_ prefix: String, _ label: String, _ n: Int) -> String {
+            var rng = generator(label, String(n))
+            return prefix + String(format: "%016llx%016llx", rng.next(), rng.next())
+        }
+
+        /// 18-digit numeric ids like LINE's, unique per seed and index: the default channel's
+        /// start with 4, other channels' with 5 and ten digits of their name and seed.
+        func messageId(_ index: Int) -> String {
+            guard !labels.isEmpty else {
+                return String(format: "4%05llu%012d", SeededGenerator.mix(seed, ["ids"]) % 100_000, index)
+            }
+            return String(format: "5%010llu%07d", SeededGenerator.mix(seed, ["ids"] + labels) % 10_000_000_000, index)
+        }
+
+        /// A ULID: 48 bits of time and 80 bits drawn from the seed, in Crockford base32.
+        func ulid(at ms: Int64, index: Int) -> String {
+            let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+            var rng = generator("ulid", String(index))
+            var out: [Character] = []
+            var time = UInt64(max(0, ms))
+            for _ in 0..<10 { out.insert(alphabet[Int(time & 31)], at: 0); time >>= 5 }
+            var random = rng.next()
+            for i in 0..<16 {
+                if i == 12 { random = rng.next() }
+                out.append(alphabet[Int(random & 31)])
+                random >>= 5
+            }
+            return String(out)
+        }
     }
 }

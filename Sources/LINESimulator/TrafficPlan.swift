@@ -32,6 +32,11 @@ public struct TrafficConfig: Sendable {
     public var outOfOrderRate: Double
     /// Where `external` content is served: the simulator's base URL.
     public var externalBaseURL: String
+    /// The channel the traffic is sent to: its `destination` is every body's, its messages are
+    /// registered under its name, and for any channel but the default one its name is drawn into
+    /// every id and choice, so two channels with the same seed share no message, user, chat or
+    /// event id (the default channel's traffic is what a seed always gave).
+    public var channel: SimulatedChannel
 
     public static let defaultWeights: [MessageKind: Double] = [
         .text: 45, .sticker: 10, .location: 3, .image: 18, .video: 5, .audio: 5, .file: 12, .unknown: 2,
@@ -41,7 +46,7 @@ public struct TrafficConfig: Sendable {
                 users: Int = 12, groups: Int = 3, rooms: Int = 1, kindWeights: [MessageKind: Double] = defaultWeights,
                 imageSetShare: Double = 0.3, externalShare: Double = 0.05, unsendRate: Double = 0.04, editRate: Double = 0.1,
                 unknownEventRate: Double = 0.03, otherEventRate: Double = 0.05, maxBatch: Int = 4, outOfOrderRate: Double = 0.1,
-                externalBaseURL: String = "http://127.0.0.1") {
+                externalBaseURL: String = "http://127.0.0.1", channel: SimulatedChannel = .defaultChannel) {
         self.seed = seed
         self.messages = messages
         self.end = end
@@ -59,6 +64,7 @@ public struct TrafficConfig: Sendable {
         self.maxBatch = max(1, maxBatch)
         self.outOfOrderRate = outOfOrderRate
         self.externalBaseURL = externalBaseURL
+        self.channel = channel
     }
 }
 
@@ -102,7 +108,8 @@ public struct TrafficPlan: Sendable {
                 expiresAt: message.kind.hasContent && !message.external ? state.expiry(of: message) : nil,
                 size: message.kind.hasContent ? ContentGenerator.stream(for: message, seed: simulator.seed).size : 0,
                 sha256: message.kind.hasContent ? ContentGenerator.stream(for: message, seed: simulator.seed).sha256() : nil,
-                unsent: message.unsentAt != nil, fileName: message.fileName, transcode: state.transcodeOutcome(of: message))
+                unsent: message.unsentAt != nil, fileName: message.fileName, transcode: state.transcodeOutcome(of: message),
+                channel: message.channel)
             try handle.write(contentsOf: encoder.encode(record) + Data("\n".utf8))
         }
     }

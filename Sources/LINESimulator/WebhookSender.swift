@@ -10,7 +10,9 @@ public protocol MessageRegistry: Sendable {
 }
 
 extension SimulatorState: MessageRegistry {
+    /// Throws `SimulatorError.unknownChannel` for a message of a channel it does not serve.
     public func register(messages: [SimulatedMessage], unsends: [(id: String, at: Int64)]) async throws {
+        if let unknown = unknownChannel(in: messages) { throw SimulatorError.unknownChannel(unknown) }
         register(messages)
         for entry in unsends { unsend(id: entry.id, at: entry.at) }
     }
@@ -34,7 +36,14 @@ public struct RemoteRegistry: MessageRegistry {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(registration)))
         let response = try await client.execute(request, timeout: .seconds(30))
-        guard response.status == .ok else { throw SimulatorError.registrationFailed(status: Int(response.status.code)) }
+        let answer = try await response.body.collect(upTo: 1 << 16)
+        guard response.status == .ok else {
+            if let refusal = try? JSONDecoder().decode(AdminRoutes.Refusal.self, from: Data(answer.readableBytesView)),
+               let unknown = refusal.unknownChannel {
+                throw SimulatorError.unknownChannel(unknown)
+            }
+            throw SimulatorError.registrationFailed(status: Int(response.status.code))
+        }
     }
 }
 
@@ -64,6 +73,14 @@ public struct WebhookSender: Sendable {
         self.concurrency = max(1, concurrency)
         self.seed = seed
         self.client = client
+    }
+
+    /// A sender for `channel`'s webhooks: each body is signed with its secret.
+    public init(target: String, channel: SimulatedChannel, registry: any MessageRegistry, redeliveryRate: Double = 0,
+                maxAttempts: Int = 5, retryDelay: Duration = .milliseconds(200), concurrency: Int = 1, seed: UInt64 = 1,
+                client: HTTPClient = .shared) {
+        self.init(target: target, channelSecret: channel.channelSecret, registry: registry, redeliveryRate: redeliveryRate,
+                  maxAttempts: maxAttempts, retryDelay: retryDelay, concurrency: concurrency, seed: seed, client: client)
     }
 
     /// What a run did.

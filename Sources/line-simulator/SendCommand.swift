@@ -12,12 +12,20 @@ struct SendCommand: AsyncParsableCommand {
         so the simulator can serve its content. A request the receiver does not answer 2xx is
         redelivered with isRedelivery: true and the same webhookEventId, up to --max-attempts.
         Prints a JSON report; --ground-truth writes one JSON line per generated message
-        (id, kind, chat_id, timestamp, expires_at, size, sha256, unsent, file_name, transcode).
+        (id, kind, chat_id, timestamp, expires_at, size, sha256, unsent, file_name,
+        transcode, channel).
+        With --channel NAME the traffic is that channel's: signed with
+        simulator-channel-secret-NAME (unless --channel-secret is given), its bot
+        user id as every body's destination, its messages registered under it, and
+        ids that no other channel's traffic shares.
         """)
 
     @Option(help: "The webhook URL to POST to.") var target: String
     @Option(help: "The simulator's base URL, to register messages and serve external content.") var simulator: String
-    @Option(help: "The channel secret to sign with.") var channelSecret = SimulatorConfig.defaultChannelSecret
+    @Option(help: ArgumentHelp("The channel (started with `serve --channel NAME`) the traffic is sent to; default the default channel.", valueName: "name"))
+    var channel: String?
+    @Option(help: "The channel secret to sign with (default the channel's: \(SimulatorConfig.defaultChannelSecret), or simulator-channel-secret-NAME with --channel).")
+    var channelSecret: String?
     @Option(help: "Seed for traffic; the simulator's --seed decides content bytes.") var seed: UInt64 = 1
     @Option(help: "The simulator's --seed, for the ground truth's SHA-256 values.") var contentSeed: UInt64 = 1
     @Option(help: "The simulator's --transcode-failure-rate, for the ground truth's transcode outcomes.") var transcodeFailureRate = 0.0
@@ -43,19 +51,21 @@ struct SendCommand: AsyncParsableCommand {
         if let end, Instant(rfc3339: end) == nil { throw ValidationError("--end is not RFC 3339") }
         _ = try KindSpec.sizes(sizes)
         guard (0...1).contains(transcodeFailureRate) else { throw ValidationError("--transcode-failure-rate is from 0 to 1") }
+        if let channel { try ChannelName.check(channel) }
     }
 
     func run() async throws {
         let endInstant = end.flatMap { Instant(rfc3339: $0) } ?? SystemClock().now()
+        var sendTo = channel.map(SimulatedChannel.named) ?? .defaultChannel
+        if let channelSecret { sendTo.channelSecret = channelSecret }
         let traffic = TrafficConfig(seed: seed, messages: messages, end: endInstant, period: try periodDuration(), users: users,
                                     groups: groups, rooms: rooms, unsendRate: unsendRate, editRate: editRate,
-                                    maxBatch: maxBatch, outOfOrderRate: outOfOrderRate, externalBaseURL: simulator)
+                                    maxBatch: maxBatch, outOfOrderRate: outOfOrderRate, externalBaseURL: simulator, channel: sendTo)
         var sizeMap = SimulatorConfig.defaultSizes
         for (kind, range) in try KindSpec.sizes(sizes) { sizeMap[kind] = range }
-        let simulatorConfig = SimulatorConfig(seed: contentSeed, channelSecret: channelSecret, transcodeFailureRate: transcodeFailureRate,
-                                              sizes: sizeMap)
+        let simulatorConfig = SimulatorConfig(seed: contentSeed, transcodeFailureRate: transcodeFailureRate, sizes: sizeMap)
         let plan = TrafficGenerator.plan(traffic, simulator: simulatorConfig)
-        let sender = WebhookSender(target: target, channelSecret: channelSecret, registry: RemoteRegistry(baseURL: simulator),
+        let sender = WebhookSender(target: target, channel: sendTo, registry: RemoteRegistry(baseURL: simulator),
                                    redeliveryRate: redeliveryRate, maxAttempts: maxAttempts, concurrency: concurrency, seed: seed)
         let report = try await sender.send(plan)
         if let groundTruth { try plan.writeGroundTruth(to: groundTruth, simulator: simulatorConfig) }

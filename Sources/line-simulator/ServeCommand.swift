@@ -14,6 +14,10 @@ struct ServeCommand: AsyncParsableCommand {
         api.line.me and api-data.line.me. Faults can be changed while it runs with
         PUT /admin/faults (the same JSON keys as GET /admin/faults); counters are at GET /admin/stats.
         Content a client may fetch must first be registered, which `send` does.
+        Each --channel NAME adds an Official Account beside the default one, with
+        the local credentials simulator-access-token-NAME and
+        simulator-channel-secret-NAME. Its token picks it, /v2/bot/info answers
+        its bot user id, and /admin/stats counts it apart.
         """)
 
     @Option(help: "Address to bind.") var host = "127.0.0.1"
@@ -23,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
     var accessToken = SimulatorConfig.defaultAccessToken
     @Option(help: "The channel secret (local default: \(SimulatorConfig.defaultChannelSecret)).")
     var channelSecret = SimulatorConfig.defaultChannelSecret
+    @Option(name: .customLong("channel"), help: ArgumentHelp("Also serve the channel NAME (lower-case letters, digits, inner '-'; 1-32), with token simulator-access-token-NAME and secret simulator-channel-secret-NAME; repeatable.", valueName: "name"))
+    var channels: [String] = []
     @Option(help: "Seconds a video or audio answers 202 after it is registered.") var transcodeSeconds = 2.0
     @Option(help: "Share of videos and audio whose transcoding fails.") var transcodeFailureRate = 0.0
     @Option(name: .customLong("window"), help: ArgumentHelp("How long content is served, as KIND=DURATION (e.g. image=14d); repeatable. Defaults to TalkVault's policy.", valueName: "kind=duration"))
@@ -37,6 +43,10 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try parsedWindows()
         _ = try parsedSizes()
+        for name in channels { try ChannelName.check(name) }
+        if let repeated = channels.first(where: { name in channels.filter { $0 == name }.count > 1 }) {
+            throw ValidationError("--channel \(repeated) is given more than once")
+        }
     }
 
     func run() async throws {
@@ -44,7 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
         for (kind, duration) in try parsedWindows() { windowMap[kind] = duration }
         var sizeMap = SimulatorConfig.defaultSizes
         for (kind, range) in try parsedSizes() { sizeMap[kind] = range }
-        let config = SimulatorConfig(seed: seed, accessToken: accessToken, channelSecret: channelSecret, windows: windowMap,
+        let config = SimulatorConfig(seed: seed, accessToken: accessToken, channelSecret: channelSecret,
+                                     channels: channels.map(SimulatedChannel.named), windows: windowMap,
                                      transcodeSeconds: transcodeSeconds, transcodeFailureRate: transcodeFailureRate,
                                      sizes: sizeMap, faults: faults.config, markAsReadMode: markAsReadMode.rawValue,
                                      chatMode: chatMode.rawValue, expiredStatus: expiredStatus.rawValue)
