@@ -47,6 +47,18 @@ public struct Demo: Sendable {
         public var reading: Reading
         /// A complete week with read messages (its export's rows) and unread ones, to export.
         public var exportWeek: ExportWeek?
+        /// Each Official Account's traffic and where it was posted.
+        public var channels: [ChannelTraffic]
+    }
+
+    /// One Official Account's share of the traffic.
+    public struct ChannelTraffic: Sendable {
+        public var name: String
+        /// The path its webhooks were posted to.
+        public var path: String
+        /// True when that path is the shared one, routed by the body's `destination`.
+        public var shared: Bool
+        public var messages: Int
     }
 
     /// Staff reading part of the traffic through mark-read.
@@ -85,18 +97,23 @@ public struct Demo: Sendable {
 
     public func run(say: @Sendable (String) -> Void) async throws -> Outcome {
         let dir = settings.directory
-        let simulatorConfig = SimulatorConfig(
+        var simulatorConfig = SimulatorConfig(
             seed: settings.seed, windows: RetentionPolicy.defaultWindows, transcodeSeconds: 2, transcodeFailureRate: 0.1,
             sizes: [.image: .init(min: 20_000, max: 600_000), .video: .init(min: 200_000, max: 3_000_000),
                     .audio: .init(min: 20_000, max: 400_000), .file: .init(min: 2_000, max: 800_000)],
             faults: Self.faults)
+        simulatorConfig.channels = DemoChannels.accounts
         let simulator = try await SimulatorServer.start(config: simulatorConfig, logger: quiet("line-simulator"))
-        say("LINE simulator on \(simulator.baseURL) (faults on: 12% 5xx, 6% cut bodies, 429 above 60 requests/s)")
+        let names = DemoChannels.accounts.map(\.name).joined(separator: " and ")
+        say("LINE simulator on \(simulator.baseURL), serving two Official Accounts, \(names) "
+            + "(faults on: 12% 5xx, 6% cut bodies, 429 above 60 requests/s per account)")
 
         let ledgerPath = dir + "/ledger.sqlite3"
-        let server = ServerSettings(host: "127.0.0.1", port: 0, channelSecret: simulatorConfig.channelSecret, ledgerPath: ledgerPath,
-                                    policy: settings.policy, timeZone: settings.timeZone,
-                                    profiles: .init(apiBaseURL: simulator.baseURL, accessToken: simulatorConfig.accessToken, interval: .milliseconds(200)))
+        let channels = DemoChannels(apiBaseURL: simulator.baseURL)
+        var server = ServerSettings(host: "127.0.0.1", port: 0, channelSecret: "", ledgerPath: ledgerPath,
+                                    policy: settings.policy, timeZone: settings.timeZone, profiles: channels.profiles)
+        server.channels = channels.receiving
+        server.sharedWebhookPath = DemoChannels.sharedPath
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = try WebhookServer.buildApplication(settings: server, clock: SystemClock(), logger: quiet("talkvault.serve")) {
             continuation.yield($0)
@@ -111,16 +128,30 @@ public struct Demo: Sendable {
             _ = await serving.result
             throw DemoError.serveDidNotStart
         }
-        say("talkvault serve on http://127.0.0.1:\(port)/webhook")
+        let base = "http://127.0.0.1:\(port)"
+        say("talkvault serve on \(base): " + DemoChannels.accounts.map { "\($0.name) on \($0.name == DemoChannels.accounts.last?.name ? "the shared " : "")"
+            + DemoChannels.postPath(of: $0) }.joined(separator: ", "))
 
-        let plan = TrafficGenerator.plan(TrafficConfig(seed: settings.seed, messages: settings.messages, end: SystemClock().now(),
-                                                       period: .days(21), externalBaseURL: simulator.baseURL), simulator: simulatorConfig)
+        let end = SystemClock().now()
+        let plans = zip(DemoChannels.accounts, DemoChannels.split(settings.messages)).filter { $0.1 > 0 }.map { account, messages in
+            (account, TrafficGenerator.plan(TrafficConfig(seed: settings.seed, messages: messages, end: end, period: .days(21),
+                                                          externalBaseURL: simulator.baseURL, channel: account), simulator: simulatorConfig))
+        }
         let groundTruth = dir + "/ground-truth.jsonl"
-        try plan.writeGroundTruth(to: groundTruth, simulator: simulatorConfig)
-        say("sending \(plan.messages.count) messages from the last 21 days in \(plan.deliveries.count) signed webhooks (some redelivered)...")
-        let sender = WebhookSender(target: "http://127.0.0.1:\(port)/webhook", channelSecret: simulatorConfig.channelSecret,
-                                   registry: simulator.state, redeliveryRate: 0.1, concurrency: 8, seed: settings.seed)
-        let sent = try await sender.send(plan)
+        try TrafficPlan.writeGroundTruth(of: plans.map(\.1), to: groundTruth, simulator: simulatorConfig)
+        let senders = plans.map { account, _ in
+            WebhookSender(target: base + DemoChannels.postPath(of: account), channel: account, registry: simulator.state,
+                          redeliveryRate: 0.1, concurrency: 8, seed: settings.seed)
+        }
+        for (sender, (account, _)) in zip(senders, plans) where DemoChannels.postPath(of: account) == DemoChannels.sharedPath {
+            try await DemoChannels.waitUntilRouted(account, sender: sender)
+        }
+        say("sending \(plans.reduce(0) { $0 + $1.1.messages.count }) messages from the last 21 days in "
+            + "\(plans.reduce(0) { $0 + $1.1.deliveries.count }) signed webhooks, both accounts at once (some redelivered)...")
+        let sent = try await withThrowingTaskGroup(of: WebhookSender.Report.self) { group in
+            for (sender, (_, plan)) in zip(senders, plans) { group.addTask { try await sender.send(plan) } }
+            return try await group.reduce(into: WebhookSender.Report()) { $0.add($1) }
+        }
         // Let the profile fetcher put names on a few senders, then stop the receiver cleanly.
         try await Task.sleep(for: .milliseconds(600))
         await group.triggerGracefulShutdown()
@@ -130,12 +161,13 @@ public struct Demo: Sendable {
         try InboxApplier(try Ledger(path: ledgerPath, policy: settings.policy, access: .readWrite(create: false))).applyAll()
 
         var sweeps: [SweepReport] = []
-        let sweeper = Sweeper(
-            settings: SweepSettings(ledgerPath: ledgerPath, policy: settings.policy, timeZone: settings.timeZone, stagingDir: dir + "/staging",
+        var sweepSettings = SweepSettings(ledgerPath: ledgerPath, policy: settings.policy, timeZone: settings.timeZone, stagingDir: dir + "/staging",
                                     pack: settings.pack, concurrency: 6, rateLimit: 100, burst: 20, maxAttempts: 4,
-                                    backoffBaseMilliseconds: 100, backoffCapMilliseconds: 2_000, transcodeWaitSeconds: 4),
-            client: ContentClient(dataAPIBaseURL: simulator.baseURL, accessToken: simulatorConfig.accessToken, timeout: .seconds(30)),
-            clock: SystemClock(), logger: quiet("talkvault.sweep"))
+                                    backoffBaseMilliseconds: 100, backoffCapMilliseconds: 2_000, transcodeWaitSeconds: 4)
+        sweepSettings.channels = DemoChannels.accounts.map { SweepChannel(name: $0.name, readMode: .manual, botInfo: nil) }
+        // Each account's downloads use its own token, under its own rate limit.
+        let sweeper = Sweeper(settings: sweepSettings, clients: channels.contentClients, markAsRead: channels.markAsReadClients,
+                              clock: SystemClock(), logger: quiet("talkvault.sweep"))
         for round in 1...2 {
             say("sweep \(round): downloading due content, earliest deadline first...")
             sweeps.append(try await sweeper.run(SweepOptions()))
@@ -144,8 +176,8 @@ public struct Demo: Sendable {
         // Staff read part of the traffic, as `talkvault mark-read --chat … --until …` with an
         // access token does; the rest stays unread, as it would in the OA Manager. After the
         // sweeps: the calls share LINE's rate limit with the downloads.
-        let markAsRead = MarkAsReadClient(apiBaseURL: simulator.baseURL, accessToken: simulatorConfig.accessToken)
-        let read = try await DemoReading(ledgerPath: ledgerPath, policy: settings.policy, client: markAsRead).run(clock: SystemClock())
+        let read = try await DemoReading(ledgerPath: ledgerPath, policy: settings.policy, clients: channels.markAsReadClients)
+            .run(clock: SystemClock())
         say("staff read \(read.messagesRead) messages in \(read.chatsRead) of \(read.chats) chats with mark-read, which tells LINE (markAsRead)")
         await simulator.stop()
         // Read-write, though it only reads: the last connection to close checkpoints the WAL away,
@@ -157,8 +189,10 @@ public struct Demo: Sendable {
         try stores.archiveIndex.archivedItems { item in
             if item.part == .content, sample.map({ item.messageId < $0 }) ?? true { sample = item.messageId }
         }
-        let unread = try stores.exports.unreadCounts(start: Instant(milliseconds: 0), end: Instant(milliseconds: .max),
-                                                    readBy: SystemClock().now(), channel: ChannelName.implicit).values.reduce(0, +)
+        let unread = try DemoChannels.accounts.reduce(0) { total, account in
+            try total + stores.exports.unreadCounts(start: Instant(milliseconds: 0), end: Instant(milliseconds: .max),
+                                                    readBy: SystemClock().now(), channel: account.name).values.reduce(0, +)
+        }
         let reading = Reading(chatsRead: read.chatsRead, chats: read.chats, messagesRead: read.messagesRead,
                               messagesUnread: unread, receiptsQueued: read.receiptsQueued,
                               receiptsSent: read.receipts.sent, receiptsPending: read.receipts.failed)
@@ -166,7 +200,11 @@ public struct Demo: Sendable {
                                                 now: SystemClock().now())
         return Outcome(sent: sent, sweeps: sweeps, status: status, segments: segments, simulatorFaults: Self.faults, groundTruth: groundTruth,
                        sampleContentId: sample, reading: reading,
-                       exportWeek: week.map { ExportWeek(week: $0.week.description, rows: $0.rows, unread: $0.unread) })
+                       exportWeek: week.map { ExportWeek(week: $0.week.description, rows: $0.rows, unread: $0.unread) },
+                       channels: plans.map { account, plan in
+                           ChannelTraffic(name: account.name, path: DemoChannels.postPath(of: account),
+                                          shared: DemoChannels.postPath(of: account) == DemoChannels.sharedPath, messages: plan.messages.count)
+                       })
     }
 
     private func quiet(_ label: String) -> Logger {
@@ -180,5 +218,13 @@ public struct Demo: Sendable {
 
 public enum DemoError: Error, CustomStringConvertible {
     case serveDidNotStart
-    public var description: String { "the webhook receiver did not start" }
+    /// The shared path never accepted the channel's bodies: its destination was not learned.
+    case notRouted(String)
+
+    public var description: String {
+        switch self {
+        case .serveDidNotStart: "the webhook receiver did not start"
+        case .notRouted(let channel): "the webhook receiver did not learn \(channel)'s bot user id from /v2/bot/info"
+        }
+    }
 }

@@ -26,7 +26,8 @@ struct DemoReading {
 
     let ledgerPath: String
     let policy: RetentionPolicy
-    let client: MarkAsReadClient
+    /// Each channel's markAsRead client, holding its token.
+    let clients: PerChannel<MarkAsReadClient>
 
     /// Staff read two chats of every three, each up to now; the third is left unread.
     func run(clock: any WallClock) async throws -> Outcome {
@@ -43,7 +44,7 @@ struct DemoReading {
             outcome.messagesRead += result.marked.count
             outcome.receiptsQueued += result.receiptsQueued
         }
-        outcome.receipts = try await ReadReceipts.sendPending(from: stores.readState, client: client, clock: clock)
+        outcome.receipts = try await ReadReceipts.sendPending(from: stores.readState, clients: clients, clock: clock)
         return outcome
     }
 
@@ -57,12 +58,16 @@ struct DemoReading {
         var earliest: Instant?
         try stores.search.find(oldest) { earliest = $0.row.sentAt }
         guard let earliest else { return nil }
+        // Over both channels: the export writes a file for each.
         func counts(_ week: ISOWeek) throws -> (rows: Int, unread: Int) {
             let (start, end) = week.bounds(in: timeZone)
-            var rows = 0
-            try stores.exports.weekRows(start: start, end: end, readBy: now, channel: ChannelName.implicit, profile: ExportProfile.full.rawValue,
-                                        week: week.description) { _ in rows += 1 }
-            return (rows, try stores.exports.unreadCounts(start: start, end: end, readBy: now, channel: ChannelName.implicit).values.reduce(0, +))
+            var rows = 0, unread = 0
+            for channel in DemoChannels.accounts.map(\.name) {
+                try stores.exports.weekRows(start: start, end: end, readBy: now, channel: channel, profile: ExportProfile.full.rawValue,
+                                            week: week.description) { _ in rows += 1 }
+                unread += try stores.exports.unreadCounts(start: start, end: end, readBy: now, channel: channel).values.reduce(0, +)
+            }
+            return (rows, unread)
         }
         var best: (week: ISOWeek, rows: Int, unread: Int)?
         var week = ISOWeek.lastComplete(before: now, in: timeZone)

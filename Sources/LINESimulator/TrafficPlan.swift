@@ -97,12 +97,17 @@ public struct TrafficPlan: Sendable {
     /// The ground truth for every generated message, as `ground-truth.jsonl` lines.
     /// Content is hashed by streaming it, one message at a time.
     public func writeGroundTruth(to path: String, simulator: SimulatorConfig) throws {
+        try Self.writeGroundTruth(of: [self], to: path, simulator: simulator)
+    }
+
+    /// The ground truth of several plans (one per channel) in one file, plan after plan.
+    public static func writeGroundTruth(of plans: [TrafficPlan], to path: String, simulator: SimulatorConfig) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteUnknown) }
         defer { try? handle.close() }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let state = SimulatorState(config: simulator)
-        for message in messages {
+        for message in plans.lazy.flatMap(\.messages) {
             let record = GroundTruthRecord(
                 id: message.id, kind: message.kind.rawValue, chatId: message.chatId, timestamp: message.timestamp,
                 expiresAt: message.kind.hasContent && !message.external ? state.expiry(of: message) : nil,

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import JSON
 import LINE
 import NIOCore
 import NIOHTTP1
@@ -98,6 +99,20 @@ public struct WebhookSender: Sendable {
         /// Deliveries still refused after `maxAttempts`.
         public var gaveUp = 0
 
+        public init() {}
+
+        /// Adds another send's figures (another channel's) to these.
+        public mutating func add(_ other: Report) {
+            deliveries += other.deliveries
+            events += other.events
+            requests += other.requests
+            accepted += other.accepted
+            failedAttempts += other.failedAttempts
+            redeliveries += other.redeliveries
+            extraRedeliveries += other.extraRedeliveries
+            gaveUp += other.gaveUp
+        }
+
         enum CodingKeys: String, CodingKey {
             case deliveries, events, requests, accepted, failedAttempts = "failed_attempts", redeliveries
             case extraRedeliveries = "extra_redeliveries", gaveUp = "gave_up"
@@ -155,6 +170,13 @@ public struct WebhookSender: Sendable {
             retries = next
         }
         return report
+    }
+
+    /// What LINE's console sends when its Verify button is pressed: a signed body with no events
+    /// for `destination`. True when the receiver answered 2xx.
+    public func verify(destination: String) async -> Bool {
+        let body = JSONValue.object(["destination": .string(destination), "events": .array([])])
+        return await post(Data(body.canonicalJSON().utf8))
     }
 
     /// POSTs one signed body; true on a 2xx answer.

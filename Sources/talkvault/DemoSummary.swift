@@ -24,7 +24,14 @@ enum DemoSummary {
         out += "What happened (\(String(format: "%.1f", seconds)) s)\n"
         out += "  captured    \(status.ledger.messages) messages in \(status.ledger.chats) chats from \(outcome.sent.requests) webhook requests; "
             + "\(status.ledger.redeliveredEvents) redelivered events stored once\n"
-        out += "  downloaded  \(downloaded) files, \(bytes / 1_048_576) MiB, despite \(retried) failed or rate-limited requests (retried)\n"
+        let captured = Dictionary(status.channels.map { ($0.name, $0.messages) }) { first, _ in first }
+        for channel in outcome.channels {
+            out += "              \(channel.name): \(captured[channel.name] ?? 0) messages, posted to "
+                + (channel.shared ? "the shared \(channel.path) and routed by the bot user id in each body\n"
+                                  : "its own \(channel.path), verified with its own secret\n")
+        }
+        out += "  downloaded  \(downloaded) files, \(bytes / 1_048_576) MiB, each account with its own token, despite \(retried) failed "
+            + "or rate-limited requests (retried)\n"
         out += "  archived    \(total(.archived)) messages (text, stickers and locations included)\n"
         out += "  unsent      \(total(.unsent)) messages the users took back; their content is gone by design\n"
         if lost.isEmpty {
@@ -49,9 +56,12 @@ enum DemoSummary {
         out += "  talkvault status --data-dir \(dataDir)           what is at risk and what was lost\n"
         out += "  talkvault verify --data-dir \(dataDir) --deep    check every archive and the hash chain\n"
         out += "  talkvault find --data-dir \(dataDir) --text 予約 --limit 10    search, Japanese included\n"
+        if let channel = outcome.channels.last {
+            out += "  talkvault find --data-dir \(dataDir) --channel \(channel.name) --limit 10    one account's messages\n"
+        }
         if let week = outcome.exportWeek {
-            out += "  talkvault export --data-dir \(dataDir) --week \(week.week)    that week's CSV: its \(week.rows) read messages; "
-                + "the manifest counts the \(week.unread) unread\n"
+            out += "  talkvault export --data-dir \(dataDir) --week \(week.week)    a CSV per account: its \(week.rows) read messages; "
+                + "the manifests count the \(week.unread) unread\n"
         }
         if let id = outcome.sampleContentId {
             out += "  talkvault show --data-dir \(dataDir) \(id)    one message's whole story\n"

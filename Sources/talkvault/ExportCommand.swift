@@ -11,7 +11,8 @@ struct ExportCommand: ParsableCommand {
         discussion: """
         One CSV per channel and ISO week (Monday to Sunday in the configured zone) in the export dir, \
         and its manifest beside it; each CSV's path goes to stdout, one per line. Every channel is \
-        exported unless --channel names one; a channel's files carry its name \
+        exported unless --channel names one: the listed ones and any other the ledger holds \
+        messages of. A channel's files carry its name \
         (talkvault-shop-a-2026-W47.csv), the one channel of a config without channels: keeps \
         talkvault-2026-W47.csv. The default week is the last complete one. \
         A delivered week is never rewritten: running it again prints its path and exits 0, unless \
@@ -41,8 +42,12 @@ struct ExportCommand: ParsableCommand {
         let ledger = try global.openLedgerForWriting(config, create: false)
         let target = week.flatMap(ISOWeek.init(parsing:)) ?? ISOWeek.lastComplete(before: now, in: config.timeZone)
         // The configured channels, and any other the ledger holds messages of (captured before
-        // channels: were listed, say): none is left out of the compliance record.
-        let known = config.channels.map(\.name) + (try ledger.exportStore.channelsWithMessages()).filter { name in !config.channels.contains { $0.name == name } }
+        // channels: were listed, say): none is left out of the compliance record. Without
+        // channels:, the implicit `default` gets its file unless the ledger holds only others
+        // (a data dir the demo or an `ingest --channel` made), where it would be empty.
+        let held = try ledger.exportStore.channelsWithMessages()
+        let listed = config.listsChannels || held.isEmpty || held.contains(ChannelName.implicit) ? config.channels.map(\.name) : []
+        let known = listed + held.filter { !listed.contains($0) }
         if let channel, !known.contains(channel) {
             throw Failure(.usage, "--channel: unknown channel '\(channel)' (known: \(known.joined(separator: ", ")))")
         }
