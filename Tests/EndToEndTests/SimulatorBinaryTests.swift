@@ -24,14 +24,7 @@ import TestSupport
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var line = Data()
-        while !line.contains(0x0A) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        let url = String(decoding: line, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-        return (process, url)
+        return (process, firstLine(of: out))
     }
 
     static func peakRSSKilobytes(of pid: Int32) throws -> Int {

@@ -27,13 +27,7 @@ import TestSupport
         _ = FileManager.default.createFile(atPath: stderr, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
         try process.run()
-        var line = Data()
-        while !line.contains(0x0A) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        return (process, String(decoding: line, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "")
+        return (process, firstLine(of: out))
     }
 
     static func lines(_ path: String) throws -> [[String: Any]] {

@@ -22,13 +22,7 @@ func startRecorder(_ recorder: SignatureRecorder) async throws -> (String, Runni
         await recorder.record(body, request.headers[.init("x-line-signature")!])
         return Response(status: .ok)
     }
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                          onServerRunning: { continuation.yield($0.localAddress?.port ?? 0); continuation.finish() })
-    let running = RunningGroup(app)
-    var iterator = ports.makeAsyncIterator()
-    let port = await iterator.next() ?? 0
-    return ("http://127.0.0.1:\(port)/webhook", running)
+    return await startOnPort0(router)
 }
 
 @Suite struct ChannelTrafficTests {

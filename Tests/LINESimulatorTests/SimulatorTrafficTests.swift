@@ -239,13 +239,8 @@ actor Receiver {
     }
 }
 
-func startReceiver(_ receiver: Receiver, secret: String) async throws -> (String, RunningGroup) {
-    let router = Router()
-    let verifier = WebhookSignature(channelSecret: secret)
-    router.post("/webhook") { request, _ -> Response in
-        let body = Data(try await request.body.collect(upTo: 1 << 20).readableBytesView)
-        return Response(status: await receiver.receive(body, signature: request.headers[.init("x-line-signature")!], verifier: verifier))
-    }
+/// Runs `router` on a port of loopback the system picks; its `/webhook` URL and its group.
+func startOnPort0(_ router: Router<BasicRequestContext>) async -> (String, RunningGroup) {
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                           onServerRunning: { continuation.yield($0.localAddress?.port ?? 0); continuation.finish() })
@@ -253,6 +248,16 @@ func startReceiver(_ receiver: Receiver, secret: String) async throws -> (String
     var iterator = ports.makeAsyncIterator()
     let port = await iterator.next() ?? 0
     return ("http://127.0.0.1:\(port)/webhook", running)
+}
+
+func startReceiver(_ receiver: Receiver, secret: String) async throws -> (String, RunningGroup) {
+    let router = Router()
+    let verifier = WebhookSignature(channelSecret: secret)
+    router.post("/webhook") { request, _ -> Response in
+        let body = Data(try await request.body.collect(upTo: 1 << 20).readableBytesView)
+        return Response(status: await receiver.receive(body, signature: request.headers[.init("x-line-signature")!], verifier: verifier))
+    }
+    return await startOnPort0(router)
 }
 
 @Suite struct WebhookSenderTests {

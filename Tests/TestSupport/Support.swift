@@ -109,6 +109,18 @@ public func which(_ tool: String) -> String? {
     return nil
 }
 
+/// The first line a process writes to `pipe` (a server's URL, say), read as it comes; empty if
+/// the process ends without one.
+public func firstLine(of pipe: Pipe) -> String {
+    var line = Data()
+    while !line.contains(0x0A) {
+        let chunk = pipe.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line.append(chunk)
+    }
+    return String(decoding: line, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+}
+
 /// A service (an application) run in a service group of its own, stopped as SIGTERM stops it.
 public final class RunningGroup: Sendable {
     public let group: ServiceGroup
