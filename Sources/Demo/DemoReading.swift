@@ -33,13 +33,17 @@ struct DemoReading {
     func run(clock: any WallClock) async throws -> Outcome {
         let now = clock.now()
         let stores = try Ledger(path: ledgerPath, policy: policy, access: .readWrite(create: false)).stores
-        var chatIds = Set<String>()
-        try stores.search.find(FindQuery()) { chatIds.insert($0.row.chatId) }
+        struct Chat: Hashable, Comparable {
+            var id: String, channel: String
+            static func < (a: Chat, b: Chat) -> Bool { (a.id, a.channel) < (b.id, b.channel) }
+        }
+        var chatIds = Set<Chat>()
+        try stores.search.find(FindQuery()) { chatIds.insert(Chat(id: $0.row.chatId, channel: $0.row.channel)) }
         let chats = chatIds.sorted()
         var outcome = Outcome()
         outcome.chats = chats.count
         for (index, chat) in chats.enumerated() where index % 3 != 2 {
-            let result = try MarkRead.mark(.chat(chat, until: now), by: Self.reader, at: now, in: stores.readState)
+            let result = try MarkRead.mark(.chat(chat.id, until: now, channel: chat.channel), by: Self.reader, at: now, in: stores.readState)
             outcome.chatsRead += 1
             outcome.messagesRead += result.marked.count
             outcome.receiptsQueued += result.receiptsQueued

@@ -26,9 +26,11 @@ extension LedgerCapture {
         if let destination = body.destination, !destination.isEmpty {
             let key = body.channel + "\u{0}" + destination
             if !ledger.knownDestinations.contains(key), seen.destinations.insert(key).inserted {
-                // The first channel to claim a destination keeps it: a body verified with one
-                // channel's secret cannot move another channel's bot id.
-                try db.run("INSERT INTO channels(name, destination, learned_at_ms) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                // The latest verified body wins: only LINE (holding the channel's secret) signs
+                // a body for that channel's bot, and serve refuses two channels with one secret.
+                // So an account renamed in the config (the `default` of before `channels:`, say)
+                // takes its bot id along, and the name it had lets go of it.
+                try db.run("INSERT OR REPLACE INTO channels(name, destination, learned_at_ms) VALUES (?1, ?2, ?3)",
                            [.text(body.channel), .text(destination), .integer(receivedAt.milliseconds)])
             }
         }

@@ -59,12 +59,14 @@ extension LedgerReadState {
         }
     }
 
-    /// Ids of the chat's messages sent up to `until`, oldest first.
-    public func messageIds(chat: String, until: Instant) throws(LedgerError) -> [String] {
+    /// The chat's messages sent up to `until` (of `channel`, or of every channel when nil), oldest first.
+    public func messageIds(chat: String, until: Instant, channel: String?) throws(LedgerError) -> [(id: String, channel: String)] {
         do {
-            var ids: [String] = []
-            try db.query("SELECT id FROM messages WHERE chat_id = ?1 AND sent_at_ms <= ?2 ORDER BY sent_at_ms, id",
-                         [.text(chat), .integer(until.milliseconds)]) { ids.append($0.text(0)) }
+            var ids: [(id: String, channel: String)] = []
+            try db.query("""
+                SELECT id, channel FROM messages WHERE chat_id = ?1 AND sent_at_ms <= ?2 AND (?3 IS NULL OR channel = ?3)
+                ORDER BY sent_at_ms, id
+                """, [.text(chat), .integer(until.milliseconds), channel.map { .text($0) } ?? .null]) { ids.append(($0.text(0), $0.text(1))) }
             return ids
         } catch {
             throw LedgerError.wrap(error, path: path)

@@ -4,7 +4,9 @@ import TalkVaultDomain
 /// What staff mark as read: messages by id, or a chat's messages sent up to a time.
 public enum MarkReadTarget: Sendable, Equatable {
     case ids([String])
-    case chat(String, until: Instant)
+    /// `channel` narrows the chat to one channel; it is needed when the chat id (a user's id,
+    /// shared by the accounts of one provider) has messages in several.
+    case chat(String, until: Instant, channel: String? = nil)
 }
 
 /// Marking messages read: the one way `talkvault mark-read` and `POST /api/v1/mark-read` both
@@ -15,7 +17,15 @@ public enum MarkRead {
         let ids: [String]
         switch target {
         case .ids(let given): ids = given
-        case .chat(let chat, let until): ids = try store.messageIds(chat: chat, until: until)
+        case .chat(let chat, let until, let channel):
+            let found = try store.messageIds(chat: chat, until: until, channel: channel)
+            let channels = Set(found.map(\.channel))
+            if channels.count > 1 {
+                var result = MarkReadResult()
+                result.ambiguousChannels = channels.sorted()
+                return result
+            }
+            ids = found.map(\.id)
         }
         return try store.markRead(ids: ids, by: who, at: now)
     }

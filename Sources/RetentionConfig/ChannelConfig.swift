@@ -52,4 +52,13 @@ public struct ChannelConfig: Sendable, Equatable {
 extension TalkVaultConfig {
     /// The channel called `name`.
     public func channel(named name: String) -> ChannelConfig? { channels.first { $0.name == name } }
+
+    /// The one channel of before `channels:`, when they are listed without one named `default`:
+    /// LINE posts nothing to it any more, but its history stays `default`, and its old
+    /// credentials (`TALKVAULT_ACCESS_TOKEN`, `channel-secret`…), while still given, serve that
+    /// history: its downloads, its markAsRead calls, the relay's backlog of its bodies.
+    public var historyChannel: ChannelConfig? {
+        guard listsChannels, channel(named: ChannelName.implicit) == nil else { return nil }
+        return .implicitDefault(webhookPath: webhookPath)
+    }
 }

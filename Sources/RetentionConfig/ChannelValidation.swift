@@ -16,6 +16,7 @@ extension Validator {
         if items.isEmpty { report(node, key: "channels", "must list at least one channel (leave the key out for one channel named default)") }
         var channels: [ChannelConfig] = []
         var names: [String: Node] = [:], paths: [String: Node] = [:], destinations: [String: Node] = [:]
+        var credentials: [String: Node] = [:]
         for (index, item) in items.enumerated() {
             let key = "channels[\(index)]"
             guard let entries = mapping(item, key: key) else { continue }
@@ -27,13 +28,14 @@ extension Validator {
             do {
                 var channel = ChannelConfig.named(name)
                 var pathNode = nameEntry.value, ok = true
+                var credentialNodes = ["channel_secret_credential": nameEntry.value, "access_token_credential": nameEntry.value]
                 for entry in entries where entry.name != "name" {
                     let path = "\(key).\(entry.name)"
                     switch entry.name {
                     case "webhook_path":
                         guard let text = string(entry.value, key: path) else { ok = false; continue }
                         if let problem = Self.webhookPathProblem(text) { report(entry.value, key: path, problem); ok = false; continue }
-                        channel.webhookPath = text
+                        channel.webhookPath = Self.routedPath(text)
                         pathNode = entry.value
                     case "destination":
                         guard let text = string(entry.value, key: path) else { ok = false; continue }
@@ -54,6 +56,7 @@ extension Validator {
                             ok = false; continue
                         }
                         if entry.name == "channel_secret_credential" { channel.secretCredential = text } else { channel.tokenCredential = text }
+                        credentialNodes[entry.name] = entry.value
                     case "windows":
                         guard let windowEntries = mapping(entry.value, key: path) else { ok = false; continue }
                         for windowEntry in windowEntries {
@@ -83,6 +86,17 @@ extension Validator {
                     report(pathNode, key: "\(key).webhook_path", "'\(channel.webhookPath)' is the webhook path of another channel too (line \(first.mark?.line ?? 0))"); ok = false
                 } else {
                     paths[channel.webhookPath] = pathNode
+                }
+                // One account's secret under two names would let a body signed for one be taken
+                // for the other; one token would make two rate limits of LINE's one.
+                for (field, credential) in [("channel_secret_credential", channel.secretCredential), ("access_token_credential", channel.tokenCredential)] {
+                    let node = credentialNodes[field] ?? nameEntry.value
+                    if let first = credentials[credential] {
+                        report(node, key: "\(key).\(field)", "'\(credential)' is another channel's credential too (line \(first.mark?.line ?? 0)): each channel has its own")
+                        ok = false
+                    } else {
+                        credentials[credential] = node
+                    }
                 }
                 if ok { channels.append(channel) }
             }

@@ -104,7 +104,7 @@ extension Validator {
         if url.fragment != nil { return "must not have a #fragment" }
         let loopback = ["localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"].contains(host.lowercased())
             || host.hasPrefix("127.") || host.lowercased() == ProcessInfo.processInfo.hostName.lowercased()
-        let path = url.path.isEmpty ? "/" : url.path
+        let path = routedPath(url.path)
         // serve's port is a flag; 8080 is its default and the shipped unit's. Any other loop (a
         // public name, another port) ends at run time: the webhook refuses relayed bodies.
         let port = url.port ?? (scheme == "https" ? 443 : 80)

@@ -84,7 +84,7 @@ struct Validator {
                             if let problem = Self.webhookPathProblem(text) {
                                 report(entry.value, key: path, problem)
                             } else {
-                                webhookPath = text
+                                webhookPath = Self.routedPath(text)
                             }
                         case "max_body_bytes":
                             guard let text = string(entry.value, key: path) else { continue }
@@ -233,13 +233,22 @@ struct Validator {
         var policy = RetentionPolicy(windows: windows, overrides: overrides, safetyMargin: margin)
         for channel in channels where !channel.windows.isEmpty { policy.channelWindows[channel.name] = channel.windows }
         // The margin must leave time: an item may not be at risk the moment it arrives.
+        let channelRows = channels.flatMap { channel in
+            channel.windows.sorted { $0.key.rawValue < $1.key.rawValue }.map { (kind: $0.key, window: $0.value, channel: channel.name) }
+        }
+        let channelsTooShort = channelRows.filter { $0.window.seconds > 0 && $0.window <= margin }
+            .map { (window: $0.window, name: "\($0.kind.rawValue) of channel \($0.channel)") }
         let tooShort = policy.effectiveRows.filter { $0.window.seconds > 0 && $0.window <= margin }
+            .map { (window: $0.window, name: $0.overridden ? "\($0.kind.rawValue) in \($0.chatType.rawValue) chats" : $0.kind.rawValue) }
+            + channelsTooShort
         if let first = tooShort.first, let marginNode {
-            let names = tooShort.map { $0.overridden ? "\($0.kind.rawValue) in \($0.chatType.rawValue) chats" : $0.kind.rawValue }
+            let names = tooShort.map(\.name)
             var seen = Set<String>()
             let unique = names.filter { seen.insert($0).inserted }
             report(marginNode, key: "safety_margin",
                    "\(margin) is not shorter than the \(first.window) window for \(unique.joined(separator: ", "))")
+        } else if let first = channelsTooShort.first, let channelsNode {
+            report(channelsNode, key: "channels", "the \(first.window) window for \(first.name) is not longer than the safety margin (\(margin))")
         }
         guard issues.isEmpty else { return nil }
         var config = TalkVaultConfig(source: source, timeZoneIdentifier: timeZone, policy: policy, dataDir: dataDir,
@@ -349,6 +358,12 @@ struct Validator {
 
     /// Why `path` cannot be `capture.webhook_path`, or nil. It must be a plain path of its own:
     /// not one of the server's routes or under one, and not a router pattern.
+    /// The path as the router matches it: empty segments (`//`, a trailing `/`) do not count, so
+    /// `/webhook/` is `/webhook`. Paths are compared, and served, in this form.
+    static func routedPath(_ path: String) -> String {
+        "/" + path.split(separator: "/").joined(separator: "/")
+    }
+
     static func webhookPathProblem(_ path: String) -> String? {
         guard path.hasPrefix("/") else { return "must be a URL path starting with / (got '\(ConfigIssue.clip(path))')" }
         guard path.unicodeScalars.allSatisfy({ $0 == "/" || webhookPathCharacters.contains($0) }) else {

@@ -9,7 +9,8 @@ import ReadReceipts
 import TalkVaultDomain
 
 /// `POST /api/v1/mark-read`: what `talkvault mark-read` does, for a help desk tool.
-/// Body: `{"message_ids": [...], "by": "name"}` or `{"chat_id": "...", "until": "RFC 3339", "by": "name"}`,
+/// Body: `{"message_ids": [...], "by": "name"}` or `{"chat_id": "...", "until": "RFC 3339", "by": "name"}`
+/// (with `"channel"` when the chat id has messages in several channels),
 /// with `Authorization: Bearer <token>`. Answers 200 with what was marked, 400 for a bad body,
 /// 400 for a chat with nothing to mark, 401 without the token; a store error answers as `StoreHTTPError` says (503 when busy).
 struct MarkReadEndpoint: Sendable {
@@ -22,9 +23,10 @@ struct MarkReadEndpoint: Sendable {
     struct Body: Decodable {
         var messageIds: [String]?
         var chatId: String?
+        var channel: String?
         var until: String?
         var by: String?
-        enum CodingKeys: String, CodingKey { case by, until, messageIds = "message_ids", chatId = "chat_id" }
+        enum CodingKeys: String, CodingKey { case by, until, channel, messageIds = "message_ids", chatId = "chat_id" }
     }
 
     struct Answer: Encodable {
@@ -53,7 +55,7 @@ struct MarkReadEndpoint: Sendable {
                 guard body.messageIds?.isEmpty ?? true, let until = body.until.flatMap(Instant.init(rfc3339:)) else {
                     return WebhookServer.json(.badRequest, ["message": "chat_id needs until (RFC 3339) and no message_ids"])
                 }
-                target = .chat(chat, until: until)
+                target = .chat(chat, until: until, channel: body.channel)
             } else {
                 guard let ids = body.messageIds, !ids.isEmpty else { return WebhookServer.json(.badRequest, ["message": "no messages to mark"]) }
                 target = .ids(ids)
@@ -63,6 +65,10 @@ struct MarkReadEndpoint: Sendable {
                 result = try await reader.markRead(target, by: by, at: clock.now())
             } catch {
                 throw StoreHTTPError(error)
+            }
+            if !result.ambiguousChannels.isEmpty {
+                return WebhookServer.json(.badRequest, ["message": "the chat has messages in several channels; give \"channel\": one of "
+                                                        + result.ambiguousChannels.joined(separator: ", ")])
             }
             // A chat with nothing sent up to `until` (or no such chat) is a bad request, as an
             // empty list of ids is.

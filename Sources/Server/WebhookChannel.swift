@@ -27,6 +27,21 @@ public struct WebhookChannel: Sendable {
     }
 }
 
+/// The channel of before `channels:` (`default`), which receives nothing any more: while its old
+/// credentials are given, they sign its bodies still in the relay's backlog and carry the
+/// markAsRead calls owed for its messages.
+public struct ChannelHistory: Sendable {
+    public var name: String
+    public var secret: String?
+    public var markAsRead: MarkAsReadClient?
+
+    public init(name: String, secret: String?, markAsRead: MarkAsReadClient?) {
+        self.name = name
+        self.secret = secret
+        self.markAsRead = markAsRead
+    }
+}
+
 /// Why a body was not routed to a channel.
 struct Refusal: Error {
     /// The `talkvault_webhook_requests_total` result it counts as.
@@ -40,6 +55,8 @@ struct Refusal: Error {
 final class DestinationDirectory: Sendable {
     private let known: Mutex<[String: String]>
     private let configured: Set<String>
+    /// Names LINE posts to now; the ledger's claims by any other (a name of before) are ignored.
+    private let names: Set<String>
     private let lastRefresh = Mutex<UInt64>(0)
     private let learned: @Sendable () async -> [String: String]
 
@@ -48,6 +65,7 @@ final class DestinationDirectory: Sendable {
         var map: [String: String] = [:]
         for channel in channels { if let destination = channel.destination { map[destination] = channel.name } }
         configured = Set(map.keys)
+        names = Set(channels.map(\.name))
         known = Mutex(map)
         self.learned = learned
     }
@@ -56,7 +74,7 @@ final class DestinationDirectory: Sendable {
     func load() async {
         let fresh = await learned()
         known.withLock { map in
-            for (channel, destination) in fresh where map[destination] == nil { map[destination] = channel }
+            for (channel, destination) in fresh where map[destination] == nil && names.contains(channel) { map[destination] = channel }
         }
     }
 

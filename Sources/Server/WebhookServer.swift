@@ -54,6 +54,8 @@ public struct ServerSettings: Sendable {
     public var relay: [RelayDestination] = []
     /// How relayed bodies are posted; nil for HTTP.
     public var relayTransport: (any RelayTransport)?
+    /// The channel of before `channels:`, when they are listed without it.
+    public var history: ChannelHistory?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, webhookPath: String = "/webhook", maxBodyBytes: Int = 1 << 20,
                 channelSecret: String, ledgerPath: String, policy: RetentionPolicy, timeZone: TimeZone,
@@ -90,10 +92,20 @@ extension ServerSettings {
         get { channels[0].readMode }
         set { channels[0].readMode = newValue }
     }
-    /// Each channel's markAsRead client; a single channel's serves every message, as before channels.
+    /// Each channel's markAsRead client. Without `channels:` the one serves every message, as
+    /// before channels; with them, each channel only its own (and the history's, its messages).
     public var markAsReadClients: PerChannel<MarkAsReadClient> {
-        if channels.count == 1 { return channels[0].markAsRead.map { PerChannel($0) } ?? PerChannel([:]) }
-        return PerChannel(Dictionary(channels.compactMap { channel in channel.markAsRead.map { (channel.name, $0) } }) { first, _ in first })
+        if channels.count == 1, channels[0].name == ChannelName.implicit {
+            return channels[0].markAsRead.map { PerChannel($0) } ?? PerChannel([:])
+        }
+        let history = history.flatMap { history in history.markAsRead.map { (history.name, $0) } }
+        return PerChannel(Dictionary((channels.compactMap { channel in channel.markAsRead.map { (channel.name, $0) } }) + [history].compactMap { $0 }) { first, _ in first })
+    }
+
+    /// The secret each channel's bodies are signed with, for the relay.
+    var relaySignatures: [String: WebhookSignature] {
+        let history = history.flatMap { history in history.secret.map { (history.name, WebhookSignature(channelSecret: $0)) } }
+        return Dictionary(channels.map { ($0.name, WebhookSignature(channelSecret: $0.secret.revealed)) } + [history].compactMap { $0 }) { first, _ in first }
     }
     /// The first channel's bot info client.
     public var botInfo: BotInfoClient? {
@@ -125,7 +137,7 @@ public enum WebhookServer {
         let relay = settings.relay.isEmpty ? nil : RelayService(
             destinations: settings.relay, ledgerPath: settings.ledgerPath, policy: settings.policy,
             directory: InboxApplier(ledger).directory, hold: hold,
-            signatures: Dictionary(settings.channels.map { ($0.name, WebhookSignature(channelSecret: $0.secret.revealed)) }) { first, _ in first },
+            signatures: settings.relaySignatures,
             transport: settings.relayTransport, clock: clock, waiting: SystemWaitingClock(),
             metricsFactory: metrics.metricsFactory, logger: logger)
         try relay?.prepare()
@@ -202,7 +214,7 @@ public enum WebhookServer {
             services.append(ProfileFetcher(settings: profiles, ledgerPath: settings.ledgerPath, policy: settings.policy,
                                            clock: clock, logger: logger))
         } else {
-            logger.warning("no access token (TALKVAULT_ACCESS_TOKEN or credential 'access-token'): display names will not be fetched")
+            logger.warning("no access token (\(settings.channels.count == 1 ? ChannelName.tokenHint(settings.channels[0].name) : "TALKVAULT_ACCESS_TOKEN_<NAME> or credential access-token-<name>")): display names will not be fetched")
         }
         let idle = settings.idleTimeout.components
         return Application(

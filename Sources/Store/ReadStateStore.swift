@@ -10,6 +10,9 @@ public struct MarkReadResult: Sendable, Equatable {
     public var unknown: [String] = []
     /// markAsRead calls now owed to LINE.
     public var receiptsQueued = 0
+    /// A chat target without a channel whose messages are in several channels (one user of two
+    /// accounts of a provider): nothing was marked, and these are the channels to choose from.
+    public var ambiguousChannels: [String] = []
 
     public init() {}
 }
@@ -48,8 +51,8 @@ public protocol ReadStateStore {
     func markAutoRead() throws(LedgerError) -> Int
     /// Marks read every unmarked message of `channel`, whose read state LINE keeps automatically; returns how many.
     func markAutoRead(channel: String) throws(LedgerError) -> Int
-    /// Ids of the chat's messages sent up to `until`, oldest first.
-    func messageIds(chat: String, until: Instant) throws(LedgerError) -> [String]
+    /// The chat's messages sent up to `until` (of `channel`, or of every channel when nil), oldest first.
+    func messageIds(chat: String, until: Instant, channel: String?) throws(LedgerError) -> [(id: String, channel: String)]
     /// markAsRead calls still owed to LINE, oldest first: not yet acknowledged, and not refused.
     func pendingReceipts(limit: Int) throws(LedgerError) -> [ReadReceipt]
     /// Records how a markAsRead call ended: sent; refused by LINE (never sent again); or failed.

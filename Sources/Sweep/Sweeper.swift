@@ -146,6 +146,12 @@ public struct Sweeper: Sendable {
         var report = SweepReport()
         report.planned = plan.count
         try await applyReadMode(ledger)
+        // Said once per channel: its items are left, each run, until the channel has a token.
+        for (channel, items) in Dictionary(grouping: plan.filter { clients[$0.channel] == nil }, by: \.channel).sorted(by: { $0.key < $1.key }) {
+            logger.warning("no access token for the channel: its downloads are left for a run that has one", metadata: [
+                "channel": "\(channel)", "items": "\(items.count)", "token": "\(ChannelName.tokenHint(channel))",
+            ])
+        }
         let tally = Tally(total: plan.count, progress: progress)
         let queue = WorkQueue(plan)
         // One token bucket per channel: a 429 on one channel slows only that channel.

@@ -24,12 +24,14 @@ struct MarkReadCommand: AsyncParsableCommand {
     @Argument(help: "Message ids.") var ids: [String] = []
     @Option(help: "A chat id (user, group or room) to mark up to --until.") var chat: String?
     @Option(help: "With --chat: the last send time to mark, RFC 3339 or a date (its end, in the configured zone).") var until: String?
+    @Option(help: "With --chat: its channel, needed when the chat id has messages in several.") var channel: String?
     @Option(help: "Who read them; recorded with each message.") var by: String?
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {
         guard ids.isEmpty != (chat == nil) else { throw ValidationError("give message ids, or --chat with --until, not both") }
         guard (chat == nil) == (until == nil) else { throw ValidationError("--chat and --until go together") }
+        guard channel == nil || chat != nil else { throw ValidationError("--channel goes with --chat") }
     }
 
     func run() async throws {
@@ -38,8 +40,12 @@ struct MarkReadCommand: AsyncParsableCommand {
         let ledger = try global.openLedgerForWriting(config, create: false)
         let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "talkvault"
         var target = MarkReadTarget.ids(ids)
-        if let chat, let until { target = .chat(chat, until: try TimeOption.cutoff(until, in: config.timeZone)) }
+        if let chat, let until { target = .chat(chat, until: try TimeOption.cutoff(until, in: config.timeZone), channel: channel) }
         let result = try MarkRead.mark(target, by: who, at: clock.now(), in: ledger.readState)
+        if !result.ambiguousChannels.isEmpty {
+            throw Failure(.usage, "the chat has messages in several channels (\(result.ambiguousChannels.joined(separator: ", "))): "
+                          + "name one with --channel; nothing was marked")
+        }
         var receipts = ReadReceipts.Outcome()
         let clients = config.perChannel { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
         if result.receiptsQueued > 0, !clients.isEmpty {

@@ -14,11 +14,22 @@ struct PolicyReport: Encodable {
         let overridden: Bool
     }
 
+    /// A listed channel: where LINE posts it, and the windows it sets for itself.
+    struct Channel: Encodable {
+        let name: String
+        let webhook_path: String
+        let destination: String?
+        let read_state: String?
+        let windows: [String: String]
+    }
+
     let source: String
     let timezone: String
     let safety_margin: String
     let paths: TalkVaultConfig.Paths
     let policy: [Row]
+    /// Empty without `channels:`.
+    let channels: [Channel]
 
     init(config: TalkVaultConfig, paths: TalkVaultConfig.Paths) {
         source = config.source.description
@@ -30,6 +41,11 @@ struct PolicyReport: Encodable {
                 window_seconds: $0.window.seconds, margin: $0.margin.description, margin_seconds: $0.margin.seconds,
                 at_risk_after: $0.atRiskAfter.description, overridden: $0.overridden)
         }
+        channels = config.listsChannels ? config.channels.map { channel in
+            Channel(name: channel.name, webhook_path: channel.webhookPath, destination: channel.destination,
+                    read_state: channel.readMode?.rawValue,
+                    windows: Dictionary(uniqueKeysWithValues: channel.windows.map { ($0.key.rawValue, $0.value.description) }))
+        } : []
     }
 
     func renderText() -> String {
@@ -43,6 +59,16 @@ struct PolicyReport: Encodable {
         for row in [header] + rows {
             let line = row.enumerated().map { col, cell in cell.padding(toLength: widths[col], withPad: " ", startingAt: 0) }
             out += line.joined(separator: "  ").trimmingTrailingSpaces() + "\n"
+        }
+        if !channels.isEmpty { out += "\nchannels:\n" }
+        for channel in channels {
+            var line = "  \(channel.name)  \(channel.webhook_path)"
+            if let destination = channel.destination { line += "  destination \(destination)" }
+            if let mode = channel.read_state { line += "  read_state \(mode)" }
+            if !channel.windows.isEmpty {
+                line += "  windows: " + channel.windows.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            }
+            out += line + "\n"
         }
         return out
     }

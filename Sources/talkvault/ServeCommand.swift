@@ -19,7 +19,10 @@ struct ServeCommand: AsyncParsableCommand {
         The channel secret comes from TALKVAULT_CHANNEL_SECRET or the systemd credential
         'channel-secret' ($CREDENTIALS_DIRECTORY/channel-secret), never from the config. The
         access token (TALKVAULT_ACCESS_TOKEN or credential 'access-token') lets it fetch senders'
-        display names from line.api_base_url in the background.
+        display names from line.api_base_url in the background. With channels: in the config,
+        each channel has its own (TALKVAULT_CHANNEL_SECRET_<NAME>, credential
+        'channel-secret-<name>', and the same for the token) and its own path, and the shared
+        capture.webhook_path routes by the body's destination (docs/channels.md).
         A 200 means the body's bytes are committed to the ledger's inbox with an fsync. The
         events are then applied to the message tables in the background, usually within
         milliseconds; a burst is absorbed up to --max-backlog-mib, past which answers slow to
@@ -59,15 +62,24 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "talkvault.serve", factory: DeferredMetadataLogHandler.init(label:))
         logger.logLevel = logLevel
-        let tokens = config.accessTokens()
+        // Profiles of a channel without a token are asked with the first channel's that has one.
+        let tokens = config.orderedAccessTokens()
         var profiles = tokens.first.map {
-            ProfileFetcher.Settings(apiBaseURL: config.apiBaseURL, accessToken: $0.value, refresh: config.profileRefresh)
+            ProfileFetcher.Settings(apiBaseURL: config.apiBaseURL, accessToken: $0.token, refresh: config.profileRefresh)
         }
-        if config.listsChannels { profiles?.channelTokens = tokens.mapValues(Secret.init) }
+        if config.listsChannels { profiles?.channelTokens = config.accessTokens().mapValues(Secret.init) }
         var settings = ServerSettings(host: host, port: port, maxBodyBytes: config.maxBodyBytes, channelSecret: "",
                                       ledgerPath: global.paths(config).database, policy: config.policy, timeZone: config.timeZone,
                                       profiles: profiles)
         settings.channels = channels
+        if let history = config.historyChannel {
+            // Credentials that may have gone with the old setup: either is optional.
+            settings.history = ChannelHistory(name: history.name, secret: try? history.channelSecret(),
+                                              markAsRead: history.accessToken().map { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) })
+        }
+        if Set(channels.map(\.secret.revealed)).count < channels.count {
+            throw Failure(.config, "two channels have the same channel secret: each LINE channel has its own, and a body signed for one would be taken for the other")
+        }
         settings.sharedWebhookPath = config.listsChannels ? config.webhookPath : nil
         settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN").map(Secret.init)
         settings.idleTimeout = .seconds(config.idleTimeout.seconds)

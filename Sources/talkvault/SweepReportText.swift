@@ -16,7 +16,8 @@ enum SweepReportText {
         out += "planned      \(report.planned)\n"
         out += "downloaded   \(report.downloaded) (\(report.bytes) bytes)\n"
         out += "retried      \(report.retried) requests\n"
-        out += "left         \(report.leftForNextRun) over the retry budget, \(report.waitingTranscode) still transcoding (next run)\n"
+        out += "left         \(report.leftForNextRun) for the next run (retry budget spent, or no access token for their channel: "
+            + "see the log), \(report.waitingTranscode) still transcoding\n"
         if report.needsDiskSpace {
             out += "disk full    \(report.leftForDiskSpace) not downloaded, \(report.unpackedForDiskSpace) not packed (next run with room)\n"
         }

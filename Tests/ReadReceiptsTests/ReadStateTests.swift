@@ -31,7 +31,22 @@ import TestSupport
         let rows = try h.ledger.rows("SELECT id, read_at_ms, read_by FROM messages ORDER BY id").map { $0.map { "\($0.value)" } }
         #expect(rows == [["\(SQLValueText("r1"))", "integer(5000)", "\(SQLValueText("sato"))"],
                          ["\(SQLValueText("r2"))", "integer(9000)", "\(SQLValueText("suzuki"))"]])
-        #expect(try h.ledger.readState.messageIds(chat: "Uuser1", until: Instant(milliseconds: 1_500)) == ["r1"])
+        #expect(try h.ledger.readState.messageIds(chat: "Uuser1", until: Instant(milliseconds: 1_500), channel: nil).map(\.id) == ["r1"])
+    }
+
+    /// One user of two accounts of a provider has one user id: marking the chat of one account
+    /// must not mark the other's, so a chat in several channels needs its channel.
+    @Test func aChatInSeveralChannelsIsMarkedOnlyWithItsChannel() throws {
+        let h = try LedgerHarness()
+        _ = try h.capturer.capture([Webhook.body([Webhook.text("a1", "to A", eventId: "ea1", at: 1_000)])], channel: "shop-a")
+        _ = try h.capturer.capture([Webhook.body([Webhook.text("b1", "to B", eventId: "eb1", at: 1_100)])], channel: "shop-b")
+        let until = Instant(milliseconds: 5_000)
+        let ambiguous = try MarkRead.mark(.chat("Uuser1", until: until), by: "sato", at: until, in: h.ledger.readState)
+        #expect(ambiguous.ambiguousChannels == ["shop-a", "shop-b"] && ambiguous.marked.isEmpty && ambiguous.receiptsQueued == 0)
+        let marked = try MarkRead.mark(.chat("Uuser1", until: until, channel: "shop-a"), by: "sato", at: until, in: h.ledger.readState)
+        #expect(marked.marked == ["a1"] && marked.ambiguousChannels.isEmpty)
+        let read = try h.ledger.rows("SELECT id FROM messages WHERE read_by IS NOT NULL").map { "\($0[0].value)" }
+        #expect(read == ["\(SQLValueText("a1"))"], "shop-b's message stays unread")
     }
 
     @Test func aFailedMarkAsReadStaysQueuedUntilLINEAcceptsIt() async throws {

@@ -82,12 +82,19 @@ final class VerifyingDownstream: @unchecked Sendable {
         try await downstream.start()
         let h = try RelayHarness()
         let transport = HTTPRelayTransport()
-        let relay = h.relay(transport, url: "http://127.0.0.1:\(downstream.port)/hook")
+        // A generous timeout: on a loaded machine an answer that comes late is sent again
+        // (at least once), which is right, but not what this test is about.
+        let relay = h.relay(transport, url: "http://127.0.0.1:\(downstream.port)/hook", timeout: RetentionDuration(seconds: 60))
         try relay.prepare()
         let sent = try h.append(20) + h.append(5, from: 20)
         try await RelayHarness.run(relay) { (try? h.state().delivered) == 25 }
         await downstream.stop()
-        #expect(downstream.bodies == sent)
+        if try h.state().retried == 0 {
+            #expect(downstream.bodies == sent)
+        } else {
+            // A retried body may arrive twice, never out of order.
+            #expect(downstream.bodies.reduce(into: [[UInt8]]()) { if $0.last != $1 { $0.append($1) } } == sent)
+        }
         #expect(downstream.relayedMarks.allSatisfy { $0 == "1" })
         #expect(try h.state().refused == 0, "every signature verified")
     }

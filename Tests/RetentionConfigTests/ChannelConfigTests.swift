@@ -78,6 +78,20 @@ import TestSupport
         ("channels:\n  - name: a\nrelay:\n  - name: r\n    url: https://x.example/h\n    channels: [default]\n", 6, 16, "relay[0].channels",
          "unknown channel 'default' (known: a)"),
         ("channels:\n  - name: a\nrelay:\n  - name: r\n    url: http://127.0.0.1:8080/webhook/a\n", 5, 10, "relay[0].url", "points back"),
+        // The router does not count empty segments: these are the same paths as above.
+        ("channels:\n  - name: a\n    webhook_path: /x/b/\n  - name: b\n    webhook_path: //x//b\n", 5, 19, "channels[1].webhook_path",
+         "'/x/b' is the webhook path of another channel too (line 3)"),
+        ("channels:\n  - name: a\n    webhook_path: /webhook/\n", 3, 19, "channels[0].webhook_path", "shared path"),
+        ("channels:\n  - name: a\nrelay:\n  - name: r\n    url: http://127.0.0.1:8080/webhook/a/\n", 5, 10, "relay[0].url", "points back"),
+        // One account's credential under two channels.
+        ("channels:\n  - name: a\n  - name: b\n    channel_secret_credential: channel-secret-a\n", 4, 32,
+         "channels[1].channel_secret_credential", "'channel-secret-a' is another channel's credential too (line 2)"),
+        ("channels:\n  - name: a\n    access_token_credential: t\n  - name: b\n    access_token_credential: t\n", 5, 30,
+         "channels[1].access_token_credential", "another channel's credential too (line 3)"),
+        // A channel's own window is held to the margin like the file's.
+        ("safety_margin: 3d\nchannels:\n  - name: a\n    windows:\n      image: 2d\n", 1, 16, "safety_margin",
+         "3d is not shorter than the 2d window for image of channel a"),
+        ("channels:\n  - name: a\n    windows:\n      image: 1h\n", 2, 3, "channels", "window for image of channel a is not longer than the safety margin"),
     ])
     func eachProblemIsNamedAtItsPosition(_ yaml: String, _ line: Int, _ column: Int, _ key: String, _ words: String) throws {
         let issue = try config.issue(yaml)
@@ -95,5 +109,18 @@ import TestSupport
             #expect("\(error)".contains("TALKVAULT_CHANNEL_SECRET_SHOP_A") && "\(error)".contains("channel-secret-shop-a"))
         }
         #expect(channel.accessToken(from: ["TALKVAULT_ACCESS_TOKEN_SHOP_A": "t"]) == "t")
+    }
+
+    @Test func thePathsAreKeptAsTheRouterMatchesThem() throws {
+        let loaded = try config.load("capture:\n  webhook_path: /line/\nchannels:\n  - name: a\n    webhook_path: //shops//a/\n")
+        #expect(loaded.webhookPath == "/line" && loaded.channels[0].webhookPath == "/shops/a")
+    }
+
+    @Test func theAccountOfBeforeKeepsItsCredentialsForItsHistory() throws {
+        #expect(try config.load("timezone: Asia/Tokyo\n").historyChannel == nil, "without channels:, default is the channel itself")
+        let history = try #require(try config.load("channels:\n  - name: shop-a\n").historyChannel)
+        #expect(history.name == "default" && history.tokenEnvironment == "TALKVAULT_ACCESS_TOKEN" && history.secretCredential == "channel-secret")
+        #expect(try config.load("channels:\n  - name: default\n  - name: shop-b\n").historyChannel == nil,
+                "a listed channel named default is its own history")
     }
 }

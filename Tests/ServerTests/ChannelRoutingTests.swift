@@ -2,7 +2,8 @@ import Foundation
 import LINE
 import Ledger
 import LedgerTestSupport
-import Server
+@testable import Server
+import LINEClient
 import ServerTestSupport
 import Store
 import TalkVaultDomain
@@ -84,17 +85,53 @@ import TestSupport
         await server.stop()
     }
 
-    /// A destination learned from one channel's bodies never moves to another channel.
-    @Test func aLearnedDestinationStaysWithTheChannelThatFirstVerifiedIt() async throws {
-        let server = try await Self.start(botB: nil)
-        let a = Self.body("a-1", to: Self.botA)
-        #expect(try await server.request(.POST, "/webhook/shop-a", body: a, signature: WebhookSignature(channelSecret: "secret-a").sign(a)).0 == 200)
-        // B's secret, B's path, but A's destination in the body.
-        let b = Self.body("b-1", to: Self.botA)
-        #expect(try await server.request(.POST, "/hooks/b", body: b, signature: WebhookSignature(channelSecret: "secret-b").sign(b)).0 == 200)
+    /// The account of before `channels:` listed under a new name: the ledger's `default` claim of
+    /// its bot id routes nothing (no secret could verify it), and the first body verified on the
+    /// new name's own path takes the bot id over, for the shared path too.
+    @Test func aRenamedAccountTakesItsBotIdOverFromTheNameItHadBefore() async throws {
+        let before = try LedgerHarness()
+        _ = try before.capture(Self.body("old-1", to: Self.botA))
+        #expect(try before.ledger.captureStore.channelDestinations() == ["default": Self.botA])
+        let server = try await ServerHarness.start(ledgerPath: before.ledger.path) { settings in
+            settings.channels = [WebhookChannel(name: "shop-a", webhookPath: "/webhook/shop-a", secret: "secret-a"),
+                                 WebhookChannel(name: "shop-b", webhookPath: "/hooks/b", secret: "secret-b")]
+            settings.sharedWebhookPath = "/webhook"
+        }
+        let shared = Self.body("s-1", to: Self.botA)
+        let (status, message) = try await server.request(.POST, "/webhook", body: shared, signature: WebhookSignature(channelSecret: "secret-a").sign(shared))
+        #expect(status == 401 && message.contains("unknown destination"), "default's claim does not route: \(message)")
+        let own = Self.body("a-1", to: Self.botA)
+        #expect(try await server.request(.POST, "/webhook/shop-a", body: own, signature: WebhookSignature(channelSecret: "secret-a").sign(own)).0 == 200)
         #expect(try await server.appliedByTheServer())
+        var routed = false
+        for _ in 0..<40 where !routed {
+            try await Task.sleep(for: .milliseconds(100))
+            routed = try await server.request(.POST, "/webhook", body: shared, signature: WebhookSignature(channelSecret: "secret-a").sign(shared)).0 == 200
+        }
+        #expect(routed)
         let ledger = try Ledger.opened(path: server.ledgerPath, policy: .lineDefaults, create: false)
         #expect(try ledger.captureStore.channelDestinations() == ["shop-a": Self.botA])
+        #expect(try Self.channels(server) == ["old-1": "default", "a-1": "shop-a", "s-1": "shop-a"])
         await server.stop()
+        withExtendedLifetime(before) {}
+    }
+
+    /// Clients and secrets per channel: the one channel of before `channels:` serves every
+    /// message; listed channels only their own, and the history of `default` its old credentials.
+    @Test func eachChannelsCredentialsServeOnlyItsOwnMessages() {
+        var settings = ServerSettings(channelSecret: "old-secret", ledgerPath: "/nonexistent", policy: .lineDefaults, timeZone: .gmt)
+        settings.markAsRead = MarkAsReadClient(apiBaseURL: "http://127.0.0.1:9", accessToken: "old-token")
+        #expect(settings.markAsReadClients["any-channel"] != nil, "without channels:, the one token serves every message")
+        var shopA = WebhookChannel(name: "shop-a", webhookPath: "/webhook/shop-a", secret: "secret-a")
+        shopA.markAsRead = MarkAsReadClient(apiBaseURL: "http://127.0.0.1:9", accessToken: "token-a")
+        settings.channels = [shopA]
+        #expect(settings.markAsReadClients["shop-a"] != nil && settings.markAsReadClients["default"] == nil,
+                "a lone listed channel's token is its own, not the history's")
+        #expect(Set(settings.relaySignatures.keys) == ["shop-a"])
+        settings.history = ChannelHistory(name: "default", secret: "old-secret",
+                                          markAsRead: MarkAsReadClient(apiBaseURL: "http://127.0.0.1:9", accessToken: "old-token"))
+        #expect(settings.markAsReadClients["default"] != nil)
+        let body = Data(#"{"destination":"U0","events":[]}"#.utf8)
+        #expect(settings.relaySignatures["default"]?.sign(body) == WebhookSignature(channelSecret: "old-secret").sign(body))
     }
 }

@@ -24,6 +24,7 @@ import TestSupport
         var settings = ServerSettings(host: "127.0.0.1", port: 0, channelSecret: ServerHarness.secret, ledgerPath: ledgerPath,
                                       policy: .lineDefaults, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
         settings.apiToken = Secret("desk-token")
+        settings.channels.append(WebhookChannel(name: "shop-b", webhookPath: "/webhook/shop-b", secret: "shop-b-secret"))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -64,6 +65,23 @@ import TestSupport
         let (nothing, why) = try await post(#"{"chat_id":"Unobody","until":"2030-01-01T00:00:00Z","by":"desk"}"#, token: "desk-token")
         #expect(nothing == 400 && why.contains("no messages to mark"))
         #expect(try await post(#"{"message_ids":[],"by":"desk"}"#, token: "desk-token").0 == 400)
+        // The same user writes to another account of the provider: the chat id is in two
+        // channels now, and marking it needs the channel.
+        let other = Webhook.body([Webhook.text("b1", "to B", eventId: "eb1", at: 3_000)])
+        var toB = HTTPClientRequest(url: url + "/webhook/shop-b")
+        toB.method = .POST
+        toB.body = .bytes(ByteBuffer(bytes: other))
+        toB.headers.add(name: "x-line-signature", value: WebhookSignature(channelSecret: "shop-b-secret").sign(other))
+        #expect(try await HTTPClient.shared.execute(toB, timeout: .seconds(10)).status == .ok)
+        // (The body is applied in the background, just after its 200.)
+        var (twice, which) = try await post(#"{"chat_id":"Uuser1","until":"2030-01-01T00:00:00Z","by":"desk"}"#, token: "desk-token")
+        for _ in 0..<50 where twice != 400 {
+            try await Task.sleep(for: .milliseconds(100))
+            (twice, which) = try await post(#"{"chat_id":"Uuser1","until":"2030-01-01T00:00:00Z","by":"desk"}"#, token: "desk-token")
+        }
+        #expect(twice == 400 && which.contains("several channels") && which.contains("default, shop-b"), "\(which)")
+        let (one, onlyB) = try await post(#"{"chat_id":"Uuser1","channel":"shop-b","until":"2030-01-01T00:00:00Z","by":"desk"}"#, token: "desk-token")
+        #expect(one == 200 && onlyB.contains(#""marked":["b1"]"#) && onlyB.contains(#""already_read":[]"#), "\(onlyB)")
         // Another process holding the ledger past the busy timeout: 503 with a Retry-After, not a bare 500.
         let holder = try SQLiteHolder(path: ledgerPath)
         var busy = HTTPClientRequest(url: url + "/api/v1/mark-read")
@@ -77,6 +95,6 @@ import TestSupport
         await group.triggerGracefulShutdown()
         _ = await task.result
         let ledger = try Ledger.opened(path: ledgerPath, policy: .lineDefaults, create: false)
-        #expect(try ledger.rows("SELECT read_by FROM messages WHERE read_at_ms IS NOT NULL").count == 2)
+        #expect(try ledger.rows("SELECT read_by FROM messages WHERE read_at_ms IS NOT NULL").count == 3)
     }
 }
