@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
     ],
     targets: [
         // C libraries, each behind a small Swift wrapper of its own.
@@ -55,6 +56,11 @@ let package = Package(
         .target(name: "LINE", dependencies: [
             "JSON", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The OA Manager's chat backup CSV: its layout, read a row at a time with yaslab/CSV.swift.
+        .target(name: "ChatBackup", dependencies: [
+            "TalkVaultDomain",
+            .product(name: "CSV", package: "CSV.swift"),
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
@@ -247,9 +253,10 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
         ], path: "Tests/ReadReceiptsTests"),
         .testTarget(name: "ExportTests", dependencies: [
-            "Archive", "Export", "Store", "Ledger", "LedgerTestSupport", "TalkVaultDomain", "TestSupport",
+            "Archive", "ChatBackup", "Export", "Store", "Ledger", "LedgerTestSupport", "TalkVaultDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/ExportTests"),
+        .testTarget(name: "ChatBackupTests", dependencies: ["ChatBackup", "TalkVaultDomain", "TestSupport"], path: "Tests/ChatBackupTests"),
         .testTarget(name: "LookupTests", dependencies: [
             "Ledger", "Store", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/LookupTests"),

@@ -79,6 +79,29 @@ public struct Instant: Sendable, Hashable, Comparable, Codable, CustomStringConv
         return text + (offset < 0 ? "-" : "+") + pad(Int64(minutes / 60), 2) + ":" + pad(Int64(minutes % 60), 2)
     }
 
+    /// The instant of a wall-clock time at a fixed UTC offset, or nil for a date or time that
+    /// does not exist (2025/02/30, 24:00:00).
+    public static func local(year: Int64, month: Int64, day: Int64, hour: Int64, minute: Int64, second: Int64,
+                             offsetSeconds: Int64) -> Instant? {
+        guard (1...12).contains(month), (0...23).contains(hour), (0...59).contains(minute), (0...59).contains(second),
+              (1...9999).contains(year) else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let lengths: [Int64] = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...lengths[Int(month - 1)]).contains(day) else { return nil }
+        let days = Self.days(fromCivil: year, month, day)
+        return Instant(milliseconds: ((days * 86_400 + hour * 3_600 + minute * 60 + second) - offsetSeconds) * 1000)
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (the inverse of `civil(fromDays:)`).
+    static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
     /// Year, month and day of a count of days since 1970-01-01 (proleptic Gregorian).
     static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
         let z = days + 719_468

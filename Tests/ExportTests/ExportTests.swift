@@ -1,4 +1,5 @@
 import Crypto
+import ChatBackup
 @testable import Export
 import Foundation
 @testable import Ledger
@@ -136,7 +137,7 @@ struct ExportHarness {
 }
 
 @Suite struct LineProfileTests {
-    @Test func theLineProfileRoundTripsThroughTheOAManagerParser() throws {
+    @Test func theLineProfileReadsBackAsAChatBackup() throws {
         let h = try ExportHarness()
         try ExportTests().fill(h)
         let exporter = Exporter(store: h.base.ledger.exportStore, settings: ExportSettings(exportDir: h.exportDir, timeZone: h.tokyo, toolVersion: "test",
@@ -145,31 +146,18 @@ struct ExportHarness {
         #expect(result.csvPath.hasSuffix("talkvault-2026-W47-line.csv"))
         let text = try String(contentsOfFile: result.csvPath, encoding: .utf8)
         #expect(text.hasPrefix("アカウント名,テスト店\r\nタイムゾーン,'+09:00\r\nダウンロード日時,2026/11/24 10:00\r\n送信者タイプ,送信者名,送信日,送信時刻,内容\r\n"))
-        let file = try OAManagerCSV.parse(text)
-        #expect(file.preamble["アカウント名"] == "テスト店")
-        #expect(file.rows.count == 5)
-        #expect(file.rows[0] == OAManagerCSV.Row(senderType: "User", senderName: "Uuser1", date: "2026/11/16", time: "00:00:00",
-                                                 content: "'=HYPERLINK(\"x\")"))
-        #expect(file.rows.contains { $0.content == "改行\nと \"引用\", カンマ" && $0.date == "2026/11/20" && $0.time == "12:00:00" })
-        #expect(file.rows.contains { $0.content == "スタンプを送信しました。" })
+        let reader = try ChatBackupReader(path: result.csvPath)
+        #expect(reader.preamble.accountName == "テスト店" && reader.preamble.utcOffsetSeconds == 9 * 3_600)
+        var rows: [BackupRow] = []
+        while let row = try reader.next() { rows.append(row) }
+        #expect(rows.count == 5)
+        #expect(rows[0].sender == .user && rows[0].senderName == "Uuser1" && rows[0].sentAt == Instant(rfc3339: "2026-11-16T00:00:00+09:00")!
+                && rows[0].content == "'=HYPERLINK(\"x\")")
+        #expect(rows.contains { $0.content == "改行\nと \"引用\", カンマ" && $0.sentAt == Instant(rfc3339: "2026-11-20T12:00:00+09:00")! })
+        #expect(rows.contains { $0.placeholder == .sticker })
         // The same week in the full profile is a separate delivery.
         let full = try h.exporter().run(week: ISOWeek(parsing: "2026-W47")!, force: nil, forced: false, now: Instant(rfc3339: "2026-11-24T10:00:00+09:00")!)
         #expect(!full.alreadyDelivered)
-    }
-
-    @Test func theParserReadsLINEsOwnLayout() throws {
-        let sample = "\u{FEFF}アカウント名,サンプル\r\nタイムゾーン,'+09:00\r\nダウンロード日時,2025/09/18 14:30\r\n送信者タイプ,送信者名,送信日,送信時刻,内容\r\n"
-            + "User,山田 太郎,2025/09/18,14:24:55,予約できますか?\r\nAccount,応答メッセージ,2025/09/18,14:24:56,\"ありがとうございます。\n担当より折り返します。\"\r\n"
-            + "User,山田 太郎,2025/09/18,14:25:00,写真を送信しました。\r\nUser,山田 太郎,2025/09/18,14:26:00,一行目_x000D_二行目\n"
-        let file = try OAManagerCSV.parse(sample)
-        #expect(file.preamble["タイムゾーン"] == "'+09:00")
-        #expect(file.rows.count == 4)
-        #expect(file.rows[1].senderType == "Account" && file.rows[1].content == "ありがとうございます。\n担当より折り返します。")
-        #expect(file.rows[3].content == "一行目\r二行目")
-        #expect(throws: OAManagerCSV.ParseError.self) { _ = try OAManagerCSV.parse("アカウント名,x\r\n") }
-        #expect(throws: OAManagerCSV.ParseError.badRecord(record: 5, problem: "expected 5 fields, found 2")) {
-            _ = try OAManagerCSV.parse("a,b\r\nc,d\r\ne,f\r\n送信者タイプ,送信者名,送信日,送信時刻,内容\r\nUser,x\r\n")
-        }
     }
 }
 
