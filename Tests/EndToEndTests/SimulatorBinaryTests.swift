@@ -37,6 +37,8 @@ import TestSupport
         // One malloc arena: with one per thread, glibc keeps up to 64 MB of freed buffers in each
         // arena a busy machine's threads touch, and the peak measured the allocator, not the stream.
         let (process, url) = try Self.start(["--transcode-seconds", "0", "--seed", "4"], environment: ["MALLOC_ARENA_MAX": "1"])
+        // A failure below must not leave the simulator running.
+        defer { if process.isRunning { process.terminate() } }
         #expect(url.hasPrefix("http://127.0.0.1:"))
         let size: Int64 = 1 << 30
         let message = SimulatedMessage(id: "big", kind: .file, chatType: .user, chatId: "U1", userId: "U1",
