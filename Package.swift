@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C libraries, each behind a small Swift wrapper of its own.
@@ -61,6 +62,7 @@ let package = Package(
         .target(name: "ChatBackup", dependencies: [
             "TalkVaultDomain",
             .product(name: "CSV", package: "CSV.swift"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
@@ -256,7 +258,9 @@ let package = Package(
             "Archive", "ChatBackup", "Export", "Store", "Ledger", "LedgerTestSupport", "TalkVaultDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/ExportTests"),
-        .testTarget(name: "ChatBackupTests", dependencies: ["ChatBackup", "TalkVaultDomain", "TestSupport"], path: "Tests/ChatBackupTests"),
+        .testTarget(name: "ChatBackupTests", dependencies: [
+            "ChatBackup", "TalkVaultDomain", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ], path: "Tests/ChatBackupTests"),
         .testTarget(name: "LookupTests", dependencies: [
             "Ledger", "Store", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/LookupTests"),
