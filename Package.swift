@@ -153,6 +153,7 @@ let package = Package(
         .target(name: "LINESimulator", dependencies: [
             "TalkVaultDomain", "JSON", "LINE", "Gzip",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -243,7 +244,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/PackingTests"),
         .testTarget(name: "LINESimulatorTests", dependencies: [
-            "Gzip", "LINE", "LINESimulator", "TalkVaultDomain", "TestSupport",
+            "ChatBackup", "Gzip", "LINE", "LINESimulator", "TalkVaultDomain", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")
         ], path: "Tests/LINESimulatorTests"),
         .testTarget(name: "SweepTests", dependencies: [

@@ -18,6 +18,10 @@ struct SendCommand: AsyncParsableCommand {
         simulator-channel-secret-NAME (unless --channel-secret is given), its bot
         user id as every body's destination, its messages registered under it, and
         ids that no other channel's traffic shares.
+        --backup ZIP writes the Official Account Manager's chat backup of the same traffic: one
+        CSV per 1:1 chat in LINE's layout, with the account's replies (auto-reply and staff),
+        which no webhook carries; --backup-truth writes each of its rows as a JSON line (file,
+        line, sender, sender_name, sent_at, content, message_id).
         """)
 
     @Option(help: "The webhook URL to POST to.") var target: String
@@ -43,12 +47,16 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Share of messages later unsent.") var unsendRate = 0.04
     @Option(help: "Share of group and room texts later edited.") var editRate = 0.1
     @Option(help: "Write the ground truth JSONL here.") var groundTruth: String?
+    @Option(help: "Write the OA Manager's chat backup of the traffic here, a zip.") var backup: String?
+    @Option(help: "With --backup: write each backup row as a JSON line here.") var backupTruth: String?
+    @Option(help: "With --backup: the account name its files give.") var accountName = "TalkVault テスト店"
     @Option(name: .customLong("size"), help: ArgumentHelp("Content sizes as KIND=MIN-MAX in bytes (log-uniform); repeatable. The plan decides each message's size, so give the same to serve.", valueName: "kind=min-max"))
     var sizes: [String] = []
 
     func validate() throws {
         _ = try periodDuration()
         if let end, Instant(rfc3339: end) == nil { throw ValidationError("--end is not RFC 3339") }
+        if backupTruth != nil && backup == nil { throw ValidationError("--backup-truth goes with --backup") }
         _ = try KindSpec.sizes(sizes)
         guard (0...1).contains(transcodeFailureRate) else { throw ValidationError("--transcode-failure-rate is from 0 to 1") }
         if let channel { try ChannelName.check(channel) }
@@ -69,6 +77,11 @@ struct SendCommand: AsyncParsableCommand {
                                    redeliveryRate: redeliveryRate, maxAttempts: maxAttempts, concurrency: concurrency, seed: seed)
         let report = try await sender.send(plan)
         if let groundTruth { try plan.writeGroundTruth(to: groundTruth, simulator: simulatorConfig) }
+        if let backup {
+            let files = SimulatedBackup.files(of: plan, seed: seed, accountName: accountName, downloadedAt: endInstant)
+            try SimulatedBackup.writeZip(files, to: backup)
+            if let backupTruth { try SimulatedBackup.writeTruth(files, to: backupTruth) }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))

@@ -77,7 +77,7 @@ import TestSupport
         }
         let send = try run(Self.binary, ["send", "--help"])
         for flag in ["--target", "--simulator", "--messages", "--period", "--redelivery-rate", "--out-of-order-rate",
-                     "--unsend-rate", "--edit-rate", "--ground-truth", "--max-attempts", "--concurrency", "--transcode-failure-rate"] {
+                     "--unsend-rate", "--edit-rate", "--ground-truth", "--backup", "--backup-truth", "--account-name", "--max-attempts", "--concurrency", "--transcode-failure-rate"] {
             #expect(send.stdout.contains(flag), "send --help lacks \(flag)")
         }
         #expect(try run(Self.binary, ["serve", "--window", "image=0d"]).status == 64)
