@@ -62,7 +62,6 @@ let package = Package(
         .target(name: "ChatBackup", dependencies: [
             "TalkVaultDomain",
             .product(name: "CSV", package: "CSV.swift"),
-            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         // The webhook inbox: acknowledged bodies in preallocated, checksummed segment files.
         .target(name: "InboxLog", dependencies: ["TalkVaultDomain", "Gzip", "DurableFile"]),
@@ -244,7 +243,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/PackingTests"),
         .testTarget(name: "LINESimulatorTests", dependencies: [
-            "ChatBackup", "Gzip", "LINE", "LINESimulator", "TalkVaultDomain", "TestSupport",
+            "ChatBackup", "Gzip", "LINE", "LINESimulator", "TalkVaultDomain", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Crypto", package: "swift-crypto"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")
         ], path: "Tests/LINESimulatorTests"),
         .testTarget(name: "SweepTests", dependencies: [
@@ -259,9 +258,7 @@ let package = Package(
             "Archive", "ChatBackup", "Export", "Store", "Ledger", "LedgerTestSupport", "TalkVaultDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/ExportTests"),
-        .testTarget(name: "ChatBackupTests", dependencies: [
-            "ChatBackup", "TalkVaultDomain", "TestSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-        ], path: "Tests/ChatBackupTests"),
+        .testTarget(name: "ChatBackupTests", dependencies: ["ChatBackup", "TalkVaultDomain", "TestSupport"], path: "Tests/ChatBackupTests"),
         .testTarget(name: "LookupTests", dependencies: [
             "Ledger", "Store", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/LookupTests"),

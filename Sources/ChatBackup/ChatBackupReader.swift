@@ -18,6 +18,7 @@ public final class ChatBackupReader {
     /// The line the next row starts on.
     private var line: Int
     private var lastRow: [String]?
+    private var lastRowLine = 0
 
     /// Opens `path` and reads the preamble and header. `name` stands for the file in errors.
     public init(path: String, name: String? = nil) throws(ChatBackupError) {
@@ -32,6 +33,7 @@ public final class ChatBackupReader {
         func record(_ expected: String) throws(ChatBackupError) -> (line: Int, value: String) {
             let at = line
             guard let row = csv.next() else {
+                if let error = Self.failure(csv.error) { throw ChatBackupError(file: file, line: at, problem: Self.describe(error)) }
                 throw ChatBackupError(file: file, line: at, problem: "not a LINE chat backup: the file ends before its '\(expected),…' line")
             }
             line += 1 + Self.lineBreaks(in: row)
@@ -67,6 +69,7 @@ public final class ChatBackupReader {
             if let error = Self.failure(csv.error) { throw ChatBackupError(file: file, line: at, problem: Self.describe(error)) }
             if fields == [""] { continue }  // a blank line
             lastRow = fields
+            lastRowLine = at
             guard fields.count == 5 else {
                 throw ChatBackupError(file: file, line: at, problem: "expected 5 fields, found \(fields.count) (a quote left open, or a stray comma?)")
             }
@@ -75,6 +78,10 @@ public final class ChatBackupReader {
             }
             guard let sentAt = Self.instant(date: Substring(fields[2]), time: Substring(fields[3]), offset: preamble.utcOffsetSeconds) else {
                 throw ChatBackupError(file: file, line: at, problem: "the date and time must look like 2025/09/18 and 14:24:55")
+            }
+            if let swallowed = Self.swallowedRow(in: fields[4]) {
+                throw ChatBackupError(file: file, line: at, problem: "a quoted field runs on over what looks like the row of line \(at + swallowed) "
+                                      + "(a quote left open?)")
             }
             let content = Self.unescapingCR(fields[4])
             return BackupRow(line: at, sender: sender, senderName: Self.unescapingCR(fields[1]),
@@ -88,17 +95,38 @@ public final class ChatBackupReader {
     /// CSV.swift ends a quoted field at the end of the file as if it were closed. A last field
     /// that had to be quoted must therefore be followed by the file's last `"`.
     private func checkClosingQuote() throws(ChatBackupError) {
-        guard let last = lastRow?.last, last.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return }
+        guard let field = lastRow?.last, field.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return }
         guard let handle = FileHandle(forReadingAtPath: path) else { return }
         defer { try? handle.close() }
+        // The last byte that is not a line break (blank lines may follow the last row).
         let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size >= 3 ? size - 3 : 0)
-        var tail = Array((try? handle.readToEnd()) ?? Data())
-        while let byte = tail.last, byte == 0x0A || byte == 0x0D { tail.removeLast() }
-        if tail.last != UInt8(ascii: "\"") {
-            throw ChatBackupError(file: file, line: line - 1 - Self.lineBreaks(in: lastRow ?? []),
-                                  problem: "a quoted field is not closed before the end of the file")
+        var end = size, lastByte: UInt8?
+        while end > 0, lastByte == nil {
+            let start = end >= 4096 ? end - 4096 : 0
+            try? handle.seek(toOffset: start)
+            let chunk = Array((try? handle.read(upToCount: Int(end - start))) ?? Data())
+            lastByte = chunk.last { $0 != 0x0A && $0 != 0x0D }
+            end = start
+            if chunk.isEmpty { break }
         }
+        if lastByte != UInt8(ascii: "\"") {
+            throw ChatBackupError(file: file, line: lastRowLine, problem: "a quoted field is not closed before the end of the file")
+        }
+    }
+
+    /// When a body holds a line that reads like a whole row of its own (`User,name,2025/09/18,
+    /// 14:24:55,…`), a quote was most likely left open and swallowed the rows after it: CSV.swift
+    /// cannot tell. Returns how many lines into the body that row starts.
+    static func swallowedRow(in content: String) -> Int? {
+        guard content.utf8.contains(0x0A) || content.utf8.contains(0x0D) else { return nil }
+        var lines = 0
+        for piece in content.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).dropFirst() {
+            lines += 1
+            guard piece.hasPrefix("User,") || piece.hasPrefix("Account,") else { continue }
+            let fields = piece.split(separator: ",", maxSplits: 4, omittingEmptySubsequences: false)
+            if fields.count == 5, instant(date: fields[2], time: fields[3], offset: 0) != nil { return lines }
+        }
+        return nil
     }
 
     /// `'+09:00`, `+09:00` or `-05:30`, in seconds.

@@ -48,6 +48,21 @@ public enum SimulatedBackup {
     /// share of user messages the account answers.
     public static func files(of plan: TrafficPlan, seed: UInt64, accountName: String, offsetSeconds: Int64 = 32_400,
                              downloadedAt: Instant, replyRate: Double = 0.6) -> [File] {
+        var files = chatFiles(of: plan, seed: seed, accountName: accountName, offsetSeconds: offsetSeconds,
+                              downloadedAt: downloadedAt, replyRate: replyRate)
+        // Two chats can share a display name and dates; a zip holds one entry per name. What
+        // LINE does then is not known here: the simulator numbers the later ones, " (2)"…
+        var seen: [String: Int] = [:]
+        for index in files.indices {
+            let count = seen[files[index].name, default: 0] + 1
+            seen[files[index].name] = count
+            if count > 1 { files[index].name = String(files[index].name.dropLast(4)) + " (\(count)).csv" }
+        }
+        return files
+    }
+
+    static func chatFiles(of plan: TrafficPlan, seed: UInt64, accountName: String, offsetSeconds: Int64,
+                          downloadedAt: Instant, replyRate: Double) -> [File] {
         var texts: [String: String] = [:]
         for delivery in plan.deliveries {
             for event in delivery.events where event["type"]?.stringValue == "message" {

@@ -69,12 +69,30 @@ import TestSupport
         (preamble + "User,x,2025/02/30,14:00:00,hi\r\n", 5, "date and time"),
         (preamble + "User,x,2025/09/18,25:00:00,hi\r\n", 5, "date and time"),
         (preamble + "User,x,2025/09/18,14:00:00,ok\r\nUser,x,2025/09/18,14:00:01,\"never closed\r\nUser,y,2025/09/18,14:00:02,z\r\n", 6,
+         "runs on over what looks like the row of line 7"),
+        (preamble + "User,x,2025/09/18,14:00:00,ok\r\nUser,x,2025/09/18,14:00:01,\"never closed\r\nand more text\r\n", 6,
          "quoted field is not closed"),
+        // A quote left open in the middle swallows rows up to the next quoted field.
+        (preamble + "User,A,2025/09/18,14:00:00,\"broken\r\nUser,A,2025/09/18,14:00:01,second\r\nUser,A,2025/09/18,14:00:02,\"line1\r\nline2\"\r\n",
+         5, "runs on over what looks like the row of line 6"),
     ])
     func aBadFileIsNamedAtItsLine(_ text: String, _ line: Int, _ words: String) throws {
         let error = try #require(failure(text))
         #expect(error.file == "bad.csv" && error.line == line && error.problem.contains(words), "\(error)")
         #expect(error.description.hasPrefix("bad.csv:\(line): "))
+    }
+
+    @Test func blankLinesAfterTheLastRowAreFine() throws {
+        let (_, rows) = try read(Self.preamble + "User,x,2025/09/18,14:00:00,\"a, b\"\r\n\r\n\r\n")
+        #expect(rows.map(\.content) == ["a, b"])
+    }
+
+    @Test func aShiftJISFileIsNamedAsNotUTF8() throws {
+        let path = dir.file("sjis-head.csv")
+        _ = FileManager.default.createFile(atPath: path, contents: Data([0x83, 0x41, 0x83, 0x4A, 0x83, 0x45, 0x83, 0x93, 0x83, 0x67, 0x96, 0xBC, 0x2C, 0x78, 0x0D, 0x0A]))
+        #expect(throws: ChatBackupError(file: "sjis-head.csv", line: 1, problem: "the file is not UTF-8")) {
+            _ = try ChatBackupReader(path: path, name: "sjis-head.csv")
+        }
     }
 
     @Test func anErrorNeverQuotesTheMessage() throws {

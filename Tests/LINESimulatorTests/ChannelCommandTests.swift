@@ -55,7 +55,7 @@ import TestSupport
         let (target, receiver) = try await startRecorder(recorder)
         let send = ["send", "--target", target, "--simulator", url, "--messages", "12", "--seed", "5", "--content-seed", "7",
                     "--period", "2d"]
-        let sentA = try #require(try run(Self.binary!, send + ["--channel", "shop-a", "--ground-truth", dir.file("a.jsonl")], deadlineSeconds: 300))
+        let sentA = try #require(try await runAwaiting(Self.binary!, send + ["--channel", "shop-a", "--ground-truth", dir.file("a.jsonl")], deadlineSeconds: 300))
         #expect(sentA.status == 0, "\(sentA.stderr)")
         let received = await recorder.received
         #expect(!received.isEmpty)
@@ -68,7 +68,7 @@ import TestSupport
         #expect(truthA.count == 12 && truthA.allSatisfy { $0["channel"] as? String == "shop-a" })
 
         // The same seed for shop-b: other ids, its own secret and bot.
-        let sentB = try #require(try run(Self.binary!, send + ["--channel", "shop-b", "--ground-truth", dir.file("b.jsonl")], deadlineSeconds: 300))
+        let sentB = try #require(try await runAwaiting(Self.binary!, send + ["--channel", "shop-b", "--ground-truth", dir.file("b.jsonl")], deadlineSeconds: 300))
         #expect(sentB.status == 0, "\(sentB.stderr)")
         let truthB = try Self.lines(dir.file("b.jsonl"))
         #expect(Set(truthA.compactMap { $0["id"] as? String }).isDisjoint(with: truthB.compactMap { $0["id"] as? String }))
@@ -82,7 +82,7 @@ import TestSupport
 
         // An explicit secret wins over the channel's.
         let before = await recorder.received.count
-        let explicit = try #require(try run(Self.binary!, send + ["--seed", "6", "--messages", "2", "--channel", "shop-a",
+        let explicit = try #require(try await runAwaiting(Self.binary!, send + ["--seed", "6", "--messages", "2", "--channel", "shop-a",
                                                                   "--channel-secret", "explicit-secret"], deadlineSeconds: 300))
         #expect(explicit.status == 0, "\(explicit.stderr)")
         let explicitKey = SymmetricKey(data: Data("explicit-secret".utf8))
@@ -93,7 +93,7 @@ import TestSupport
         }
 
         // A channel the simulator does not serve is named, and the run fails.
-        let stray = try #require(try run(Self.binary!, send + ["--channel", "shop-c"], deadlineSeconds: 300))
+        let stray = try #require(try await runAwaiting(Self.binary!, send + ["--channel", "shop-c"], deadlineSeconds: 300))
         #expect(stray.status != 0)
         #expect(stray.stderr.contains("shop-c") && stray.stderr.contains("--channel"))
 

@@ -79,3 +79,40 @@ public func run(_ executable: String, _ arguments: [String], environment: [Strin
                          stdout: (try? String(contentsOfFile: dir.file("out"), encoding: .utf8)) ?? "",
                          stderr: (try? String(contentsOfFile: dir.file("err"), encoding: .utf8)) ?? "")
 }
+
+/// `run(_:_:deadlineSeconds:)` for a test whose program talks to a server running in the test's
+/// own process: it waits with `Task.sleep`, so the server keeps a thread of the cooperative pool
+/// (a blocked wait on a 2-core machine can leave it none, and the program then waits on the test).
+public func runAwaiting(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                        deadlineSeconds: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws -> ProcessResult? {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let dir = TempDir()
+    _ = FileManager.default.createFile(atPath: dir.file("out"), contents: nil)
+    _ = FileManager.default.createFile(atPath: dir.file("err"), contents: nil)
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("out")))
+    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("err")))
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    var polls = 0
+    while process.isRunning && polls < deadlineSeconds * 20 {
+        try await Task.sleep(for: .milliseconds(50))
+        polls += 1
+    }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        Issue.record("\(arguments.first ?? executable) did not finish within \(deadlineSeconds) s", sourceLocation: sourceLocation)
+        return nil
+    }
+    process.waitUntilExit()
+    try out.close()
+    try err.close()
+    return ProcessResult(status: process.terminationStatus,
+                         stdout: (try? String(contentsOfFile: dir.file("out"), encoding: .utf8)) ?? "",
+                         stderr: (try? String(contentsOfFile: dir.file("err"), encoding: .utf8)) ?? "")
+}
