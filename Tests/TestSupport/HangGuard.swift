@@ -48,36 +48,13 @@ public func withHangGuard<T: Sendable>(seconds: Int, _ what: String, sourceLocat
 /// Runs a program with a deadline; on a hang it is killed with SIGKILL and the result is nil.
 public func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                 deadlineSeconds: Int, sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let dir = TempDir()
-    _ = FileManager.default.createFile(atPath: dir.file("out"), contents: nil)
-    _ = FileManager.default.createFile(atPath: dir.file("err"), contents: nil)
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("out")))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("err")))
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    let running = try RunningProgram(executable, arguments, environment: environment)
     var polls = 0
-    while process.isRunning && polls < deadlineSeconds * 20 {
+    while running.process.isRunning && polls < deadlineSeconds * 20 {
         usleep(50_000)
         polls += 1
     }
-    if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        Issue.record("\(arguments.first ?? executable) did not finish within \(deadlineSeconds) s", sourceLocation: sourceLocation)
-        return nil
-    }
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    return ProcessResult(status: process.terminationStatus,
-                         stdout: (try? String(contentsOfFile: dir.file("out"), encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOfFile: dir.file("err"), encoding: .utf8)) ?? "")
+    return try running.finish(deadlineSeconds: deadlineSeconds, sourceLocation: sourceLocation)
 }
 
 /// `run(_:_:deadlineSeconds:)` for a test whose program talks to a server running in the test's
@@ -85,34 +62,49 @@ public func run(_ executable: String, _ arguments: [String], environment: [Strin
 /// (a blocked wait on a 2-core machine can leave it none, and the program then waits on the test).
 public func runAwaiting(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                         deadlineSeconds: Int, sourceLocation: SourceLocation = #_sourceLocation) async throws -> ProcessResult? {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let dir = TempDir()
-    _ = FileManager.default.createFile(atPath: dir.file("out"), contents: nil)
-    _ = FileManager.default.createFile(atPath: dir.file("err"), contents: nil)
-    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("out")))
-    let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("err")))
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    let running = try RunningProgram(executable, arguments, environment: environment)
     var polls = 0
-    while process.isRunning && polls < deadlineSeconds * 20 {
+    while running.process.isRunning && polls < deadlineSeconds * 20 {
         try await Task.sleep(for: .milliseconds(50))
         polls += 1
     }
-    if process.isRunning {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        Issue.record("\(arguments.first ?? executable) did not finish within \(deadlineSeconds) s", sourceLocation: sourceLocation)
-        return nil
+    return try running.finish(deadlineSeconds: deadlineSeconds, sourceLocation: sourceLocation)
+}
+
+/// A program started with its output in files, for the two waits above.
+private struct RunningProgram {
+    let process = Process()
+    let dir = TempDir()
+    let out: FileHandle
+    let err: FileHandle
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        _ = FileManager.default.createFile(atPath: dir.file("out"), contents: nil)
+        _ = FileManager.default.createFile(atPath: dir.file("err"), contents: nil)
+        out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("out")))
+        err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.file("err")))
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
     }
-    process.waitUntilExit()
-    try out.close()
-    try err.close()
-    return ProcessResult(status: process.terminationStatus,
-                         stdout: (try? String(contentsOfFile: dir.file("out"), encoding: .utf8)) ?? "",
-                         stderr: (try? String(contentsOfFile: dir.file("err"), encoding: .utf8)) ?? "")
+
+    /// Kills a program still running (and records the hang), else collects its result.
+    func finish(deadlineSeconds: Int, sourceLocation: SourceLocation) throws -> ProcessResult? {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            Issue.record("\(process.arguments?.first ?? "the program") did not finish within \(deadlineSeconds) s", sourceLocation: sourceLocation)
+            return nil
+        }
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        return ProcessResult(status: process.terminationStatus,
+                             stdout: (try? String(contentsOfFile: dir.file("out"), encoding: .utf8)) ?? "",
+                             stderr: (try? String(contentsOfFile: dir.file("err"), encoding: .utf8)) ?? "")
+    }
 }
