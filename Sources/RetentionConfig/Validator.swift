@@ -356,14 +356,14 @@ struct Validator {
     /// anything else would reach the server percent-encoded).
     static let webhookPathCharacters = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()+,;=@".unicodeScalars)
 
-    /// Why `path` cannot be `capture.webhook_path`, or nil. It must be a plain path of its own:
-    /// not one of the server's routes or under one, and not a router pattern.
     /// The path as the router matches it: empty segments (`//`, a trailing `/`) do not count, so
     /// `/webhook/` is `/webhook`. Paths are compared, and served, in this form.
     static func routedPath(_ path: String) -> String {
         "/" + path.split(separator: "/").joined(separator: "/")
     }
 
+    /// Why `path` cannot be `capture.webhook_path`, or nil. It must be a plain path of its own:
+    /// not one of the server's routes or under one, and not a router pattern.
     static func webhookPathProblem(_ path: String) -> String? {
         guard path.hasPrefix("/") else { return "must be a URL path starting with / (got '\(ConfigIssue.clip(path))')" }
         guard path.unicodeScalars.allSatisfy({ $0 == "/" || webhookPathCharacters.contains($0) }) else {
