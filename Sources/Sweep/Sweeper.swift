@@ -32,6 +32,9 @@ public struct SweepSettings: Sendable {
     public var botInfo: BotInfoClient?
     /// Each channel's read state, when there are several.
     public var channels: [SweepChannel] = []
+    /// Where each channel's access token comes from, for the warning when it is missing; a
+    /// channel not named here gets the default names (`ChannelName.tokenHint`).
+    public var tokenHints: [String: String] = [:]
     /// Free space kept beyond what packing the staged downloads needs (`sweep.disk_reserve_bytes`).
     public var diskReserveBytes: Int64 = 256 << 20
 
@@ -149,7 +152,7 @@ public struct Sweeper: Sendable {
         // Said once per channel: its items are left, each run, until the channel has a token.
         for (channel, items) in Dictionary(grouping: plan.filter { clients[$0.channel] == nil }, by: \.channel).sorted(by: { $0.key < $1.key }) {
             logger.warning("no access token for the channel: its downloads are left for a run that has one", metadata: [
-                "channel": "\(channel)", "items": "\(items.count)", "token": "\(ChannelName.tokenHint(channel))",
+                "channel": "\(channel)", "items": "\(items.count)", "token": "\(settings.tokenHints[channel] ?? ChannelName.tokenHint(channel))",
             ])
         }
         let tally = Tally(total: plan.count, progress: progress)
@@ -267,7 +270,7 @@ public struct Sweeper: Sendable {
         let part = final + ".part"
         let external = item.provider == "external" ? item.url : nil
         guard let client = clients[item.channel] else {
-            return .left("no access token for channel \(item.channel) (\(ChannelName.tokenHint(item.channel)))")
+            return .left("no access token for channel \(item.channel) (\(settings.tokenHints[item.channel] ?? ChannelName.tokenHint(item.channel)))")
         }
         var failures = 0, throttles = 0
         let transcodeStarted = waiting.elapsedMilliseconds()

@@ -51,6 +51,17 @@ import TestSupport
         let swept = try #require(try await ChannelsBinaryTests.stats(sim)["channels"] as? [String: [String: Any]])
         #expect((swept["default"]?["requests"] as? Int ?? 0) > 0 && swept["shop-a"]?["requests"] as? Int == 0, "\(swept)")
 
+        // A channel whose token has a credential name of its own: the warning names that one.
+        let image = Webhook.body([Webhook.media("a-img-1", type: "image", eventId: "a-e-1", at: SystemClock().now().milliseconds - 60_000)],
+                                 destination: shopA.destination)
+        let own = ["--data-dir", dataDir, "--config",
+                   cli.dir.write("own.yaml", base + "channels:\n  - name: shop-a\n    access_token_credential: shop-a-token\n")]
+        #expect(try cli.talkvault(["ingest", "--channel", "shop-a", cli.dir.write("a.json", String(decoding: image, as: UTF8.self))] + own,
+                                  environment: now).status == 0)
+        let hinted = try cli.talkvault(["sweep"] + own, environment: now.merging(["TALKVAULT_ACCESS_TOKEN": old.accessToken]) { $1 })
+        #expect(hinted.stderr.contains("channel=shop-a") && hinted.stderr.contains("TALKVAULT_ACCESS_TOKEN_SHOP_A or credential shop-a-token"),
+                "\(hinted.stderr)")
+
         // Two channels with one secret: a body signed for one would pass as the other's.
         let twins = cli.dir.write("twins.yaml", base + "channels:\n  - name: shop-a\n  - name: shop-b\n")
         let refused = try cli.talkvault(["serve", "--port", "0", "--data-dir", dataDir, "--config", twins],
