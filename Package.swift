@@ -129,7 +129,7 @@ let package = Package(
         ]),
 
         // The weekly compliance export.
-        .target(name: "Export", dependencies: ["CSVText", "DurableFile", "LINE", "Store", "TalkVaultDomain"]),
+        .target(name: "Export", dependencies: ["ChatBackup", "CSVText", "DurableFile", "LINE", "Store", "TalkVaultDomain"]),
         // `find` and `show`: looking messages up in the ledger, and how they print.
         .target(name: "Lookup", dependencies: ["CSVText", "LINE", "Store", "TalkVaultDomain"]),
 
@@ -150,7 +150,7 @@ let package = Package(
         // The LINE platform simulator: LINE's real paths, headers and faults, for tests, the demo
         // and benchmarks.
         .target(name: "LINESimulator", dependencies: [
-            "TalkVaultDomain", "JSON", "LINE", "Gzip",
+            "ChatBackup", "CSVText", "TalkVaultDomain", "JSON", "LINE", "Gzip",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

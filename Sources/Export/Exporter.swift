@@ -1,3 +1,4 @@
+import ChatBackup
 import CSVText
 import DurableFile
 import Foundation
@@ -180,13 +181,13 @@ public struct Exporter {
 
     /// The 内容 column: the text, or where LINE writes a media placeholder, the archived file.
     static func oaContent(_ row: ExportRow) -> String {
-        if row.state == .unsent { return "送信が取り消されたメッセージです" }
+        if row.state == .unsent { return BackupPlaceholder.unsent.text }
         let archived = row.contentSegment.flatMap { segment in row.contentEntry.map { "\(segment):\($0)" } }
         switch row.kind {
         case .text: return row.text ?? ""
-        case .sticker: return "スタンプを送信しました。"
-        case .image: return archived.map { "[写真] \($0)" } ?? "写真を送信しました。"
-        case .video: return archived.map { "[動画] \($0)" } ?? "動画を送信しました。"
+        case .sticker: return BackupPlaceholder.sticker.text
+        case .image: return archived.map { "[写真] \($0)" } ?? BackupPlaceholder.image.text
+        case .video: return archived.map { "[動画] \($0)" } ?? BackupPlaceholder.video.text
         case .audio: return archived.map { "[ボイスメッセージ] \($0)" } ?? "ボイスメッセージを送信しました。"
         case .file: return archived.map { "[ファイル] \($0)" } ?? "ファイルを送信しました。"
         case .location: return text(row)

@@ -1,3 +1,5 @@
+import ChatBackup
+
 /// The export profiles.
 public enum ExportProfile: String, Sendable, CaseIterable {
     /// Every column TalkVault knows.
@@ -8,7 +10,7 @@ public enum ExportProfile: String, Sendable, CaseIterable {
 
 /// LINE Official Account Manager's chat backup CSV, as the `line` profile writes it: three
 /// preamble lines (アカウント名, タイムゾーン, ダウンロード日時), this header, then rows.
-/// `ChatBackup` reads it, LINE's own files and this export alike.
+/// `ChatBackup` defines the layout and reads it, LINE's own files and this export alike.
 public enum OAManagerCSV {
-    public static let header = ["送信者タイプ", "送信者名", "送信日", "送信時刻", "内容"]
+    public static let header = ChatBackupReader.header
 }

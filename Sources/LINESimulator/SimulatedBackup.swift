@@ -1,3 +1,5 @@
+import ChatBackup
+import CSVText
 import Foundation
 import JSON
 import TalkVaultDomain
@@ -77,15 +79,11 @@ public enum SimulatedBackup {
                 let at = message.timestamp / 1000 * 1000
                 let content: String?
                 if message.unsentAt != nil {
-                    content = "送信が取り消されたメッセージです"
+                    content = BackupPlaceholder.unsent.text
+                } else if message.kind == .text {
+                    content = texts[message.id]
                 } else {
-                    switch message.kind {
-                    case .text: content = texts[message.id]
-                    case .image: content = "写真を送信しました。"
-                    case .video: content = "動画を送信しました。"
-                    case .sticker: content = "スタンプを送信しました。"
-                    default: content = nil
-                    }
+                    content = BackupPlaceholder.allCases.first { $0.kind == message.kind }?.text
                 }
                 guard let content else { continue }
                 rows.append((at, "User", name, content, message.id))
@@ -102,13 +100,13 @@ public enum SimulatedBackup {
             }
             guard !rows.isEmpty else { return nil }
             let ordered = rows.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
-            var text = "\u{FEFF}アカウント名,\(field(accountName))\r\nタイムゾーン,'\(offset(offsetSeconds))\r\n"
-                + "ダウンロード日時,\(stamp(downloadedAt.milliseconds, offsetSeconds, seconds: false))\r\n送信者タイプ,送信者名,送信日,送信時刻,内容\r\n"
+            var text = "\u{FEFF}" + csv.line(["アカウント名", accountName]) + csv.line(["タイムゾーン", "'" + offset(offsetSeconds)])
+                + csv.line(["ダウンロード日時", stamp(downloadedAt.milliseconds, offsetSeconds, seconds: false)]) + csv.line(ChatBackupReader.header)
             var line = 5
             var written: [Row] = []
             for row in ordered {
                 let local = stamp(row.at, offsetSeconds, seconds: true).split(separator: " ")
-                let record = [row.sender, field(row.name), String(local[0]), String(local[1]), field(row.content)].joined(separator: ",") + "\r\n"
+                let record = csv.line([row.sender, row.name, String(local[0]), String(local[1]), row.content])
                 written.append(Row(line: line, sender: row.sender, senderName: row.name, sentAt: row.at,
                                    content: row.content.replacingOccurrences(of: "_x000D_", with: "\r"), messageId: row.id))
                 line += 1 + row.content.filter { $0 == "\n" || $0 == "\r\n" }.count
@@ -150,11 +148,8 @@ public enum SimulatedBackup {
         try out.write(to: URL(fileURLWithPath: path))
     }
 
-    /// RFC 4180: quoted when it holds a comma, a quote or a line break.
-    static func field(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    /// RFC 4180 as LINE writes it: quoted when needed, and no spreadsheet guards of TalkVault's.
+    static let csv = CSVFormat(guardFormulas: false, longNumbersAsText: false)
 
     static func offset(_ seconds: Int64) -> String {
         let minutes = abs(seconds) / 60

@@ -43,6 +43,9 @@ public struct ChannelConfig: Sendable, Equatable {
         try Credentials.require(named: secretCredential, environment: secretEnvironment, from: env)
     }
 
+    /// Where the access token comes from, for a message that it is missing.
+    public var tokenHint: String { "\(tokenEnvironment) or credential \(tokenCredential)" }
+
     /// The access token, when one is given.
     public func accessToken(from env: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         Credentials.value(named: tokenCredential, environment: tokenEnvironment, from: env)
@@ -61,4 +64,8 @@ extension TalkVaultConfig {
         guard listsChannels, channel(named: ChannelName.implicit) == nil else { return nil }
         return .implicitDefault(webhookPath: webhookPath)
     }
+
+    /// The channels, and the history of `default` when there is one: every channel whose
+    /// messages may need a token.
+    public var channelsWithHistory: [ChannelConfig] { channels + [historyChannel].compactMap { $0 } }
 }

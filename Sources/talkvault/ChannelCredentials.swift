@@ -6,7 +6,7 @@ extension TalkVaultConfig {
     /// Each channel's access token, in the config's order, the history of `default` last;
     /// channels without one are left out.
     func orderedAccessTokens(from env: [String: String] = ProcessInfo.processInfo.environment) -> [(channel: String, token: String)] {
-        (channels + [historyChannel].compactMap { $0 }).compactMap { channel in channel.accessToken(from: env).map { (channel.name, $0) } }
+        channelsWithHistory.compactMap { channel in channel.accessToken(from: env).map { (channel.name, $0) } }
     }
 
     /// Each channel's access token, by channel name.
@@ -28,7 +28,7 @@ extension TalkVaultConfig {
         guard listsChannels else {
             return "no access token: set TALKVAULT_ACCESS_TOKEN, or provide the systemd credential 'access-token'"
         }
-        let hints = channels.map { "\($0.name): \($0.tokenEnvironment) or credential '\($0.tokenCredential)'" }
+        let hints = channels.map { "\($0.name): \($0.tokenHint)" }
         return "no access token for any channel (" + hints.joined(separator: "; ") + ")"
     }
 }

@@ -57,9 +57,7 @@ struct SweepCommand: AsyncParsableCommand {
             burst: config.sweep.burst, maxAttempts: config.sweep.maxAttempts,
             transcodeWaitSeconds: Double(config.sweep.transcodeWait.seconds), order: order)
         settings.readMode = config.readMode
-        for channel in config.channels + [config.historyChannel].compactMap({ $0 }) {
-            settings.tokenHints[channel.name] = "\(channel.tokenEnvironment) or credential \(channel.tokenCredential)"
-        }
+        for channel in config.channelsWithHistory { settings.tokenHints[channel.name] = channel.tokenHint }
         settings.diskReserveBytes = config.sweep.diskReserveBytes
         let options = SweepOptions(dryRun: dryRun, limit: limit, kinds: Set(kinds.map(\.kind)), until: untilInstant)
         let bar = ProgressBar(enabled: !json && !dryRun && isatty(STDERR_FILENO) == 1)
