@@ -38,6 +38,8 @@ let package = Package(
         ),
         .target(name: "SQLiteDB", dependencies: ["CTalkVaultSQLite"]),
         .target(name: "Gzip", dependencies: ["CTalkVaultZlib"]),
+        // Zip archives from outside (the OA Manager's chat backups): every entry checked before one is read.
+        .target(name: "Zip", dependencies: ["CTalkVaultZlib", "Gzip"]),
         // Files made durable: written under a temporary name, fsynced, published, the directory fsynced.
         .target(name: "DurableFile", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // JSON: a strict RFC 8259 parser and the canonical writer that fingerprints and archive records use.
@@ -215,6 +217,11 @@ let package = Package(
         .testTarget(name: "GzipTests", dependencies: [
             "Gzip", "TestSupport"
         ], path: "Tests/GzipTests"),
+        .testTarget(name: "ZipTests", dependencies: [
+            "CTalkVaultZlib", "Gzip", "Zip", "TestSupport",
+            // Only to write valid zips as another tool would.
+            .product(name: "ZIPFoundation", package: "ZIPFoundation")
+        ], path: "Tests/ZipTests"),
         .testTarget(name: "TalkVaultDomainTests", dependencies: [
             "TalkVaultDomain"
         ], path: "Tests/TalkVaultDomainTests"),
