@@ -133,7 +133,12 @@ let package = Package(
         // The weekly compliance export.
         .target(name: "Export", dependencies: ["ChatBackup", "CSVText", "DurableFile", "LINE", "Store", "TalkVaultDomain"]),
         // `find` and `show`: looking messages up in the ledger, and how they print.
-        .target(name: "Lookup", dependencies: ["CSVText", "LINE", "Store", "TalkVaultDomain"]),
+        .target(name: "Lookup", dependencies: ["CSVText", "JSON", "LINE", "Store", "TalkVaultDomain"]),
+        // `talkvault import`: the OA Manager's chat backups merged with what webhooks captured.
+        .target(name: "BackupImport", dependencies: [
+            "ChatBackup", "DurableFile", "JSON", "Store", "TalkVaultDomain", "Zip",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
@@ -176,7 +181,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Relay", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Relay", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup", "BackupImport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -217,6 +222,10 @@ let package = Package(
         .testTarget(name: "GzipTests", dependencies: [
             "Gzip", "TestSupport"
         ], path: "Tests/GzipTests"),
+        .testTarget(name: "BackupImportTests", dependencies: [
+            "BackupImport", "ChatBackup", "Ledger", "LedgerTestSupport", "SQLiteDB", "Store", "TalkVaultDomain", "TestSupport",
+            .product(name: "ZIPFoundation", package: "ZIPFoundation")
+        ], path: "Tests/BackupImportTests"),
         .testTarget(name: "ZipTests", dependencies: [
             "CTalkVaultZlib", "Gzip", "Zip", "TestSupport",
             // Only to write valid zips as another tool would.

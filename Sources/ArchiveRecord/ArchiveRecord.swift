@@ -5,8 +5,9 @@ import TalkVaultDomain
 /// when this type and its version change. `RecordCodec` is the one place that writes and
 /// reads it; `docs/archive-record.md` documents the layout and its versions.
 public struct ArchiveRecord: Sendable, Equatable {
-    /// The layout this release writes.
-    public static let currentVersion = 1
+    /// The newest layout this release writes. A record is written in the oldest layout that
+    /// holds it (`RecordCodec.layout(of:)`), so a webhook message keeps its version-1 bytes.
+    public static let currentVersion = 2
 
     /// The layout the record was read in (a new record: the current one). `RecordCodec.encode`
     /// always writes the current layout.
@@ -83,14 +84,25 @@ public struct ArchiveRecord: Sendable, Equatable {
         public var readBy: String?
         /// The channel (Official Account) it reached; `default` in records from before channels.
         public var channel: String
+        /// The customer's side (`incoming`) or the account's (`outgoing`, from a chat backup).
+        public var direction: MessageDirection
+        /// A webhook, or only an OA Manager chat backup.
+        public var source: MessageSource
+        /// The name a chat backup gives the sender: the staff member or auto-reply of an
+        /// outgoing message, the user's display name of an imported incoming one.
+        public var senderName: String?
 
         public init(id: String, kind: MessageKind, lineType: String, chatType: ChatType, chatId: String, senderId: String?, sentAt: Instant,
                     deadline: Instant, state: MessageState, reason: LossReason?, text: String?, originalText: String?,
                     contentProvider: String?, contentURL: String?, fileName: String?, fileSize: Int64?, contentType: String?,
                     contentSize: Int64?, contentSHA256: String?, markAsReadToken: String?, origin: Origin, edited: Bool,
                     unsentAt: Instant?, capturedAt: Instant, updatedAt: Instant, readAt: Instant?, readBy: String?,
-                    channel: String = ChannelName.implicit) {
+                    channel: String = ChannelName.implicit, direction: MessageDirection = .incoming,
+                    source: MessageSource = .webhook, senderName: String? = nil) {
             self.channel = channel
+            self.direction = direction
+            self.source = source
+            self.senderName = senderName
             self.id = id
             self.kind = kind
             self.lineType = lineType
@@ -127,7 +139,8 @@ public struct ArchiveRecord: Sendable, Equatable {
                  contentProvider = "content_provider", contentURL = "content_url", fileName = "file_name", fileSize = "file_size",
                  contentType = "content_type", contentSize = "content_size", contentSHA256 = "content_sha256",
                  markAsReadToken = "mark_as_read_token", origin, edited, unsentAt = "unsent_at_ms", capturedAt = "captured_at_ms",
-                 updatedAt = "updated_at_ms", readAt = "read_at_ms", readBy = "read_by", channel
+                 updatedAt = "updated_at_ms", readAt = "read_at_ms", readBy = "read_by", channel,
+                 direction, source, senderName = "sender_name"
 
             public static func < (a: Field, b: Field) -> Bool { a.rawValue < b.rawValue }
         }

@@ -12,15 +12,14 @@ import TalkVaultDomain
 public enum RecordCodec {
     static let formatPrefix = "talkvault-record/"
 
-    /// The record in the current layout (`ArchiveRecord.currentVersion`), whatever `version` it
-    /// was read in.
+    /// The record in the oldest layout that holds it, whatever `version` it was read in.
     public static func encode(_ record: ArchiveRecord) -> [UInt8] {
         let root: [String: JSONValue] = [
-            "format": .string(formatPrefix + String(ArchiveRecord.currentVersion)),
-            // `channel` is left out for the implicit channel: a record of a one-channel archive has
-            // the same bytes as before channels, and reads back as `default`.
+            "format": .string(formatPrefix + String(layout(of: record.message))),
+            // Fields added after version 1 are left out at their defaults: a record of a webhook
+            // message in a one-channel archive has the same bytes as before them.
             "message": .object(Dictionary(uniqueKeysWithValues: ArchiveRecord.Message.Field.allCases.compactMap {
-                $0 == .channel && record.message.channel == ChannelName.implicit ? nil : ($0.rawValue, value(of: $0, in: record.message))
+                isDefault($0, in: record.message) ? nil : ($0.rawValue, value(of: $0, in: record.message))
             })),
             "event": json(record.event),
             "edits": .array(record.edits.map { edit in
@@ -44,8 +43,28 @@ public enum RecordCodec {
             throw .notARecord
         }
         switch version {
-        case 1: return try version1(Members(members, path: ""))
+        case 1, 2: return try version1(Members(members, path: ""), version: version)
         default: throw .newerVersion(version)
+        }
+    }
+
+    /// The oldest layout that holds `message`: version 2 for what a version-1 reader would
+    /// misread (an outgoing or imported message, a sender name, a message never captured), so
+    /// an older TalkVault refuses it instead; version 1 for everything else.
+    public static func layout(of message: ArchiveRecord.Message) -> Int {
+        let needsTwo = message.direction != .incoming || message.source != .webhook || message.senderName != nil
+            || message.reason == .notCaptured
+        return needsTwo ? 2 : 1
+    }
+
+    /// True for a field added after version 1 that holds the value its absence reads as.
+    static func isDefault(_ field: ArchiveRecord.Message.Field, in message: ArchiveRecord.Message) -> Bool {
+        switch field {
+        case .channel: message.channel == ChannelName.implicit
+        case .direction: message.direction == .incoming
+        case .source: message.source == .webhook
+        case .senderName: message.senderName == nil
+        default: false
         }
     }
 
@@ -81,6 +100,9 @@ public enum RecordCodec {
         case .readAt: int(message.readAt?.milliseconds)
         case .readBy: string(message.readBy)
         case .channel: .string(message.channel)
+        case .direction: .string(message.direction.rawValue)
+        case .source: .string(message.source.rawValue)
+        case .senderName: string(message.senderName)
         }
     }
 
@@ -104,7 +126,9 @@ public enum RecordCodec {
     /// Version 1. Records written before the ledger kept read state (its schema 3) lack
     /// `read_at_ms` and `read_by`: absent reads as null, for those and every nullable field.
     /// Records written before channels (schema 10) lack `channel`: absent reads as `default`.
-    static func version1(_ root: Members) throws(RecordError) -> ArchiveRecord {
+    /// Version 2 adds `direction`, `source` and `sender_name` (absent: `incoming`, `webhook`,
+    /// null) and the reason `not_captured`; the same reader reads both.
+    static func version1(_ root: Members, version: Int) throws(RecordError) -> ArchiveRecord {
         typealias Field = ArchiveRecord.Message.Field
         let m = try root.object("message")
         let message = ArchiveRecord.Message(
@@ -122,14 +146,18 @@ public enum RecordCodec {
             edited: try m.flag(Field.edited.rawValue), unsentAt: try m.optionalInstant(Field.unsentAt.rawValue),
             capturedAt: try m.instant(Field.capturedAt.rawValue), updatedAt: try m.instant(Field.updatedAt.rawValue),
             readAt: try m.optionalInstant(Field.readAt.rawValue), readBy: try m.optionalString(Field.readBy.rawValue),
-            channel: try m.optionalString(Field.channel.rawValue) ?? ChannelName.implicit)
+            channel: try m.optionalString(Field.channel.rawValue) ?? ChannelName.implicit,
+            direction: version >= 2 ? try m.optionalValue(Field.direction.rawValue) ?? .incoming : .incoming,
+            source: version >= 2 ? try m.optionalValue(Field.source.rawValue) ?? .webhook : .webhook,
+            senderName: version >= 2 ? try m.optionalString(Field.senderName.rawValue) : nil)
         var edits: [ArchiveRecord.Edit] = []
         for item in try root.objects("edits") {
             let edit = try item.object("edit")
             edits.append(ArchiveRecord.Edit(messageId: try edit.string("message_id"), editedAt: try edit.instant("edited_at_ms"),
                                              text: try edit.optionalString("text"), event: try event(item.object("event"))))
         }
-        return ArchiveRecord(version: 1, message: message, event: try event(root.object("event")), edits: edits,
+        if version == 1, message.reason == .notCaptured { throw .unknownValue(field: "message." + Field.reason.rawValue) }
+        return ArchiveRecord(version: version, message: message, event: try event(root.object("event")), edits: edits,
                              contentEntry: try root.optionalString("content_entry"))
     }
 

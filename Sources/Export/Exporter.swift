@@ -65,7 +65,7 @@ public struct Exporter {
     /// position keep working.
     public static let columns = ["sent_at", "sent_date", "sent_time", "chat_type", "chat_id", "chat_name", "sender_type", "sender_id",
                                  "sender_name", "message_id", "kind", "text", "content_file", "content_sha256", "status", "read_at", "late",
-                                 "original_file_name"]
+                                 "original_file_name", "direction", "source"]
     let store: any ExportStore
     let settings: ExportSettings
 
@@ -168,7 +168,8 @@ public struct Exporter {
         case .full: return fields(row, late: late)
         case .line:
             let stamp = Self.oaDateTime(row.sentAt, zone: settings.timeZone, seconds: true)
-            return ["User", row.senderName ?? row.senderId ?? "", String(stamp.prefix(10)), String(stamp.suffix(8)), Self.oaContent(row)]
+            return [Self.senderType(row).rawValue, row.senderName ?? row.senderId ?? "", String(stamp.prefix(10)), String(stamp.suffix(8)),
+                    Self.oaContent(row)]
         }
     }
 
@@ -213,10 +214,13 @@ public struct Exporter {
         let isFile = row.kind == .file
         let text = isFile ? (row.fileName.flatMap(SafeName.make) ?? "") : Self.text(row)
         let originalFileName = isFile ? (row.fileName.map(Self.visible) ?? "") : ""
-        return [local, date, time, row.chatType, row.chatId, row.chatName ?? "", "User", row.senderId ?? "", row.senderName ?? "",
-                row.id, row.kind.rawValue, text, contentFile, row.contentSHA256 ?? "", status,
-                row.readAt?.rfc3339(in: zone) ?? "", late ? "true" : "false", originalFileName]
+        return [local, date, time, row.chatType, row.chatId, row.chatName ?? "", Self.senderType(row).rawValue, row.senderId ?? "",
+                row.senderName ?? "", row.id, row.kind.rawValue, text, contentFile, row.contentSHA256 ?? "", status,
+                row.readAt?.rfc3339(in: zone) ?? "", late ? "true" : "false", originalFileName, row.direction.rawValue, row.source.rawValue]
     }
+
+    /// `User` for the customer's side, `Account` for the account's replies: as LINE's backup has it.
+    static func senderType(_ row: ExportRow) -> BackupSender { row.direction == .outgoing ? .account : .user }
 
     /// `name` with every control character, format character (bidi overrides and isolates
     /// included) and line or paragraph separator written as `<U+XXXX>`: what `SafeName`

@@ -16,12 +16,14 @@ extension LedgerArchiveIndex {
             try db.query("""
                 SELECT m.id FROM messages m
                 LEFT JOIN archived_items r ON r.message_id = m.id AND r.part = 'record'
-                WHERE \(StateSQL.from(.archived, column: "m.state", changing: true) { !$0.onlyWithoutContentDue })
+                WHERE (\(StateSQL.from(.archived, column: "m.state", changing: true) { !$0.onlyWithoutContentDue })
                    OR (\(StateSQL.from(.archived, column: "m.state", changing: true) { $0.onlyWithoutContentDue })
                        AND (\(StateSQL.kinds(MessageKind.allCases.filter { !$0.hasContent }, column: "m.kind"))
                        OR EXISTS (SELECT 1 FROM archived_items c WHERE c.message_id = m.id AND c.part = 'content')))
                    OR (\(StateSQL.from(.archived, column: "m.state") { $0.to == $0.from })
-                       AND (r.message_id IS NULL OR r.version_ms < m.updated_at_ms))
+                       AND (r.message_id IS NULL OR r.version_ms < m.updated_at_ms)))
+                   -- An unmatched chat's rows wait for `import --map` (UnmatchedChat); its backup files do not.
+                   AND (\(LedgerImport.held("m")) = 0 OR m.line_type = '\(BackupFileMessage.lineType)')
                 ORDER BY m.sent_at_ms, m.id LIMIT ?1
                 """, [.int(limit)]) { ids.append($0.text(0)) }
             return try ids.compactMap { try archivable(id: $0) }

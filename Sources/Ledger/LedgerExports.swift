@@ -5,8 +5,9 @@ import TalkVaultDomain
 extension LedgerExports {
     /// The columns `exportRow` reads, and the joins they need; `find` adds its own after them.
     static let messageRowColumns = """
-        m.id, m.sent_at_ms, m.chat_type, m.chat_id, c.name, m.sender_id, p.display_name, m.kind, m.text, m.file_name,
-        e.body, m.state, m.reason, m.edited, s.path, a.entry_name, m.content_sha256, m.read_at_ms, m.channel
+        m.id, m.sent_at_ms, m.chat_type, m.chat_id, c.name, m.sender_id, coalesce(p.display_name, m.sender_name), m.kind, m.text,
+        m.file_name, e.body, m.state, m.reason, m.edited, s.path, a.entry_name, m.content_sha256, m.read_at_ms, m.channel,
+        m.direction, m.source
         """
     static let messageRowJoins = """
         FROM messages m
@@ -17,6 +18,9 @@ extension LedgerExports {
         LEFT JOIN segments s ON s.seq = a.segment_seq
         """
     static let exportSelect = "SELECT " + messageRowColumns + "\n" + messageRowJoins + "\n"
+    /// What an export never carries: a backup file's own message, and an unmatched chat's rows
+    /// (they wait for `import --map`, and would otherwise be exported under a provisional chat).
+    static let notExported = "m.line_type != '\(BackupFileMessage.lineType)' AND \(LedgerImport.held("m")) = 0"
 
     static func exportRow(_ row: Row) -> ExportRow {
         var exported = ExportRow(id: row.text(0), sentAt: Instant(milliseconds: row.int64(1)), chatType: row.text(2), chatId: row.text(3),
@@ -26,6 +30,8 @@ extension LedgerExports {
                   edited: row.int(13) != 0, contentSegment: row.optionalText(14), contentEntry: row.optionalText(15),
                   contentSHA256: row.optionalText(16), readAt: row.optionalInt64(17).map(Instant.init(milliseconds:)))
         exported.channel = row.text(18)
+        exported.direction = MessageDirection(rawValue: row.text(19)) ?? .incoming
+        exported.source = MessageSource(rawValue: row.text(20)) ?? .webhook
         return exported
     }
 
@@ -37,6 +43,7 @@ extension LedgerExports {
         do {
             try db.query(Self.exportSelect + """
                  WHERE m.sent_at_ms >= ?1 AND m.sent_at_ms < ?2 AND m.read_at_ms IS NOT NULL AND m.read_at_ms <= ?3 AND m.channel = ?6
+                   AND \(Self.notExported)
                    AND NOT EXISTS (SELECT 1 FROM exported_messages x WHERE x.message_id = m.id AND x.profile = ?4 AND x.week != ?5)
                  ORDER BY m.sent_at_ms, m.id
                 """, [.integer(start.milliseconds), .integer(end.milliseconds), .integer(readBy.milliseconds), .text(key), .text(week),
@@ -57,6 +64,7 @@ extension LedgerExports {
             // Rows this week already carried (a forced rewrite) count as not yet exported.
             try db.query(Self.exportSelect + """
                  WHERE m.sent_at_ms < ?1 AND m.read_at_ms IS NOT NULL AND m.read_at_ms <= ?2 AND m.channel = ?5
+                   AND \(Self.notExported)
                    AND NOT EXISTS (SELECT 1 FROM exported_messages x WHERE x.message_id = m.id AND x.profile = ?3 AND x.week != ?4)
                  ORDER BY m.sent_at_ms, m.id
                 """, [.integer(start.milliseconds), .integer(readBy.milliseconds), .text(key), .text(week), .text(channel)]) {

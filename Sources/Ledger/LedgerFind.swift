@@ -20,8 +20,8 @@ extension LedgerSearch {
         }
         do {
             try db.query(sql, values) { row in
-                try body(FoundMessage(row: LedgerExports.exportRow(row), stagedFile: row.optionalText(19), contentSize: row.optionalInt64(20),
-                                      recordSegment: row.optionalText(21), readBy: row.optionalText(22)))
+                try body(FoundMessage(row: LedgerExports.exportRow(row), stagedFile: row.optionalText(21), contentSize: row.optionalInt64(22),
+                                      recordSegment: row.optionalText(23), readBy: row.optionalText(24)))
             }
         } catch {
             throw LedgerError.wrap(error, path: path)
@@ -102,6 +102,9 @@ extension LedgerSearch {
         }
         if !query.channels.isEmpty {
             clauses.append("m.channel IN (\(query.channels.map { bind(.text($0)) }.joined(separator: ",")))")
+        }
+        if !query.directions.isEmpty {
+            clauses.append("m.direction IN (\(query.directions.map { bind(.text($0.rawValue)) }.joined(separator: ",")))")
         }
         if !query.kinds.isEmpty {
             clauses.append("m.kind IN (\(query.kinds.map { bind(.text($0.rawValue)) }.joined(separator: ",")))")

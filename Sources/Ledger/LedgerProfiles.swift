@@ -31,6 +31,11 @@ extension LedgerProfiles {
                 UPDATE profiles SET display_name = coalesce(?3, display_name), fetched_at_ms = ?4, failures = 0, next_attempt_ms = 0
                 WHERE user_id = ?1 AND chat_id = ?2
                 """, [.text(ref.userId), .text(ref.chat?.id ?? ""), .text(displayName), .integer(now.milliseconds)])
+            // Every name a user has had: a chat backup names its chat by the name of its week.
+            if let displayName, ref.chat == nil {
+                try db.run("INSERT OR IGNORE INTO profile_names(user_id, display_name, seen_at_ms) VALUES (?1, ?2, ?3)",
+                           [.text(ref.userId), .text(displayName), .integer(now.milliseconds)])
+            }
         } catch {
             throw LedgerError.wrap(error, path: path)
         }

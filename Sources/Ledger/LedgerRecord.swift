@@ -41,6 +41,9 @@ enum RecordRows {
         case .readAt: "read_at_ms"
         case .readBy: "read_by"
         case .channel: "channel"
+        case .direction: "direction"
+        case .source: "source"
+        case .senderName: "sender_name"
         }
     }
 
@@ -61,7 +64,8 @@ enum RecordRows {
             markAsReadToken: row.optionalText(c(.markAsReadToken)), origin: row.value(c(.origin), standIn: .message),
             edited: row.flag(c(.edited)), unsentAt: row.optionalInstant(c(.unsentAt)), capturedAt: row.instant(c(.capturedAt)),
             updatedAt: row.instant(c(.updatedAt)), readAt: row.optionalInstant(c(.readAt)), readBy: row.optionalText(c(.readBy)),
-            channel: row.text(c(.channel)))
+            channel: row.text(c(.channel)), direction: row.value(c(.direction), standIn: .incoming),
+            source: row.value(c(.source), standIn: .webhook), senderName: row.optionalText(c(.senderName)))
     }
 
     /// The `messages` columns of a record's message, for `reindex`.
@@ -96,6 +100,9 @@ enum RecordRows {
             case .readAt: .integer(message.readAt?.milliseconds)
             case .readBy: .text(message.readBy)
             case .channel: .text(message.channel)
+            case .direction: .text(message.direction.rawValue)
+            case .source: .text(message.source.rawValue)
+            case .senderName: .text(message.senderName)
             }
             return (column(field), value)
         }

@@ -5,7 +5,7 @@ import TalkVaultDomain
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9), v10]
+    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9), v10, v11]
 
     private static func sql(_ text: String) -> @Sendable (Database) throws -> Void {
         { try $0.execute(text) }
@@ -397,6 +397,51 @@ enum Migrations {
                 learned_at_ms INTEGER NOT NULL
             ) STRICT, WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS messages_by_channel_sent ON messages(channel, sent_at_ms);
+            """)
+    }
+
+    /// Chat-backup imports: both sides of a conversation. `direction` and `source` default to a
+    /// webhook's customer message, so no row is rewritten. `profile_names` keeps every display
+    /// name a user has had (a backup names chats by the name of its week), `import_names` the
+    /// chats that `import --map` settled, and `import_files` each backup file imported.
+    static func v11(_ db: Database) throws {
+        var columns: [String] = []
+        try db.query("SELECT name FROM pragma_table_info('messages')") { columns.append($0.text(0)) }
+        if !columns.contains("direction") {
+            try db.execute("""
+                ALTER TABLE messages ADD COLUMN direction TEXT NOT NULL DEFAULT 'incoming' CHECK (direction IN ('incoming','outgoing'));
+                ALTER TABLE messages ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook' CHECK (source IN ('webhook','oa-import'));
+                ALTER TABLE messages ADD COLUMN sender_name TEXT;
+                """)
+        }
+        try db.execute("""
+            CREATE INDEX IF NOT EXISTS messages_by_chat_sent ON messages(chat_id, sent_at_ms);
+            CREATE TABLE IF NOT EXISTS profile_names (
+                user_id       TEXT NOT NULL,
+                display_name  TEXT NOT NULL,
+                seen_at_ms    INTEGER NOT NULL,
+                PRIMARY KEY (user_id, display_name)
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS profile_names_by_name ON profile_names(display_name);
+            INSERT OR IGNORE INTO profile_names(user_id, display_name, seen_at_ms)
+                SELECT user_id, display_name, coalesce(fetched_at_ms, 0) FROM profiles WHERE chat_id = '' AND display_name IS NOT NULL;
+            CREATE TABLE IF NOT EXISTS import_names (
+                channel       TEXT NOT NULL,
+                display_name  TEXT NOT NULL,
+                chat_id       TEXT NOT NULL,
+                mapped_at_ms  INTEGER NOT NULL,
+                PRIMARY KEY (channel, display_name)
+            ) STRICT, WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS import_files (
+                sha256        TEXT NOT NULL,
+                channel       TEXT NOT NULL,
+                name          TEXT NOT NULL,
+                chat_id       TEXT NOT NULL,
+                message_id    TEXT NOT NULL,
+                rows          INTEGER NOT NULL,
+                imported_at_ms INTEGER NOT NULL,
+                PRIMARY KEY (sha256, channel)
+            ) STRICT, WITHOUT ROWID;
             """)
     }
 

@@ -14,6 +14,8 @@ public enum DetailFormat {
             ("chat", [r.chat.type.rawValue, r.chat.id, f.chat_name.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")),
             ("channel", f.channel),
             ("sender", [f.sender_id ?? "-", f.sender_name.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")),
+            ("side", f.direction == MessageDirection.outgoing.rawValue ? "outgoing (the account's reply)" : "incoming (the customer's)"),
+            ("source", f.source == MessageSource.oaImport.rawValue ? "oa-import (only an OA Manager chat backup holds it; see history)" : "webhook"),
             ("state", f.stateLabel),
             ("deadline", r.deadline.rfc3339(in: zone)),
         ]

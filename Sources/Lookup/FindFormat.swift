@@ -22,10 +22,11 @@ struct FoundFields: Encodable {
     var content_size: Int64?
     var content_file, staged_file, record_segment, read_at, read_by: String?
     var channel: String
+    var direction, source: String
 
     static let columns = ["id", "sent_at", "chat_type", "chat_id", "chat_name", "sender_id", "sender_name", "kind", "state", "reason",
                           "edited", "text", "file_name", "content_sha256", "content_size", "content_file", "staged_file",
-                          "record_segment", "read_at", "read_by", "channel"]
+                          "record_segment", "read_at", "read_by", "channel", "direction", "source"]
 
     init(_ found: FoundMessage, zone: TimeZone) {
         let row = found.row
@@ -50,6 +51,8 @@ struct FoundFields: Encodable {
         read_at = row.readAt?.rfc3339(in: zone)
         read_by = found.readBy
         channel = row.channel
+        direction = row.direction.rawValue
+        source = row.source.rawValue
     }
 
     // Every key is written, null included: consumers can rely on the shape.
@@ -93,7 +96,7 @@ struct FoundFields: Encodable {
          ("text", .string(text)), ("file_name", .string(file_name)), ("content_sha256", .string(content_sha256)),
          ("content_size", .int(content_size)), ("content_file", .string(content_file)), ("staged_file", .string(staged_file)),
          ("record_segment", .string(record_segment)), ("read_at", .string(read_at)), ("read_by", .string(read_by)),
-         ("channel", .string(channel))]
+         ("channel", .string(channel)), ("direction", .string(direction)), ("source", .string(source))]
     }
 
     /// Where the content or record can be had, in a word.
@@ -181,6 +184,8 @@ public struct FindPrinter {
 
     private func cells(_ f: FoundFields) -> [String] {
         let local = f.sent_at.prefix(19).replacingOccurrences(of: "T", with: " ")
-        return [f.id, local, f.chat_name ?? f.chat_id, f.sender_name ?? f.sender_id ?? "-", f.kind, f.stateLabel, f.text, f.location]
+        let sender = f.sender_name ?? f.sender_id ?? "-"
+        return [f.id, local, f.chat_name ?? f.chat_id, f.direction == MessageDirection.outgoing.rawValue ? "[OA] " + sender : sender, f.kind,
+                f.stateLabel, f.text, f.location]
     }
 }

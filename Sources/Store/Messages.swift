@@ -74,6 +74,10 @@ public struct ExportRow: Sendable {
     public var readAt: Instant?
     /// The channel (Official Account) the message reached.
     public var channel = ChannelName.implicit
+    /// The customer's side, or the account's reply (from a chat backup).
+    public var direction = MessageDirection.incoming
+    /// A webhook, or only a chat backup.
+    public var source = MessageSource.webhook
 
     public init(id: String, sentAt: Instant, chatType: String, chatId: String, chatName: String? = nil,
                 senderId: String? = nil, senderName: String? = nil, kind: MessageKind, text: String? = nil,
@@ -223,6 +227,8 @@ public struct FindQuery: Sendable, Equatable {
     public var ids: [String] = []
     /// Channels (by name); empty for all.
     public var channels: [String] = []
+    /// The customer's side, the account's, or (empty) both.
+    public var directions: [MessageDirection] = []
     public var limit: Int?
 
     public init() {}

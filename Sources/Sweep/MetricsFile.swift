@@ -1,4 +1,5 @@
 import Foundation
+import TalkVaultDomain
 
 /// The sweep's Prometheus textfile, for node_exporter's textfile collector: written to a
 /// temporary file and renamed, so the collector never reads half of it.
@@ -19,7 +20,7 @@ public enum SweepMetricsFile {
         gauge("talkvault_sweep_left_items", "Items left for the next sweep (retry budget spent or still transcoding).",
               [("", Double(report.leftForNextRun + report.waitingTranscode))])
         gauge("talkvault_sweep_lost_items", "Items newly lost in the last sweep, by reason.",
-              ["expired", "not_found", "transcoding_failed", "external_unavailable"].map { ("{reason=\"\($0)\"}", Double(report.lost[$0] ?? 0)) })
+              LossReason.allCases.map(\.rawValue).map { ("{reason=\"\($0)\"}", Double(report.lost[$0] ?? 0)) })
         gauge("talkvault_sweep_unsent_items", "Items found unsent (410) by the last sweep.", [("", Double(report.unsent))])
         gauge("talkvault_sweep_stopped_for_disk_space", "1 when the last sweep stopped downloading for lack of disk space.",
               [("", report.stoppedForDiskSpace ? 1 : 0)])

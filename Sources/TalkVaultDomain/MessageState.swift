@@ -8,6 +8,9 @@ public enum LossReason: String, CaseIterable, Sendable, Codable {
     case transcodingFailed = "transcoding_failed"
     /// An `external` content URL failed permanently.
     case externalUnavailable = "external_unavailable"
+    /// Known only from an OA Manager chat backup, which shows a placeholder (`[写真]`) instead
+    /// of the content: no webhook brought it, so there was nothing to download.
+    case notCaptured = "not_captured"
 }
 
 /// Where a message stands in capture. How it moves is `MessageState.table` (StateTable.swift),

@@ -1,4 +1,5 @@
 import Archive
+import BackupImport
 import Intake
 import Export
 import Ledger
@@ -68,6 +69,13 @@ extension Failure {
             switch error {
             case .unknownMessage, .notArchived: self.init(.noInput, error.description)
             case .exists, .io: self.init(.ioError, error.description)
+            }
+        case let error as ImportError:
+            switch error {
+            case .unreadable: self.init(.noInput, error.description)
+            case .badMapping: self.init(.usage, error.description)
+            case .ledger(let ledgerError): self.init(Failure(ledgerError).exit, error.description)
+            case .staging: self.init(.ioError, error.description)
             }
         case let error as ExportError:
             switch error {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Ledger
 import Store
+import TalkVaultDomain
 
 /// The filters `find` and a selection `restore` share.
 struct SelectionOptions: ParsableArguments {
@@ -14,9 +15,11 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Sent at or after: 2026-10, 2026-10-03, '2026-10-03 14:30', or RFC 3339 (in the configured zone).", valueName: "time"))
     var since: String?
     @Option(help: ArgumentHelp("Sent up to: a month, day or minute given here is included whole.", valueName: "time")) var until: String?
+    @Option(help: "Only the customer's side (in) or the account's replies (out, from imported chat backups).") var direction: DirectionOption?
     @Option(help: "A substring of the text, file name, sticker keywords or place (Japanese works).") var text: String?
 
-    var isEmpty: Bool { channel.isEmpty && chat == nil && user == nil && kind == nil && state == nil && since == nil && until == nil && text == nil }
+    var isEmpty: Bool { channel.isEmpty && chat == nil && user == nil && kind == nil && state == nil && since == nil && until == nil && text == nil
+        && direction == nil }
 
     func validate() throws {
         if let text, text.isEmpty { throw ValidationError("--text is empty") }
@@ -31,8 +34,16 @@ struct SelectionOptions: ParsableArguments {
         query.kinds = kind?.kinds ?? []
         query.states = state?.states ?? []
         query.text = text
+        query.directions = direction.map { [$0.direction] } ?? []
         query.since = try since.map { try TimeOption.since($0, in: zone) }
         query.until = try until.map { try TimeOption.until($0, in: zone) }
         return query
     }
+}
+
+/// `--direction in|out`.
+enum DirectionOption: String, ExpressibleByArgument, CaseIterable {
+    case incoming = "in", outgoing = "out"
+
+    var direction: MessageDirection { self == .incoming ? .incoming : .outgoing }
 }

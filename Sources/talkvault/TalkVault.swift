@@ -14,8 +14,8 @@ struct TalkVault: AsyncParsableCommand {
         Exit codes are listed in the README; 78 means a bad config, 64 a bad command line.
         """,
         version: TalkVaultVersion.current,
-        subcommands: [DemoCommand.self, CheckCommand.self, IngestCommand.self, ServeCommand.self, RelayCommand.self, StatusCommand.self, PackCommand.self,
-                      SweepCommand.self, MarkReadCommand.self, ExportCommand.self, FindCommand.self, ShowCommand.self, RestoreCommand.self, VerifyCommand.self, ReindexCommand.self]
+        subcommands: [DemoCommand.self, CheckCommand.self, IngestCommand.self, ImportCommand.self, ServeCommand.self, RelayCommand.self, StatusCommand.self, PackCommand.self,
+                      SweepCommand.self, MarkReadCommand.self, ExportCommand.self, FindCommand.self, ThreadCommand.self, ShowCommand.self, RestoreCommand.self, VerifyCommand.self, ReindexCommand.self]
     )
 
     /// Runs the command the arguments name. This is the one place an error becomes an exit code:

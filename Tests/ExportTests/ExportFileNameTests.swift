@@ -41,7 +41,7 @@ import TestSupport
         for hidden in ["\u{202E}", "\u{2066}"] { #expect(!text.contains(hidden)) }
         let rows = try h.rows(result.csvPath)
         #expect(rows.first == Exporter.columns.joined(separator: ","))
-        #expect(Exporter.columns.last == "original_file_name")
+        #expect(Exporter.columns.suffix(3) == ["original_file_name", "direction", "source"])
         #expect(Exporter.columns.firstIndex(of: "late") == 16, "existing columns keep their positions")
         for name in names {
             let row = try #require(rows.first { $0.contains(",\(name.id),file,") })
@@ -51,7 +51,7 @@ import TestSupport
             #expect(fields[17] == name.visible, "\(name.id)")
         }
         let textRow = try #require(rows.first { $0.contains(",t1,text,") })
-        #expect(textRow.hasSuffix(",false,"), "no file name for a text message")
+        #expect(textRow.hasSuffix(",false,,incoming,webhook"), "no file name for a text message")
     }
 
     @Test func theLineProfileNamesNoFileAsLINEsOwnBackup() throws {

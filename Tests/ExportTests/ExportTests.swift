@@ -109,8 +109,8 @@ struct ExportHarness {
         let next = try h.exporter().run(week: w48, force: nil, forced: false, now: Instant(rfc3339: "2026-12-01T10:00:00+09:00")!)
         let rows = try h.rows(next.csvPath).dropFirst()
         #expect(rows.count == 2)                                   // e (its own week) and c (late)
-        #expect(rows.contains { $0.contains(",c,text,unread,") && $0.hasSuffix(",true,") })
-        #expect(rows.contains { $0.contains(",e,text,") && $0.hasSuffix(",false,") })
+        #expect(rows.contains { $0.contains(",c,text,unread,") && $0.hasSuffix(",true,,incoming,webhook") })
+        #expect(rows.contains { $0.contains(",e,text,") && $0.hasSuffix(",false,,incoming,webhook") })
         // A changed delivered file is refused; --force needs a reason and records it.
         try Data("tampered".utf8).write(to: URL(fileURLWithPath: first.csvPath))
         #expect(throws: ExportError.self) { _ = try h.exporter().run(week: w47, force: nil, forced: false, now: Instant(rfc3339: "2026-12-01T11:00:00+09:00")!) }

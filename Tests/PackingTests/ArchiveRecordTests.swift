@@ -95,9 +95,10 @@ import TestSupport
         let bytes = RecordCodec.encode(try Self.fixtureRecord("text-edited").record)
         let root = try JSONValue.parse(Data(bytes))
         #expect(root.objectValue.map { $0.keys.sorted() } == ["content_entry", "edits", "event", "format", "message"])
-        #expect(root["format"]?.stringValue == "talkvault-record/\(ArchiveRecord.currentVersion)")
-        // Every field but `channel`, which the implicit channel's records leave out.
-        #expect(root["message"]?.objectValue.map { $0.keys.sorted() } == ArchiveRecord.Message.Field.allCases.filter { $0 != .channel }.map(\.rawValue).sorted())
+        #expect(root["format"]?.stringValue == "talkvault-record/1", "a webhook message needs nothing of version 2")
+        // Every field but those left out at their defaults: `channel`, and version 2's.
+        let defaulted: Set<ArchiveRecord.Message.Field> = [.channel, .direction, .source, .senderName]
+        #expect(root["message"]?.objectValue.map { $0.keys.sorted() } == ArchiveRecord.Message.Field.allCases.filter { !defaulted.contains($0) }.map(\.rawValue).sorted())
         var other = try Self.fixtureRecord("text-edited").record
         other.message.channel = "shop-a"
         let otherRoot = try JSONValue.parse(Data(RecordCodec.encode(other)))
@@ -105,6 +106,31 @@ import TestSupport
         #expect(try RecordCodec.decode(RecordCodec.encode(other)).message.channel == "shop-a")
         #expect(try RecordCodec.decode(bytes).message.channel == "default")
         #expect(!bytes.contains(UInt8(ascii: "\n")))
+    }
+
+    /// An account's reply from a chat backup is version 2, so an older TalkVault refuses it
+    /// rather than read it as the customer's; version 2 reads back whole.
+    @Test func anImportedReplyIsVersionTwoAndReadsBack() throws {
+        var reply = try Self.fixtureRecord("text-read").record
+        reply.message.direction = .outgoing
+        reply.message.source = .oaImport
+        reply.message.senderName = "鈴木"
+        let bytes = RecordCodec.encode(reply)
+        let root = try JSONValue.parse(Data(bytes))
+        #expect(root["format"]?.stringValue == "talkvault-record/2")
+        #expect(root["message"]?["direction"]?.stringValue == "outgoing" && root["message"]?["source"]?.stringValue == "oa-import")
+        var decoded = try RecordCodec.decode(bytes)
+        #expect(decoded.version == 2)
+        decoded.version = reply.version
+        #expect(decoded == reply)
+        var lost = try Self.fixtureRecord("image-lost").record
+        lost.message.reason = .notCaptured
+        #expect(try RecordCodec.decode(RecordCodec.encode(lost)).message.reason == .notCaptured)
+        // A version-1 record does not hold version 2's members or values.
+        #expect(try RecordCodec.decode(Self.altered("text-read", Self.setMember("message", "direction", .string("outgoing")))).message.direction == .incoming)
+        #expect(throws: RecordError.unknownValue(field: "message.reason")) {
+            try RecordCodec.decode(Self.altered("image-lost", Self.setMember("message", "reason", .string("not_captured"))))
+        }
     }
 
     /// Records packed before the ledger kept read state have no `read_at_ms` and `read_by`.
@@ -127,10 +153,10 @@ import TestSupport
     }
 
     @Test func aRecordOfANewerVersionIsRefusedAsSuch() throws {
-        let newer = try Self.altered("text-read") { $0["format"] = .string("talkvault-record/2") }
+        let newer = try Self.altered("text-read") { $0["format"] = .string("talkvault-record/3") }
         let error = #expect(throws: RecordError.self) { try RecordCodec.decode(newer) }
-        #expect(error == .newerVersion(2))
-        #expect(error?.description == "record version 2, written by a newer TalkVault; upgrade to read it")
+        #expect(error == .newerVersion(3))
+        #expect(error?.description == "record version 3, written by a newer TalkVault; upgrade to read it")
     }
 
     @Test func aRecordThatBreaksItsVersionNamesTheFieldNeverTheValue() throws {
@@ -178,7 +204,7 @@ import TestSupport
                                        createdAtMs: RecordFixture.packedAt.milliseconds + 86_400_000,
                                        previous: Manifest.ChainLink(segment: RecordFixture.segment, sha256: fileSHA),
                                        settings: .init(toolVersion: "test"))
-        try writer.addRecord(messageId: "text-read", json: try Self.altered("text-read") { $0["format"] = .string("talkvault-record/2") })
+        try writer.addRecord(messageId: "text-read", json: try Self.altered("text-read") { $0["format"] = .string("talkvault-record/3") })
         _ = try writer.finish()
         try Durable.publish(temporary: writer.temporaryPath, final: archive + "/" + relative)
 
@@ -186,12 +212,12 @@ import TestSupport
         let report = try Reindexer(archiveDir: archive).run(into: ledger.archiveIndex, now: RecordFixture.packedAt)
         #expect(report.segments == 1)
         #expect(report.problems == ["\(relative): the record of message at member 0 offset 512 cannot be decoded "
-                                    + "(record version 2, written by a newer TalkVault; upgrade to read it)"])
+                                    + "(record version 3, written by a newer TalkVault; upgrade to read it)"])
         let deep = try Verifier(archiveDir: archive, index: ledger.archiveIndex, deep: true).run()
         // The segment reindex could not read stays out of the index, and its record is named.
         #expect(deep.problems == [
             "\(relative): not in the ledger's index (run `talkvault pack` to index it, or `talkvault reindex`)",
-            "\(relative): the record at 0+512 is not a message record (record version 2, written by a newer TalkVault; upgrade to read it)",
+            "\(relative): the record at 0+512 is not a message record (record version 3, written by a newer TalkVault; upgrade to read it)",
         ])
     }
 
@@ -210,6 +236,7 @@ import TestSupport
             ("state", MessageState.allCases.map(\.rawValue)), ("reason", LossReason.allCases.map(\.rawValue)),
             ("origin", ArchiveRecord.Origin.allCases.map(\.rawValue)),
             ("disposition", ArchiveRecord.Event.Disposition.allCases.map(\.rawValue)),
+            ("direction", MessageDirection.allCases.map(\.rawValue)), ("source", MessageSource.allCases.map(\.rawValue)),
         ]
         for (member, values) in enumerated {
             for value in values { #expect(row(member)?.contains("`\(value)`") == true, "\(member) \(value) is not described") }

@@ -1,0 +1,80 @@
+import DurableFile
+import Foundation
+
+/// Where an imported file's exact bytes wait to be packed: `staging/import/<channel>-<sha256>.csv` in
+/// the data dir, written under a temporary name, fsynced, and published only once it is read
+/// whole, so a crash never leaves a file the ledger names half-written. A dry run stages into
+/// a temporary name and removes it after reading.
+struct ImportStaging {
+    let directory: String
+    let dataDir: String
+    let dryRun: Bool
+
+    init(dataDir: String, dryRun: Bool) {
+        self.dataDir = dataDir
+        directory = dataDir + "/staging/import"
+        self.dryRun = dryRun
+    }
+
+    /// A staged file: its bytes' SHA-256 and length, and where it is now.
+    struct Staged {
+        var path: String
+        var sha256: String
+        var size: Int64
+    }
+
+    /// Makes the directory, and removes every file in it that the ledger does not name
+    /// (`keeping`, relative to the data dir): left over from an import that died before commit.
+    func prepare(keeping: Set<String>) throws(ImportError) {
+        do { try Durable.makeDirectories(directory) } catch { throw .staging("\(error)") }
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            let path = directory + "/" + name
+            if !keeping.contains(relative(path)) { unlink(path) }
+        }
+    }
+
+    /// The path the ledger records for a staged file.
+    func relative(_ path: String) -> String { String(path.dropFirst(dataDir.count + 1)) }
+
+    /// The file at `path`, copied a chunk at a time.
+    func stage(copying path: String) throws -> Staged {
+        guard let input = FileHandle(forReadingAtPath: path) else {
+            throw ImportError.unreadable(path: path, reason: "cannot open")
+        }
+        defer { try? input.close() }
+        return try stage { write in
+            while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+                try chunk.withUnsafeBytes { try write($0) }
+            }
+        }
+    }
+
+    /// Whatever `produce` writes, under a temporary name, fsynced. `produce` throwing (a bad
+    /// zip entry, a full disk) removes it.
+    func stage(_ produce: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Staged {
+        let temporary = directory + "/.import-\(getpid())-\(UUID().uuidString).tmp"
+        let file: OutputFile
+        do { file = try OutputFile(path: temporary) } catch { throw ImportError.staging("\(error)") }
+        do {
+            try produce { try file.write($0) }
+            try file.syncAndClose()
+        } catch {
+            unlink(temporary)
+            if case DurableFileError.io = error { throw ImportError.staging("\(error)") }
+            throw error
+        }
+        return Staged(path: temporary, sha256: FileDigest.hex(file.hasher.finalize()), size: Int64(file.offset))
+    }
+
+    /// Gives a staged file its final name, `<channel>-<sha256>.csv`, replacing a leftover of that name
+    /// (the ledger names none: `prepare` would have kept it). Returns the recorded path.
+    func publish(_ staged: Staged, channel: String) throws(ImportError) -> String {
+        let final = directory + "/" + channel + "-" + staged.sha256 + ".csv"
+        unlink(final)
+        do { try Durable.publish(temporary: staged.path, final: final) } catch { throw .staging("\(error)") }
+        return relative(final)
+    }
+
+    /// Removes a staged file the ledger will not name.
+    func discard(_ path: String) { unlink(path.hasPrefix("/") ? path : dataDir + "/" + path) }
+}

@@ -1,0 +1,155 @@
+import TalkVaultDomain
+
+/// Chat-backup imports: the OA Manager's backups merged with what webhooks captured.
+public protocol ImportStore {
+    /// How the chat a backup names resolves in `channel`: a chat `import --map` settled, else
+    /// the 1:1 chats whose user has ever had `displayName`.
+    func chats(named displayName: String, channel: String) throws(LedgerError) -> ChatNames
+    /// Whether `chatId` is a 1:1 chat of `channel`, for `--map`.
+    func isUserChat(_ chatId: String, channel: String) throws(LedgerError) -> Bool
+    /// The backup file already imported under `sha256` in `channel`, if any.
+    func importedFile(sha256: String, channel: String) throws(LedgerError) -> ImportedFile?
+    /// Plans and applies one file's import in one transaction: `plan` gets the chat's messages
+    /// sent from `from` up to `to` (exclusive), chosen inside the transaction so nothing stored
+    /// meanwhile is missed. With `dryRun` the transaction is rolled back.
+    func importFile(chatId: String, channel: String, from: Instant, to: Instant, at now: Instant, dryRun: Bool,
+                    plan: ([StoredMessage]) throws -> ImportPlan) throws(LedgerError) -> ImportPlan
+    /// Settles an unmatched chat: remembers `displayName` as `chatId`, and moves the messages
+    /// that wait in `heldChatId` there. `plan` gets the held messages and the target's over
+    /// their span, and says which held ones are copies of a target message (merged into it)
+    /// and which move. With `dryRun` the transaction is rolled back.
+    func settle(displayName: String, heldChatId: String, chatId: String, channel: String, at now: Instant, dryRun: Bool,
+                plan: (_ held: [StoredMessage], _ target: [StoredMessage]) throws -> [String: String]) throws(LedgerError) -> Int
+    /// Staged backup files (relative to the data dir) waiting to be packed: any other file in
+    /// the import staging dir is left over from an import that died before committing.
+    func stagedImportFiles() throws(LedgerError) -> Set<String>
+}
+
+/// What the ledger knows of a chat's name.
+public struct ChatNames: Sendable, Equatable {
+    /// The chat `import --map` settled for the name.
+    public var mapped: String?
+    /// The 1:1 chats whose user has had the name.
+    public var byProfile: [String]
+
+    public init(mapped: String? = nil, byProfile: [String] = []) {
+        self.mapped = mapped
+        self.byProfile = byProfile
+    }
+}
+
+/// A backup file imported before.
+public struct ImportedFile: Sendable, Equatable {
+    /// The message that holds the file's bytes.
+    public var messageId: String
+    public var chatId: String
+    public var rows: Int
+
+    public init(messageId: String, chatId: String, rows: Int) {
+        self.messageId = messageId
+        self.chatId = chatId
+        self.rows = rows
+    }
+}
+
+/// A message as import matching sees it.
+public struct StoredMessage: Sendable, Equatable {
+    public var id: String
+    public var sentAt: Instant
+    public var direction: MessageDirection
+    public var kind: MessageKind
+    public var state: MessageState
+    public var text: String?
+    public var source: MessageSource
+    public var readAt: Instant?
+
+    public init(id: String, sentAt: Instant, direction: MessageDirection, kind: MessageKind, state: MessageState, text: String?,
+                source: MessageSource, readAt: Instant?) {
+        self.id = id
+        self.sentAt = sentAt
+        self.direction = direction
+        self.kind = kind
+        self.state = state
+        self.text = text
+        self.source = source
+        self.readAt = readAt
+    }
+}
+
+/// What one file's import does.
+public struct ImportPlan: Sendable {
+    /// The backup file itself, kept as a message whose content is the file's bytes.
+    public var file: NewImportedMessage
+    /// Where the file's bytes wait to be packed, relative to the data dir.
+    public var stagedFile: String
+    /// The file's SHA-256 (hex) and length.
+    public var sha256: String
+    public var size: Int64
+    /// Rows that matched a stored message: its id, with the row's line.
+    public var matched: [(id: String, line: Int)]
+    /// Rows that are new messages.
+    public var new: [NewImportedMessage]
+    /// When the rows count as read (the backup's download time), and by whom.
+    public var readAt: Instant
+    public static let readBy = "oa-import"
+
+    public init(file: NewImportedMessage, stagedFile: String, sha256: String, size: Int64, matched: [(id: String, line: Int)],
+                new: [NewImportedMessage], readAt: Instant) {
+        self.file = file
+        self.stagedFile = stagedFile
+        self.sha256 = sha256
+        self.size = size
+        self.matched = matched
+        self.new = new
+        self.readAt = readAt
+    }
+
+    /// Matched rows whose message was still unread: they are read now.
+    public var newlyRead = 0
+}
+
+/// A message an import adds, with the backup row (or file) it came from.
+public struct NewImportedMessage: Sendable, Equatable {
+    public var id: String
+    public var kind: MessageKind
+    public var lineType: String
+    public var chat: ChatRef
+    public var senderId: String?
+    public var senderName: String?
+    public var direction: MessageDirection
+    public var sentAt: Instant
+    public var deadline: Instant
+    public var state: MessageState
+    public var reason: LossReason?
+    public var text: String?
+    public var fileName: String?
+    /// The event standing for the row: `oa-import:<id>`, its type and canonical JSON body.
+    public var eventType: String
+    public var eventBody: String
+    public var fingerprint: String
+    /// Where it came from, for `show`: `<file>:<line>`, or the file's name for the file itself.
+    public var provenance: String
+
+    public init(id: String, kind: MessageKind, lineType: String, chat: ChatRef, senderId: String?, senderName: String?,
+                direction: MessageDirection, sentAt: Instant, deadline: Instant, state: MessageState, reason: LossReason?,
+                text: String?, fileName: String? = nil, eventType: String, eventBody: String, fingerprint: String,
+                provenance: String) {
+        self.provenance = provenance
+        self.id = id
+        self.kind = kind
+        self.lineType = lineType
+        self.chat = chat
+        self.senderId = senderId
+        self.senderName = senderName
+        self.direction = direction
+        self.sentAt = sentAt
+        self.deadline = deadline
+        self.state = state
+        self.reason = reason
+        self.text = text
+        self.fileName = fileName
+        self.eventType = eventType
+        self.eventBody = eventBody
+        self.fingerprint = fingerprint
+    }
+}

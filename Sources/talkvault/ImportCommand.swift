@@ -1,0 +1,59 @@
+import ArgumentParser
+import BackupImport
+import Foundation
+import Packing
+import TalkVaultDomain
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import the OA Manager's chat backups: both sides of each conversation.",
+        discussion: """
+        Each PATH is an OA Manager zip, one backup CSV, or a directory of them (searched \
+        recursively). Every row is read; a user's row that matches a captured message (same chat, \
+        second and text) marks it read by oa-import, any other row becomes a message of its own \
+        (source oa-import), and the account's rows become outgoing messages. Each file's exact \
+        bytes are archived by the next pack. A file is imported whole or not at all: a bad one is \
+        named with its line, and the others go on (exit 2). A display name that fits no chat, or \
+        several, waits in the chat unmatched:NAME until --map 'NAME=CHAT_ID' settles it.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Zips, CSV files or directories.") var paths: [String]
+    @Option(help: "The channel the backups were downloaded from (default: the only channel, or default).") var channel: String?
+    @Option(help: ArgumentHelp("Settle a chat: the display name NAME is the 1:1 chat CHAT_ID.", valueName: "NAME=CHAT_ID"))
+    var map: [String] = []
+    @Flag(help: "Change nothing; report what would happen.") var dryRun = false
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func run() throws {
+        let config = try global.loadConfig()
+        if let channel, config.channel(named: channel) == nil {
+            throw Failure(.usage, "--channel: unknown channel '\(channel)' (known: \(config.channels.map(\.name).joined(separator: ", ")))")
+        }
+        var maps: [String: String] = [:]
+        for pair in map {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex, pair.index(after: equals) != pair.endIndex else {
+                throw Failure(.usage, "--map: expected NAME=CHAT_ID")
+            }
+            maps[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        let paths = global.paths(config)
+        // Serialized with pack and sweep: they read the staged files an import leaves.
+        let lock = try PackLock.acquire(dataDir: paths.dataDir)
+        defer { lock.release() }
+        let ledger = try global.openLedgerForWriting(config, create: true)
+        let name = channel ?? (config.channels.count == 1 ? config.channels[0].name : ChannelName.implicit)
+        let settings = ImportSettings(dataDir: paths.dataDir, channel: name, policy: config.policy, dryRun: dryRun, maps: maps)
+        let report = try Importer(store: ledger.importStore, settings: settings, clock: try global.clock()).run(paths: self.paths)
+        if json {
+            try printJSON(ImportSummary(report))
+        } else {
+            print(ImportSummary.render(report), terminator: "")
+        }
+        if report.rejectedFiles > 0 || report.rejectedRows > 0 {
+            throw Failure(.partial, "\(report.rejectedFiles) of \(report.files.count) files were rejected (nothing of them was imported), "
+                          + "and \(report.rejectedRows) rows")
+        }
+    }
+}
