@@ -1,7 +1,7 @@
 import DurableFile
 import Foundation
 
-/// Where an imported file's exact bytes wait to be packed: `staging/import/<channel>-<sha256>.csv` in
+/// Where an imported file's exact bytes wait to be packed: `staging/import/<its message id>.csv` in
 /// the data dir, written under a temporary name, fsynced, and published only once it is read
 /// whole, so a crash never leaves a file the ledger names half-written. A dry run stages into
 /// a temporary name and removes it after reading.
@@ -66,10 +66,10 @@ struct ImportStaging {
         return Staged(path: temporary, sha256: FileDigest.hex(file.hasher.finalize()), size: Int64(file.offset))
     }
 
-    /// Gives a staged file its final name, `<channel>-<sha256>.csv`, replacing a leftover of that name
+    /// Gives a staged file its final name, its message's id (`oab-…`) and `.csv`, replacing a leftover of that name
     /// (the ledger names none: `prepare` would have kept it). Returns the recorded path.
-    func publish(_ staged: Staged, channel: String) throws(ImportError) -> String {
-        let final = directory + "/" + channel + "-" + staged.sha256 + ".csv"
+    func publish(_ staged: Staged, as id: String) throws(ImportError) -> String {
+        let final = directory + "/" + id + ".csv"
         unlink(final)
         do { try Durable.publish(temporary: staged.path, final: final) } catch { throw .staging("\(error)") }
         return relative(final)

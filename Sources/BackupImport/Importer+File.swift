@@ -12,7 +12,7 @@ extension Importer {
     func importStaged(_ staged: ImportStaging.Staged, path: String, name: String) throws(ImportError) {
         var result = ImportReport.FileResult(path: path, outcome: .imported)
         defer { report.files.append(result) }
-        if try ledger({ try store.importedFile(sha256: staged.sha256, channel: settings.channel) }) != nil {
+        if try ledger({ try store.importedFile(sha256: staged.sha256, name: name, channel: settings.channel) }) != nil {
             staging.discard(staged.path)
             result.outcome = .alreadyImported
             return
@@ -43,7 +43,8 @@ extension Importer {
         }
         let chatId = try resolveChat(fileName.displayName, rows: rows.count)
         result.chatId = chatId
-        let stagedFile = settings.dryRun ? staging.relative(staged.path) : try staging.publish(staged, channel: settings.channel)
+        let fileId = "oab-" + Self.hash([settings.channel, staged.sha256, name])
+        let stagedFile = settings.dryRun ? staging.relative(staged.path) : try staging.publish(staged, as: fileId)
         let span = rows.map(\.sentAt.milliseconds)
         let from = Instant(milliseconds: (span.min() ?? 0) / 1000 * 1000)
         let to = Instant(milliseconds: ((span.max() ?? 0) / 1000 + 1) * 1000)
@@ -52,7 +53,7 @@ extension Importer {
         do {
             plan = try store.importFile(chatId: chatId, channel: settings.channel, from: from, to: to, at: now, dryRun: settings.dryRun) { stored in
                 self.plan(rows, stored: stored, chatId: chatId, preamble: preamble, fileName: fileName, path: path, name: name,
-                          staged: staged, stagedFile: stagedFile)
+                          staged: staged, stagedFile: stagedFile, fileId: fileId)
             }
         } catch {
             staging.discard(stagedFile)
@@ -101,7 +102,7 @@ extension Importer {
 
     /// What the import of one file does, given the chat's stored messages over its span.
     private func plan(_ rows: [BackupRow], stored: [StoredMessage], chatId: String, preamble: BackupPreamble, fileName: BackupFileName,
-                      path: String, name: String, staged: ImportStaging.Staged, stagedFile: String) -> ImportPlan {
+                      path: String, name: String, staged: ImportStaging.Staged, stagedFile: String, fileId: String) -> ImportPlan {
         let chat = ChatRef(type: .user, id: chatId)
         let held = UnmatchedChat.name(chatId) != nil
         var matched: [(id: String, line: Int)] = []
@@ -125,7 +126,7 @@ extension Importer {
             "rows": .int(Int64(rows.count)),
         ]).canonicalJSON()
         let file = NewImportedMessage(
-            id: "oab-" + Self.hash([settings.channel, staged.sha256]), kind: .file, lineType: BackupFileMessage.lineType, chat: chat,
+            id: fileId, kind: .file, lineType: BackupFileMessage.lineType, chat: chat,
             senderId: nil, senderName: preamble.accountName, direction: .incoming, sentAt: preamble.downloadedAt,
             deadline: settings.policy.deadline(sentAt: preamble.downloadedAt, kind: .text, chat: .user, channel: settings.channel),
             state: .downloaded, reason: nil, text: nil, fileName: name, eventType: BackupFileMessage.lineType, eventBody: fileBody,

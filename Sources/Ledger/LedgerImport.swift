@@ -31,10 +31,10 @@ public struct LedgerImport: ImportStore, LedgerPart {
         }
     }
 
-    public func importedFile(sha256: String, channel: String) throws(LedgerError) -> ImportedFile? {
+    public func importedFile(sha256: String, name: String, channel: String) throws(LedgerError) -> ImportedFile? {
         do {
-            return try db.first("SELECT message_id, chat_id, rows FROM import_files WHERE sha256 = ?1 AND channel = ?2",
-                                [.text(sha256), .text(channel)]) { ImportedFile(messageId: $0.text(0), chatId: $0.text(1), rows: $0.int(2)) }
+            return try db.first("SELECT message_id, chat_id, rows FROM import_files WHERE sha256 = ?1 AND channel = ?2 AND name = ?3",
+                                [.text(sha256), .text(channel), .text(name)]) { ImportedFile(messageId: $0.text(0), chatId: $0.text(1), rows: $0.int(2)) }
         } catch {
             throw LedgerError.wrap(error, path: path)
         }

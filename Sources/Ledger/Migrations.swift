@@ -440,7 +440,7 @@ enum Migrations {
                 message_id    TEXT NOT NULL,
                 rows          INTEGER NOT NULL,
                 imported_at_ms INTEGER NOT NULL,
-                PRIMARY KEY (sha256, channel)
+                PRIMARY KEY (sha256, channel, name)
             ) STRICT, WITHOUT ROWID;
             """)
     }

@@ -7,8 +7,9 @@ public protocol ImportStore {
     func chats(named displayName: String, channel: String) throws(LedgerError) -> ChatNames
     /// Whether `chatId` is a 1:1 chat of `channel`, for `--map`.
     func isUserChat(_ chatId: String, channel: String) throws(LedgerError) -> Bool
-    /// The backup file already imported under `sha256` in `channel`, if any.
-    func importedFile(sha256: String, channel: String) throws(LedgerError) -> ImportedFile?
+    /// The backup file named `name` already imported with these bytes in `channel`, if any.
+    /// (Two chats' files may hold the same bytes: the name says which chat.)
+    func importedFile(sha256: String, name: String, channel: String) throws(LedgerError) -> ImportedFile?
     /// Plans and applies one file's import in one transaction: `plan` gets the chat's messages
     /// sent from `from` up to `to` (exclusive), chosen inside the transaction so nothing stored
     /// meanwhile is missed. With `dryRun` the transaction is rolled back.
