@@ -41,6 +41,8 @@ public struct Demo: Sendable {
         public var segments: [String]
         public var simulatorFaults: FaultConfig
         public var groundTruth: String
+        /// Each account's OA Manager chat backup of the same traffic, for `talkvault import`.
+        public var backups: [String]
         /// An archived file's message id, for the summary's restore example.
         public var sampleContentId: String?
         /// What the staff read with mark-read, and what LINE heard of it.
@@ -139,6 +141,16 @@ public struct Demo: Sendable {
         }
         let groundTruth = dir + "/ground-truth.jsonl"
         try TrafficPlan.writeGroundTruth(of: plans.map(\.1), to: groundTruth, simulator: simulatorConfig)
+        // What staff would download from the OA Manager for each account: its chats as LINE's
+        // backup has them, with the replies no webhook carries, for `talkvault import`.
+        var backups: [String] = []
+        for (account, plan) in plans {
+            let files = SimulatedBackup.files(of: plan, seed: settings.seed, accountName: "デモ店 \(account.name)", downloadedAt: end)
+            let path = dir + "/oa-backup-\(account.name).zip"
+            try SimulatedBackup.writeZip(files, to: path)
+            try SimulatedBackup.writeTruth(files, to: dir + "/oa-backup-\(account.name).truth.jsonl")
+            backups.append(path)
+        }
         let senders = plans.map { account, _ in
             WebhookSender(target: base + DemoChannels.postPath(of: account), channel: account, registry: simulator.state,
                           redeliveryRate: 0.1, concurrency: 8, seed: settings.seed)
@@ -199,6 +211,7 @@ public struct Demo: Sendable {
         let week = try DemoReading.weekToExport(ledgerPath: ledgerPath, policy: settings.policy, timeZone: settings.timeZone,
                                                 now: SystemClock().now())
         return Outcome(sent: sent, sweeps: sweeps, status: status, segments: segments, simulatorFaults: Self.faults, groundTruth: groundTruth,
+                       backups: backups,
                        sampleContentId: sample, reading: reading,
                        exportWeek: week.map { ExportWeek(week: $0.week.description, rows: $0.rows, unread: $0.unread) },
                        channels: plans.map { account, plan in

@@ -52,6 +52,9 @@ enum DemoSummary {
         out += "  archives      \(outcome.segments.count) segment(s), standard tar.gz:\n"
         for segment in outcome.segments { out += "                  \(segment)\n" }
         out += "  ground truth  \(outcome.groundTruth) (what the simulator sent, with SHA-256s)\n"
+        if !outcome.backups.isEmpty {
+            out += "  OA backups    \(outcome.backups.joined(separator: ", ")) (what staff would download from the OA Manager)\n"
+        }
         out += "\nTry\n"
         out += "  talkvault status --data-dir \(dataDir)           what is at risk and what was lost\n"
         out += "  talkvault verify --data-dir \(dataDir) --deep    check every archive and the hash chain\n"
@@ -68,6 +71,10 @@ enum DemoSummary {
             out += "  talkvault restore --data-dir \(dataDir) \(id) --to ./restored    one file back, by offset, SHA-256 checked\n"
         }
         out += "  talkvault restore --data-dir \(dataDir) --kind image --to ./restored-images    a whole selection\n"
+        for (backup, channel) in zip(outcome.backups, outcome.channels) {
+            out += "  talkvault import --data-dir \(dataDir) --channel \(channel.name) \(backup)    the OA Manager's backup: "
+                + "the account's replies, both sides in `talkvault thread`\n"
+        }
         if let first = outcome.segments.first {
             out += "  tar -tzvf \(first) | head     the archives are standard tar.gz\n"
         }

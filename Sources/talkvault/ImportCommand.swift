@@ -28,9 +28,6 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let config = try global.loadConfig()
-        if let channel, config.channel(named: channel) == nil {
-            throw Failure(.usage, "--channel: unknown channel '\(channel)' (known: \(config.channels.map(\.name).joined(separator: ", ")))")
-        }
         var maps: [String: String] = [:]
         for pair in map {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex, pair.index(after: equals) != pair.endIndex else {
@@ -43,7 +40,16 @@ struct ImportCommand: ParsableCommand {
         let lock = try PackLock.acquire(dataDir: paths.dataDir)
         defer { lock.release() }
         let ledger = try global.openLedgerForWriting(config, create: true)
-        let name = channel ?? (config.channels.count == 1 ? config.channels[0].name : ChannelName.implicit)
+        // The configured channels, and any other the ledger holds messages of (as `export`).
+        let known = config.channels.map(\.name) + (try ledger.exportStore.channelsWithMessages()).filter { held in
+            !config.channels.contains { $0.name == held }
+        }
+        if let channel, !known.contains(channel) {
+            throw Failure(.usage, "--channel: unknown channel '\(channel)' (known: \(known.joined(separator: ", ")))")
+        }
+        guard let name = channel ?? (known.count == 1 ? known[0] : nil) else {
+            throw Failure(.usage, "--channel: name the account the backups are of (known: \(known.joined(separator: ", ")))")
+        }
         let settings = ImportSettings(dataDir: paths.dataDir, channel: name, policy: config.policy, dryRun: dryRun, maps: maps)
         let report = try Importer(store: ledger.importStore, settings: settings, clock: try global.clock()).run(paths: self.paths)
         if json {
