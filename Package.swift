@@ -223,7 +223,7 @@ let package = Package(
             "Gzip", "TestSupport"
         ], path: "Tests/GzipTests"),
         .testTarget(name: "BackupImportTests", dependencies: [
-            "BackupImport", "ChatBackup", "Ledger", "LedgerTestSupport", "SQLiteDB", "Store", "TalkVaultDomain", "TestSupport",
+            "BackupImport", "ChatBackup", "Export", "Ledger", "LedgerTestSupport", "SQLiteDB", "Store", "TalkVaultDomain", "TestSupport",
             .product(name: "ZIPFoundation", package: "ZIPFoundation")
         ], path: "Tests/BackupImportTests"),
         .testTarget(name: "ZipTests", dependencies: [

@@ -9,6 +9,8 @@ public enum ImportError: Error, Sendable, CustomStringConvertible {
     case ledger(LedgerError)
     /// The staging dir could not be written (a full disk, permissions).
     case staging(String)
+    /// Another import of the data dir is running (its lock file).
+    case locked(String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum ImportError: Error, Sendable, CustomStringConvertible {
         case .badMapping(let problem): "--map: \(problem)"
         case .ledger(let error): "\(error)"
         case .staging(let reason): "staging an imported file: \(reason)"
+        case .locked(let path): "another import of this data dir is running (lock \(path)); try again when it ends"
         }
     }
 }

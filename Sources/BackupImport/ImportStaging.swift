@@ -27,10 +27,27 @@ struct ImportStaging {
     /// (`keeping`, relative to the data dir): left over from an import that died before commit.
     func prepare(keeping: Set<String>) throws(ImportError) {
         do { try Durable.makeDirectories(directory) } catch { throw .staging("\(error)") }
+        guard !dryRun else { return }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
             let path = directory + "/" + name
             if !keeping.contains(relative(path)) { unlink(path) }
         }
+    }
+
+    static let lockName = "import.lock"
+
+    /// One import at a time per data dir (`prepare` would remove another's files in flight).
+    /// Not the pack lock: a long import must not keep `sweep` from downloading. flock is
+    /// released by the kernel when the process dies.
+    func lock() throws(ImportError) -> Int32 {
+        let path = dataDir + "/" + Self.lockName
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw .staging("cannot open the lock file \(path)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw .locked(path)
+        }
+        return fd
     }
 
     /// The path the ledger records for a staged file.

@@ -7,21 +7,32 @@ import Store
 import TalkVaultDomain
 
 extension Importer {
-    /// One staged backup file: read whole (a bad one is rejected before anything is stored),
-    /// its chat resolved, its rows matched and stored in one transaction.
+    /// One staged backup file, read whole (a bad one is rejected before anything is stored) and
+    /// its chat resolved; its rows are matched and stored with the next batch.
     func importStaged(_ staged: ImportStaging.Staged, path: String, name: String) throws(ImportError) {
         var result = ImportReport.FileResult(path: path, outcome: .imported)
-        defer { report.files.append(result) }
-        if try ledger({ try store.importedFile(sha256: staged.sha256, name: name, channel: settings.channel) }) != nil {
+        func finish(_ outcome: ImportReport.Outcome) {
             staging.discard(staged.path)
-            result.outcome = .alreadyImported
-            return
+            result.outcome = outcome
+            report.files.append(result)
         }
-        guard let fileName = BackupFileName(name) else {
-            staging.discard(staged.path)
-            result.outcome = .rejected("the name is not <from>_<to>_<chat name>.csv, as the OA Manager names a chat's backup")
-            return
+        if let imported = try ledger({ try store.importedFile(sha256: staged.sha256, name: name, channel: settings.channel) }) {
+            // Its staged copy vanished before a pack took it (a cleaned staging dir): these are
+            // the same bytes, so they are staged again rather than lost.
+            if !settings.dryRun, try ledger({ try store.bytesMissing(messageId: imported.messageId) }) {
+                let stagedFile = try staging.publish(staged, as: imported.messageId)
+                try ledger { try store.restage(messageId: imported.messageId, stagedFile: stagedFile, at: clock.now()) }
+                result.outcome = .alreadyImported
+                report.files.append(result)
+                return
+            }
+            return finish(.alreadyImported)
         }
+        guard var fileName = BackupFileName(name) else {
+            return finish(.rejected("the name is not <from>_<to>_<chat name>.csv, as the OA Manager names a chat's backup"))
+        }
+        // As names are compared: a name copied through macOS arrives decomposed (NFD).
+        fileName.displayName = fileName.displayName.precomposedStringWithCanonicalMapping
         let preamble: BackupPreamble
         var rows: [BackupRow] = []
         do {
@@ -29,9 +40,7 @@ extension Importer {
             preamble = reader.preamble
             while let row = try reader.next() { rows.append(row) }
         } catch {
-            staging.discard(staged.path)
-            result.outcome = .rejected(error.description)
-            return
+            return finish(.rejected(error.description))
         }
         result.chatName = fileName.displayName
         result.rows = rows.count
@@ -41,51 +50,98 @@ extension Importer {
             result.rejectedRows.append(.init(line: row.line, reason: "sent on a day outside the file's dates \(fileName.from)–\(fileName.to)"))
             return false
         }
-        let chatId = try resolveChat(fileName.displayName, rows: rows.count)
+        let chatId = try resolveChat(fileName.displayName, rows: rows)
         result.chatId = chatId
         let fileId = "oab-" + Self.hash([settings.channel, staged.sha256, name])
         let stagedFile = settings.dryRun ? staging.relative(staged.path) : try staging.publish(staged, as: fileId)
-        let span = rows.map(\.sentAt.milliseconds)
-        let from = Instant(milliseconds: (span.min() ?? 0) / 1000 * 1000)
-        let to = Instant(milliseconds: ((span.max() ?? 0) / 1000 + 1) * 1000)
-        let now = clock.now()
-        let plan: ImportPlan
-        do {
-            plan = try store.importFile(chatId: chatId, channel: settings.channel, from: from, to: to, at: now, dryRun: settings.dryRun) { stored in
-                self.plan(rows, stored: stored, chatId: chatId, preamble: preamble, fileName: fileName, path: path, name: name,
-                          staged: staged, stagedFile: stagedFile, fileId: fileId)
-            }
-        } catch {
-            staging.discard(stagedFile)
-            throw .ledger(error)
-        }
-        if settings.dryRun { staging.discard(staged.path) }
-        result.matched = plan.matched.count
-        result.newlyRead = plan.newlyRead
-        result.newIncoming = plan.new.count { $0.direction == .incoming }
-        result.newOutgoing = plan.new.count { $0.direction == .outgoing }
+        report.files.append(result)
+        pending.append(PendingFile(report: report.files.count - 1, rows: rows, chatId: chatId, preamble: preamble, fileName: fileName,
+                                   path: path, name: name, staged: staged, stagedFile: stagedFile, fileId: fileId))
+        pendingRows += rows.count
+        if pendingRows >= Self.batchRows || pending.count >= Self.batchFiles { try flush() }
     }
 
-    /// The chat a display name stands for: `--map`, then a settled mapping, then the one 1:1
-    /// chat whose user has had the name. None or several: the unmatched chat of the name.
-    private func resolveChat(_ name: String, rows: Int) throws(ImportError) -> String {
-        if let mapped = settings.maps[name] { return mapped }
-        var names = try ledger { try store.chats(named: name, channel: settings.channel) }
-        // Two chats of one name and dates are told apart by a number in the file name.
-        if names.mapped == nil, names.byProfile.isEmpty, let bare = Self.withoutNumber(name) {
-            names = try ledger { try store.chats(named: bare, channel: settings.channel) }
+    /// Rows, or files, stored in one transaction. One commit per file would rewrite the
+    /// ledger's index pages for every file (imported ids are hashes, spread over the index);
+    /// a batch writes each page once. A crash loses the batch, which the next run imports.
+    static let batchRows = 20_000
+    static let batchFiles = 500
+
+    /// Matches and stores the pending files, each whole, in one transaction.
+    func flush() throws(ImportError) {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending = []
+        pendingRows = 0
+        let requests = batch.map { file in
+            let span = file.rows.map(\.sentAt.milliseconds)
+            return ImportRequest(chatId: file.chatId, from: Instant(milliseconds: (span.min() ?? 0) / 1000 * 1000),
+                                 to: Instant(milliseconds: ((span.max() ?? 0) / 1000 + 1) * 1000))
         }
-        if let mapped = names.mapped { return mapped }
-        if names.byProfile.count == 1 { return names.byProfile[0] }
-        report.unmatchedChats[name, default: .init(candidates: names.byProfile, rows: 0)].rows += rows
+        let plans: [ImportPlan]
+        do {
+            plans = try store.importFiles(requests, channel: settings.channel, at: clock.now(), dryRun: settings.dryRun) { index, stored in
+                self.plan(batch[index], stored: stored)
+            }
+        } catch {
+            for file in batch { staging.discard(file.stagedFile) }
+            throw .ledger(error)
+        }
+        for (file, plan) in zip(batch, plans) {
+            if settings.dryRun { staging.discard(file.staged.path) }
+            report.files[file.report].matched = plan.matched.count
+            report.files[file.report].newlyRead = plan.newlyRead
+            report.files[file.report].newIncoming = plan.new.count { $0.direction == .incoming }
+            report.files[file.report].newOutgoing = plan.new.count { $0.direction == .outgoing }
+        }
+    }
+
+    /// The chat a display name stands for. `--map` in this run decides. Otherwise the
+    /// candidates are the 1:1 chats whose user has had the name, and the chat an earlier
+    /// `--map` settled for it; a name is no identity (two customers share one, a new customer
+    /// takes a former one's), so among several candidates the one whose captured messages the
+    /// customer's rows match wins, and without such evidence the rows wait in the unmatched
+    /// chat of the name. A lone candidate is taken unless the rows are another chat's.
+    private func resolveChat(_ name: String, rows: [BackupRow]) throws(ImportError) -> String {
+        if let mapped = settings.maps[name] { return mapped }
+        let names = try ledger { try store.chats(named: name, channel: settings.channel) }
+        let candidates = Array(Set(names.byProfile + (names.mapped.map { [$0] } ?? []))).sorted()
+        let customers = rows.filter { $0.sender == .user }
+        if let only = candidates.first, candidates.count == 1, customers.isEmpty { return only }
+        if !customers.isEmpty, let first = customers.map(\.sentAt.milliseconds).min(), let last = customers.map(\.sentAt.milliseconds).max() {
+            let keys = customers.map(MatchKey.init)
+            var evidence: [(chat: String, matched: Int)] = []
+            for chat in candidates {
+                let stored = try ledger {
+                    try store.messages(chatId: chat, channel: settings.channel, from: Instant(milliseconds: first / 1000 * 1000),
+                                       to: Instant(milliseconds: (last / 1000 + 1) * 1000))
+                }
+                evidence.append((chat, RowMatcher.pair(keys, with: stored).count { if case .matched = $0 { true } else { false } }))
+            }
+            let best = evidence.map(\.matched).max() ?? 0
+            let winners = evidence.filter { $0.matched == best }
+            if best > 0, winners.count == 1 { return winners[0].chat }
+            // A lone candidate none of whose messages the rows match (rows from before capture
+            // began) is taken, unless the rows are another chat's captured messages.
+            if let only = candidates.first, candidates.count == 1, best == 0, try !matchElsewhere(customers.prefix(20), than: only) {
+                return only
+            }
+        }
+        unmatched[name, default: .init(candidates: candidates, rows: 0)].rows += rows.count
         return UnmatchedChat.id(name)
     }
 
-    /// `山田 太郎 (2)` → `山田 太郎`.
-    static func withoutNumber(_ name: String) -> String? {
-        guard name.hasSuffix(")"), let open = name.range(of: " (", options: .backwards) else { return nil }
-        let digits = name[open.upperBound..<name.index(before: name.endIndex)]
-        return !digits.isEmpty && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber) ? String(name[..<open.lowerBound]) : nil
+    /// True when one of `rows` matches a captured message of another 1:1 chat of the channel.
+    private func matchElsewhere(_ rows: ArraySlice<BackupRow>, than chat: String) throws(ImportError) -> Bool {
+        for row in rows {
+            let second = row.sentAt.milliseconds / 1000 * 1000
+            let others = try ledger {
+                try store.messages(chatId: nil, channel: settings.channel, from: Instant(milliseconds: second),
+                                   to: Instant(milliseconds: second + 1000))
+            }.filter { $0.chatId != chat }
+            if case .matched? = RowMatcher.pair([MatchKey(row)], with: others).first { return true }
+        }
+        return false
     }
 
     /// The milliseconds the file's dates cover, in its own time zone.
@@ -101,8 +157,9 @@ extension Importer {
     }
 
     /// What the import of one file does, given the chat's stored messages over its span.
-    private func plan(_ rows: [BackupRow], stored: [StoredMessage], chatId: String, preamble: BackupPreamble, fileName: BackupFileName,
-                      path: String, name: String, staged: ImportStaging.Staged, stagedFile: String, fileId: String) -> ImportPlan {
+    private func plan(_ file: PendingFile, stored: [StoredMessage]) -> ImportPlan {
+        let (rows, chatId, preamble, fileName, path, name, staged) = (file.rows, file.chatId, file.preamble, file.fileName, file.path,
+                                                                      file.name, file.staged)
         let chat = ChatRef(type: .user, id: chatId)
         let held = UnmatchedChat.name(chatId) != nil
         var matched: [(id: String, line: Int)] = []
@@ -125,13 +182,13 @@ extension Importer {
             "downloaded_at_ms": .int(preamble.downloadedAt.milliseconds), "utc_offset_seconds": .int(preamble.utcOffsetSeconds),
             "rows": .int(Int64(rows.count)),
         ]).canonicalJSON()
-        let file = NewImportedMessage(
-            id: fileId, kind: .file, lineType: BackupFileMessage.lineType, chat: chat,
+        let backup = NewImportedMessage(
+            id: file.fileId, kind: .file, lineType: BackupFileMessage.lineType, chat: chat,
             senderId: nil, senderName: preamble.accountName, direction: .incoming, sentAt: preamble.downloadedAt,
             deadline: settings.policy.deadline(sentAt: preamble.downloadedAt, kind: .text, chat: .user, channel: settings.channel),
             state: .downloaded, reason: nil, text: nil, fileName: name, eventType: BackupFileMessage.lineType, eventBody: fileBody,
             fingerprint: Self.hash([fileBody]), provenance: path)
-        return ImportPlan(file: file, stagedFile: stagedFile, sha256: staged.sha256, size: staged.size, matched: matched, new: new,
+        return ImportPlan(file: backup, stagedFile: file.stagedFile, sha256: staged.sha256, size: staged.size, matched: matched, new: new,
                           readAt: preamble.downloadedAt)
     }
 
@@ -148,10 +205,10 @@ extension Importer {
             // A placeholder stands for content no webhook brought: there is nothing to download.
             (kind, state, reason, text) = placeheld.hasContent ? (placeheld, .lost, .notCaptured, nil) : (placeheld, .received, nil, nil)
         case nil:
-            (kind, state, reason, text) = (.text, .received, nil, MatchKey.normalized(row.content))
+            (kind, state, reason, text) = (.text, .received, nil, MatchKey.normalized(MatchKey.unguarded(row.content)))
         }
         let body = JSONValue.object([
-            "type": .string(ImportedRow.eventType), "file": .string(fileName), "file_sha256": .string(sha256), "line": .int(Int64(row.line)),
+            "type": .string(ImportedRowEvent.type), "file": .string(fileName), "file_sha256": .string(sha256), "line": .int(Int64(row.line)),
             "sender_type": .string(row.sender.rawValue), "sender_name": .string(row.senderName),
             "sent_at_ms": .int(row.sentAt.milliseconds), "content": .string(row.content),
         ]).canonicalJSON()
@@ -160,17 +217,37 @@ extension Importer {
             id: id, kind: kind, lineType: kind == .unknown ? "unknown" : kind.rawValue, chat: chat,
             senderId: key.direction == .incoming ? senderId : nil, senderName: row.senderName, direction: key.direction,
             sentAt: row.sentAt, deadline: settings.policy.deadline(sentAt: row.sentAt, kind: kind, chat: .user, channel: settings.channel),
-            state: state, reason: reason, text: text, eventType: ImportedRow.eventType, eventBody: body, fingerprint: Self.hash([body]),
+            state: state, reason: reason, text: text, eventType: ImportedRowEvent.type, eventBody: body, fingerprint: Self.hash([body]),
             provenance: "\(fileName):\(row.line)")
     }
 
     /// The first 128 bits of the SHA-256 of `parts`, NUL-separated, in hex.
     static func hash(_ parts: [String]) -> String {
-        String(FileDigest.hex(SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8))).prefix(32))
+        let digest = SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8))
+        return digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: 32) { out in
+                let digits: StaticString = "0123456789abcdef"
+                for index in 0..<16 {
+                    out[2 * index] = digits.utf8Start[Int(bytes[index] >> 4)]
+                    out[2 * index + 1] = digits.utf8Start[Int(bytes[index] & 0xF)]
+                }
+                return 32
+            }
+        }
     }
 }
 
-/// The event that stands for an imported row in the ledger and the archive record.
-public enum ImportedRow {
-    public static let eventType = "oaBackupRow"
+/// A file read and staged, waiting for its batch's transaction.
+struct PendingFile {
+    /// Its entry in the report.
+    var report: Int
+    var rows: [BackupRow]
+    var chatId: String
+    var preamble: BackupPreamble
+    var fileName: BackupFileName
+    var path: String
+    var name: String
+    var staged: ImportStaging.Staged
+    var stagedFile: String
+    var fileId: String
 }

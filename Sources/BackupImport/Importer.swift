@@ -35,6 +35,10 @@ public final class Importer {
     let clock: any WallClock
     let staging: ImportStaging
     var report = ImportReport()
+    var pending: [PendingFile] = []
+    /// Names this run could not settle, with their candidates.
+    var unmatched: [String: ImportReport.Unmatched] = [:]
+    var pendingRows = 0
 
     public init(store: any ImportStore, settings: ImportSettings, clock: any WallClock) {
         self.store = store
@@ -52,12 +56,24 @@ public final class Importer {
         }
         for (name, chatId) in settings.maps.sorted(by: { $0.key < $1.key }) {
             guard try ledger({ try store.isUserChat(chatId, channel: settings.channel) }) else {
-                throw .badMapping("'\(chatId)' is not a 1:1 chat of the channel \(settings.channel) (for '\(name)')")
+                throw .badMapping("'\(chatId)' is not a 1:1 chat with captured messages in the channel \(settings.channel) (for '\(name)')")
             }
         }
         try staging.prepare(keeping: try ledger { try store.stagedImportFiles() })
+        // A dry run stages only temporary copies, which it removes; it needs no lock.
+        let lock = settings.dryRun ? nil : try staging.lock()
+        defer { if let lock { close(lock) } }
         for (name, chatId) in settings.maps.sorted(by: { $0.key < $1.key }) { try settle(name, chatId) }
         for path in paths { try importPath(path) }
+        try flush()
+        // Every chat still waiting, this run's or an earlier one's, is reported until settled.
+        report.unmatchedChats = unmatched
+        if !settings.dryRun {
+            for (chatId, rows) in try ledger({ try store.heldChats(channel: settings.channel) }) {
+                guard let name = UnmatchedChat.name(chatId) else { continue }
+                report.unmatchedChats[name, default: .init(candidates: [], rows: 0)].rows = rows
+            }
+        }
         return report
     }
 
@@ -80,7 +96,7 @@ public final class Importer {
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         guard isDirectory.boolValue else { return try importFile(path, explicit: true) }
         let files = (FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []).sorted()
-        for relative in files {
+        for relative in files where !Self.isResourceFork(relative) {
             let full = path + "/" + relative
             var inner: ObjCBool = false
             if FileManager.default.fileExists(atPath: full, isDirectory: &inner), !inner.boolValue {
@@ -94,6 +110,12 @@ public final class Importer {
         if lower.hasSuffix(".zip") {
             try importZip(path)
         } else if lower.hasSuffix(".csv") {
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.uint64Value ?? 0
+            guard size <= settings.zipLimits.maxEntryBytes else {
+                report.files.append(.init(path: path, outcome: .rejected("larger than \(settings.zipLimits.maxEntryBytes >> 20) MiB, "
+                                                                          + "more than any chat's backup holds")))
+                return
+            }
             let staged: ImportStaging.Staged
             do { staged = try staging.stage(copying: path) } catch { return reject(path, error) }
             try importStaged(staged, path: path, name: (path as NSString).lastPathComponent)
@@ -107,7 +129,7 @@ public final class Importer {
     private func importZip(_ path: String) throws(ImportError) {
         let zip: ZipReader
         do { zip = try ZipReader(path: path, limits: settings.zipLimits) } catch { return reject(path, error) }
-        for entry in zip.entries {
+        for entry in zip.entries where !Self.isResourceFork(entry.name) {
             let shown = path + ":" + entry.name
             guard entry.name.lowercased().hasSuffix(".csv") else {
                 report.files.append(.init(path: shown, outcome: .skipped("not a .csv entry")))
@@ -122,6 +144,11 @@ public final class Importer {
             }
             try importStaged(staged, path: shown, name: (entry.name as NSString).lastPathComponent)
         }
+    }
+
+    /// What macOS adds when it zips or copies (`__MACOSX/`, `._name`): no backup of anyone's.
+    static func isResourceFork(_ path: String) -> Bool {
+        path.hasPrefix("__MACOSX/") || path.contains("/__MACOSX/") || (path as NSString).lastPathComponent.hasPrefix("._")
     }
 
     private func reject(_ path: String, _ error: any Error) {

@@ -17,21 +17,37 @@ public struct MatchKey: Hashable, Sendable {
         switch row.placeholder {
         case .unsent?: what = "unsent"
         case let placeholder?: what = "kind:" + (placeholder.kind?.rawValue ?? "unknown")
-        case nil: what = "text:" + Self.normalized(row.content)
+        case nil: what = "text:" + Self.normalized(Self.unguarded(row.content))
         }
     }
 
     /// A stored message's key, as a backup would show it.
     public init(_ message: StoredMessage) {
+        self.init(message, asUnsent: message.state == .unsent)
+    }
+
+    /// A stored message's key as the backup shows it when it was (`asUnsent`) or was not yet
+    /// unsent: a backup downloaded before the unsend still has the text.
+    init(_ message: StoredMessage, asUnsent: Bool) {
         second = Self.second(message.sentAt)
         direction = message.direction
-        if message.state == .unsent {
+        if asUnsent {
             what = "unsent"
         } else if message.kind == .text {
             what = "text:" + Self.normalized(message.text ?? "")
         } else {
             what = "kind:" + message.kind.rawValue
         }
+    }
+
+    /// The text without the `'` a spreadsheet guard put before `=`, `+`, `-` or `@` (as
+    /// TalkVault's own `line` export does, and LINE's backup may).
+    static func unguarded(_ text: String) -> String {
+        let bytes = text.utf8
+        guard bytes.count >= 2, bytes.first == 0x27, let next = bytes.dropFirst().first, [0x3D, 0x2B, 0x2D, 0x40].contains(next) else {
+            return text
+        }
+        return String(text.dropFirst())
     }
 
     /// Floor division: a backup gives times to the second.
@@ -43,7 +59,7 @@ public struct MatchKey: Hashable, Sendable {
     /// Line breaks compared without carriage returns: the backup writes `\r\n` (or
     /// `_x000D_`), webhooks `\n`.
     static func normalized(_ text: String) -> String {
-        text.contains("\r") ? String(text.unicodeScalars.filter { $0 != "\r" }.map(Character.init)) : text
+        text.utf8.contains(13) ? String(decoding: text.utf8.filter { $0 != 13 }, as: UTF8.self) : text
     }
 }
 
@@ -65,12 +81,35 @@ public enum RowMatcher {
             waiting[MatchKey(message), default: []].append(message.id)
         }
         var used: [MatchKey: Int] = [:]
-        return keys.map { key in
+        var taken = Set<String>()
+        var outcomes: [Outcome] = keys.map { key in
             let position = used[key, default: 0]
             used[key] = position + 1
-            if let ids = waiting[key], position < ids.count { return .matched(id: ids[position]) }
+            if let ids = waiting[key], position < ids.count {
+                taken.insert(ids[position])
+                return .matched(id: ids[position])
+            }
             return .new(ordinal: position)
         }
+        // Second pass, for unsends the backup and the ledger saw at different times: a row
+        // still showing the text of a message unsent since, and an unsent row whose unsend has
+        // not reached TalkVault, each take a message of their second and side left unmatched.
+        let left = stored.sorted { ($0.sentAt.milliseconds, $0.id) < ($1.sentAt.milliseconds, $1.id) }.filter { !taken.contains($0.id) }
+        guard !left.isEmpty else { return outcomes }
+        for (index, key) in keys.enumerated() {
+            guard case .new = outcomes[index] else { continue }
+            let candidate = left.first { message in
+                guard !taken.contains(message.id), MatchKey.second(message.sentAt) == key.second, message.direction == key.direction else {
+                    return false
+                }
+                return key.what == "unsent" || (message.state == .unsent && MatchKey(message, asUnsent: false) == key)
+            }
+            if let candidate {
+                taken.insert(candidate.id)
+                outcomes[index] = .matched(id: candidate.id)
+            }
+        }
+        return outcomes
     }
 
     /// For settling an unmatched chat: which held messages are copies of a target message.

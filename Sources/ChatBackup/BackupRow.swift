@@ -8,7 +8,7 @@ public enum BackupSender: String, Sendable, Equatable {
 
 /// What a row's text stands for when LINE wrote a placeholder instead of the message.
 public enum BackupPlaceholder: String, Sendable, Equatable, CaseIterable {
-    case image, video, sticker, unsent
+    case image, video, sticker, unsent, audio, file
 
     /// LINE's text for it, exactly as the backup has it.
     public var text: String {
@@ -17,14 +17,34 @@ public enum BackupPlaceholder: String, Sendable, Equatable, CaseIterable {
         case .video: "動画を送信しました。"
         case .sticker: "スタンプを送信しました。"
         case .unsent: "送信が取り消されたメッセージです"
+        case .audio: "ボイスメッセージを送信しました。"
+        case .file: "ファイルを送信しました。"
+        }
+    }
+
+    /// What TalkVault's own `line` export writes in its place once the content is archived:
+    /// `[写真] <segment>:<entry>`.
+    public var archivedPrefix: String? {
+        switch self {
+        case .image: "[写真] "
+        case .video: "[動画] "
+        case .audio: "[ボイスメッセージ] "
+        case .file: "[ファイル] "
+        case .sticker, .unsent: nil
         }
     }
 
     /// The placeholder a row's content is, or nil for a message's own text.
     public init?(content: String) {
         // Each is 30 to 48 bytes and starts with a CJK character: most texts fail the first test.
-        guard (30...48).contains(content.utf8.count), let match = Self.allCases.first(where: { $0.text == content }) else { return nil }
-        self = match
+        if (30...48).contains(content.utf8.count), let match = Self.allCases.first(where: { $0.text == content }) {
+            self = match
+        } else if content.hasPrefix("["), content.contains(".tar.gz:"),
+                  let match = Self.allCases.first(where: { $0.archivedPrefix.map(content.hasPrefix) ?? false }) {
+            self = match
+        } else {
+            return nil
+        }
     }
 
     /// The message kind it stands for; nil for an unsent message, whose kind LINE does not say.
@@ -33,6 +53,8 @@ public enum BackupPlaceholder: String, Sendable, Equatable, CaseIterable {
         case .image: .image
         case .video: .video
         case .sticker: .sticker
+        case .audio: .audio
+        case .file: .file
         case .unsent: nil
         }
     }

@@ -187,13 +187,18 @@ public struct Exporter {
         switch row.kind {
         case .text: return row.text ?? ""
         case .sticker: return BackupPlaceholder.sticker.text
-        case .image: return archived.map { "[写真] \($0)" } ?? BackupPlaceholder.image.text
-        case .video: return archived.map { "[動画] \($0)" } ?? BackupPlaceholder.video.text
-        case .audio: return archived.map { "[ボイスメッセージ] \($0)" } ?? "ボイスメッセージを送信しました。"
-        case .file: return archived.map { "[ファイル] \($0)" } ?? "ファイルを送信しました。"
+        case .image: return media(.image, archived)
+        case .video: return media(.video, archived)
+        case .audio: return media(.audio, archived)
+        case .file: return media(.file, archived)
         case .location: return text(row)
         case .unknown: return ""
         }
+    }
+
+    /// LINE's placeholder, or where the archive holds the content (`[写真] <segment>:<entry>`).
+    static func media(_ placeholder: BackupPlaceholder, _ archived: String?) -> String {
+        archived.map { placeholder.archivedPrefix! + $0 } ?? placeholder.text
     }
 
     /// The `full` profile's columns for one message.

@@ -47,8 +47,10 @@ public final class Ledger {
     ///   - synchronous: commit durability; `.full` makes every commit survive power loss.
     ///   - walAutocheckpointPages: WAL pages after which a commit checkpoints; nil for
     ///     `OpenOptions`' default.
+    ///   - cacheKibibytes: the page cache; nil for `OpenOptions`' default. A batch command
+    ///     that must keep its memory flat (`import`) asks for less.
     public init(path: String, policy: RetentionPolicy, access: Access, synchronous: Synchronous = .full,
-                walAutocheckpointPages: Int? = nil) throws(LedgerError) {
+                walAutocheckpointPages: Int? = nil, cacheKibibytes: Int? = nil) throws(LedgerError) {
         self.path = path
         self.policy = policy
         self.access = access
@@ -67,6 +69,7 @@ public final class Ledger {
         var options = OpenOptions(create: access == .readWrite(create: true), readOnly: access == .readOnly,
                                   synchronous: synchronous)
         if let walAutocheckpointPages { options.walAutocheckpointPages = walAutocheckpointPages }
+        if let cacheKibibytes { options.cacheKibibytes = cacheKibibytes }
         do {
             db = try Database(path: path, options: options)
         } catch {

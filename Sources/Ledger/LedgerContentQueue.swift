@@ -11,6 +11,8 @@ extension LedgerContentQueue {
             try db.query("""
                 SELECT id, kind, sent_at_ms, deadline_ms, coalesce(content_provider, 'line'), content_url, file_size, channel
                 FROM messages WHERE \(StateSQL.from(.downloaded)) AND deadline_ms <= ?1
+                  -- An imported backup file's bytes come from the import, never from LINE.
+                  AND line_type != '\(BackupFileMessage.lineType)'
                 ORDER BY deadline_ms, sent_at_ms, id
                 """, [.integer(until?.milliseconds ?? Int64.max)]) { row in
                 let kind = MessageKind(rawValue: row.text(1)) ?? .unknown

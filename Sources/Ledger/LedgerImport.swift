@@ -11,10 +11,13 @@ public struct LedgerImport: ImportStore, LedgerPart {
             let mapped = try db.first("SELECT chat_id FROM import_names WHERE channel = ?1 AND display_name = ?2",
                                       [.text(channel), .text(displayName)]) { $0.text(0) }
             var byProfile: [String] = []
+            // A user id is the same in every channel of a provider: the chat is the channel's when
+            // the channel holds its messages.
             try db.query("""
                 SELECT DISTINCT n.user_id FROM profile_names n
-                JOIN chats c ON c.chat_id = n.user_id AND c.chat_type = 'user' AND c.channel = ?1
-                WHERE n.display_name = ?2 ORDER BY n.user_id
+                WHERE n.display_name = ?2 AND EXISTS (SELECT 1 FROM messages m WHERE m.chat_id = n.user_id AND m.channel = ?1
+                                                        AND m.chat_type = 'user' AND m.source = 'webhook')
+                ORDER BY n.user_id
                 """, [.text(channel), .text(displayName)]) { byProfile.append($0.text(0)) }
             return ChatNames(mapped: mapped, byProfile: byProfile)
         } catch {
@@ -24,8 +27,10 @@ public struct LedgerImport: ImportStore, LedgerPart {
 
     public func isUserChat(_ chatId: String, channel: String) throws(LedgerError) -> Bool {
         do {
-            return try db.scalar("SELECT count(*) FROM chats WHERE chat_id = ?1 AND chat_type = 'user' AND channel = ?2",
-                                 [.text(chatId), .text(channel)]) > 0
+            guard UnmatchedChat.name(chatId) == nil else { return false }
+            return try db.scalar("""
+                SELECT EXISTS (SELECT 1 FROM messages WHERE chat_id = ?1 AND channel = ?2 AND chat_type = 'user' AND source = 'webhook')
+                """, [.text(chatId), .text(channel)]) > 0
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
@@ -40,29 +45,39 @@ public struct LedgerImport: ImportStore, LedgerPart {
         }
     }
 
-    public func importFile(chatId: String, channel: String, from: Instant, to: Instant, at now: Instant, dryRun: Bool,
-                           plan: ([StoredMessage]) throws -> ImportPlan) throws(LedgerError) -> ImportPlan {
+    public func importFiles(_ requests: [ImportRequest], channel: String, at now: Instant, dryRun: Bool,
+                            plan: (Int, [StoredMessage]) throws -> ImportPlan) throws(LedgerError) -> [ImportPlan] {
         try run(dryRun: dryRun) {
-            var plan = try plan(try stored(chatId: chatId, channel: channel, from: from, to: to))
-            for row in plan.matched {
-                plan.newlyRead += try db.run("""
-                    UPDATE messages SET read_at_ms = ?2, read_by = ?3, updated_at_ms = max(updated_at_ms, ?4)
-                    WHERE id = ?1 AND read_at_ms IS NULL
-                    """, [.text(row.id), .integer(plan.readAt.milliseconds), .text(ImportPlan.readBy), .integer(now.milliseconds)])
-                try history(row.id, at: now, "imported", detail: "\(plan.file.fileName ?? plan.file.id):\(row.line)")
+            try requests.indices.map { index in
+                let request = requests[index]
+                return try apply(try plan(index, try stored(chatId: request.chatId, channel: channel, from: request.from, to: request.to)),
+                                 chatId: request.chatId, channel: channel, now: now)
             }
-            for message in plan.new {
-                try insert(message, channel: channel, readAt: plan.readAt, stagedFile: nil, now: now)
-            }
-            try insert(plan.file, channel: channel, readAt: plan.readAt, stagedFile: plan.stagedFile, now: now,
-                       content: (plan.sha256, plan.size))
-            try db.run("""
-                INSERT INTO import_files(sha256, channel, name, chat_id, message_id, rows, imported_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                ON CONFLICT DO NOTHING
-                """, [.text(plan.sha256), .text(channel), .text(plan.file.fileName ?? ""), .text(chatId), .text(plan.file.id),
-                      .int(plan.matched.count + plan.new.count), .integer(now.milliseconds)])
-            return plan
         }
+    }
+
+    private func apply(_ plan: ImportPlan, chatId: String, channel: String, now: Instant) throws -> ImportPlan {
+        var plan = plan
+        for row in plan.matched {
+            plan.newlyRead += try db.run("""
+                UPDATE messages SET read_at_ms = ?2, read_by = ?3, updated_at_ms = max(updated_at_ms, ?4)
+                WHERE id = ?1 AND read_at_ms IS NULL
+                """, [.text(row.id), .integer(plan.readAt.milliseconds), .text(ImportPlan.readBy), .integer(now.milliseconds)])
+            try history(row.id, at: now, "imported", detail: "\(plan.file.fileName ?? plan.file.id):\(row.line)")
+        }
+        try db.run("INSERT INTO chats(chat_id, chat_type, first_seen_ms, channel) VALUES (?1, 'user', ?2, ?3) ON CONFLICT DO NOTHING",
+                   [.text(chatId), .integer(min(plan.new.first?.sentAt ?? plan.file.sentAt, plan.file.sentAt).milliseconds), .text(channel)])
+        for message in plan.new {
+            try insert(message, channel: channel, readAt: plan.readAt, stagedFile: nil, now: now)
+        }
+        try insert(plan.file, channel: channel, readAt: plan.readAt, stagedFile: plan.stagedFile, now: now,
+                   content: (plan.sha256, plan.size))
+        try db.run("""
+            INSERT INTO import_files(sha256, channel, name, chat_id, message_id, rows, imported_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            ON CONFLICT DO NOTHING
+            """, [.text(plan.sha256), .text(channel), .text(plan.file.fileName ?? ""), .text(chatId), .text(plan.file.id),
+                  .int(plan.matched.count + plan.new.count), .integer(now.milliseconds)])
+        return plan
     }
 
     public func settle(displayName: String, heldChatId: String, chatId: String, channel: String, at now: Instant, dryRun: Bool,
@@ -72,9 +87,12 @@ public struct LedgerImport: ImportStore, LedgerPart {
                 INSERT INTO import_names(channel, display_name, chat_id, mapped_at_ms) VALUES (?1, ?2, ?3, ?4)
                 ON CONFLICT(channel, display_name) DO UPDATE SET chat_id = excluded.chat_id, mapped_at_ms = excluded.mapped_at_ms
                 """, [.text(channel), .text(displayName), .text(chatId), .integer(now.milliseconds)])
+            guard heldChatId != chatId, UnmatchedChat.name(chatId) == nil else {
+                throw LedgerError.io(path: path, reason: "an unmatched chat is settled into a captured chat, not into itself")
+            }
             let held = try stored(chatId: heldChatId, channel: channel, from: Instant(milliseconds: .min), to: Instant(milliseconds: .max))
-            guard let first = held.first?.sentAt, let last = held.last?.sentAt else { return 0 }
-            let target = try stored(chatId: chatId, channel: channel, from: first, to: last.adding(RetentionDuration(seconds: 1)))
+            let target = held.isEmpty ? [] : try stored(chatId: chatId, channel: channel, from: held.first!.sentAt,
+                                                        to: held.last!.sentAt.adding(RetentionDuration(seconds: 1)))
             // Held messages were never packed or exported (see `UnmatchedChat`), so a copy of a
             // target message can go; its row moves to the target as history.
             for (heldId, targetId) in try plan(held, target) {
@@ -91,8 +109,12 @@ public struct LedgerImport: ImportStore, LedgerPart {
                 try db.run("DELETE FROM messages WHERE id = ?1", [.text(heldId)])
                 if let eventSeq { try db.run("DELETE FROM raw_events WHERE seq = ?1", [.integer(eventSeq)]) }
             }
-            try db.run("UPDATE raw_events SET chat_id = ?2, sender_id = CASE WHEN sender_id IS NULL THEN NULL ELSE ?2 END WHERE chat_id = ?1",
-                       [.text(heldChatId), .text(chatId)])
+            // A customer's row now has the chat's user as its sender, in its event too.
+            try db.run("""
+                UPDATE raw_events SET chat_id = ?2,
+                       sender_id = CASE WHEN type = ?4 AND json_extract(body, '$.sender_type') = 'User' THEN ?2 ELSE sender_id END
+                WHERE chat_id = ?1 AND channel = ?3
+                """, [.text(heldChatId), .text(chatId), .text(channel), .text(ImportedRowEvent.type)])
             let moved = try db.run("""
                 UPDATE messages SET chat_id = ?2, sender_id = CASE WHEN direction = 'incoming' AND line_type != ?5 THEN ?2 ELSE sender_id END,
                        updated_at_ms = max(updated_at_ms, ?4)
@@ -100,8 +122,49 @@ public struct LedgerImport: ImportStore, LedgerPart {
                 """, [.text(heldChatId), .text(chatId), .text(channel), .integer(now.milliseconds), .text(BackupFileMessage.lineType)])
             try db.run("UPDATE import_files SET chat_id = ?2 WHERE chat_id = ?1 AND channel = ?3",
                        [.text(heldChatId), .text(chatId), .text(channel)])
-            try db.run("DELETE FROM chats WHERE chat_id = ?1", [.text(heldChatId)])
+            // Another channel's rows of the same name may still wait under the id.
+            try db.run("DELETE FROM chats WHERE chat_id = ?1 AND NOT EXISTS (SELECT 1 FROM messages WHERE chat_id = ?1)", [.text(heldChatId)])
             return moved
+        }
+    }
+
+    public func messages(chatId: String?, channel: String, from: Instant, to: Instant) throws(LedgerError) -> [StoredMessage] {
+        do { return try stored(chatId: chatId, channel: channel, from: from, to: to) } catch { throw LedgerError.wrap(error, path: path) }
+    }
+
+    public func heldChats(channel: String) throws(LedgerError) -> [String: Int] {
+        do {
+            var held: [String: Int] = [:]
+            try db.query("""
+                SELECT chat_id, count(*) FROM messages WHERE \(Self.held("messages")) = 1 AND channel = ?1 AND line_type != ?2 GROUP BY chat_id
+                """, [.text(channel), .text(BackupFileMessage.lineType)]) { held[$0.text(0)] = $0.int(1) }
+            return held
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    public func bytesMissing(messageId: String) throws(LedgerError) -> Bool {
+        do {
+            return try db.scalar("""
+                SELECT EXISTS (SELECT 1 FROM messages WHERE id = ?1 AND state NOT IN ('downloaded', 'archived'))
+                """, [.text(messageId)]) > 0
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    public func restage(messageId: String, stagedFile: String, at now: Instant) throws(LedgerError) {
+        do {
+            try db.transaction {
+                try db.run("""
+                    UPDATE messages SET state = 'downloaded', reason = NULL, staged_file = ?2, updated_at_ms = max(updated_at_ms, ?3)
+                    WHERE id = ?1 AND state NOT IN ('downloaded', 'archived')
+                    """, [.text(messageId), .text(stagedFile), .integer(now.milliseconds)])
+                try history(messageId, at: now, "staged again", detail: "its backup file imported again")
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
         }
     }
 
@@ -117,19 +180,21 @@ public struct LedgerImport: ImportStore, LedgerPart {
     }
 
     /// The chat's messages sent in [from, to), by time and id: the order matching pairs them in.
-    private func stored(chatId: String, channel: String, from: Instant, to: Instant) throws -> [StoredMessage] {
+    private func stored(chatId: String?, channel: String, from: Instant, to: Instant) throws -> [StoredMessage] {
         var result: [StoredMessage] = []
+        let chat = chatId == nil ? "chat_type = 'user'" : "chat_id = ?1"
         try db.query("""
-            SELECT id, sent_at_ms, direction, kind, state, text, source, read_at_ms FROM messages
-            WHERE chat_id = ?1 AND channel = ?2 AND sent_at_ms >= ?3 AND sent_at_ms < ?4 AND line_type != ?5
+            SELECT id, sent_at_ms, direction, kind, state, text, source, read_at_ms, chat_id FROM messages
+            WHERE \(chat) AND channel = ?2 AND sent_at_ms >= ?3 AND sent_at_ms < ?4 AND line_type != ?5
             ORDER BY sent_at_ms, id
-            """, [.text(chatId), .text(channel), .integer(from.milliseconds), .integer(to.milliseconds),
+            """, [.text(chatId ?? ""), .text(channel), .integer(from.milliseconds), .integer(to.milliseconds),
                   .text(BackupFileMessage.lineType)]) { row in
             result.append(StoredMessage(
                 id: row.text(0), sentAt: Instant(milliseconds: row.int64(1)), direction: MessageDirection(rawValue: row.text(2)) ?? .incoming,
                 kind: MessageKind(rawValue: row.text(3)) ?? .unknown, state: MessageState(rawValue: row.text(4)) ?? .received,
                 text: row.optionalText(5), source: MessageSource(rawValue: row.text(6)) ?? .webhook,
                 readAt: row.optionalInt64(7).map(Instant.init(milliseconds:))))
+            result[result.count - 1].chatId = row.text(8)
         }
         return result
     }
@@ -137,24 +202,24 @@ public struct LedgerImport: ImportStore, LedgerPart {
     private func insert(_ message: NewImportedMessage, channel: String, readAt: Instant, stagedFile: String?, now: Instant,
                         content: (sha256: String, size: Int64)? = nil) throws {
         let eventId = "oa-import:" + message.id
-        try db.run("""
+        let inserted = try db.run("""
             INSERT INTO raw_events(event_id, type, timestamp_ms, received_at_ms, mode, chat_id, sender_id, destination,
                                    redelivered, disposition, invalid_reason, fingerprint, body, channel)
             VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, NULL, 0, 'message', NULL, ?7, ?8, ?9)
             ON CONFLICT(event_id) DO NOTHING
             """, [.text(eventId), .text(message.eventType), .integer(message.sentAt.milliseconds), .integer(now.milliseconds),
                   .text(message.chat.id), .text(message.senderId), .text(message.fingerprint), .text(message.eventBody), .text(channel)])
-        guard let seq = try db.first("SELECT seq FROM raw_events WHERE event_id = ?1", [.text(eventId)], { $0.int64(0) }) else { return }
-        try db.run("INSERT INTO chats(chat_id, chat_type, first_seen_ms, channel) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                   [.text(message.chat.id), .text(message.chat.type.rawValue), .integer(message.sentAt.milliseconds), .text(channel)])
-        let inserted = try db.run("""
+        // The event is new exactly when the message is (its id is the message's): an existing one
+        // means the message is stored already, and is left as it is.
+        guard inserted > 0 else { return }
+        let seq = db.lastInsertRowID
+        try db.run("""
             INSERT INTO messages(id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state, reason,
                                  text, original_text, file_name, origin, edited, event_seq, captured_at_ms, updated_at_ms,
                                  read_at_ms, read_by, channel, direction, source, sender_name, staged_file, content_type,
                                  content_size, content_sha256)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, 'message', 0, ?13, ?14, ?14, ?15, ?16, ?17, ?18,
                     'oa-import', ?19, ?20, ?21, ?22, ?23)
-            ON CONFLICT(id) DO NOTHING
             """, [.text(message.id), .text(message.kind.rawValue), .text(message.lineType), .text(message.chat.type.rawValue),
                   .text(message.chat.id), .text(message.senderId), .integer(message.sentAt.milliseconds),
                   .integer(message.deadline.milliseconds), .text(message.state.rawValue), .text(message.reason?.rawValue),
@@ -162,9 +227,7 @@ public struct LedgerImport: ImportStore, LedgerPart {
                   .integer(readAt.milliseconds), .text(ImportPlan.readBy), .text(channel), .text(message.direction.rawValue),
                   .text(message.senderName), .text(stagedFile), .text(content == nil ? nil : "text/csv; charset=utf-8"),
                   .integer(content?.size), .text(content?.sha256)])
-        if inserted > 0 {
-            try history(message.id, at: now, "imported", detail: message.provenance)
-        }
+        try history(message.id, at: now, "imported", detail: message.provenance)
     }
 
     private func history(_ messageId: String, at: Instant, _ what: String, detail: String?) throws {

@@ -10,20 +10,46 @@ public protocol ImportStore {
     /// The backup file named `name` already imported with these bytes in `channel`, if any.
     /// (Two chats' files may hold the same bytes: the name says which chat.)
     func importedFile(sha256: String, name: String, channel: String) throws(LedgerError) -> ImportedFile?
-    /// Plans and applies one file's import in one transaction: `plan` gets the chat's messages
-    /// sent from `from` up to `to` (exclusive), chosen inside the transaction so nothing stored
-    /// meanwhile is missed. With `dryRun` the transaction is rolled back.
-    func importFile(chatId: String, channel: String, from: Instant, to: Instant, at now: Instant, dryRun: Bool,
-                    plan: ([StoredMessage]) throws -> ImportPlan) throws(LedgerError) -> ImportPlan
+    /// Plans and applies several files' imports in one transaction, in order: `plan` gets a
+    /// file's index and its chat's messages sent in its request's span, read inside the
+    /// transaction (earlier files of the batch included), so nothing stored meanwhile is
+    /// missed. With `dryRun` the transaction is rolled back.
+    func importFiles(_ requests: [ImportRequest], channel: String, at now: Instant, dryRun: Bool,
+                     plan: (Int, [StoredMessage]) throws -> ImportPlan) throws(LedgerError) -> [ImportPlan]
     /// Settles an unmatched chat: remembers `displayName` as `chatId`, and moves the messages
     /// that wait in `heldChatId` there. `plan` gets the held messages and the target's over
     /// their span, and says which held ones are copies of a target message (merged into it)
     /// and which move. With `dryRun` the transaction is rolled back.
     func settle(displayName: String, heldChatId: String, chatId: String, channel: String, at now: Instant, dryRun: Bool,
                 plan: (_ held: [StoredMessage], _ target: [StoredMessage]) throws -> [String: String]) throws(LedgerError) -> Int
+    /// The chat's messages sent in [from, to), webhook and imported, outside any import's
+    /// transaction: what tells which of several candidate chats a backup is of. A nil chat
+    /// means every 1:1 chat of the channel (for a span of a second or so).
+    func messages(chatId: String?, channel: String, from: Instant, to: Instant) throws(LedgerError) -> [StoredMessage]
+    /// The unmatched chats of `channel` that hold messages, with how many.
+    func heldChats(channel: String) throws(LedgerError) -> [String: Int]
+    /// True when the message holding an imported file's bytes has lost them before they were
+    /// packed (its staged file vanished): importing the file again stages them anew.
+    func bytesMissing(messageId: String) throws(LedgerError) -> Bool
+    /// Gives the message of an imported file its bytes again, staged in `stagedFile`.
+    func restage(messageId: String, stagedFile: String, at now: Instant) throws(LedgerError)
     /// Staged backup files (relative to the data dir) waiting to be packed: any other file in
     /// the import staging dir is left over from an import that died before committing.
     func stagedImportFiles() throws(LedgerError) -> Set<String>
+}
+
+/// One file of an import batch: its chat, and the span its rows were sent in (from inclusive,
+/// to exclusive).
+public struct ImportRequest: Sendable, Equatable {
+    public var chatId: String
+    public var from: Instant
+    public var to: Instant
+
+    public init(chatId: String, from: Instant, to: Instant) {
+        self.chatId = chatId
+        self.from = from
+        self.to = to
+    }
 }
 
 /// What the ledger knows of a chat's name.
@@ -56,6 +82,7 @@ public struct ImportedFile: Sendable, Equatable {
 /// A message as import matching sees it.
 public struct StoredMessage: Sendable, Equatable {
     public var id: String
+    public var chatId = ""
     public var sentAt: Instant
     public var direction: MessageDirection
     public var kind: MessageKind

@@ -18,3 +18,8 @@ public enum UnmatchedChat {
 public enum BackupFileMessage {
     public static let lineType = "oaChatBackup"
 }
+
+/// The event that stands for an imported backup row in the ledger and the archive record.
+public enum ImportedRowEvent {
+    public static let type = "oaBackupRow"
+}

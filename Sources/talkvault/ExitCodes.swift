@@ -76,6 +76,7 @@ extension Failure {
             case .badMapping: self.init(.usage, error.description)
             case .ledger(let ledgerError): self.init(Failure(ledgerError).exit, error.description)
             case .staging: self.init(.ioError, error.description)
+            case .locked: self.init(.locked, error.description)
             }
         case let error as ExportError:
             switch error {

@@ -45,8 +45,9 @@ struct GlobalOptions: ParsableArguments {
     /// and deadlines brought up to date (`migrate`), then every webhook body `serve`
     /// acknowledged applied, so the command sees every acknowledged event even when `serve`
     /// is down or behind.
-    func openLedgerForWriting(_ config: TalkVaultConfig, create: Bool) throws -> Ledger {
-        let ledger = try Ledger(path: paths(config).database, policy: config.policy, access: .readWrite(create: create))
+    func openLedgerForWriting(_ config: TalkVaultConfig, create: Bool, cacheKibibytes: Int? = nil) throws -> Ledger {
+        let ledger = try Ledger(path: paths(config).database, policy: config.policy, access: .readWrite(create: create),
+                                cacheKibibytes: cacheKibibytes)
         try ledger.migrate()
         try InboxApplier(ledger).applyAll()
         return ledger

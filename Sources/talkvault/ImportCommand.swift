@@ -1,7 +1,6 @@
 import ArgumentParser
 import BackupImport
 import Foundation
-import Packing
 import TalkVaultDomain
 
 struct ImportCommand: ParsableCommand {
@@ -30,16 +29,15 @@ struct ImportCommand: ParsableCommand {
         let config = try global.loadConfig()
         var maps: [String: String] = [:]
         for pair in map {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex, pair.index(after: equals) != pair.endIndex else {
+            // The last `=`: a display name may hold one, a chat id never does.
+            guard let equals = pair.lastIndex(of: "="), equals != pair.startIndex, pair.index(after: equals) != pair.endIndex else {
                 throw Failure(.usage, "--map: expected NAME=CHAT_ID")
             }
-            maps[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            maps[String(pair[..<equals]).precomposedStringWithCanonicalMapping] = String(pair[pair.index(after: equals)...])
         }
         let paths = global.paths(config)
-        // Serialized with pack and sweep: they read the staged files an import leaves.
-        let lock = try PackLock.acquire(dataDir: paths.dataDir)
-        defer { lock.release() }
-        let ledger = try global.openLedgerForWriting(config, create: true)
+        // A smaller page cache than serve's: an import of a million rows stays under 100 MB.
+        let ledger = try global.openLedgerForWriting(config, create: true, cacheKibibytes: 16 * 1024)
         // The configured channels, and any other the ledger holds messages of (as `export`).
         let known = config.channels.map(\.name) + (try ledger.exportStore.channelsWithMessages()).filter { held in
             !config.channels.contains { $0.name == held }

@@ -95,30 +95,49 @@ import TestSupport
         #expect(report.files[0].chatId == "Uuser1" && report.matched == 1 && report.unmatchedChats.isEmpty)
     }
 
-    @Test func twoUsersWithOneNameWaitInAnUnmatchedChatUntilMapSettlesIt() throws {
+    @Test func twoUsersWithOneNameAreToldApartByWhatWasCapturedOrWaitUntilMapSettlesIt() throws {
         try h.text("a1", "こんにちは", at: ImportHarness.ms("2025/09/12 10:00:00", plus: 1))
         try h.text("b1", "どうも", at: ImportHarness.ms("2025/09/12 11:00:00", plus: 1), user: "Uuser2")
         try h.name("Uuser1", "田中")
         try h.name("Uuser2", "田中")
+        // The customer's row matches Uuser1's captured message: that is the chat.
+        let known = h.backup([["User", "田中", "2025/09/12", "10:00:00", "こんにちは"]], chat: "田中", in: "known")
+        #expect(try h.run(known).files[0].chatId == "Uuser1")
+        // Rows that match nothing captured (sent before capture began) say nothing: they wait.
         let file = h.backup([
-            ["User", "田中", "2025/09/12", "10:00:00", "こんにちは"],
-            ["Account", "鈴木", "2025/09/12", "10:00:30", "はい、どうぞ"],
-        ], chat: "田中")
+            ["User", "田中", "2025/09/13", "10:00:00", "先週の件です"],
+            ["Account", "鈴木", "2025/09/13", "10:00:30", "はい、どうぞ"],
+        ], chat: "田中", from: "20250913", to: "20250919")
         let report = try h.run(file)
         #expect(report.unmatchedChats["田中"] == ImportReport.Unmatched(candidates: ["Uuser1", "Uuser2"], rows: 2))
-        #expect(report.files[0].chatId == "unmatched:田中" && report.matched == 0 && report.newIncoming == 1)
-        #expect(try h.column("SELECT read_by FROM messages WHERE id = 'a1'") == ["-"], "nothing guessed")
-        // Settling: the copy of a1 merges into it, the reply moves; the same file again adds nothing.
+        #expect(report.files[0].chatId == "unmatched:田中" && report.newIncoming == 1 && report.newOutgoing == 1)
+        #expect(try h.run(h.backup([], chat: "他", in: "other")).unmatchedChats["田中"]?.rows == 2, "reported on every run until settled")
+        // A map to the unmatched chat itself, or to no captured chat, is refused: nothing is lost.
+        #expect(throws: ImportError.self) { try h.run(file, maps: ["田中": "unmatched:田中"]) }
+        #expect(try h.count("SELECT count(*) FROM messages WHERE chat_id = 'unmatched:田中'") == 3)
+        // Settling moves the held rows (and the file's own message); the same file again adds nothing.
         let settled = try h.run(file, maps: ["田中": "Uuser1"])
-        #expect(settled.settled == [.init(name: "田中", chatId: "Uuser1", moved: 2, merged: 1)])
-        #expect(settled.files.map(\.outcome) == [.alreadyImported])
-        #expect(try h.column("SELECT id, chat_id, read_by FROM messages WHERE chat_id LIKE 'unmatched:%'") == [])
+        #expect(settled.settled == [.init(name: "田中", chatId: "Uuser1", moved: 3, merged: 0)])
+        #expect(settled.files.map(\.outcome) == [.alreadyImported] && settled.unmatchedChats.isEmpty)
+        #expect(try h.column("SELECT chat_id, coalesce(sender_id, '-') FROM messages WHERE source = 'oa-import' AND line_type = 'text' ORDER BY sent_at_ms")
+                == ["Uuser1|Uuser1", "Uuser1|-"], "the customer's row now has its sender; the reply has none")
+        #expect(try h.column("SELECT sender_id FROM raw_events WHERE type = 'oaBackupRow' AND body LIKE '%先週%'") == ["Uuser1"])
+        // A settled name is no identity: Uuser2's next backup goes by its captured message.
+        let later = h.backup([["User", "田中", "2025/09/12", "11:00:00", "どうも"]], chat: "田中", in: "later")
+        #expect(try h.run(later).files[0].chatId == "Uuser2")
+    }
+
+    @Test func aSettledCopyOfACapturedMessageMergesIntoIt() throws {
+        try h.text("a1", "こんにちは", at: ImportHarness.ms("2025/09/12 10:00:00", plus: 1))
+        // No profile name yet: the rows wait, the customer's a copy of a1.
+        let file = h.backup([["User", "山田", "2025/09/12", "10:00:00", "こんにちは"], ["Account", "鈴木", "2025/09/12", "10:00:30", "はい"]],
+                            chat: "山田")
+        #expect(try h.run(file).files[0].chatId == "unmatched:山田")
+        let settled = try h.run(file, maps: ["山田": "Uuser1"])
+        #expect(settled.settled == [.init(name: "山田", chatId: "Uuser1", moved: 2, merged: 1)], "the reply and the file's message moved")
         #expect(try h.column("SELECT read_by FROM messages WHERE id = 'a1'") == ["oa-import"])
-        #expect(try h.column("SELECT line_type, direction, chat_id FROM messages WHERE source = 'oa-import' ORDER BY sent_at_ms")
-                == ["text|outgoing|Uuser1", "oaChatBackup|incoming|Uuser1"], "the reply moved, and the backup file's own message with it")
-        // A later backup of the name goes to the settled chat.
-        let later = h.backup([["User", "田中", "2025/09/14", "09:00:00", "また"]], chat: "田中", in: "later")
-        #expect(try h.run(later).files[0].chatId == "Uuser1")
+        #expect(try h.count("SELECT count(*) FROM messages WHERE chat_id LIKE 'unmatched:%'") == 0)
+        #expect(try h.count("SELECT count(*) FROM chats WHERE chat_id LIKE 'unmatched:%'") == 0)
     }
 
     @Test func aDryRunChangesNothing() throws {
