@@ -212,7 +212,11 @@ extension Importer {
             "sender_type": .string(row.sender.rawValue), "sender_name": .string(row.senderName),
             "sent_at_ms": .int(row.sentAt.milliseconds), "content": .string(row.content),
         ]).canonicalJSON()
-        let id = "oa-" + Self.hash([settings.channel, chat.id, key.direction.rawValue, String(key.second), key.what, String(ordinal)])
+        // The chat and the second lead, so one file's rows sit together in the ledger's indexes
+        // (a hash alone would scatter a million rows over every page of them).
+        let second = String(UInt64(bitPattern: key.second), radix: 16)
+        let id = "oa-" + Self.hash([settings.channel, chat.id]).prefix(8) + "-" + String(repeating: "0", count: max(0, 10 - second.count)) + second
+            + "-" + Self.hash([settings.channel, chat.id, key.direction.rawValue, String(key.second), key.what, String(ordinal)]).prefix(16)
         return NewImportedMessage(
             id: id, kind: kind, lineType: kind == .unknown ? "unknown" : kind.rawValue, chat: chat,
             senderId: key.direction == .incoming ? senderId : nil, senderName: row.senderName, direction: key.direction,
