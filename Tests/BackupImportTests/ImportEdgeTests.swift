@@ -87,4 +87,28 @@ import TestSupport
         let report = try h.run(h.dir.file("dir"))
         #expect(report.files.count == 1 && report.rejectedFiles == 0)
     }
+
+    /// Each channel's unmatched chat of one name is its own: settling one leaves the other's.
+    @Test func settlingAnUnmatchedNameInOneChannelLeavesAnothersAlone() throws {
+        for channel in ["shop-a", "shop-b"] {
+            _ = try h.base.capturer.capture([Webhook.body([Webhook.text("m-\(channel)", "こんにちは", eventId: "e-\(channel)",
+                                                                        at: ImportHarness.ms("2025/09/01 10:00:00"))])], channel: channel)
+        }
+        let file = h.backup([["User", "ケン", "2025/09/12", "10:00:00", "先週の件"], ["Account", "鈴木", "2025/09/12", "10:01:00", "はい"]],
+                            chat: "ケン")
+        func importer(_ channel: String, maps: [String: String] = [:]) -> Importer {
+            Importer(store: h.ledger.importStore,
+                     settings: ImportSettings(dataDir: h.dir.path, channel: channel, policy: .lineDefaults, maps: maps),
+                     clock: FixedClock(ImportHarness.now))
+        }
+        _ = try importer("shop-a").run(paths: [file])
+        _ = try importer("shop-b").run(paths: [file])
+        #expect(try h.count("SELECT count(*) FROM messages WHERE chat_id = 'unmatched:ケン'") == 6)
+        let settled = try importer("shop-a", maps: ["ケン": "Uuser1"]).run(paths: [])
+        #expect(settled.settled.first?.moved == 3)
+        #expect(try h.column("SELECT channel, count(*) FROM messages WHERE chat_id = 'unmatched:ケン' GROUP BY channel") == ["shop-b|3"])
+        #expect(try h.column("SELECT channel, count(*) FROM raw_events WHERE chat_id = 'unmatched:ケン' GROUP BY channel") == ["shop-b|3"])
+        #expect(try h.count("SELECT count(*) FROM chats WHERE chat_id = 'unmatched:ケン'") == 1, "shop-b's rows keep their chat")
+        #expect(try importer("shop-b").run(paths: []).unmatchedChats["ケン"]?.rows == 2)
+    }
 }
