@@ -28,7 +28,7 @@ struct ImportStaging {
     func prepare(keeping: Set<String>) throws(ImportError) {
         do { try Durable.makeDirectories(directory) } catch { throw .staging("\(error)") }
         guard !dryRun else { return }
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where !Self.inFlight(name) {
             let path = directory + "/" + name
             if !keeping.contains(relative(path)) { unlink(path) }
         }
@@ -40,6 +40,7 @@ struct ImportStaging {
     /// Not the pack lock: a long import must not keep `sweep` from downloading. flock is
     /// released by the kernel when the process dies.
     func lock() throws(ImportError) -> Int32 {
+        do { try Durable.makeDirectories(dataDir) } catch { throw .staging("\(error)") }
         let path = dataDir + "/" + Self.lockName
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw .staging("cannot open the lock file \(path)") }
@@ -48,6 +49,13 @@ struct ImportStaging {
             throw .locked(path)
         }
         return fd
+    }
+
+    /// A temporary file of a process still running: a dry run's, which takes no lock.
+    static func inFlight(_ name: String) -> Bool {
+        let parts = name.split(separator: "-")
+        guard name.hasPrefix(".import-"), parts.count > 2, let pid = Int32(parts[1]), pid != getpid() else { return false }
+        return kill(pid, 0) == 0
     }
 
     /// The path the ledger records for a staged file.

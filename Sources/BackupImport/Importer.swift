@@ -59,10 +59,10 @@ public final class Importer {
                 throw .badMapping("'\(chatId)' is not a 1:1 chat with captured messages in the channel \(settings.channel) (for '\(name)')")
             }
         }
-        try staging.prepare(keeping: try ledger { try store.stagedImportFiles() })
         // A dry run stages only temporary copies, which it removes; it needs no lock.
         let lock = settings.dryRun ? nil : try staging.lock()
         defer { if let lock { close(lock) } }
+        try staging.prepare(keeping: try ledger { try store.stagedImportFiles() })
         for (name, chatId) in settings.maps.sorted(by: { $0.key < $1.key }) { try settle(name, chatId) }
         for path in paths { try importPath(path) }
         try flush()
