@@ -134,6 +134,10 @@ let package = Package(
         .target(name: "Export", dependencies: ["ChatBackup", "CSVText", "DurableFile", "LINE", "Store", "TalkVaultDomain"]),
         // `find` and `show`: looking messages up in the ledger, and how they print.
         .target(name: "Lookup", dependencies: ["CSVText", "JSON", "LINE", "Store", "TalkVaultDomain"]),
+        // The audit trail: an append-only, hash-chained log of who read or changed what.
+        .target(name: "AuditTrail", dependencies: [
+            "DurableFile", "JSON", "TalkVaultDomain", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // `talkvault import`: the OA Manager's chat backups merged with what webhooks captured.
         .target(name: "BackupImport", dependencies: [
             "ChatBackup", "DurableFile", "JSON", "Store", "TalkVaultDomain", "Zip",
@@ -181,7 +185,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Relay", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup", "BackupImport",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Relay", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup", "BackupImport", "AuditTrail",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -222,6 +226,9 @@ let package = Package(
         .testTarget(name: "GzipTests", dependencies: [
             "Gzip", "TestSupport"
         ], path: "Tests/GzipTests"),
+        .testTarget(name: "AuditTrailTests", dependencies: [
+            "AuditTrail", "TalkVaultDomain", "TestSupport"
+        ], path: "Tests/AuditTrailTests"),
         .testTarget(name: "BackupImportTests", dependencies: [
             "BackupImport", "ChatBackup", "Export", "Ledger", "LedgerTestSupport", "SQLiteDB", "Store", "TalkVaultDomain", "TestSupport",
             .product(name: "ZIPFoundation", package: "ZIPFoundation")

@@ -39,31 +39,34 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         let now = try global.clock().now()
         let config = try global.loadConfig()
-        let ledger = try global.openLedgerForWriting(config, create: false)
         let target = week.flatMap(ISOWeek.init(parsing:)) ?? ISOWeek.lastComplete(before: now, in: config.timeZone)
-        // The configured channels, and any other the ledger holds messages of (captured before
-        // channels: were listed, say): none is left out of the compliance record. Without
-        // channels:, the implicit `default` gets its file unless the ledger holds only others
-        // (a data dir the demo or an `ingest --channel` made), where it would be empty.
-        let held = try ledger.exportStore.channelsWithMessages()
-        let listed = config.listsChannels || held.isEmpty || held.contains(ChannelName.implicit) ? config.channels.map(\.name) : []
-        let known = listed + held.filter { !listed.contains($0) }
-        if let channel, !known.contains(channel) {
-            throw Failure(.usage, "--channel: unknown channel '\(channel)' (known: \(known.joined(separator: ", ")))")
-        }
-        for name in channel.map({ [$0] }) ?? known {
-            var settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
-                                          format: CSVFormat(guardFormulas: !noFormulaGuard, longNumbersAsText: !rawNumbers),
-                                          toolVersion: "talkvault \(TalkVaultVersion.current)", profile: profile, accountName: accountName)
-            settings.channel = name
-            let result = try Exporter(store: ledger.exportStore, settings: settings).run(week: target, force: reason, forced: force, now: now)
-            let label = known.count > 1 ? "\(name) \(target)" : "\(target)"
-            if result.alreadyDelivered {
-                FileHandle.standardError.write(Data("talkvault: \(label) was delivered before and is unchanged; nothing written\n".utf8))
-            } else {
-                FileHandle.standardError.write(Data("talkvault: \(label): \(result.rows) rows (\(result.lateRows) late); manifest \(result.manifestPath)\n".utf8))
+        let what = [target.description] + (channel.map { ["--channel \($0)"] } ?? []) + ["--profile \(profile.rawValue)"]
+        try global.audited(config, force ? "export --force" : "export", target: what, reason: reason) {
+            let ledger = try global.openLedgerForWriting(config, create: false)
+            // The configured channels, and any other the ledger holds messages of (captured before
+            // channels: were listed, say): none is left out of the compliance record. Without
+            // channels:, the implicit `default` gets its file unless the ledger holds only others
+            // (a data dir the demo or an `ingest --channel` made), where it would be empty.
+            let held = try ledger.exportStore.channelsWithMessages()
+            let listed = config.listsChannels || held.isEmpty || held.contains(ChannelName.implicit) ? config.channels.map(\.name) : []
+            let known = listed + held.filter { !listed.contains($0) }
+            if let channel, !known.contains(channel) {
+                throw Failure(.usage, "--channel: unknown channel '\(channel)' (known: \(known.joined(separator: ", ")))")
             }
-            print(result.csvPath)
+            for name in channel.map({ [$0] }) ?? known {
+                var settings = ExportSettings(exportDir: global.paths(config).exportDir, timeZone: config.timeZone,
+                                              format: CSVFormat(guardFormulas: !noFormulaGuard, longNumbersAsText: !rawNumbers),
+                                              toolVersion: "talkvault \(TalkVaultVersion.current)", profile: profile, accountName: accountName)
+                settings.channel = name
+                let result = try Exporter(store: ledger.exportStore, settings: settings).run(week: target, force: reason, forced: force, now: now)
+                let label = known.count > 1 ? "\(name) \(target)" : "\(target)"
+                if result.alreadyDelivered {
+                    FileHandle.standardError.write(Data("talkvault: \(label) was delivered before and is unchanged; nothing written\n".utf8))
+                } else {
+                    FileHandle.standardError.write(Data("talkvault: \(label): \(result.rows) rows (\(result.lateRows) late); manifest \(result.manifestPath)\n".utf8))
+                }
+                print(result.csvPath)
+            }
         }
     }
 }

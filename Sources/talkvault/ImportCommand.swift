@@ -49,7 +49,10 @@ struct ImportCommand: ParsableCommand {
             throw Failure(.usage, "--channel: name the account the backups are of (known: \(known.joined(separator: ", ")))")
         }
         let settings = ImportSettings(dataDir: paths.dataDir, channel: name, policy: config.policy, dryRun: dryRun, maps: maps)
-        let report = try Importer(store: ledger.importStore, settings: settings, clock: try global.clock()).run(paths: self.paths)
+        // A dry run changes nothing, so it is no action of the audit trail's.
+        let run = { try Importer(store: ledger.importStore, settings: settings, clock: try global.clock()).run(paths: self.paths) }
+        let report = dryRun ? try run()
+            : try global.audited(config, "import", target: self.paths + map.map { "--map \($0)" } + ["--channel \(name)"], run)
         if json {
             try printJSON(ImportSummary(report))
         } else {

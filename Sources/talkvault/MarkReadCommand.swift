@@ -37,33 +37,36 @@ struct MarkReadCommand: AsyncParsableCommand {
     func run() async throws {
         let clock = try global.clock()
         let config = try global.loadConfig()
-        let ledger = try global.openLedgerForWriting(config, create: false)
-        let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "talkvault"
-        var target = MarkReadTarget.ids(ids)
-        if let chat, let until { target = .chat(chat, until: try TimeOption.cutoff(until, in: config.timeZone), channel: channel) }
-        let result = try MarkRead.mark(target, by: who, at: clock.now(), in: ledger.readState)
-        if !result.ambiguousChannels.isEmpty {
-            throw Failure(.usage, "the chat has messages in several channels (\(result.ambiguousChannels.joined(separator: ", "))): "
-                          + "name one with --channel; nothing was marked")
+        let what = ids.isEmpty ? [chat.map { "--chat \($0)" }, until.map { "--until \($0)" }, channel.map { "--channel \($0)" }].compactMap { $0 } : ids
+        try await global.audited(config, "mark-read", target: what) {
+            let ledger = try global.openLedgerForWriting(config, create: false)
+            let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "talkvault"
+            var target = MarkReadTarget.ids(ids)
+            if let chat, let until { target = .chat(chat, until: try TimeOption.cutoff(until, in: config.timeZone), channel: channel) }
+            let result = try MarkRead.mark(target, by: who, at: clock.now(), in: ledger.readState)
+            if !result.ambiguousChannels.isEmpty {
+                throw Failure(.usage, "the chat has messages in several channels (\(result.ambiguousChannels.joined(separator: ", "))): "
+                              + "name one with --channel; nothing was marked")
+            }
+            var receipts = ReadReceipts.Outcome()
+            let clients = config.perChannel { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
+            if result.receiptsQueued > 0, !clients.isEmpty {
+                // Each call with the token of its message's channel.
+                receipts = try await ReadReceipts.sendPending(from: ledger.readState, clients: clients, clock: clock)
+            }
+            if json {
+                try printJSON(MarkReadSummary(result: result, receipts: receipts))
+            } else {
+                print("marked read  \(result.marked.count) (by \(who))")
+                if !result.alreadyRead.isEmpty { print("already read \(result.alreadyRead.count) (their first read stands)") }
+                for id in result.unknown { print("unknown      \(id)") }
+                let left = result.receiptsQueued - receipts.sent - receipts.refused
+                print("LINE         \(receipts.sent) markAsRead calls sent"
+                      + (left > 0 ? ", \(left) left for the next sweep" : "")
+                      + (receipts.refused > 0 ? ", \(receipts.refused) refused by LINE (not sent again; `show` says why)" : ""))
+            }
+            if !result.unknown.isEmpty { throw Failure(.partial, "\(result.unknown.count) ids are not in the ledger") }
         }
-        var receipts = ReadReceipts.Outcome()
-        let clients = config.perChannel { MarkAsReadClient(apiBaseURL: config.apiBaseURL, accessToken: $0) }
-        if result.receiptsQueued > 0, !clients.isEmpty {
-            // Each call with the token of its message's channel.
-            receipts = try await ReadReceipts.sendPending(from: ledger.readState, clients: clients, clock: clock)
-        }
-        if json {
-            try printJSON(MarkReadSummary(result: result, receipts: receipts))
-        } else {
-            print("marked read  \(result.marked.count) (by \(who))")
-            if !result.alreadyRead.isEmpty { print("already read \(result.alreadyRead.count) (their first read stands)") }
-            for id in result.unknown { print("unknown      \(id)") }
-            let left = result.receiptsQueued - receipts.sent - receipts.refused
-            print("LINE         \(receipts.sent) markAsRead calls sent"
-                  + (left > 0 ? ", \(left) left for the next sweep" : "")
-                  + (receipts.refused > 0 ? ", \(receipts.refused) refused by LINE (not sent again; `show` says why)" : ""))
-        }
-        if !result.unknown.isEmpty { throw Failure(.partial, "\(result.unknown.count) ids are not in the ledger") }
     }
 }
 

@@ -36,16 +36,18 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         let config = try global.loadConfig()
-        let ledger = try global.openLedgerForReading(config)
-        let restorer = Restorer(index: ledger.archiveIndex, archiveDir: global.paths(config).archiveDir)
-        if stdout {
-            try restorer.stream(id: ids[0]) { FileHandle.standardOutput.write(Data($0)) }
-        } else if ids.isEmpty {
-            try restoreSelection(ledger: ledger, restorer: restorer, zone: config.timeZone)
-        } else {
-            let names = RestoreNames()
-            for id in ids {
-                for file in try restorer.restore(id: id, to: to!, force: force, names: names) { print("\(file.path)\t\(file.bytes) bytes") }
+        try global.audited(config, "restore", target: ids.isEmpty ? selection.described : ids) {
+            let ledger = try global.openLedgerForReading(config)
+            let restorer = Restorer(index: ledger.archiveIndex, archiveDir: global.paths(config).archiveDir)
+            if stdout {
+                try restorer.stream(id: ids[0]) { FileHandle.standardOutput.write(Data($0)) }
+            } else if ids.isEmpty {
+                try restoreSelection(ledger: ledger, restorer: restorer, zone: config.timeZone)
+            } else {
+                let names = RestoreNames()
+                for id in ids {
+                    for file in try restorer.restore(id: id, to: to!, force: force, names: names) { print("\(file.path)\t\(file.bytes) bytes") }
+                }
             }
         }
     }

@@ -21,6 +21,17 @@ struct SelectionOptions: ParsableArguments {
     var isEmpty: Bool { channel.isEmpty && chat == nil && user == nil && kind == nil && state == nil && since == nil && until == nil && text == nil
         && direction == nil }
 
+    /// The selection as its options, for the audit trail (`--chat U…`, `--kind image`).
+    var described: [String] {
+        var out = channel.map { "--channel \($0)" }
+        for (flag, value) in [("--chat", chat), ("--user", user), ("--kind", kind?.kinds.map(\.rawValue).joined(separator: ",")),
+                              ("--state", state?.states.joined(separator: ",")), ("--direction", direction?.rawValue),
+                              ("--since", since), ("--until", until), ("--text", text)] {
+            if let value { out.append("\(flag) \(value)") }
+        }
+        return out
+    }
+
     func validate() throws {
         if let text, text.isEmpty { throw ValidationError("--text is empty") }
     }

@@ -19,8 +19,10 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let config = try global.loadConfig()
-        let ledger = try global.openLedgerForReading(config)
-        guard let detail = try ledger.searchStore.detail(id: id) else { throw Failure(.noInput, "no message \(id) in the ledger") }
-        print(json ? DetailFormat.json(detail, zone: config.timeZone) : DetailFormat.text(detail, zone: config.timeZone), terminator: "")
+        try global.audited(config, "show", target: [id]) {
+            let ledger = try global.openLedgerForReading(config)
+            guard let detail = try ledger.searchStore.detail(id: id) else { throw Failure(.noInput, "no message \(id) in the ledger") }
+            print(json ? DetailFormat.json(detail, zone: config.timeZone) : DetailFormat.text(detail, zone: config.timeZone), terminator: "")
+        }
     }
 }

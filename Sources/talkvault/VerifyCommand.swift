@@ -4,6 +4,7 @@ import Intake
 import Ledger
 import Store
 import Packing
+import AuditTrail
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,7 @@ struct VerifyCommand: ParsableCommand {
         Every segment's bytes are hashed and checked against its manifest and the chain; a sample \
         of members is inflated and checked (--deep inflates all, and compares every message's \
         newest record with its ledger row). The webhook inbox is read for damage, and bodies that \
-        could not be applied are listed. Exits 0 when all is well, 65 with a report naming each \
+        could not be applied are listed, and the audit trail's hash chain is checked. Exits 0 when all is well, 65 with a report naming each \
         damaged, missing or reordered segment, each record the ledger disagrees with, and each \
         damaged inbox file otherwise.
         """)
@@ -33,6 +34,9 @@ struct VerifyCommand: ParsableCommand {
         var report = try Verifier(archiveDir: paths.archiveDir, index: ledger?.archiveIndex, deep: deep).run()
         // The webhook inbox: acknowledged bodies lost to damage, or kept aside unapplied.
         if let ledger { report.problems += try InboxApplier(ledger).health().problems }
+        // The audit trail's chain.
+        let audit = AuditLog(dataDir: paths.dataDir).verify()
+        if let problem = audit.problem { report.problems.append("\(AuditLog(dataDir: paths.dataDir).path):\(problem.line): \(problem.problem)") }
         if json {
             try printJSON(VerifySummary(report, deep: deep))
         } else {

@@ -1,0 +1,41 @@
+import AuditTrail
+import Foundation
+import RetentionConfig
+import TalkVaultDomain
+
+extension GlobalOptions {
+    /// Who acts, for the audit trail: the login behind sudo, else the OS user.
+    static var actor: String {
+        let environment = ProcessInfo.processInfo.environment
+        return [environment["SUDO_USER"], environment["USER"], environment["LOGNAME"]].compactMap { $0 }.first { !$0.isEmpty } ?? "uid \(getuid())"
+    }
+
+    /// Runs `body` and records it in the audit trail with its outcome, failed or not. An
+    /// action whose entry cannot be written fails: nothing that reads content or changes what
+    /// is kept goes unrecorded.
+    func audited<T>(_ config: TalkVaultConfig, _ action: String, target: [String], reason: String? = nil,
+                    _ body: () throws -> T) throws -> T {
+        let result: Result<T, any Error> = Result { try body() }
+        try record(config, action, target: target, reason: reason, result.map { _ in () })
+        return try result.get()
+    }
+
+    /// `audited` for an action that waits (mark-read calls LINE).
+    func audited<T>(_ config: TalkVaultConfig, _ action: String, target: [String], reason: String? = nil,
+                    _ body: () async throws -> T) async throws -> T {
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        try record(config, action, target: target, reason: reason, result.map { _ in () })
+        return try result.get()
+    }
+
+    private func record(_ config: TalkVaultConfig, _ action: String, target: [String], reason: String?, _ result: Result<Void, any Error>) throws {
+        var outcome = "ok"
+        if case .failure(let error) = result {
+            let failure = Failure(any: error)
+            outcome = "failed (exit \(failure.exit.rawValue)): " + (failure.message.split(separator: "\n").first.map(String.init) ?? "")
+        }
+        try AuditLog(dataDir: paths(config).dataDir)
+            .append(.init(action: action, who: Self.actor, target: target, reason: reason, outcome: outcome), at: try clock().now())
+    }
+}
