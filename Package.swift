@@ -230,7 +230,7 @@ let package = Package(
             "AuditTrail", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/AuditTrailTests"),
         .testTarget(name: "BackupImportTests", dependencies: [
-            "BackupImport", "ChatBackup", "Export", "Ledger", "LedgerTestSupport", "SQLiteDB", "Store", "TalkVaultDomain", "TestSupport",
+            "BackupImport", "ChatBackup", "DurableFile", "Export", "Ledger", "LedgerTestSupport", "SQLiteDB", "Store", "TalkVaultDomain", "TestSupport",
             .product(name: "ZIPFoundation", package: "ZIPFoundation")
         ], path: "Tests/BackupImportTests"),
         .testTarget(name: "ZipTests", dependencies: [

@@ -59,9 +59,11 @@ public struct ImportReport: Sendable, Equatable {
     public var unmatchedChats: [String: Unmatched] = [:]
 
     public struct Unmatched: Sendable, Equatable {
-        /// The chats the name fits (empty: none).
+        /// The chats the name proposed, none confirmed by the rows (empty: none).
         public var candidates: [String]
         public var rows: Int
+        /// Held by an earlier import; no file of this run named it.
+        public var earlier = false
     }
 
     public var rows: Int { files.reduce(0) { $0 + $1.rows } }

@@ -55,7 +55,8 @@ struct ImportStaging {
     static func inFlight(_ name: String) -> Bool {
         let parts = name.split(separator: "-")
         guard name.hasPrefix(".import-"), parts.count > 2, let pid = Int32(parts[1]), pid != getpid() else { return false }
-        return kill(pid, 0) == 0
+        // EPERM: alive, another user's.
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// The path the ledger records for a staged file.

@@ -21,7 +21,9 @@ extension Importer {
             // the same bytes, so they are staged again rather than lost.
             if !settings.dryRun, try ledger({ try store.bytesMissing(messageId: imported.messageId) }) {
                 let stagedFile = try staging.publish(staged, as: imported.messageId)
-                try ledger { try store.restage(messageId: imported.messageId, stagedFile: stagedFile, at: clock.now()) }
+                try ledger {
+                    try store.restage(messageId: imported.messageId, stagedFile: stagedFile, size: staged.size, sha256: staged.sha256, at: clock.now())
+                }
                 result.outcome = .alreadyImported
                 report.files.append(result)
                 return
@@ -101,13 +103,15 @@ extension Importer {
     /// `--map` settled for it; a name is no identity (two customers share one, a new customer
     /// takes a former one's), so among several candidates the one whose captured messages the
     /// customer's rows match wins, and without such evidence the rows wait in the unmatched
-    /// chat of the name. A lone candidate is taken unless the rows are another chat's.
+    /// chat of the name. A lone candidate whose user has the name now is taken without
+    /// evidence, unless the rows are another chat's.
     private func resolveChat(_ name: String, rows: [BackupRow]) throws(ImportError) -> String {
         if let mapped = settings.maps[name] { return mapped }
         let names = try ledger { try store.chats(named: name, channel: settings.channel) }
         let candidates = Array(Set(names.byProfile + (names.mapped.map { [$0] } ?? []))).sorted()
         let customers = rows.filter { $0.sender == .user }
-        if let only = candidates.first, candidates.count == 1, customers.isEmpty { return only }
+        // Without evidence, only a user who has the name now: not a former name, not an old map.
+        if let only = candidates.first, candidates.count == 1, customers.isEmpty, names.current == [only] { return only }
         if !customers.isEmpty, let first = customers.map(\.sentAt.milliseconds).min(), let last = customers.map(\.sentAt.milliseconds).max() {
             let keys = customers.map(MatchKey.init)
             var evidence: [(chat: String, matched: Int)] = []
@@ -123,7 +127,8 @@ extension Importer {
             if best > 0, winners.count == 1 { return winners[0].chat }
             // A lone candidate none of whose messages the rows match (rows from before capture
             // began) is taken, unless the rows are another chat's captured messages.
-            if let only = candidates.first, candidates.count == 1, best == 0, try !matchElsewhere(customers.prefix(20), than: only) {
+            if let only = candidates.first, candidates.count == 1, best == 0, names.current == [only],
+               try !matchElsewhere(customers.prefix(20), than: only) {
                 return only
             }
         }

@@ -67,12 +67,12 @@ public final class Importer {
         for path in paths { try importPath(path) }
         try flush()
         // Every chat still waiting, this run's or an earlier one's, is reported until settled.
+        // (A dry run's own rows were rolled back: they count on top of what waits.)
         report.unmatchedChats = unmatched
-        if !settings.dryRun {
-            for (chatId, rows) in try ledger({ try store.heldChats(channel: settings.channel) }) {
-                guard let name = UnmatchedChat.name(chatId) else { continue }
-                report.unmatchedChats[name, default: .init(candidates: [], rows: 0)].rows = rows
-            }
+        for (chatId, rows) in try ledger({ try store.heldChats(channel: settings.channel) }) {
+            guard let name = UnmatchedChat.name(chatId) else { continue }
+            let thisRun = settings.dryRun ? unmatched[name]?.rows ?? 0 : 0
+            report.unmatchedChats[name, default: .init(candidates: [], rows: 0, earlier: true)].rows = rows + thisRun
         }
         return report
     }

@@ -19,7 +19,11 @@ public struct LedgerImport: ImportStore, LedgerPart {
                                                         AND m.chat_type = 'user' AND m.source = 'webhook')
                 ORDER BY n.user_id
                 """, [.text(channel), .text(displayName)]) { byProfile.append($0.text(0)) }
-            return ChatNames(mapped: mapped, byProfile: byProfile)
+            var current: [String] = []
+            try db.query("SELECT user_id FROM profiles WHERE chat_id = '' AND display_name = ?1", [.text(displayName)]) {
+                if byProfile.contains($0.text(0)) { current.append($0.text(0)) }
+            }
+            return ChatNames(mapped: mapped, byProfile: byProfile, current: current)
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
@@ -154,13 +158,15 @@ public struct LedgerImport: ImportStore, LedgerPart {
         }
     }
 
-    public func restage(messageId: String, stagedFile: String, at now: Instant) throws(LedgerError) {
+    public func restage(messageId: String, stagedFile: String, size: Int64, sha256: String, at now: Instant) throws(LedgerError) {
         do {
             try db.transaction {
+                // Its size and hash too: `pack` checks the staged bytes against them.
                 try db.run("""
-                    UPDATE messages SET state = 'downloaded', reason = NULL, staged_file = ?2, updated_at_ms = max(updated_at_ms, ?3)
+                    UPDATE messages SET state = 'downloaded', reason = NULL, staged_file = ?2, content_size = ?4, content_sha256 = ?5,
+                           updated_at_ms = max(updated_at_ms, ?3)
                     WHERE id = ?1 AND state NOT IN ('downloaded', 'archived')
-                    """, [.text(messageId), .text(stagedFile), .integer(now.milliseconds)])
+                    """, [.text(messageId), .text(stagedFile), .integer(now.milliseconds), .integer(size), .text(sha256)])
                 try history(messageId, at: now, "staged again", detail: "its backup file imported again")
             }
         } catch {

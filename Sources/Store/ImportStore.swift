@@ -32,7 +32,7 @@ public protocol ImportStore {
     /// packed (its staged file vanished): importing the file again stages them anew.
     func bytesMissing(messageId: String) throws(LedgerError) -> Bool
     /// Gives the message of an imported file its bytes again, staged in `stagedFile`.
-    func restage(messageId: String, stagedFile: String, at now: Instant) throws(LedgerError)
+    func restage(messageId: String, stagedFile: String, size: Int64, sha256: String, at now: Instant) throws(LedgerError)
     /// Staged backup files (relative to the data dir) waiting to be packed: any other file in
     /// the import staging dir is left over from an import that died before committing.
     func stagedImportFiles() throws(LedgerError) -> Set<String>
@@ -58,8 +58,11 @@ public struct ChatNames: Sendable, Equatable {
     public var mapped: String?
     /// The 1:1 chats whose user has had the name.
     public var byProfile: [String]
+    /// Those of `byProfile` whose user has the name now (not only once).
+    public var current: [String] = []
 
-    public init(mapped: String? = nil, byProfile: [String] = []) {
+    public init(mapped: String? = nil, byProfile: [String] = [], current: [String] = []) {
+        self.current = current
         self.mapped = mapped
         self.byProfile = byProfile
     }

@@ -13,8 +13,9 @@ struct ImportCommand: ParsableCommand {
         second and text) marks it read by oa-import, any other row becomes a message of its own \
         (source oa-import), and the account's rows become outgoing messages. Each file's exact \
         bytes are archived by the next pack. A file is imported whole or not at all: a bad one is \
-        named with its line, and the others go on (exit 2). A display name that fits no chat, or \
-        several, waits in the chat unmatched:NAME until --map 'NAME=CHAT_ID' settles it.
+        named with its line, and the others go on (exit 2). A file's display name only proposes \
+        chats; its customer's rows, matched against captured messages, decide. Without that \
+        evidence its rows wait in the chat unmatched:NAME until --map 'NAME=CHAT_ID' settles it.
         """)
 
     @OptionGroup var global: GlobalOptions

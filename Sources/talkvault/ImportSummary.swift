@@ -20,6 +20,7 @@ struct ImportSummary: Encodable {
         var chatId: String
         var candidates: [String]
         var rows: Int
+        var earlier: Bool
     }
 
     struct Settled: Encodable {
@@ -59,7 +60,8 @@ struct ImportSummary: Encodable {
         rejectedFiles = report.rejectedFiles
         rejectedRows = report.rejectedRows
         unmatchedChats = report.unmatchedChats.sorted { $0.key < $1.key }.map {
-            UnmatchedChat(name: $0.key, chatId: "unmatched:" + $0.key, candidates: $0.value.candidates, rows: $0.value.rows)
+            UnmatchedChat(name: $0.key, chatId: "unmatched:" + $0.key, candidates: $0.value.candidates, rows: $0.value.rows,
+                          earlier: $0.value.earlier)
         }
         settled = report.settled.map { Settled(name: $0.name, chatId: $0.chatId, moved: $0.moved, merged: $0.merged) }
         perFile = report.files.map { file in
@@ -96,7 +98,9 @@ struct ImportSummary: Encodable {
         out += "rows         \(s.rows): \(s.matched) matched captured messages (\(s.newlyRead) newly read), "
             + "\(s.newIncoming) new incoming, \(s.newOutgoing) new outgoing, \(s.rejectedRows) left out\n"
         for chat in s.unmatchedChats {
-            let why = chat.candidates.isEmpty ? "fits no captured chat" : "fits \(chat.candidates.count) chats: \(chat.candidates.joined(separator: ", "))"
+            let why = chat.earlier ? "waits since an earlier import"
+                : chat.candidates.isEmpty ? "fits no captured chat"
+                : "proposes \(chat.candidates.joined(separator: ", ")), which its rows do not confirm"
             out += "unmatched    '\(chat.name)' \(why); \(chat.rows) rows wait in \(chat.chatId). Settle it with --map '\(chat.name)=CHAT_ID'\n"
         }
         return out

@@ -1,4 +1,5 @@
 @testable import BackupImport
+import DurableFile
 import Foundation
 @testable import Ledger
 import Store
@@ -19,6 +20,14 @@ import TestSupport
         let report = try h.run(h.backup([["User", "ケン", "2025/09/12", "10:00:00", "はじめまして"]], chat: "ケン"))
         #expect(report.files[0].chatId == "unmatched:ケン", "the rows are Unew's captured message, not Uold's")
         #expect(try h.column("SELECT read_by FROM messages WHERE id = 'old1'") == ["-"])
+        // A week of only staff replies says nothing of who 「ケン」 is: a former name does not take it.
+        let replies = try h.run(h.backup([["Account", "鈴木", "2025/09/13", "10:00:00", "ご来店ありがとうございました"]], chat: "ケン",
+                                         from: "20250913", to: "20250919", in: "replies"))
+        #expect(replies.files[0].chatId == "unmatched:ケン")
+        // Under a name its user has now, it goes to that chat.
+        let now = try h.run(h.backup([["Account", "鈴木", "2025/09/13", "10:00:00", "ご来店ありがとうございました"]], chat: "ケンジ",
+                                     from: "20250913", to: "20250919", in: "now"))
+        #expect(now.files[0].chatId == "Uold")
     }
 
     @Test func unsendsSeenAtDifferentTimesStillMatch() throws {
@@ -79,6 +88,8 @@ import TestSupport
         #expect(try h.ledger.contentQueue.dueContent(limit: nil, kinds: [], until: nil).isEmpty, "never asked of LINE")
         #expect(try h.run(file).files.map(\.outcome) == [.alreadyImported])
         #expect(try h.column("SELECT state FROM messages WHERE id = '\(id)'") == ["downloaded"] && h.staged == [id + ".csv"])
+        let sha = try FileDigest.sha256(ofFile: h.dir.file("staging/import/" + id + ".csv")).sha256
+        #expect(try h.column("SELECT content_sha256 FROM messages WHERE id = '\(id)'") == [sha], "pack checks the bytes against it")
     }
 
     @Test func macOSResourceForksAreNotBackups() throws {
