@@ -10,9 +10,9 @@ extension GlobalOptions {
         return [environment["SUDO_USER"], environment["USER"], environment["LOGNAME"]].compactMap { $0 }.first { !$0.isEmpty } ?? "uid \(getuid())"
     }
 
-    /// Runs `body` and records it in the audit trail with its outcome, failed or not. An
-    /// action whose entry cannot be written fails: nothing that reads content or changes what
-    /// is kept goes unrecorded.
+    /// Runs `body` and records it in the audit trail with its outcome, failed or not. When the
+    /// entry cannot be written the command fails with that error: a missing entry never goes
+    /// unnoticed.
     func audited<T>(_ config: TalkVaultConfig, _ action: String, target: [String], reason: String? = nil,
                     _ body: () throws -> T) throws -> T {
         let result: Result<T, any Error> = Result { try body() }
