@@ -103,6 +103,11 @@ extension LedgerSearch {
         if !query.channels.isEmpty {
             clauses.append("m.channel IN (\(query.channels.map { bind(.text($0)) }.joined(separator: ",")))")
         }
+        if let tag = query.tag {
+            let t = bind(.text(tag))
+            clauses.append("(EXISTS (SELECT 1 FROM message_tags x WHERE x.message_id = m.id AND x.tag = \(t)) "
+                           + "OR EXISTS (SELECT 1 FROM chat_tags y WHERE y.chat_id = m.chat_id AND y.tag = \(t)))")
+        }
         if !query.directions.isEmpty {
             clauses.append("m.direction IN (\(query.directions.map { bind(.text($0.rawValue)) }.joined(separator: ",")))")
         }

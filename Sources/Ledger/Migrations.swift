@@ -5,7 +5,7 @@ import TalkVaultDomain
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9), v10, v11]
+    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9), v10, v11, sql(v12)]
 
     private static func sql(_ text: String) -> @Sendable (Database) throws -> Void {
         { try $0.execute(text) }
@@ -444,6 +444,42 @@ enum Migrations {
             ) STRICT, WITHOUT ROWID;
             """)
     }
+
+    /// The organisation's own retention: tags on chats and messages, and legal holds (a hold
+    /// is a rule over messages, kept with its release, never deleted).
+    static let v12 = """
+    CREATE TABLE IF NOT EXISTS chat_tags (
+        chat_id      TEXT NOT NULL,
+        tag          TEXT NOT NULL,
+        added_at_ms  INTEGER NOT NULL,
+        added_by     TEXT NOT NULL,
+        PRIMARY KEY (chat_id, tag)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS chat_tags_by_tag ON chat_tags(tag);
+    CREATE TABLE IF NOT EXISTS message_tags (
+        message_id   TEXT NOT NULL,
+        tag          TEXT NOT NULL,
+        added_at_ms  INTEGER NOT NULL,
+        added_by     TEXT NOT NULL,
+        PRIMARY KEY (message_id, tag)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS message_tags_by_tag ON message_tags(tag);
+    CREATE TABLE IF NOT EXISTS holds (
+        name            TEXT PRIMARY KEY,
+        reason          TEXT NOT NULL,
+        chats           TEXT NOT NULL,   -- JSON array of chat ids; [] for any
+        users           TEXT NOT NULL,   -- JSON array of user ids; [] for any
+        channel         TEXT,
+        since_ms        INTEGER,
+        until_ms        INTEGER,
+        tag             TEXT,
+        created_at_ms   INTEGER NOT NULL,
+        created_by      TEXT NOT NULL,
+        released_at_ms  INTEGER,
+        released_by     TEXT,
+        release_reason  TEXT
+    ) STRICT;
+    """
 
     private static func orChain(_ column: String, _ values: [String]) -> String {
         values.map { "\(column) = '\($0)'" }.joined(separator: " OR ")

@@ -229,6 +229,8 @@ public struct FindQuery: Sendable, Equatable {
     public var channels: [String] = []
     /// The customer's side, the account's, or (empty) both.
     public var directions: [MessageDirection] = []
+    /// A tag on the message or on its chat.
+    public var tag: String?
     public var limit: Int?
 
     public init() {}

@@ -16,16 +16,17 @@ struct SelectionOptions: ParsableArguments {
     var since: String?
     @Option(help: ArgumentHelp("Sent up to: a month, day or minute given here is included whole.", valueName: "time")) var until: String?
     @Option(help: "Only the customer's side (in) or the account's replies (out, from imported chat backups).") var direction: DirectionOption?
+    @Option(help: "A tag, on the message or its chat (talkvault tag).") var tag: String?
     @Option(help: "A substring of the text, file name, sticker keywords or place (Japanese works).") var text: String?
 
     var isEmpty: Bool { channel.isEmpty && chat == nil && user == nil && kind == nil && state == nil && since == nil && until == nil && text == nil
-        && direction == nil }
+        && direction == nil && tag == nil }
 
     /// The selection as its options, for the audit trail (`--chat U…`, `--kind image`).
     var described: [String] {
         var out = channel.map { "--channel \($0)" }
         for (flag, value) in [("--chat", chat), ("--user", user), ("--kind", kind?.kinds.map(\.rawValue).joined(separator: ",")),
-                              ("--state", state?.states.joined(separator: ",")), ("--direction", direction?.rawValue),
+                              ("--state", state?.states.joined(separator: ",")), ("--direction", direction?.rawValue), ("--tag", tag),
                               ("--since", since), ("--until", until), ("--text", text)] {
             if let value { out.append("\(flag) \(value)") }
         }
@@ -46,6 +47,7 @@ struct SelectionOptions: ParsableArguments {
         query.states = state?.states ?? []
         query.text = text
         query.directions = direction.map { [$0.direction] } ?? []
+        query.tag = tag
         query.since = try since.map { try TimeOption.since($0, in: zone) }
         query.until = try until.map { try TimeOption.until($0, in: zone) }
         return query
