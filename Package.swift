@@ -146,6 +146,7 @@ let package = Package(
 
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
+            "AuditTrail",
             "TalkVaultDomain", "LINE", "InboxLog", "Ledger", "Store", "Intake", "LINEClient", "ReadReceipts", "Relay",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -286,6 +287,7 @@ let package = Package(
             "Ledger", "Store", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/LookupTests"),
         .testTarget(name: "ServerTests", dependencies: [
+            "AuditTrail",
             "InboxLog", "Intake", "Store", "LINE", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "ReadReceipts", "SQLiteDB", "Server", "ServerTestSupport", "Sweep", "TalkVaultDomain", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
         ], path: "Tests/ServerTests"),

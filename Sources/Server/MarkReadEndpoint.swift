@@ -1,3 +1,4 @@
+import AuditTrail
 import Crypto
 import Foundation
 import HTTPTypes
@@ -19,6 +20,8 @@ struct MarkReadEndpoint: Sendable {
     let clock: any WallClock
     /// Tells LINE in the background; nil without an access token (the next sweep tells it).
     let receipts: ReceiptSender?
+    /// The audit trail; every call that marks is recorded under the token's name.
+    var audit: AuditLog?
 
     struct Body: Decodable {
         var messageIds: [String]?
@@ -76,6 +79,17 @@ struct MarkReadEndpoint: Sendable {
                 return WebhookServer.json(.badRequest, ["message": "no messages to mark"])
             }
             if result.receiptsQueued > 0 { receipts?.poke() }
+            // Recorded before the answer: a call the trail could not record fails, as the CLI's does.
+            let what: [String] = switch target {
+            case .ids(let ids): ids
+            case .chat(let chat, let until, let channel): ["--chat \(chat)", "--until \(until.milliseconds)"] + (channel.map { ["--channel \($0)"] } ?? [])
+            }
+            do {
+                try audit?.append(.init(action: "mark-read", who: "api-token (by \(by))", target: what,
+                                        outcome: "ok: \(result.marked.count) marked"), at: clock.now())
+            } catch {
+                return WebhookServer.json(.internalServerError, ["message": "marked, but the audit trail could not record it: \(error)"])
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             var headers = HTTPFields()

@@ -1,5 +1,6 @@
 import Intake
 import LINEClient
+import AuditTrail
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -40,6 +41,8 @@ public struct ServerSettings: Sendable {
     public var profiles: ProfileFetcher.Settings?
     /// The bearer token of `POST /api/v1/mark-read`; the endpoint is off without one.
     public var apiToken: Secret?
+    /// Where the mark-read endpoint records its calls (the data dir's audit trail); nil for none.
+    public var audit: AuditLog?
     /// Commit and apply limits of the ledger writer.
     public var writer = GroupCommitter.Settings()
     /// Segment sizes of the inbox log.
@@ -325,7 +328,7 @@ public enum WebhookServer {
             }
         }
         if let apiToken = settings.apiToken {
-            MarkReadEndpoint(token: apiToken, reader: reader, clock: clock, receipts: receipts).add(to: router)
+            MarkReadEndpoint(token: apiToken, reader: reader, clock: clock, receipts: receipts, audit: settings.audit).add(to: router)
         }
         router.get("/healthz") { _, _ -> Response in
             let reachable = await reader.isReachable()

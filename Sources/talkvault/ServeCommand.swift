@@ -1,3 +1,4 @@
+import AuditTrail
 import ArgumentParser
 import LINEClient
 import Foundation
@@ -82,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         settings.sharedWebhookPath = config.listsChannels ? config.webhookPath : nil
         settings.apiToken = Credentials.value(named: "api-token", environment: "TALKVAULT_API_TOKEN").map(Secret.init)
+        settings.audit = AuditLog(dataDir: global.paths(config).dataDir)
         settings.idleTimeout = .seconds(config.idleTimeout.seconds)
         settings.readTimeout = .seconds(config.readTimeout.seconds)
         settings.writer.maxBacklogBytes = maxBacklogMib << 20

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AuditTrail
 import Foundation
 @testable import Ledger
 import LedgerTestSupport
@@ -24,6 +25,7 @@ import TestSupport
         var settings = ServerSettings(host: "127.0.0.1", port: 0, channelSecret: ServerHarness.secret, ledgerPath: ledgerPath,
                                       policy: .lineDefaults, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
         settings.apiToken = Secret("desk-token")
+        settings.audit = AuditLog(dataDir: dir.file("data"))
         settings.channels.append(WebhookChannel(name: "shop-b", webhookPath: "/webhook/shop-b", secret: "shop-b-secret"))
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test")
@@ -58,6 +60,10 @@ import TestSupport
         #expect(try await post("not json", token: "desk-token").0 == 400)
         let (status, answer) = try await post(#"{"message_ids":["m1","zz"],"by":"desk"}"#, token: "desk-token")
         #expect(status == 200)
+        var audited: [AuditEntry] = []
+        try AuditLog(dataDir: dir.file("data")).entries { audited.append($0) }
+        #expect(audited.map(\.action) == ["mark-read"] && audited.first?.who == "api-token (by desk)" && audited.first?.target == ["m1", "zz"],
+                "only the call that marked is recorded, under the token's name")
         #expect(answer.contains(#""marked":["m1"]"#) && answer.contains(#""unknown":["zz"]"#))
         let (_, byChat) = try await post(#"{"chat_id":"Uuser1","until":"2030-01-01T00:00:00Z","by":"desk"}"#, token: "desk-token")
         #expect(byChat.contains(#""marked":["m2"]"#) && byChat.contains(#""already_read":["m1"]"#))
