@@ -31,6 +31,21 @@ public struct AuditLog: Sendable {
         }
     }
 
+    /// Throws unless an entry could be appended now: the log opens, locks, and ends in a whole
+    /// entry. Checked before an action, so an action whose entry cannot be written does not run.
+    public func checkWritable() throws(AuditError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        do { try Durable.makeDirectories(directory) } catch { throw .io(path: directory, reason: "\(error)") }
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw .io(path: path, reason: "cannot open (\(Errno.text()))") }
+        defer { close(fd) }
+        guard flock(fd, LOCK_EX) == 0 else { throw .io(path: path, reason: "cannot lock (\(Errno.text()))") }
+        try dropUnfinishedLine(fd)
+        if let last = try lastLine(fd), AuditEntry(line: last) == nil {
+            throw .damaged(path: path, line: nil, problem: "its last line is not an entry")
+        }
+    }
+
     /// Appends `record` at `now`, chained to the last entry, and fsyncs it.
     @discardableResult
     public func append(_ record: Record, at now: Instant) throws(AuditError) -> AuditEntry {
@@ -42,6 +57,7 @@ public struct AuditLog: Sendable {
         defer { close(fd) }
         // Two commands appending at once would both chain to the same last entry.
         guard flock(fd, LOCK_EX) == 0 else { throw .io(path: path, reason: "cannot lock (\(Errno.text()))") }
+        try dropUnfinishedLine(fd)
         let last = try lastLine(fd)
         let previous = last.flatMap(AuditEntry.init(line:))
         if last != nil, previous == nil { throw .damaged(path: path, line: nil, problem: "its last line is not an entry") }
@@ -61,6 +77,29 @@ public struct AuditLog: Sendable {
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync failed (\(Errno.text()))") }
         if isNew { try? Durable.syncDirectory(directory) }
         return entry
+    }
+
+    /// A line without its line feed at the end is an append a crash (or a full disk) cut short:
+    /// never fsynced whole, so the command that wrote it failed. It is cut off, and the chain goes
+    /// on from the last whole entry.
+    private func dropUnfinishedLine(_ fd: Int32) throws(AuditError) {
+        let size = lseek(fd, 0, SEEK_END)
+        guard size > 0 else { return }
+        var byte: UInt8 = 0
+        guard pread(fd, &byte, 1, size - 1) == 1 else { throw .io(path: path, reason: "read failed (\(Errno.text()))") }
+        guard byte != 10 else { return }
+        // A whole entry that lacks only its line feed keeps its place: the line feed is added.
+        if let last = try lastLine(fd), AuditEntry(line: last) != nil {
+            guard write(fd, [UInt8(10)], 1) == 1, fsync(fd) == 0 else { throw .io(path: path, reason: "write failed (\(Errno.text()))") }
+            return
+        }
+        var end = size - 1
+        while end > 0 {
+            guard pread(fd, &byte, 1, end - 1) == 1 else { throw .io(path: path, reason: "read failed (\(Errno.text()))") }
+            if byte == 10 { break }
+            end -= 1
+        }
+        guard ftruncate(fd, end) == 0, fsync(fd) == 0 else { throw .io(path: path, reason: "cannot cut an unfinished line (\(Errno.text()))") }
     }
 
     /// The file's last line, without its line feed; nil for an empty file.
@@ -130,10 +169,11 @@ public struct AuditLog: Sendable {
                 result.entries += 1
             }
         } catch let error as AuditError {
+            guard result.problem == nil else { return result }
             if case .damaged(_, let line, let problem) = error { result.problem = .init(line: line ?? 0, problem: problem) }
             else { result.problem = .init(line: 0, problem: error.description) }
         } catch {
-            result.problem = .init(line: 0, problem: "\(error)")
+            if result.problem == nil { result.problem = .init(line: 0, problem: "\(error)") }
         }
         return result
     }

@@ -47,10 +47,15 @@ public struct LegalHold: Sendable, Equatable {
     public var isActive: Bool { released == nil }
 }
 
-/// A tag's spelling: 1 to 40 letters, digits, `-` or `_` (Japanese letters included), so it
-/// is safe in a command line, a file name and the audit trail.
+/// A tag's spelling: 1 to 40 letters, digits, `-` or `_` (Japanese letters included), at least
+/// one a letter (so `tag add 1111 2222` with the tag forgotten is refused, not a tag `2222`), not
+/// starting with `-`; compared in lower case (`Invoice` is `invoice`).
 public enum TagName {
     public static func isValid(_ tag: String) -> Bool {
-        (1...40).contains(tag.count) && tag.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+        (1...40).contains(tag.count) && !tag.hasPrefix("-") && tag.unicodeScalars.contains { $0.properties.isAlphabetic }
+            && tag.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
     }
+
+    /// The form a tag is stored and compared in.
+    public static func normalized(_ tag: String) -> String { tag.lowercased() }
 }

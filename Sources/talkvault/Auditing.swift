@@ -15,6 +15,7 @@ extension GlobalOptions {
     /// unnoticed.
     func audited<T>(_ config: TalkVaultConfig, _ action: String, target: [String], reason: String? = nil,
                     _ body: () throws -> T) throws -> T {
+        try preflight(config)
         let result: Result<T, any Error> = Result { try body() }
         try record(config, action, target: target, reason: reason, result.map { _ in () })
         return try result.get()
@@ -23,10 +24,17 @@ extension GlobalOptions {
     /// `audited` for an action that waits (mark-read calls LINE).
     func audited<T>(_ config: TalkVaultConfig, _ action: String, target: [String], reason: String? = nil,
                     _ body: () async throws -> T) async throws -> T {
+        try preflight(config)
         let result: Result<T, any Error>
         do { result = .success(try await body()) } catch { result = .failure(error) }
         try record(config, action, target: target, reason: reason, result.map { _ in () })
         return try result.get()
+    }
+
+    /// What the entry needs, checked before the action: the clock, and a log it can be appended to.
+    private func preflight(_ config: TalkVaultConfig) throws {
+        _ = try clock()
+        try AuditLog(dataDir: paths(config).dataDir).checkWritable()
     }
 
     private func record(_ config: TalkVaultConfig, _ action: String, target: [String], reason: String?, _ result: Result<Void, any Error>) throws {
@@ -35,7 +43,18 @@ extension GlobalOptions {
             let failure = Failure(any: error)
             outcome = "failed (exit \(failure.exit.rawValue)): " + (failure.message.split(separator: "\n").first.map(String.init) ?? "")
         }
-        try AuditLog(dataDir: paths(config).dataDir)
-            .append(.init(action: action, who: Self.actor, target: target, reason: reason, outcome: outcome), at: try clock().now())
+        // A selection of thousands of files or ids is recorded by its first hundred and a count.
+        let kept = target.count > 100 ? Array(target.prefix(100)) + ["… and \(target.count - 100) more"] : target
+        do {
+            try AuditLog(dataDir: paths(config).dataDir)
+                .append(.init(action: action, who: Self.actor, target: kept, reason: reason, outcome: outcome), at: try clock().now())
+        } catch {
+            // The action's own failure, if any, is the one reported; the entry's failure is named beside it.
+            if case .failure(let failed) = result {
+                FileHandle.standardError.write(Data("talkvault: \(error)\n".utf8))
+                throw failed
+            }
+            throw error
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Archive
+import AuditTrail
 import BackupImport
 import Intake
 import Export
@@ -70,6 +71,8 @@ extension Failure {
             case .unknownMessage, .notArchived: self.init(.noInput, error.description)
             case .exists, .io: self.init(.ioError, error.description)
             }
+        case let error as AuditError:
+            if case .damaged = error { self.init(.dataError, error.description) } else { self.init(.ioError, error.description) }
         case let error as ImportError:
             switch error {
             case .unreadable: self.init(.noInput, error.description)

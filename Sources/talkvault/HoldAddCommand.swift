@@ -37,7 +37,7 @@ struct HoldAddCommand: ParsableCommand {
             let store = ledger.retentionStore
             let hold = LegalHold(name: name, reason: reason, chats: chat, users: user, channel: channel,
                                  since: try since.map { try TimeOption.since($0, in: config.timeZone) },
-                                 until: try until.map { try TimeOption.until($0, in: config.timeZone) }, tag: tag,
+                                 until: try until.map { try TimeOption.until($0, in: config.timeZone) }, tag: tag.map(TagName.normalized),
                                  createdAt: try global.clock().now(), createdBy: GlobalOptions.actor)
             for id in user where try !store.userExists(id) {
                 FileHandle.standardError.write(Data("talkvault: warning: no user \(id) in the ledger yet; the hold covers their messages once they arrive\n".utf8))

@@ -27,7 +27,9 @@ struct SelectionOptions: ParsableArguments {
         var out = channel.map { "--channel \($0)" }
         for (flag, value) in [("--chat", chat), ("--user", user), ("--kind", kind?.kinds.map(\.rawValue).joined(separator: ",")),
                               ("--state", state?.states.joined(separator: ",")), ("--direction", direction?.rawValue), ("--tag", tag),
-                              ("--since", since), ("--until", until), ("--text", text)] {
+                              ("--since", since), ("--until", until),
+                              // What was searched for may be a message's words: only that it was given.
+                              ("--text", text.map { _ in "(given; not recorded)" })] {
             if let value { out.append("\(flag) \(value)") }
         }
         return out
@@ -47,7 +49,7 @@ struct SelectionOptions: ParsableArguments {
         query.states = state?.states ?? []
         query.text = text
         query.directions = direction.map { [$0.direction] } ?? []
-        query.tag = tag
+        query.tag = tag.map(TagName.normalized)
         query.since = try since.map { try TimeOption.since($0, in: zone) }
         query.until = try until.map { try TimeOption.until($0, in: zone) }
         return query

@@ -53,4 +53,23 @@ import TestSupport
         self.lines = self.lines + ["not json"]
         #expect(throws: AuditError.self) { try log.append(.init(action: "show", who: "x", target: [], outcome: "ok"), at: Instant(milliseconds: 0)) }
     }
+
+    @Test func anAppendACrashCutShortIsDroppedAndTheChainGoesOn() throws {
+        try fill(2)
+        let handle = try #require(FileHandle(forWritingAtPath: log.path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"action":"show","at_ms":9,"#.utf8))
+        try handle.close()
+        try log.append(.init(action: "show", who: "sato", target: ["m9"], outcome: "ok"), at: Instant(milliseconds: 9_000))
+        #expect(log.verify() == AuditVerification(entries: 3, problem: nil))
+        #expect(lines.count == 3)
+    }
+
+    @Test func aWholeEntryThatLacksOnlyItsLineFeedKeepsItsPlace() throws {
+        try fill(2)
+        let text = try String(contentsOfFile: log.path, encoding: .utf8)
+        try Data(text.dropLast().utf8).write(to: URL(fileURLWithPath: log.path))
+        try log.append(.init(action: "show", who: "sato", target: ["m9"], outcome: "ok"), at: Instant(milliseconds: 9_000))
+        #expect(log.verify() == AuditVerification(entries: 3, problem: nil))
+    }
 }

@@ -43,5 +43,9 @@ extension SweepCLITests {
         #expect(check.status == 65 && check.stderr.contains("audit.jsonl:4:"), "\(check.stderr)")
         let verify = try cli.talkvault(["verify"] + config)
         #expect(verify.status == 65 && verify.stdout.contains("audit.jsonl:4: its hash does not match"), "\(verify.stdout)")
+        // A log whose last line is no entry records nothing more, so nothing more is shown.
+        try Data(((lines + ["garbage"]).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+        let refused = try cli.talkvault(["show", id] + config)
+        #expect(refused.status == 65 && refused.stdout.isEmpty, "\(refused.stderr)")
     }
 }
