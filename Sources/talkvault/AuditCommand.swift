@@ -39,11 +39,18 @@ struct AuditCommand: ParsableCommand {
             if json {
                 out.write(entry.jsonLine + "\n")
             } else {
-                let who = entry.who, when = entry.at.rfc3339(in: config.timeZone).prefix(19).replacingOccurrences(of: "T", with: " ")
-                out.write("\(entry.seq)\t\(when)\t\(entry.action)\t\(who)\t\(entry.target.joined(separator: " "))"
-                          + (entry.reason.map { "\treason: \($0)" } ?? "") + "\t\(entry.outcome)\n")
+                let when = entry.at.rfc3339(in: config.timeZone).prefix(19).replacingOccurrences(of: "T", with: " ")
+                let fields = ["\(entry.seq)", when, entry.action, entry.who, entry.target.joined(separator: " ")]
+                    + (entry.reason.map { ["reason: " + $0] } ?? []) + [entry.outcome]
+                out.write(fields.map(Self.visible).joined(separator: "\t") + "\n")
             }
         }
         out.flush()
+    }
+
+    /// A field with its control characters shown as `\u{…}`: a tab or line feed in a name or
+    /// reason cannot forge a row of the listing.
+    static func visible(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
     }
 }
