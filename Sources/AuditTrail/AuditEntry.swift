@@ -1,4 +1,5 @@
 import Crypto
+import DurableFile
 import Foundation
 import JSON
 import TalkVaultDomain
@@ -81,6 +82,6 @@ enum AuditHash {
     static let genesis = String(repeating: "0", count: 64)
 
     static func of(previous: String, body: String) -> String {
-        SHA256.hash(data: Data((previous + "\n" + body).utf8)).map { String(format: "%02x", $0) }.joined()
+        FileDigest.hex(SHA256.hash(data: Data((previous + "\n" + body).utf8)))
     }
 }

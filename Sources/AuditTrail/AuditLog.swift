@@ -34,33 +34,33 @@ public struct AuditLog: Sendable {
     /// Throws unless an entry could be appended now: the log opens, locks, and ends in a whole
     /// entry. Checked before an action, so an action whose entry cannot be written does not run.
     public func checkWritable() throws(AuditError) {
-        let directory = (path as NSString).deletingLastPathComponent
-        do { try Durable.makeDirectories(directory) } catch { throw .io(path: directory, reason: "\(error)") }
-        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw .io(path: path, reason: "cannot open (\(Errno.text()))") }
-        defer { close(fd) }
-        guard flock(fd, LOCK_EX) == 0 else { throw .io(path: path, reason: "cannot lock (\(Errno.text()))") }
-        try dropUnfinishedLine(fd)
-        if let last = try lastLine(fd), AuditEntry(line: last) == nil {
-            throw .damaged(path: path, line: nil, problem: "its last line is not an entry")
-        }
+        _ = try withLastEntry { _, _ in }
     }
 
-    /// Appends `record` at `now`, chained to the last entry, and fsyncs it.
-    @discardableResult
-    public func append(_ record: Record, at now: Instant) throws(AuditError) -> AuditEntry {
+    /// Opens the log, locks it (two commands appending at once would both chain to the same
+    /// last entry), cuts off an unfinished line, and hands `body` the file and its last entry.
+    private func withLastEntry<T>(_ body: (Int32, AuditEntry?) throws(AuditError) -> T) throws(AuditError) -> T {
         let directory = (path as NSString).deletingLastPathComponent
-        let isNew = !FileManager.default.fileExists(atPath: path)
         do { try Durable.makeDirectories(directory) } catch { throw .io(path: directory, reason: "\(error)") }
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw .io(path: path, reason: "cannot open (\(Errno.text()))") }
         defer { close(fd) }
-        // Two commands appending at once would both chain to the same last entry.
         guard flock(fd, LOCK_EX) == 0 else { throw .io(path: path, reason: "cannot lock (\(Errno.text()))") }
         try dropUnfinishedLine(fd)
         let last = try lastLine(fd)
         let previous = last.flatMap(AuditEntry.init(line:))
         if last != nil, previous == nil { throw .damaged(path: path, line: nil, problem: "its last line is not an entry") }
+        return try body(fd, previous)
+    }
+
+    /// Appends `record` at `now`, chained to the last entry, and fsyncs it.
+    @discardableResult
+    public func append(_ record: Record, at now: Instant) throws(AuditError) -> AuditEntry {
+        let isNew = !FileManager.default.fileExists(atPath: path)
+        return try withLastEntry { fd, previous throws(AuditError) in try appendLine(record, at: now, after: previous, to: fd, isNew: isNew) }
+    }
+
+    private func appendLine(_ record: Record, at now: Instant, after previous: AuditEntry?, to fd: Int32, isNew: Bool) throws(AuditError) -> AuditEntry {
         var entry = AuditEntry(seq: (previous?.seq ?? 0) + 1, at: now, action: record.action, who: record.who, target: record.target,
                                reason: record.reason, outcome: record.outcome, previous: previous?.hash ?? AuditHash.genesis)
         entry.hash = entry.computedHash
@@ -75,7 +75,7 @@ public struct AuditLog: Sendable {
             done += n
         }
         guard fsync(fd) == 0 else { throw .io(path: path, reason: "fsync failed (\(Errno.text()))") }
-        if isNew { try? Durable.syncDirectory(directory) }
+        if isNew { try? Durable.syncDirectory((path as NSString).deletingLastPathComponent) }
         return entry
     }
 

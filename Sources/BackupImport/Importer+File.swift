@@ -16,13 +16,13 @@ extension Importer {
             result.outcome = outcome
             report.files.append(result)
         }
-        if let imported = try ledger({ try store.importedFile(sha256: staged.sha256, name: name, channel: settings.channel) }) {
+        if let messageId = try ledger({ try store.importedFile(sha256: staged.sha256, name: name, channel: settings.channel) }) {
             // Its staged copy vanished before a pack took it (a cleaned staging dir): these are
             // the same bytes, so they are staged again rather than lost.
-            if !settings.dryRun, try ledger({ try store.bytesMissing(messageId: imported.messageId) }) {
-                let stagedFile = try staging.publish(staged, as: imported.messageId)
+            if !settings.dryRun, try ledger({ try store.bytesMissing(messageId: messageId) }) {
+                let stagedFile = try staging.publish(staged, as: messageId)
                 try ledger {
-                    try store.restage(messageId: imported.messageId, stagedFile: stagedFile, size: staged.size, sha256: staged.sha256, at: clock.now())
+                    try store.restage(messageId: messageId, stagedFile: stagedFile, size: staged.size, sha256: staged.sha256, at: clock.now())
                 }
                 result.outcome = .alreadyImported
                 report.files.append(result)
@@ -232,17 +232,7 @@ extension Importer {
 
     /// The first 128 bits of the SHA-256 of `parts`, NUL-separated, in hex.
     static func hash(_ parts: [String]) -> String {
-        let digest = SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8))
-        return digest.withUnsafeBytes { bytes in
-            String(unsafeUninitializedCapacity: 32) { out in
-                let digits: StaticString = "0123456789abcdef"
-                for index in 0..<16 {
-                    out[2 * index] = digits.utf8Start[Int(bytes[index] >> 4)]
-                    out[2 * index + 1] = digits.utf8Start[Int(bytes[index] & 0xF)]
-                }
-                return 32
-            }
-        }
+        String(FileDigest.hex(SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8)).prefix(16)))
     }
 }
 

@@ -40,10 +40,10 @@ public struct LedgerImport: ImportStore, LedgerPart {
         }
     }
 
-    public func importedFile(sha256: String, name: String, channel: String) throws(LedgerError) -> ImportedFile? {
+    public func importedFile(sha256: String, name: String, channel: String) throws(LedgerError) -> String? {
         do {
-            return try db.first("SELECT message_id, chat_id, rows FROM import_files WHERE sha256 = ?1 AND channel = ?2 AND name = ?3",
-                                [.text(sha256), .text(channel), .text(name)]) { ImportedFile(messageId: $0.text(0), chatId: $0.text(1), rows: $0.int(2)) }
+            return try db.first("SELECT message_id FROM import_files WHERE sha256 = ?1 AND channel = ?2 AND name = ?3",
+                                [.text(sha256), .text(channel), .text(name)]) { $0.text(0) }
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
@@ -190,17 +190,15 @@ public struct LedgerImport: ImportStore, LedgerPart {
         var result: [StoredMessage] = []
         let chat = chatId == nil ? "chat_type = 'user'" : "chat_id = ?1"
         try db.query("""
-            SELECT id, sent_at_ms, direction, kind, state, text, source, read_at_ms, chat_id FROM messages
+            SELECT id, chat_id, sent_at_ms, direction, kind, state, text FROM messages
             WHERE \(chat) AND channel = ?2 AND sent_at_ms >= ?3 AND sent_at_ms < ?4 AND line_type != ?5
             ORDER BY sent_at_ms, id
             """, [.text(chatId ?? ""), .text(channel), .integer(from.milliseconds), .integer(to.milliseconds),
                   .text(BackupFileMessage.lineType)]) { row in
             result.append(StoredMessage(
-                id: row.text(0), sentAt: Instant(milliseconds: row.int64(1)), direction: MessageDirection(rawValue: row.text(2)) ?? .incoming,
-                kind: MessageKind(rawValue: row.text(3)) ?? .unknown, state: MessageState(rawValue: row.text(4)) ?? .received,
-                text: row.optionalText(5), source: MessageSource(rawValue: row.text(6)) ?? .webhook,
-                readAt: row.optionalInt64(7).map(Instant.init(milliseconds:))))
-            result[result.count - 1].chatId = row.text(8)
+                id: row.text(0), chatId: row.text(1), sentAt: Instant(milliseconds: row.int64(2)),
+                direction: MessageDirection(rawValue: row.text(3)) ?? .incoming, kind: MessageKind(rawValue: row.text(4)) ?? .unknown,
+                state: MessageState(rawValue: row.text(5)) ?? .received, text: row.optionalText(6)))
         }
         return result
     }

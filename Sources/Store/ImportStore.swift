@@ -7,9 +7,9 @@ public protocol ImportStore {
     func chats(named displayName: String, channel: String) throws(LedgerError) -> ChatNames
     /// Whether `chatId` is a 1:1 chat of `channel`, for `--map`.
     func isUserChat(_ chatId: String, channel: String) throws(LedgerError) -> Bool
-    /// The backup file named `name` already imported with these bytes in `channel`, if any.
-    /// (Two chats' files may hold the same bytes: the name says which chat.)
-    func importedFile(sha256: String, name: String, channel: String) throws(LedgerError) -> ImportedFile?
+    /// The message holding the backup file named `name` already imported with these bytes in
+    /// `channel`, if any. (Two chats' files may hold the same bytes: the name says which chat.)
+    func importedFile(sha256: String, name: String, channel: String) throws(LedgerError) -> String?
     /// Plans and applies several files' imports in one transaction, in order: `plan` gets a
     /// file's index and its chat's messages sent in its request's span, read inside the
     /// transaction (earlier files of the batch included), so nothing stored meanwhile is
@@ -68,42 +68,24 @@ public struct ChatNames: Sendable, Equatable {
     }
 }
 
-/// A backup file imported before.
-public struct ImportedFile: Sendable, Equatable {
-    /// The message that holds the file's bytes.
-    public var messageId: String
-    public var chatId: String
-    public var rows: Int
-
-    public init(messageId: String, chatId: String, rows: Int) {
-        self.messageId = messageId
-        self.chatId = chatId
-        self.rows = rows
-    }
-}
-
 /// A message as import matching sees it.
 public struct StoredMessage: Sendable, Equatable {
     public var id: String
-    public var chatId = ""
+    public var chatId: String
     public var sentAt: Instant
     public var direction: MessageDirection
     public var kind: MessageKind
     public var state: MessageState
     public var text: String?
-    public var source: MessageSource
-    public var readAt: Instant?
 
-    public init(id: String, sentAt: Instant, direction: MessageDirection, kind: MessageKind, state: MessageState, text: String?,
-                source: MessageSource, readAt: Instant?) {
+    public init(id: String, chatId: String, sentAt: Instant, direction: MessageDirection, kind: MessageKind, state: MessageState, text: String?) {
         self.id = id
+        self.chatId = chatId
         self.sentAt = sentAt
         self.direction = direction
         self.kind = kind
         self.state = state
         self.text = text
-        self.source = source
-        self.readAt = readAt
     }
 }
 

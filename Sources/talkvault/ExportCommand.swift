@@ -43,13 +43,7 @@ struct ExportCommand: ParsableCommand {
         let what = [target.description] + (channel.map { ["--channel \($0)"] } ?? []) + ["--profile \(profile.rawValue)"]
         try global.audited(config, force ? "export --force" : "export", target: what, reason: reason) {
             let ledger = try global.openLedgerForWriting(config, create: false)
-            // The configured channels, and any other the ledger holds messages of (captured before
-            // channels: were listed, say): none is left out of the compliance record. Without
-            // channels:, the implicit `default` gets its file unless the ledger holds only others
-            // (a data dir the demo or an `ingest --channel` made), where it would be empty.
-            let held = try ledger.exportStore.channelsWithMessages()
-            let listed = config.listsChannels || held.isEmpty || held.contains(ChannelName.implicit) ? config.channels.map(\.name) : []
-            let known = listed + held.filter { !listed.contains($0) }
+            let known = try GlobalOptions.knownChannels(config, ledger)
             if let channel, !known.contains(channel) {
                 throw Failure(.usage, "--channel: unknown channel '\(channel)' (known: \(known.joined(separator: ", ")))")
             }

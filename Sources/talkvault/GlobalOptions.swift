@@ -76,4 +76,14 @@ struct GlobalOptions: ParsableArguments {
                                                      toolVersion: "talkvault \(TalkVaultVersion.current)"),
                      segmentMaxBytes: UInt64(config.archive.segmentMaxBytes))
     }
+
+    /// The configured channels, and any other the ledger holds messages of (captured before
+    /// `channels:` were listed, say): none is left out. Without `channels:`, the implicit
+    /// `default` counts unless the ledger holds only others (a data dir the demo or an
+    /// `ingest --channel` made), where it would be empty.
+    static func knownChannels(_ config: TalkVaultConfig, _ ledger: Ledger) throws -> [String] {
+        let held = try ledger.exportStore.channelsWithMessages()
+        let listed = config.listsChannels || held.isEmpty || held.contains(ChannelName.implicit) ? config.channels.map(\.name) : []
+        return listed + held.filter { !listed.contains($0) }
+    }
 }

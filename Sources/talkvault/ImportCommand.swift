@@ -39,10 +39,7 @@ struct ImportCommand: ParsableCommand {
         let paths = global.paths(config)
         // A smaller page cache than serve's: an import of a million rows stays under 100 MB.
         let ledger = try global.openLedgerForWriting(config, create: true, cacheKibibytes: 16 * 1024)
-        // The configured channels, and any other the ledger holds messages of (as `export`).
-        let known = config.channels.map(\.name) + (try ledger.exportStore.channelsWithMessages()).filter { held in
-            !config.channels.contains { $0.name == held }
-        }
+        let known = try GlobalOptions.knownChannels(config, ledger)
         if let channel, !known.contains(channel) {
             throw Failure(.usage, "--channel: unknown channel '\(channel)' (known: \(known.joined(separator: ", ")))")
         }
