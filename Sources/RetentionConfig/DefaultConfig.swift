@@ -117,5 +117,34 @@ chat_overrides:
 # than every window.
 safety_margin: 2d
 
+# How long TalkVault itself keeps things, counted from the time sent (docs/retention.md).
+# Without this key everything is kept forever. Each value is a duration (7y, 400d, 1y180d;
+# m is minutes, not months) or forever. The most specific rule decides: a channel's, then a
+# chat type's, then the kind's; a tag's rule wins when it is longer. A keep shorter than
+# LINE's window above is allowed but warned about: TalkVault would delete its copy while
+# LINE still has it, and content not downloaded by then would never be.
+# keep:
+#   text: 7y                 # any kind: text sticker location image video audio file unknown
+#   image: 3y
+#   file: 7y
+#   exports: 10y             # delivered weekly exports, from the end of their week
+#   tags:
+#     invoice: 10y           # a tag on the message or its chat; wins when longer
+#   chat_types:              # user, group, room: each a mapping of kind: duration
+#     group:
+#       text: 3y
+#   channels:                # a channel from channels: (without that list, only default)
+#     shop-a:
+#       text: 5y
+
+# What happens to a message its sender unsent:
+#   keep    the text and content stay, marked unsent
+#   redact  the text and content go; the fact, the time and the sender stay (honours LINE's
+#           unsend request)
+#   delete  everything but a tombstone goes
+# The default is keep because upgrading TalkVault must delete nothing; redact is the choice
+# that respects the sender.
+unsent: keep
+
 """#
 }

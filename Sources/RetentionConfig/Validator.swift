@@ -12,7 +12,7 @@ struct Validator {
     var unlisted = 0
     static let maxIssues = 100
 
-    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "read_state", "line", "relay", "channels", "windows", "chat_overrides", "safety_margin"]
+    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "read_state", "line", "relay", "channels", "windows", "chat_overrides", "safety_margin", "keep", "unsent"]
     static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh", "idle_timeout", "read_timeout"]
     static let archiveKeys = ["compression_level", "member_target_bytes", "segment_max_bytes"]
     static let sweepKeys = ["concurrency", "rate_limit", "burst", "max_attempts", "transcode_wait", "request_timeout", "disk_reserve_bytes"]
@@ -41,7 +41,7 @@ struct Validator {
         var sweep = TalkVaultConfig.SweepSettings()
         var readMode = ReadMode.line
         var urls = ["api_base_url": "https://api.line.me", "data_api_base_url": "https://api-data.line.me"]
-        var relayNode: Node?, channelsNode: Node?
+        var relayNode: Node?, channelsNode: Node?, keepNode: Node?, unsentNode: Node?
 
         if let root, !isNull(root) {
             guard let top = mapping(root, key: "") else { return nil }
@@ -184,6 +184,10 @@ struct Validator {
                     }
                 case "channels":
                     channelsNode = value
+                case "keep":
+                    keepNode = value
+                case "unsent":
+                    unsentNode = value
                 case "relay":
                     // After the loop: a target may not point at the webhook path, wherever it is set.
                     relayNode = value
@@ -250,6 +254,7 @@ struct Validator {
         } else if let first = channelsTooShort.first, let channelsNode {
             report(channelsNode, key: "channels", "the \(first.window) window for \(first.name) is not longer than the safety margin (\(margin))")
         }
+        let keep = self.keep(keepNode, unsent: unsentNode, policy: policy, channels: channels, channelsNode: channelsNode)
         guard issues.isEmpty else { return nil }
         var config = TalkVaultConfig(source: source, timeZoneIdentifier: timeZone, policy: policy, dataDir: dataDir,
                                database: paths["database"]!, archiveDir: paths["archive_dir"]!,
@@ -261,6 +266,8 @@ struct Validator {
         config.relay = relay
         config.channels = channels
         config.listsChannels = channelsNode != nil
+        config.keep = keep.rules
+        config.warnings = keep.warnings
         return config
     }
 

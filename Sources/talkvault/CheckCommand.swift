@@ -5,8 +5,9 @@ import TalkVaultDomain
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate the config and print the effective retention policy.",
-        discussion: "Exits 78 and names file:line:col and the key for every problem found.")
+        abstract: "Validate the config and print the effective retention policy and keep rules.",
+        discussion: "Exits 78 and names file:line:col and the key for every problem found. A warning (a keep shorter "
+            + "than LINE's window) goes to standard error and does not fail the check.")
 
     @OptionGroup var global: GlobalOptions
 

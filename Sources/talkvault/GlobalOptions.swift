@@ -22,8 +22,14 @@ struct GlobalOptions: ParsableArguments {
     var dataDir: String?
 
     /// The validated config; a `ConfigError` (exit 78) names every problem at `file:line:col`.
+    /// Its warnings (a keep shorter than LINE's window) go to standard error: every command
+    /// loads the config once, so they are printed once per run.
     func loadConfig() throws -> TalkVaultConfig {
-        try ConfigLoader.locateAndLoad(explicitPath: config)
+        let loaded = try ConfigLoader.locateAndLoad(explicitPath: config)
+        for warning in loaded.warnings {
+            FileHandle.standardError.write(Data("talkvault: warning: \(warning)\n".utf8))
+        }
+        return loaded
     }
 
     /// Absolute paths under the data dir: `--data-dir`, else TALKVAULT_DATA_DIR, else the config's.

@@ -23,6 +23,40 @@ struct PolicyReport: Encodable {
         let windows: [String: String]
     }
 
+    /// `keep:`: how long TalkVault itself keeps things, each a duration or `forever`. Every kind
+    /// is listed (forever unless set); tags, chat types and channels only as the file sets them.
+    struct Keep: Encodable {
+        let kinds: [String: String]
+        let exports: String
+        let tags: [String: String]
+        let chat_types: [String: [String: String]]
+        let channels: [String: [String: String]]
+
+        init(_ rules: KeepRules) {
+            func names(_ map: [MessageKind: KeepDuration]) -> [String: String] {
+                Dictionary(uniqueKeysWithValues: map.map { ($0.key.rawValue, $0.value.description) })
+            }
+            kinds = Dictionary(uniqueKeysWithValues: MessageKind.allCases.map { ($0.rawValue, (rules.kinds[$0] ?? .forever).description) })
+            exports = rules.exports.description
+            tags = rules.tags.mapValues(\.description)
+            chat_types = Dictionary(uniqueKeysWithValues: rules.chatTypes.map { ($0.key.rawValue, names($0.value)) })
+            channels = rules.channels.mapValues(names)
+        }
+
+        /// One row per rule, named as under `keep:`, in a fixed order.
+        var rows: [(String, String)] {
+            func nested(_ prefix: String, _ map: [String: [String: String]], order: [String]) -> [(String, String)] {
+                order.flatMap { outer in
+                    MessageKind.allCases.compactMap { kind in map[outer]?[kind.rawValue].map { ("\(prefix).\(outer).\(kind.rawValue)", $0) } }
+                }
+            }
+            return MessageKind.allCases.map { ($0.rawValue, kinds[$0.rawValue]!) } + [("exports", exports)]
+                + tags.keys.sorted().map { ("tags.\($0)", tags[$0]!) }
+                + nested("chat_types", chat_types, order: ChatType.allCases.map(\.rawValue))
+                + nested("channels", channels, order: channels.keys.sorted())
+        }
+    }
+
     let source: String
     let timezone: String
     let safety_margin: String
@@ -30,6 +64,11 @@ struct PolicyReport: Encodable {
     let policy: [Row]
     /// Empty without `channels:`.
     let channels: [Channel]
+    let keep: Keep
+    /// `unsent:`: keep, redact or delete.
+    let unsent: String
+    /// What loads but deserves a look (a keep shorter than LINE's window), as `file:line:col: key: message`.
+    let warnings: [String]
 
     init(config: TalkVaultConfig, paths: TalkVaultConfig.Paths) {
         source = config.source.description
@@ -46,6 +85,9 @@ struct PolicyReport: Encodable {
                     read_state: channel.readMode?.rawValue,
                     windows: Dictionary(uniqueKeysWithValues: channel.windows.map { ($0.key.rawValue, $0.value.description) }))
         } : []
+        keep = Keep(config.keep)
+        unsent = config.keep.unsent.rawValue
+        warnings = config.warnings.map(\.description)
     }
 
     func renderText() -> String {
@@ -70,6 +112,13 @@ struct PolicyReport: Encodable {
             }
             out += line + "\n"
         }
+        out += "\nkeep (from the time sent; exports from the end of their week; a tag wins when longer):\n"
+        let keepRows = keep.rows
+        let keepWidth = keepRows.map(\.0.count).max() ?? 0
+        for (name, duration) in keepRows {
+            out += "  " + name.padding(toLength: keepWidth, withPad: " ", startingAt: 0) + "  " + duration + "\n"
+        }
+        out += "unsent: \(unsent)\n"
         return out
     }
 }
