@@ -84,6 +84,10 @@ let package = Package(
             "Gzip", "DurableFile", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Purge and erasure: the keep rules, the unsent policy and the holds applied, every copy removed.
+        .target(name: "Purging", dependencies: [
+            "Archive", "DurableFile", "Packing", "Store", "TalkVaultDomain",
+        ]),
         // Packing the ledger into segments, recovery, verify and reindex.
         .target(name: "Packing", dependencies: [
             "Archive", "ArchiveRecord", "DurableFile", "Gzip", "Store", "TalkVaultDomain",
@@ -134,6 +138,11 @@ let package = Package(
         .target(name: "Export", dependencies: ["ChatBackup", "CSVText", "DurableFile", "LINE", "Store", "TalkVaultDomain"]),
         // `find` and `show`: looking messages up in the ledger, and how they print.
         .target(name: "Lookup", dependencies: ["CSVText", "JSON", "LINE", "Store", "TalkVaultDomain"]),
+        // `talkvault disclose`: everything held about one person, for a disclosure request.
+        .target(name: "Disclosure", dependencies: [
+            "CSVText", "DurableFile", "JSON", "LINE", "Lookup", "Packing", "Store", "TalkVaultDomain",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The audit trail: an append-only, hash-chained log of who read or changed what.
         .target(name: "AuditTrail", dependencies: [
             "DurableFile", "JSON", "TalkVaultDomain", .product(name: "Crypto", package: "swift-crypto"),
@@ -186,7 +195,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Relay", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup", "BackupImport", "AuditTrail",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Relay", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup", "BackupImport", "AuditTrail", "Disclosure", "Purging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -286,6 +295,10 @@ let package = Package(
         .testTarget(name: "LookupTests", dependencies: [
             "Ledger", "Store", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/LookupTests"),
+        .testTarget(name: "DisclosureTests", dependencies: [
+            "CSVText", "Disclosure", "DurableFile", "JSON", "Ledger", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "Store", "TalkVaultDomain", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto")
+        ], path: "Tests/DisclosureTests"),
         .testTarget(name: "ServerTests", dependencies: [
             "AuditTrail",
             "InboxLog", "Intake", "Store", "LINE", "LINEClient", "LINESimulator", "Ledger", "LedgerTestSupport", "ReadReceipts", "SQLiteDB", "Server", "ServerTestSupport", "Sweep", "TalkVaultDomain", "TestSupport",

@@ -22,6 +22,48 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// Lines of `messages.jsonl`. Where each one is lives in the ledger, and a scan of the
     /// entry's members finds them again; listing them here would cost a hash per record.
     public var recordCount: Int
+    /// The purges that rewrote this segment, oldest first: each names the file it replaced (a
+    /// later segment may still link to that file's hash) and what left it under which rule.
+    /// Absent in a segment never rewritten, so those keep their bytes.
+    public var rewrites: [Rewrite]? = nil
+
+    /// One rewrite of a segment by a purge.
+    public struct Rewrite: Codable, Sendable, Equatable {
+        /// The replaced file's path and whole-file SHA-256.
+        public var replaced: ChainLink
+        public var atMs: Int64
+        public var removed: [Removed]
+
+        public init(replaced: ChainLink, atMs: Int64, removed: [Removed]) {
+            self.replaced = replaced
+            self.atMs = atMs
+            self.removed = removed
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case replaced, removed
+            case atMs = "at_ms"
+        }
+    }
+
+    /// One item a rewrite left out: a message's record or content entry, and the rule.
+    public struct Removed: Codable, Sendable, Equatable {
+        public var messageId: String
+        /// `record` or the content entry's name.
+        public var item: String
+        public var rule: String
+
+        public init(messageId: String, item: String, rule: String) {
+            self.messageId = messageId
+            self.item = item
+            self.rule = rule
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case item, rule
+            case messageId = "message_id"
+        }
+    }
 
     /// The previous segment's path and the SHA-256 of its whole file.
     public struct ChainLink: Codable, Sendable, Equatable {
@@ -88,7 +130,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, segment, sequence, previous, members, entries
+        case format, segment, sequence, previous, members, entries, rewrites
         case recordCount = "record_count"
         case createdAtMs = "created_at_ms", toolVersion = "tool_version", contentSHA256 = "content_sha256"
     }
@@ -134,6 +176,9 @@ extension Manifest {
         return ItemLocation(segment: segment, memberOffset: first.offset, memberLength: last.offset + last.length - first.offset,
                             offsetInMember: entry.dataOffset, length: entry.size, sha256: entry.sha256)
     }
+
+    /// True when `link` names a file this segment replaced: a later segment's link to it holds.
+    public func replaced(_ link: ChainLink) -> Bool { rewrites?.contains { $0.replaced == link } ?? false }
 
     /// The `messages.jsonl` entry, when the segment has records.
     public var recordsEntry: Entry? { entries.first { $0.name == "messages.jsonl" && $0.messageId == nil } }

@@ -89,7 +89,6 @@ public final class SegmentWriter {
     @discardableResult
     public func addContent(file: String, name: String, originalName: String?, messageId: String?, contentType: String?,
                            expectedSize: UInt64?, expectedSHA256: String?, mtime: Int64) throws(ArchiveError) -> Manifest.Entry {
-        guard SafeName.isSafeRelativePath(name) else { throw .io(path: name, reason: "unsafe entry name") }
         guard let input = FileHandle(forReadingAtPath: file) else {
             throw .io(path: file, reason: "cannot open staged file (\(Errno.text()))")
         }
@@ -99,25 +98,43 @@ public final class SegmentWriter {
         if let expectedSize, expectedSize != size {
             throw .stagedFileMismatch(messageId: messageId ?? name, detail: "size \(size), expected \(expectedSize)")
         }
-        var chunk = Self.read(input, max: 1 << 20)
-        let store = settings.compression.shouldStore(contentType: contentType, sample: chunk.prefix(64 * 1024))
+        let first = Self.read(input, max: 1 << 20)
+        let store = settings.compression.shouldStore(contentType: contentType, sample: first.prefix(64 * 1024))
+        return try addContent(name: name, originalName: originalName, messageId: messageId, contentType: contentType, size: size,
+                              stored: store, expectedSHA256: expectedSHA256, mtime: mtime) { (sink) throws(ArchiveError) in
+            var chunk = first
+            while !chunk.isEmpty {
+                let result = chunk.withUnsafeBytes { bytes in Result { () throws(ArchiveError) in try sink(bytes) } }
+                try result.get()
+                chunk = Self.read(input, max: Self.chunkBytes)
+            }
+        }
+    }
+
+    /// Adds entry `name` of `size` bytes that `produce` streams to the sink it is given (a
+    /// segment rewrite copies entries this way). `stored` says whether it is deflated.
+    @discardableResult
+    public func addContent(name: String, originalName: String?, messageId: String?, contentType: String?, size: UInt64, stored store: Bool,
+                           expectedSHA256: String?, mtime: Int64,
+                           produce: ((UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) -> Void) throws(ArchiveError) -> Manifest.Entry {
+        guard SafeName.isSafeRelativePath(name) else { throw .io(path: name, reason: "unsafe entry name") }
         let shared = !store && size < UInt64(settings.memberTarget / 2)
         try beginMember(level: store ? 0 : settings.compression.level, shared: shared)
         let headerOffset = tarOffset
         try emit(Tar.headers(name: name, size: size, mtime: mtime))
         let firstMember = currentMemberIndex, dataOffset = memberBytes
         var hash = SHA256(), crc = CRC32(), seen: UInt64 = 0
-        while !chunk.isEmpty {
-            hash.update(data: chunk)
-            crc.update(chunk)
-            seen += UInt64(chunk.count)
-            try emit(chunk)
+        try produce { (bytes: UnsafeRawBufferPointer) throws(ArchiveError) in
+            guard !bytes.isEmpty else { return }
+            hash.update(bufferPointer: bytes)
+            crc.update(bytes)
+            seen += UInt64(bytes.count)
+            try emit(bytes)
             // A large entry continues in the next member; its members stay consecutive.
             if !shared && current.count >= Self.chunkBytes {
                 try endMember()
                 try beginMember(level: store ? 0 : settings.compression.level, shared: false)
             }
-            chunk = Self.read(input, max: Self.chunkBytes)
         }
         let sha = Self.hex(hash.finalize())
         guard seen == size else { throw .stagedFileMismatch(messageId: messageId ?? name, detail: "changed while packing") }
@@ -148,6 +165,9 @@ public final class SegmentWriter {
         spooled.append((messageId, offset, UInt64(json.count), Self.hex(SHA256.hash(data: json))))
     }
 
+    /// What rewrites made this segment from earlier files of the same sequence (a purge).
+    public var rewrites: [Manifest.Rewrite]?
+
     /// The number of records and entries added so far, and the file's size.
     public var counts: (records: Int, entries: Int, bytes: UInt64) { (spooled.count, entries.count, out.offset) }
 
@@ -160,7 +180,7 @@ public final class SegmentWriter {
         let manifest = Manifest(format: Manifest.formatName, segment: relativePath, sequence: sequence,
                                 createdAtMs: createdAtMs, toolVersion: settings.toolVersion, previous: previous,
                                 contentSHA256: Self.hex(out.hasher.finalize()), members: members, entries: entries,
-                                recordCount: recordsList.count)
+                                recordCount: recordsList.count, rewrites: rewrites)
         let manifestJSON: [UInt8]
         do { manifestJSON = try manifest.encoded() } catch { throw .io(path: temporaryPath, reason: "manifest: \(error)") }
         let manifestOffset = out.offset
@@ -270,6 +290,11 @@ public final class SegmentWriter {
 
     static func compress(_ bytes: [UInt8], level: Int32) throws(ArchiveError) -> [UInt8] {
         do { return try Gzip.compress(bytes, level: level) } catch { throw .io(path: "gzip", reason: "\(error)") }
+    }
+
+    private func emit(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
+        current.append(contentsOf: bytes)
+        tarOffset += UInt64(bytes.count)
     }
 
     private func emit(_ bytes: [UInt8]) throws(ArchiveError) {

@@ -5,7 +5,7 @@ import TalkVaultDomain
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9), v10, v11, sql(v12)]
+    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9), v10, v11, sql(v12), v13]
 
     private static func sql(_ text: String) -> @Sendable (Database) throws -> Void {
         { try $0.execute(text) }
@@ -480,6 +480,45 @@ enum Migrations {
         release_reason  TEXT
     ) STRICT;
     """
+
+    /// Purge and erasure: what is left of each purged message (a tombstone, decided before
+    /// anything is removed, done once every copy is gone), each segment a purge rewrote, and
+    /// delivered exports whose files a keep rule removed.
+    static let v13: @Sendable (Database) throws -> Void = { db in
+        try db.execute("""
+            CREATE TABLE IF NOT EXISTS tombstones (
+                message_id    TEXT PRIMARY KEY,
+                kind          TEXT NOT NULL,
+                chat_type     TEXT NOT NULL,
+                chat_id       TEXT NOT NULL,
+                sender_id     TEXT,
+                channel       TEXT NOT NULL,
+                direction     TEXT NOT NULL,
+                sent_at_ms    INTEGER NOT NULL,
+                unsent_at_ms  INTEGER,
+                action        TEXT NOT NULL CHECK (action IN ('purge','redact','erase')),
+                rule          TEXT NOT NULL,
+                purged_at_ms  INTEGER NOT NULL,
+                content_bytes INTEGER NOT NULL,
+                done          INTEGER NOT NULL DEFAULT 0
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS tombstones_pending ON tombstones(done) WHERE done = 0;
+            CREATE TABLE IF NOT EXISTS segment_rewrites (
+                seq        INTEGER NOT NULL,
+                at_ms      INTEGER NOT NULL,
+                old_path   TEXT NOT NULL,
+                old_sha256 TEXT NOT NULL,
+                new_path   TEXT NOT NULL,
+                new_sha256 TEXT NOT NULL,
+                removed    TEXT NOT NULL     -- JSON array of message ids
+            ) STRICT;
+            """)
+        var columns: [String] = []
+        try db.query("SELECT name FROM pragma_table_info('exports')") { columns.append($0.text(0)) }
+        if !columns.contains("purged_at_ms") {
+            try db.execute("ALTER TABLE exports ADD COLUMN purged_at_ms INTEGER; ALTER TABLE exports ADD COLUMN purge_rule TEXT")
+        }
+    }
 
     private static func orChain(_ column: String, _ values: [String]) -> String {
         values.map { "\(column) = '\($0)'" }.joined(separator: " OR ")

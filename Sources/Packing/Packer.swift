@@ -71,13 +71,18 @@ public final class Packer {
         self.disk = disk
     }
 
+    /// Brings the ledger and the archive dir back in step after a crash (what `pack` does first).
+    public func recover() throws -> RecoveryReport {
+        try Recovery(index: stores.archiveIndex, archiveDir: settings.archiveDir, dataDir: DataDir(settings.dataDir)).run(now: clock.now())
+    }
+
     /// Recovers from an earlier crash, then packs everything ready, in as many segments as
     /// the size limits need.
     public func pack() throws -> PackReport {
         var report = PackReport()
         leftForSpace = []
         defer { leftForSpace = [] }
-        report.recovery = try Recovery(index: stores.archiveIndex, archiveDir: settings.archiveDir, dataDir: DataDir(settings.dataDir)).run(now: clock.now())
+        report.recovery = try recover()
         while true {
             let candidates = try stores.archiveIndex.packCandidates(limit: settings.segmentMaxRecords)
             guard !candidates.isEmpty else { break }
@@ -192,7 +197,8 @@ public final class Packer {
         let prefix = "talkvault-\(stamp)-"
         let highest = existing.compactMap { name -> Int? in
             guard name.hasPrefix(prefix), name.hasSuffix(".tar.gz") else { return nil }
-            return Int(name.dropFirst(prefix.count).dropLast(".tar.gz".count))
+            // A rewritten segment (`-0001.r2.tar.gz`) keeps its number.
+            return Int(name.dropFirst(prefix.count).dropLast(".tar.gz".count).prefix { $0 != "." })
         }.max() ?? 0
         return ("\(day)/\(prefix)\(String(format: "%04d", highest + 1)).tar.gz", directory)
     }

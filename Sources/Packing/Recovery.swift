@@ -10,6 +10,8 @@ public struct RecoveryReport: Sendable, Equatable {
     public var removedTemporary: [String] = []
     /// Published segments the ledger did not know yet, now indexed.
     public var indexed: [String] = []
+    /// Files left over from a purge's segment rewrite that a crash interrupted, removed.
+    public var removedReplaced: [String] = []
     /// Staged downloads already archived, removed.
     public var removedStaged = 0
 
@@ -45,10 +47,26 @@ struct Recovery {
             unlink(archiveDir + "/" + temporary)
             report.removedTemporary.append(temporary)
         }
-        let indexed = Set(try index.allSegments().map(\.path))
+        let segments = try index.allSegments()
+        let indexed = Set(segments.map(\.path))
+        let pathBySequence = Dictionary(segments.map { ($0.seq, $0.path) }, uniquingKeysWith: { first, _ in first })
+        let replaced = try index.replacedSegmentPaths()
         var pending: [Manifest] = []
         for path in SegmentReader.segmentFiles(archiveDir: archiveDir) where !indexed.contains(path) {
-            pending.append(try SegmentReader.manifest(segment: path, archiveDir: archiveDir))
+            // A file a purge's rewrite replaced, left by a crash before it was removed.
+            if replaced.contains(path) {
+                unlink(archiveDir + "/" + path)
+                report.removedReplaced.append(path)
+                continue
+            }
+            let manifest = try SegmentReader.manifest(segment: path, archiveDir: archiveDir)
+            // A rewrite published but not indexed: the indexed file is whole, and the purge does it again.
+            if let rewrite = manifest.rewrites?.last, pathBySequence[manifest.sequence] == rewrite.replaced.segment {
+                unlink(archiveDir + "/" + path)
+                report.removedReplaced.append(path)
+                continue
+            }
+            pending.append(manifest)
         }
         for manifest in pending.sorted(by: { $0.sequence < $1.sequence }) {
             try index(manifest, now: now)

@@ -246,7 +246,10 @@ public struct Verifier {
                 report.problems.append("\(current.path): has no link to the previous segment \(before.path)")
                 continue
             }
-            if link.segment != before.manifest.segment {
+            if before.manifest.replaced(link) {
+                // The link names the file a purge rewrote into this one; the rewrite records it.
+                continue
+            } else if link.segment != before.manifest.segment {
                 report.problems.append("chain broken: \(current.path) follows \(link.segment), but position \(sequence - 1) holds \(before.path) (reordered or renamed)")
             } else if let actual = fileHashes[before.path], actual != link.sha256 {
                 report.problems.append("chain broken: \(before.path) is not the file \(current.path) links to (it was modified or replaced)")

@@ -89,6 +89,13 @@ public struct TalkVaultConfig: Sendable, Equatable {
     /// `relay:`: the tools that receive every acknowledged webhook body after TalkVault.
     public var relay: [RelayTarget] = []
 
+    /// `keep:` and `unsent:`: how long TalkVault itself keeps things. Forever by default.
+    public var keep = KeepRules()
+
+    /// Problems that do not stop the config from loading (a keep shorter than LINE's window),
+    /// at `file:line:col`; the CLI prints them to standard error.
+    public var warnings: [ConfigIssue] = []
+
     /// `read_state`: where read state comes from for messages nobody marked.
     public var readMode = ReadMode.line
 

@@ -67,7 +67,12 @@ public final class Database {
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, options.busyTimeoutMilliseconds)
         // A read-only connection leaves the journal mode as the file has it (a writer set WAL).
-        if !options.readOnly { try execute("PRAGMA journal_mode=WAL") }
+        if !options.readOnly {
+            try execute("PRAGMA journal_mode=WAL")
+            // What a writer deletes or overwrites is zeroed in the page, not left in free
+            // space: a purge or an erasure must take the bytes off the disk.
+            try execute("PRAGMA secure_delete=ON")
+        }
         try execute("PRAGMA synchronous=\(options.synchronous.rawValue)")
         try execute("PRAGMA foreign_keys=ON")
         try execute("PRAGMA cache_size=-\(max(0, options.cacheKibibytes))")

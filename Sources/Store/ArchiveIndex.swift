@@ -117,7 +117,7 @@ public struct RecordedRow: Sendable {
 }
 
 /// The archive index: what each segment holds and where, for pack, verify, restore and reindex.
-public protocol ArchiveIndex {
+public protocol ArchiveIndex: SegmentRewriteIndex {
     /// Messages whose record (and content) should go into the next segment, oldest first.
     func packCandidates(limit: Int) throws(LedgerError) -> [ArchivableMessage]
     /// The last segment of the chain, if any.
@@ -145,4 +145,38 @@ public protocol ArchiveIndex {
     func recordedRow(id: String) throws(LedgerError) -> RecordedRow?
     /// True when a message's text is neither its latest edit nor, without edits, its original.
     func textDisagreesWithEdits(id: String) throws(LedgerError) -> Bool
+}
+
+/// A purge's rewrite of one segment: the file it replaced, the file that replaced it, and the
+/// messages whose items left it.
+public struct SegmentRewriteRow: Sendable, Equatable {
+    public var seq: Int
+    public var atMs: Int64
+    public var oldPath: String
+    public var oldSHA256: String
+    public var newPath: String
+    public var newSHA256: String
+    public var removedMessages: [String]
+
+    public init(seq: Int, atMs: Int64, oldPath: String, oldSHA256: String, newPath: String, newSHA256: String, removedMessages: [String]) {
+        self.seq = seq
+        self.atMs = atMs
+        self.oldPath = oldPath
+        self.oldSHA256 = oldSHA256
+        self.newPath = newPath
+        self.newSHA256 = newSHA256
+        self.removedMessages = removedMessages
+    }
+}
+
+/// Segment rewrites, for purge: a rewritten segment takes its place in the chain.
+public protocol SegmentRewriteIndex {
+    /// Indexes `segment` in place of the file `rewrite` replaced, in one transaction: the
+    /// segment row, the new locations of the items it kept (`kept`; only rows that pointed
+    /// into the replaced file move), the removed messages' items forgotten, the rewrite recorded.
+    func indexRewrite(_ segment: SegmentRow, kept: [ArchivedItem], rewrite: SegmentRewriteRow) throws(LedgerError)
+    /// Paths of files a rewrite replaced: one still on disk is left over from a crash, and goes.
+    func replacedSegmentPaths() throws(LedgerError) -> Set<String>
+    /// Every rewrite, oldest first.
+    func segmentRewrites() throws(LedgerError) -> [SegmentRewriteRow]
 }

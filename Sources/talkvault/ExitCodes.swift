@@ -1,6 +1,7 @@
 import Archive
 import AuditTrail
 import BackupImport
+import Disclosure
 import Intake
 import Export
 import Ledger
@@ -26,6 +27,9 @@ enum Exit: Int32 {
     case dataError = 65
     /// An input file, or the ledger a reading command needs, does not exist or cannot be read.
     case noInput = 66
+    /// An active legal hold covers what `erase` would remove, or the tag `tag remove` would take
+    /// off: nothing was changed; the message names the hold.
+    case held = 77
     /// Writing failed (disk full, permissions, a damaged ledger); nothing half-written was kept.
     case ioError = 74
     /// The ledger is locked by another process; try again.
@@ -71,6 +75,7 @@ extension Failure {
             case .unknownMessage, .notArchived: self.init(.noInput, error.description)
             case .exists, .io: self.init(.ioError, error.description)
             }
+        case let error as RewriteError: self.init(.ioError, error.description)
         case let error as AuditError:
             if case .damaged = error { self.init(.dataError, error.description) } else { self.init(.ioError, error.description) }
         case let error as ImportError:
@@ -80,6 +85,13 @@ extension Failure {
             case .ledger(let ledgerError): self.init(Failure(ledgerError).exit, error.description)
             case .staging: self.init(.ioError, error.description)
             case .locked: self.init(.locked, error.description)
+            }
+        case let error as DisclosureError:
+            switch error {
+            case .notEmpty, .notADirectory: self.init(.usage, error.description)
+            case .unknownUser: self.init(.noInput, error.description)
+            case .contentMismatch: self.init(.dataError, error.description)
+            case .io: self.init(.ioError, error.description)
             }
         case let error as ExportError:
             switch error {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Archive
 import Packing
+import Purging
 import Foundation
 import Intake
 import Ledger
@@ -75,6 +76,12 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Segment settings from the config.
+    func purgeSettings(_ config: TalkVaultConfig) -> PurgeSettings {
+        let pack = packSettings(config)
+        return PurgeSettings(dataDir: pack.dataDir, archiveDir: pack.archiveDir, exportDir: paths(config).exportDir, timeZone: config.timeZone,
+                             segment: pack.segment)
+    }
+
     func packSettings(_ config: TalkVaultConfig) -> PackSettings {
         PackSettings(dataDir: paths(config).dataDir, archiveDir: paths(config).archiveDir, timeZone: config.timeZone,
                      segment: SegmentWriter.Settings(compression: CompressionPolicy(level: Int32(config.archive.compressionLevel)),

@@ -39,6 +39,7 @@ struct RestoreCommand: ParsableCommand {
         try global.audited(config, "restore", target: ids.isEmpty ? selection.described : ids) {
             let ledger = try global.openLedgerForReading(config)
             let restorer = Restorer(index: ledger.archiveIndex, archiveDir: global.paths(config).archiveDir)
+            for id in ids { if let purged = try ledger.purgedFailure(id, zone: config.timeZone) { throw purged } }
             if stdout {
                 try restorer.stream(id: ids[0]) { FileHandle.standardOutput.write(Data($0)) }
             } else if ids.isEmpty {

@@ -21,7 +21,9 @@ struct ShowCommand: ParsableCommand {
         let config = try global.loadConfig()
         try global.audited(config, "show", target: [id]) {
             let ledger = try global.openLedgerForReading(config)
-            guard let detail = try ledger.searchStore.detail(id: id) else { throw Failure(.noInput, "no message \(id) in the ledger") }
+            guard let detail = try ledger.searchStore.detail(id: id) else {
+                throw try ledger.purgedFailure(id, zone: config.timeZone) ?? Failure(.noInput, "no message \(id) in the ledger")
+            }
             print(json ? DetailFormat.json(detail, zone: config.timeZone) : DetailFormat.text(detail, zone: config.timeZone), terminator: "")
         }
     }

@@ -1,0 +1,144 @@
+import Archive
+import DurableFile
+import Foundation
+import Packing
+import Store
+import TalkVaultDomain
+
+/// Where a purge works.
+public struct PurgeSettings: Sendable {
+    public var dataDir: String
+    public var archiveDir: String
+    public var exportDir: String
+    public var timeZone: TimeZone
+    public var segment: SegmentWriter.Settings
+
+    public init(dataDir: String, archiveDir: String, exportDir: String, timeZone: TimeZone, segment: SegmentWriter.Settings) {
+        self.dataDir = dataDir
+        self.archiveDir = archiveDir
+        self.exportDir = exportDir
+        self.timeZone = timeZone
+        self.segment = segment
+    }
+}
+
+/// The steps of a purge, so tests can stop one between any two of them.
+public enum PurgeStep: Sendable, Equatable {
+    /// The tombstones are written: from here the purge is decided and the next run finishes it.
+    case decided
+    case stagedRemoved
+    case rewrite(RewriteStep)
+    case scrubbed
+    case compacted
+    case exportsRemoved
+}
+
+/// What a purge (or an erasure) did.
+public struct PurgeReport: Sendable, Equatable {
+    /// Messages whose every copy is now gone, this run's and those an interrupted run left.
+    public var messages = 0
+    public var contentBytes: Int64 = 0
+    public var rewrites: [RewriteOutcome] = []
+    public var stagedRemoved = 0
+    public var exportsRemoved: [String] = []
+    /// False when readers kept the ledger's WAL from being truncated this time.
+    public var walTruncated = true
+
+    public init() {}
+}
+
+/// Applies a plan: tombstones first (the decision, durable), then every copy goes: staged
+/// downloads, each segment holding a record or content of a decided message (rewritten),
+/// the ledger's rows (zeroed in place, the WAL truncated), the search index (a cache, rebuilt
+/// by the next `find`), and delivered exports past their keep rule. A run that stops anywhere
+/// is finished by the next: decided messages not yet scrubbed are taken up first.
+public final class Purger {
+    let purge: any PurgeStore
+    let index: any ArchiveIndex
+    let settings: PurgeSettings
+    let disk: any DiskSpace
+    /// Called after each step; a test can throw from it to simulate a crash there.
+    public var afterStep: (PurgeStep) throws -> Void = { _ in }
+
+    public init(purge: any PurgeStore, index: any ArchiveIndex, settings: PurgeSettings, disk: any DiskSpace = SystemDiskSpace()) {
+        self.purge = purge
+        self.index = index
+        self.settings = settings
+        self.disk = disk
+    }
+
+    /// The plan under `rules` and `holds` at `now`; changes nothing.
+    public func plan(rules: KeepRules, holds: [LegalHold], now: Instant) throws -> PurgePlan {
+        var plan = PurgePlan()
+        plan.ledgerMessages = try purge.messageCount()
+        try purge.purgeCandidates { message in
+            guard let decision = PurgePlanner.decision(for: message, rules: rules, now: now) else { return }
+            PurgePlanner.add(message, action: decision.action, rule: decision.rule, due: decision.due, holds: holds, now: now, to: &plan)
+        }
+        plan.exports = PurgePlanner.exportsDue(try purge.deliveredFiles(), rules: rules, zone: settings.timeZone, now: now)
+        return plan
+    }
+
+    /// The erasure of `user`'s data: every message they sent or of their 1:1 chat. Holds are
+    /// reported in `heldBack`; the caller refuses when there are any.
+    public func planErasure(user: String, reason: String, holds: [LegalHold], now: Instant) throws -> PurgePlan {
+        var plan = PurgePlan()
+        plan.ledgerMessages = try purge.messageCount()
+        try purge.candidates(ofUser: user) { message in
+            PurgePlanner.add(message, action: .erase, rule: "erase", due: now, holds: holds, now: now, to: &plan)
+        }
+        return plan
+    }
+
+    /// Carries out `plan` (and whatever an interrupted run left decided).
+    public func execute(_ plan: PurgePlan, now: Instant) throws -> PurgeReport {
+        var report = PurgeReport()
+        try purge.recordTombstones(plan.tombstones)
+        try afterStep(.decided)
+        let pending = try purge.pendingPurges()
+        if !pending.isEmpty {
+            try removeCopies(pending, now: now, report: &report)
+        }
+        for (file, rule) in plan.exports {
+            let name = (file.path as NSString).lastPathComponent
+            let stem = name.hasSuffix(".csv") ? String(name.dropLast(4)) : name
+            for path in [settings.exportDir + "/" + name, settings.exportDir + "/" + stem + ".manifest.json"] where unlink(path) == 0 {
+                report.exportsRemoved.append(path)
+            }
+            try? Durable.syncDirectory(settings.exportDir)
+            try purge.markExportPurged(week: file.week, profile: file.profile, rule: rule, at: now)
+        }
+        try afterStep(.exportsRemoved)
+        return report
+    }
+
+    private func removeCopies(_ pending: [String: String], now: Instant, report: inout PurgeReport) throws {
+        let ids = pending.keys.sorted()
+        let dataDir = DataDir(settings.dataDir)
+        for staged in try purge.stagedFiles(of: ids) {
+            // Only this data dir's own files are deleted; a path elsewhere is just forgotten.
+            if let file = dataDir.resolve(staged.file), unlink(file) == 0 { report.stagedRemoved += 1 }
+            try index.forgetStagedFile(id: staged.id)
+        }
+        try afterStep(.stagedRemoved)
+        var rewriter = SegmentRewriter(index: index, archiveDir: settings.archiveDir, settings: settings.segment, disk: disk)
+        rewriter.afterStep = { [afterStep] step in try afterStep(.rewrite(step)) }
+        let wanted = Set(ids)
+        for row in try index.allSegments() {
+            let manifest = try SegmentReader.manifest(segment: row.path, archiveDir: settings.archiveDir)
+            let held = try SegmentRewriter.holdings(manifest, of: wanted, archiveDir: settings.archiveDir)
+            guard !held.isEmpty else { continue }
+            if let outcome = try rewriter.rewrite(row, dropping: pending.filter { held.contains($0.key) }, now: now) {
+                report.rewrites.append(outcome)
+            }
+        }
+        for id in ids {
+            if let tombstone = try purge.tombstone(id: id) { report.contentBytes += tombstone.contentBytes }
+        }
+        try purge.scrub(ids)
+        report.messages = ids.count
+        try afterStep(.scrubbed)
+        report.walTruncated = try purge.compact()
+        try afterStep(.compacted)
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Packing
+import Purging
+
+struct PurgeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "purge",
+        abstract: "Apply the keep rules and the unsent policy: what is due goes, from every copy.",
+        discussion: """
+        What is due: a message whose keep rule (retention.yaml's keep:) ran out, counted from \
+        when it was sent; an unsent message under unsent: redact or delete; a delivered export \
+        past keep.exports, counted from the end of its week. Nothing an active hold covers goes. \
+        Segments holding what goes are rewritten without it; the ledger's rows are zeroed, the \
+        WAL truncated, the search index dropped (the next find builds it again). Each message \
+        leaves a tombstone that show and restore name. A purge that stopped part way is finished \
+        by the next. --dry-run lists what would go, per rule, and what each hold keeps back.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "List what would go and what holds keep back; change nothing.") var dryRun = false
+    @Flag(help: "Print the report as JSON.") var json = false
+    @Flag(help: "Allow a purge that would remove every message in the ledger.") var yesDeleteAll = false
+
+    func run() throws {
+        let config = try global.loadConfig()
+        let paths = global.paths(config)
+        let lock = try PackLock.acquire(dataDir: paths.dataDir)
+        defer { lock.release() }
+        let ledger = try global.openLedgerForWriting(config, create: false)
+        let now = try global.clock().now()
+        let purger = Purger(purge: ledger.purgeStore, index: ledger.archiveIndex, settings: global.purgeSettings(config))
+        let plan = try purger.plan(rules: config.keep, holds: try ledger.retentionStore.holds(), now: now)
+        let unfinished = try ledger.purgeStore.pendingPurges().count
+        if dryRun {
+            try output(PurgeSummary(plan: plan, unfinished: unfinished, report: nil))
+            return
+        }
+        if plan.removesEverything && !yesDeleteAll {
+            throw Failure(.usage, "the keep rules would remove all \(plan.ledgerMessages) messages in the ledger at once; "
+                          + "check retention.yaml, then pass --yes-delete-all if that is meant (nothing was changed)")
+        }
+        guard plan.messages > 0 || unfinished > 0 || !plan.exports.isEmpty else {
+            try output(PurgeSummary(plan: plan, unfinished: 0, report: PurgeReport()))
+            return
+        }
+        let target = plan.byRule.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.messages) messages, \($0.value.bytes) bytes" }
+            + plan.exports.map { "\($0.rule): \($0.file.path)" } + (unfinished > 0 ? ["finishing \(unfinished) messages an interrupted purge decided"] : [])
+        let report = try global.audited(config, "purge", target: target) { () throws -> PurgeReport in
+            _ = try Packer(stores: ledger.stores, settings: global.packSettings(config), clock: try global.clock()).recover()
+            return try purger.execute(plan, now: now)
+        }
+        try output(PurgeSummary(plan: plan, unfinished: unfinished, report: report))
+        if !report.walTruncated {
+            FileHandle.standardError.write(Data("talkvault: warning: readers kept the ledger's WAL from being truncated; freed pages are zeroed, and the next purge truncates it\n".utf8))
+        }
+    }
+
+    private func output(_ summary: PurgeSummary) throws {
+        if json { try printJSON(summary) } else { print(summary.text, terminator: "") }
+    }
+}
