@@ -271,6 +271,9 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: [
             "Archive", "DurableFile", "TalkVaultDomain", "TestSupport"
         ], path: "Tests/ArchiveTests"),
+        .testTarget(name: "PurgingTests", dependencies: [
+            "Archive", "Gzip", "Ledger", "LedgerTestSupport", "Packing", "PackingTestSupport", "Purging", "Store", "TalkVaultDomain", "TestSupport",
+        ], path: "Tests/PurgingTests"),
         .testTarget(name: "PackingTests", dependencies: [
             "ArchiveRecord", "JSON", "Archive", "DurableFile", "LINE", "Ledger", "Store", "LedgerTestSupport", "Packing", "PackingTestSupport", "SQLiteDB", "TalkVaultDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto")

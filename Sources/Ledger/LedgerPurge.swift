@@ -105,6 +105,8 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
                     }
                     try db.run("DELETE FROM messages WHERE id IN (\(list))", values)
                     try db.run("UPDATE tombstones SET done = 1 WHERE message_id IN (\(list))", values)
+                    // Until `compact` has run, the WAL and the search cache may still hold what went.
+                    try db.run("INSERT INTO meta(key, value) VALUES ('purge_compact_owed', '1') ON CONFLICT(key) DO NOTHING")
                 }
             }
         } catch {
@@ -136,8 +138,15 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
             try db.query("PRAGMA wal_checkpoint(TRUNCATE)") { busy = $0.int(0) != 0 }
             // The search index is a cache of the text: dropped whole, and built again by the next `find`.
             for suffix in ["", "-wal", "-shm"] { unlink(ledger.searchIndexPath + suffix) }
+            if !busy { try db.run("DELETE FROM meta WHERE key = 'purge_compact_owed'") }
             return !busy
         } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    public func compactionOwed() throws(LedgerError) -> Bool {
+        do { return try db.scalar("SELECT count(*) FROM meta WHERE key = 'purge_compact_owed'") > 0 } catch {
             throw LedgerError.wrap(error, path: path)
         }
     }

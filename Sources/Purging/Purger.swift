@@ -98,6 +98,9 @@ public final class Purger {
         let pending = try purge.pendingPurges()
         if !pending.isEmpty {
             try removeCopies(pending, now: now, report: &report)
+        } else if try purge.compactionOwed() {
+            report.walTruncated = try purge.compact()
+            try afterStep(.compacted)
         }
         for (file, rule) in plan.exports {
             let name = (file.path as NSString).lastPathComponent

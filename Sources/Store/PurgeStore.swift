@@ -134,6 +134,8 @@ public protocol PurgeStore {
     /// deleted before `secure_delete` may have left bytes behind), then truncates the WAL.
     /// Returns false when readers kept the WAL from being truncated.
     func compact() throws(LedgerError) -> Bool
+    /// True when a purge scrubbed rows and `compact` has not finished since.
+    func compactionOwed() throws(LedgerError) -> Bool
     /// The tombstone of message `id`, if it was purged.
     func tombstone(id: String) throws(LedgerError) -> Tombstone?
     /// Purged messages, their content bytes, and erasures, done or not.

@@ -1,0 +1,146 @@
+import Archive
+import Foundation
+@testable import Ledger
+import LedgerTestSupport
+@testable import Packing
+import PackingTestSupport
+@testable import Purging
+import Store
+import TalkVaultDomain
+import Testing
+import TestSupport
+
+@Suite struct PurgeTests {
+    @Test func aDueMessageLeavesEveryFileUnderTheDataDirAndAHeldOneStays() throws {
+        let h = try PurgeHarness()
+        #expect(try h.filesHolding("SECRET-old0-edited").count >= 2, "the ledger and the second segment hold it before")
+        #expect(try h.filesHolding("SECRET-old0-本文").contains { $0.hasSuffix(".tar.gz") }, "the first segment holds the first version")
+        let hold = LegalHold(name: "case-1", reason: "dispute", users: ["Uold1"], createdAt: PurgeHarness.now, createdBy: "test")
+        let report = try h.purge(holds: [hold])
+        #expect(report.messages == 3, "old0, old2 and old4 are Uold0's; Uold1's are held")
+        #expect(report.rewrites.count == 2, "both segments held a version of old0")
+        for n in [0, 2, 4] {
+            #expect(try h.filesHolding("SECRET-old\(n)-").isEmpty, "message old\(n)'s text is nowhere under the data dir")
+            let tombstone = try #require(try h.ledger.purgeStore.tombstone(id: "old\(n)"))
+            #expect(tombstone.rule == "keep.text" && tombstone.done && tombstone.kind == .text)
+        }
+        for n in [1, 3, 5] {
+            #expect(try h.filesHolding("SECRET-old\(n)-").contains { $0.hasSuffix(".tar.gz") }, "held: old\(n) stays archived")
+            #expect(try h.ledger.purgeStore.tombstone(id: "old\(n)") == nil)
+        }
+        let verified = try h.pack.verify(deep: true)
+        #expect(verified.problems.isEmpty, "\(verified.problems)")
+        #expect(h.pack.segmentPaths().allSatisfy { $0.contains(".r1.") }, "\(h.pack.segmentPaths())")
+        // Restore still reads what stayed, from the rewritten segments.
+        let restored = try Restorer(index: h.ledger.archiveIndex, archiveDir: h.pack.archiveDir).restore(id: "mi0", to: h.pack.base.dir.file("out"), force: false)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: restored[0].path)) == Data(h.pack.staged["mi0"]!))
+
+        // The chain goes on: the next segment links to the rewritten one, and verify follows both links.
+        try h.pack.base.capture(Webhook.body([Webhook.text("late", "後から", eventId: "late-e", at: PurgeHarness.recent + 99)]))
+        _ = try h.pack.packer(at: PurgeHarness.now).pack()
+        #expect(try h.pack.verify(deep: true).problems.isEmpty)
+        #expect(try h.purge(holds: [hold]).messages == 0, "nothing more is due")
+    }
+
+    @Test func theFirstDryRunAfterAnUpgradeIsEmpty() throws {
+        let h = try PurgeHarness()
+        let plan = try h.purger().plan(rules: KeepRules(), holds: [], now: Instant(milliseconds: .max / 2))
+        #expect(plan.messages == 0 && plan.byRule.isEmpty && plan.exports.isEmpty)
+    }
+
+    @Test func aPlanThatWouldEmptyTheLedgerSaysSo() throws {
+        let h = try PurgeHarness()
+        let everything = KeepRules(kinds: Dictionary(uniqueKeysWithValues: MessageKind.allCases.map { ($0, KeepDuration.span(.days(1))) }))
+        let plan = try h.purger().plan(rules: everything, holds: [], now: Instant(milliseconds: PurgeHarness.recent + 90 * 86_400_000))
+        #expect(plan.removesEverything)
+        #expect(try !h.purger().plan(rules: PurgeHarness.rules, holds: [], now: PurgeHarness.now).removesEverything)
+    }
+
+    @Test(arguments: UnsentPolicy.allCases)
+    func eachUnsentPolicy(_ policy: UnsentPolicy) throws {
+        let h = try PurgeHarness()
+        try h.pack.base.capture(Webhook.body([Webhook.unsend("mt1", eventId: "unsend-1", at: PurgeHarness.recent + 50, source: Webhook.source(user: "U1"))]))
+        _ = try h.pack.packer(at: PurgeHarness.now).pack()
+        let rules = KeepRules(unsent: policy)
+        let report = try h.purge(rules: rules)
+        let tombstone = try h.ledger.purgeStore.tombstone(id: "mt1")
+        switch policy {
+        case .keep:
+            #expect(report.messages == 0 && tombstone == nil)
+            #expect(try h.ledger.searchStore.detail(id: "mt1")?.record.state == .unsent, "kept, marked unsent")
+        case .redact:
+            #expect(tombstone?.action == .redact && tombstone?.rule == "unsent: redact")
+            #expect(tombstone?.senderId == "U1" && tombstone?.unsentAt == Instant(milliseconds: PurgeHarness.recent + 50), "the fact, time and sender stay")
+        case .delete:
+            #expect(tombstone?.action == .purge && tombstone?.rule == "unsent: delete")
+        }
+        if policy != .keep {
+            #expect(try h.ledger.searchStore.detail(id: "mt1") == nil)
+            #expect(try h.filesHolding("こんにちは 1 =SUM").isEmpty, "the unsent text is gone")
+        }
+        if policy != .keep { #expect(try h.pack.verify(deep: true).problems.isEmpty) }
+    }
+
+    static let steps: [PurgeStep] = [.decided, .stagedRemoved] + RewriteStep.allCases.map { .rewrite($0) } + [.scrubbed, .compacted, .exportsRemoved]
+
+    @Test(arguments: steps)
+    func aPurgeStoppedAtAnyStepIsFinishedByTheNextRun(_ step: PurgeStep) throws {
+        let h = try PurgeHarness()
+        struct Crash: Error {}
+        var reached = false
+        #expect(throws: Crash.self) {
+            _ = try h.purge { if $0 == step { reached = true; throw Crash() } }
+        }
+        #expect(reached)
+        // Whatever the crash left, nothing is lost that was not due: every kept item still reads back.
+        let report = try h.purge()
+        #expect(step == .scrubbed || step == .compacted || step == .exportsRemoved ? report.messages == 0 : report.messages == 6)
+        for n in 0..<6 {
+            #expect(try h.filesHolding("SECRET-old\(n)-").isEmpty)
+            #expect(try h.ledger.purgeStore.tombstone(id: "old\(n)")?.done == true)
+        }
+        let verified = try h.pack.verify(deep: true)
+        #expect(verified.problems.isEmpty, "\(verified.problems)")
+        #expect(h.pack.segmentPaths().count == 2, "no leftover file: \(h.pack.segmentPaths())")
+        for id in h.pack.staged.keys {
+            let content = try #require(try h.ledger.archiveIndex.archivedParts(id: id)?.content)
+            #expect(try SegmentReader.bytes(Restorer.location(content.segment, content.item), archiveDir: h.pack.archiveDir) == h.pack.staged[id]!)
+        }
+    }
+
+    @Test func aFullDiskLeavesTheOldSegmentAndTheNextRunCompletes() throws {
+        let h = try PurgeHarness()
+        let before = h.pack.segmentPaths()
+        _ = try h.pack.packer(at: PurgeHarness.now).recover()
+        let full = h.purger(disk: FakeDisk(available: 1000))
+        #expect(throws: RewriteError.self) {
+            _ = try full.execute(try full.plan(rules: PurgeHarness.rules, holds: [], now: PurgeHarness.now), now: PurgeHarness.now)
+        }
+        #expect(h.pack.segmentPaths() == before)
+        #expect(try h.pack.verify(deep: true).problems.isEmpty, "the old segments are whole and indexed")
+        #expect(try h.ledger.purgeStore.pendingPurges().count == 6, "decided, waiting for room")
+        #expect(try h.purge().messages == 6)
+        #expect(try h.filesHolding("SECRET-old2-").isEmpty)
+    }
+
+    @Test func anErasureTakesEverythingOfOnePerson() throws {
+        let h = try PurgeHarness()
+        let purger = h.purger()
+        let plan = try purger.planErasure(user: "Uold1", reason: "request 12", holds: [], now: PurgeHarness.now)
+        #expect(Set(plan.tombstones.map(\.messageId)) == ["old1", "old3", "old5"])
+        _ = try purger.execute(plan, now: PurgeHarness.now)
+        try h.ledger.purgeStore.scrubPerson("Uold1")
+        #expect(try h.filesHolding("SECRET-old1-").isEmpty && h.filesHolding("SECRET-old5-").isEmpty)
+        #expect(try h.ledger.purgeStore.tombstone(id: "old3")?.action == .erase)
+        #expect(try h.ledger.purgeStore.purgeTotals().erasures == 3)
+        #expect(try !h.filesHolding("SECRET-old0-").isEmpty, "another person's messages stay")
+        let held = try purger.planErasure(user: "Uold0", reason: "r", holds: [LegalHold(name: "case-9", reason: "x", chats: ["Uold0"],
+                                                                                         createdAt: PurgeHarness.now, createdBy: "t")], now: PurgeHarness.now)
+        #expect(held.heldBack["case-9"]?.messages == 3 && held.tombstones.isEmpty)
+    }
+}
+
+extension PurgeStep: CustomTestStringConvertible {
+    public var testDescription: String { "\(self)" }
+}
+
