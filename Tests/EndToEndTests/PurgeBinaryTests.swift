@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `purge` and `erase` as an operator runs them: the built binary on a packed data dir.
+@Suite struct PurgeBinaryTests {
+    let cli = CLITests()
+    /// Long after the conformance events (2016-05-10): their texts are past a 30-day keep.
+    let later = ["TALKVAULT_NOW": "2017-01-01T00:00:00+09:00"]
+
+    func json(_ text: String) throws -> [String: Any] { try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any] }
+
+    func lines(_ text: String) throws -> [[String: Any]] { try text.split(separator: "\n").map { try json(String($0)) } }
+
+    /// Files under the data dir holding `needle`, segments inflated with gzip.
+    func filesHolding(_ needle: String) throws -> [String] {
+        let root = cli.dir.file("data")
+        var found: [String] = []
+        for relative in FileManager.default.enumerator(atPath: root)!.compactMap({ $0 as? String }) {
+            let path = root + "/" + relative
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            let bytes = path.hasSuffix(".tar.gz") ? Data(try run(which("gzip")!, ["-dc", path]).stdout.utf8) : data
+            if bytes.range(of: Data(needle.utf8)) != nil { found.append(relative) }
+        }
+        return found
+    }
+
+    @Test func purgeAndEraseFromTheCommandLine() throws {
+        let keep = cli.dir.write("keep.yaml", "keep:\n  text: 30d\n")
+        let config = ["--config", keep, "--data-dir", "data"]
+        let events = (0..<6).map { n in
+            Webhook.text("t\(n)", "SECRET-\(n) のご注文", eventId: "e\(n)", at: 1_462_000_000_000 + Int64(n), source: Webhook.source(user: n < 4 ? "Ua" : "Ub"))
+        }
+        try Webhook.body(events).write(to: URL(fileURLWithPath: cli.dir.file("webhook.json")))
+        #expect(try cli.talkvault(["ingest", "webhook.json"] + config).status == 0)
+        #expect(try cli.talkvault(["pack"] + config).status == 0)
+        let texts = try lines(try cli.talkvault(["find", "--kind", "text", "--json"] + config).stdout)
+        let all = Int(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
+        #expect(texts.count == 6)
+        let heldChat = "Ub"
+        let purgedId = try #require(texts.first { $0["chat_id"] as? String != heldChat })["id"] as! String
+
+        // The default keeps everything; the dry run under keep.text changes nothing.
+        #expect(try json(try cli.talkvault(["purge", "--dry-run", "--json", "--config", "\(Fixtures.packageRoot)/retention.yaml", "--data-dir", "data"],
+                                          environment: later).stdout)["messages"] as? Int == 0)
+        // Rules that would empty the ledger need --yes-delete-all; nothing changes without it.
+        let everything = cli.dir.write("all.yaml", "keep:\n" + ["text", "sticker", "location", "image", "video", "audio", "file", "unknown"].map { "  \($0): 1d\n" }.joined())
+        let refused = try cli.talkvault(["purge", "--config", everything, "--data-dir", "data"], environment: later)
+        #expect(refused.status == 64 && refused.stderr.contains("--yes-delete-all"), "\(refused.stderr)")
+        #expect(Int(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == all)
+
+        #expect(try cli.talkvault(["hold", "add", "--name", "case-1", "--reason", "係争", "--chat", heldChat] + config).status == 0)
+        let dry = try json(try cli.talkvault(["purge", "--dry-run", "--json"] + config, environment: later).stdout)
+        let due = dry["messages"] as! Int
+        #expect(due > 0 && dry["dry_run"] as? Bool == true)
+        #expect((dry["held_back"] as! [[String: Any]]).first?["hold"] as? String == "case-1")
+        #expect(Int(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == all)
+
+        #expect(try filesHolding("SECRET-0").count >= 2, "the ledger and the segment hold it before")
+        let purged = try cli.talkvault(["purge", "--json"] + config, environment: later)
+        #expect(purged.status == 0, "\(purged.stderr)")
+        #expect(try json(purged.stdout)["messages"] as? Int == due)
+        let show = try cli.talkvault(["show", purgedId] + config, environment: later)
+        #expect(show.status == 66 && show.stderr.contains("was purged on 2017-01-01 under keep.text"), "\(show.stderr)")
+        let restore = try cli.talkvault(["restore", purgedId, "--to", "out"] + config, environment: later)
+        #expect(restore.status == 66 && restore.stderr.contains("purged on"), "\(restore.stderr)")
+        let verify = try cli.talkvault(["verify", "--deep"] + config, environment: later)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        // Erasure: refused while a hold covers the person, named; done once it is released.
+        let person = heldChat
+        let blocked = try cli.talkvault(["erase", "--user", person, "--reason", "APPI request 7"] + config, environment: later)
+        #expect(blocked.status == 77 && blocked.stderr.contains("case-1"), "\(blocked.stderr)")
+        #expect(try cli.talkvault(["erase", "--user", person, "--reason", " "] + config).status == 64)
+        #expect(try cli.talkvault(["erase", "--user", "Unobody", "--reason", "r"] + config).status == 66)
+        #expect(try cli.talkvault(["hold", "release", "case-1", "--reason", "和解"] + config).status == 0)
+        let erased = try cli.talkvault(["erase", "--user", person, "--reason", "APPI request 7", "--json"] + config, environment: later)
+        #expect(erased.status == 0, "\(erased.stderr)")
+        #expect(try json(erased.stdout)["messages"] as! Int > 0)
+        #expect(try cli.talkvault(["find", "--chat", person, "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try cli.talkvault(["verify", "--deep"] + config, environment: later).status == 0)
+        for n in 0..<6 { #expect(try filesHolding("SECRET-\(n)").isEmpty, "SECRET-\(n) is nowhere under the data dir") }
+
+        let audit = try lines(try cli.talkvault(["audit", "--json"] + config).stdout)
+        let outcomes = audit.filter { ["purge", "erase"].contains($0["action"] as? String) }.map { "\($0["action"]!) \(($0["outcome"] as! String).prefix(6))" }
+        #expect(outcomes.first == "purge ok" && outcomes.contains("erase failed") && outcomes.last == "erase ok", "\(outcomes)")
+        #expect(audit.contains { $0["action"] as? String == "erase" && $0["reason"] as? String == "APPI request 7" })
+    }
+}
