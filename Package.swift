@@ -86,11 +86,11 @@ let package = Package(
         ]),
         // Purge and erasure: the keep rules, the unsent policy and the holds applied, every copy removed.
         .target(name: "Purging", dependencies: [
-            "Archive", "DurableFile", "Packing", "Store", "TalkVaultDomain",
+            "Archive", "DurableFile", "InboxLog", "Packing", "Store", "TalkVaultDomain",
         ]),
         // Packing the ledger into segments, recovery, verify and reindex.
         .target(name: "Packing", dependencies: [
-            "Archive", "ArchiveRecord", "DurableFile", "Gzip", "Store", "TalkVaultDomain",
+            "Archive", "ArchiveRecord", "AuditTrail", "DurableFile", "Gzip", "Store", "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 

@@ -163,6 +163,7 @@ public final class InboxLogReader {
                 var record = InboxRecord(receivedAt: Instant(milliseconds: fields.receivedAtMs),
                                          autoRead: fields.flags & RecordHeader.autoReadFlag != 0,
                                          body: body, end: position, damaged: !intact)
+                record.storedLength = fields.length
                 if fields.flags & RecordHeader.channelFlag != 0 { record.splitChannel() }
                 return record
             case .mark(let fields):

@@ -71,6 +71,9 @@ public struct InboxRecord: Sendable {
     /// Its checksum does not match, yet whole records follow it: damaged on disk after it was
     /// written, not torn by a crash. Its bytes are not to be trusted.
     public var damaged = false
+    /// The payload's length as stored (the channel's name included): the record starts this
+    /// and a header before `end`.
+    var storedLength = 0
 }
 
 /// The 32-byte record header, little-endian: magic, the segment's number, body length,

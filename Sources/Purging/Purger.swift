@@ -1,6 +1,7 @@
 import Archive
 import DurableFile
 import Foundation
+import InboxLog
 import Packing
 import Store
 import TalkVaultDomain
@@ -12,8 +13,13 @@ public struct PurgeSettings: Sendable {
     public var exportDir: String
     public var timeZone: TimeZone
     public var segment: SegmentWriter.Settings
+    /// The inbox log, and the lowest position the apply and every relay target have passed:
+    /// bodies before it are zeroed. Nil leaves the log alone.
+    public var inbox: (directory: SegmentDirectory, through: InboxPosition)?
 
-    public init(dataDir: String, archiveDir: String, exportDir: String, timeZone: TimeZone, segment: SegmentWriter.Settings) {
+    public init(dataDir: String, archiveDir: String, exportDir: String, timeZone: TimeZone, segment: SegmentWriter.Settings,
+                inbox: (directory: SegmentDirectory, through: InboxPosition)? = nil) {
+        self.inbox = inbox
         self.dataDir = dataDir
         self.archiveDir = archiveDir
         self.exportDir = exportDir
@@ -29,6 +35,7 @@ public enum PurgeStep: Sendable, Equatable {
     case stagedRemoved
     case rewrite(RewriteStep)
     case scrubbed
+    case inboxScrubbed
     case compacted
     case exportsRemoved
 }
@@ -43,6 +50,8 @@ public struct PurgeReport: Sendable, Equatable {
     public var exportsRemoved: [String] = []
     /// False when readers kept the ledger's WAL from being truncated this time.
     public var walTruncated = true
+    /// What the inbox log's scrub did.
+    public var inbox = InboxScrub.Report()
 
     public init() {}
 }
@@ -99,8 +108,7 @@ public final class Purger {
         if !pending.isEmpty {
             try removeCopies(pending, now: now, report: &report)
         } else if try purge.compactionOwed() {
-            report.walTruncated = try purge.compact()
-            try afterStep(.compacted)
+            try finish(report: &report)
         }
         for (file, rule) in plan.exports {
             let name = (file.path as NSString).lastPathComponent
@@ -141,6 +149,16 @@ public final class Purger {
         try purge.scrub(ids)
         report.messages = ids.count
         try afterStep(.scrubbed)
+        try finish(report: &report)
+    }
+
+    /// What follows a scrub, done again by the next run until it completes: applied bodies
+    /// off the inbox log, the ledger compacted.
+    private func finish(report: inout PurgeReport) throws {
+        if let inbox = settings.inbox {
+            report.inbox = try InboxScrub.scrub(inbox.directory, through: inbox.through)
+        }
+        try afterStep(.inboxScrubbed)
         report.walTruncated = try purge.compact()
         try afterStep(.compacted)
     }

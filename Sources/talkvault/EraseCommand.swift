@@ -33,7 +33,7 @@ struct EraseCommand: ParsableCommand {
         defer { lock.release() }
         let ledger = try global.openLedgerForWriting(config, create: false)
         let now = try global.clock().now()
-        let purger = Purger(purge: ledger.purgeStore, index: ledger.archiveIndex, settings: global.purgeSettings(config))
+        let purger = Purger(purge: ledger.purgeStore, index: ledger.archiveIndex, settings: try global.purgeSettings(config, ledger: ledger))
         let plan = try purger.planErasure(user: user, reason: reason, holds: try ledger.retentionStore.holds(), now: now)
         let known = try ledger.retentionStore.userExists(user)
         guard plan.messages > 0 || !plan.heldBack.isEmpty || known else {

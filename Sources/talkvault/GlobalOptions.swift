@@ -3,6 +3,7 @@ import Archive
 import Packing
 import Purging
 import Foundation
+import InboxLog
 import Intake
 import Ledger
 import Store
@@ -24,12 +25,14 @@ struct GlobalOptions: ParsableArguments {
 
     /// The validated config; a `ConfigError` (exit 78) names every problem at `file:line:col`.
     /// Its warnings (a keep shorter than LINE's window) go to standard error: every command
-    /// loads the config once, so they are printed once per run.
-    func loadConfig() throws -> TalkVaultConfig {
+    /// loads the config once, so they are printed once per run. A config that differs from
+    /// the last one the data dir saw is recorded in the audit trail (`recordConfigChange`).
+    func loadConfig(auditingChange: Bool = true) throws -> TalkVaultConfig {
         let loaded = try ConfigLoader.locateAndLoad(explicitPath: config)
         for warning in loaded.warnings {
             FileHandle.standardError.write(Data("talkvault: warning: \(warning)\n".utf8))
         }
+        if auditingChange { recordConfigChange(loaded) }
         return loaded
     }
 
@@ -76,10 +79,13 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Segment settings from the config.
-    func purgeSettings(_ config: TalkVaultConfig) -> PurgeSettings {
+    /// Where a purge works; `ledger`'s inbox position and relay targets say how far the inbox
+    /// log's bodies have been read by everything that reads them.
+    func purgeSettings(_ config: TalkVaultConfig, ledger: Ledger) throws -> PurgeSettings {
         let pack = packSettings(config)
+        let through = try ([ledger.inboxStore.inboxPosition()] + ledger.relayStore.relayTargets().map(\.position)).min()!
         return PurgeSettings(dataDir: pack.dataDir, archiveDir: pack.archiveDir, exportDir: paths(config).exportDir, timeZone: config.timeZone,
-                             segment: pack.segment)
+                             segment: pack.segment, inbox: (SegmentDirectory(ledgerPath: paths(config).database), through))
     }
 
     func packSettings(_ config: TalkVaultConfig) -> PackSettings {
