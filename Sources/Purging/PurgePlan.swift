@@ -15,6 +15,8 @@ public struct PurgePlan: Sendable {
     public var exports: [(file: DeliveredFile, rule: String)] = []
     /// Messages the ledger holds in all.
     public var ledgerMessages = 0
+    /// Messages an active hold covers, due or not.
+    public var heldMessages = 0
     /// The oldest due time among what would go: the metrics' age of the oldest unpurged item.
     public var oldestDue: Instant?
 

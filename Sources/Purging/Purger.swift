@@ -80,7 +80,9 @@ public final class Purger {
     public func plan(rules: KeepRules, holds: [LegalHold], now: Instant) throws -> PurgePlan {
         var plan = PurgePlan()
         plan.ledgerMessages = try purge.messageCount()
+        let active = holds.filter(\.isActive)
         try purge.purgeCandidates { message in
+            if active.contains(where: { $0.covers(message) }) { plan.heldMessages += 1 }
             guard let decision = PurgePlanner.decision(for: message, rules: rules, now: now) else { return }
             PurgePlanner.add(message, action: decision.action, rule: decision.rule, due: decision.due, holds: holds, now: now, to: &plan)
         }

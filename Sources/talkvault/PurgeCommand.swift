@@ -3,6 +3,8 @@ import Foundation
 import Ledger
 import Packing
 import Purging
+import Sweep
+import TalkVaultDomain
 
 struct PurgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +24,7 @@ struct PurgeCommand: ParsableCommand {
     @Flag(help: "List what would go and what holds keep back; change nothing.") var dryRun = false
     @Flag(help: "Print the report as JSON.") var json = false
     @Flag(help: "Allow a purge that would remove every message in the ledger.") var yesDeleteAll = false
+    @Option(help: "Write a Prometheus textfile here (for node_exporter).") var metricsFile: String?
 
     func run() throws {
         let config = try global.loadConfig()
@@ -35,6 +38,7 @@ struct PurgeCommand: ParsableCommand {
         let unfinished = try ledger.purgeStore.pendingPurges().count
         if dryRun {
             try output(PurgeSummary(plan: plan, unfinished: unfinished, report: nil))
+            try writeMetrics(plan, purged: false, ledger: ledger, now: now)
             return
         }
         if plan.removesEverything && !yesDeleteAll {
@@ -43,6 +47,7 @@ struct PurgeCommand: ParsableCommand {
         }
         guard plan.messages > 0 || unfinished > 0 || !plan.exports.isEmpty else {
             try output(PurgeSummary(plan: plan, unfinished: 0, report: PurgeReport()))
+            try writeMetrics(plan, purged: true, ledger: ledger, now: now)
             return
         }
         let target = plan.byRule.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.messages) messages, \($0.value.bytes) bytes" }
@@ -52,9 +57,16 @@ struct PurgeCommand: ParsableCommand {
             return try purger.execute(plan, now: now)
         }
         try output(PurgeSummary(plan: plan, unfinished: unfinished, report: report))
+        try writeMetrics(plan, purged: true, ledger: ledger, now: now)
         if !report.walTruncated {
             FileHandle.standardError.write(Data("talkvault: warning: readers kept the ledger's WAL from being truncated; freed pages are zeroed, and the next purge truncates it\n".utf8))
         }
+    }
+
+    private func writeMetrics(_ plan: PurgePlan, purged: Bool, ledger: Ledger, now: Instant) throws {
+        guard let metricsFile else { return }
+        let text = PurgeMetrics.render(plan: plan, purged: purged, totals: try ledger.purgeStore.purgeTotals(), now: now)
+        do { try SweepMetricsFile.write(text, to: metricsFile) } catch { throw Failure(.ioError, "cannot write \(metricsFile)") }
     }
 
     private func output(_ summary: PurgeSummary) throws {

@@ -50,15 +50,20 @@ import TestSupport
         #expect(Int(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == all)
 
         #expect(try cli.talkvault(["hold", "add", "--name", "case-1", "--reason", "係争", "--chat", heldChat] + config).status == 0)
-        let dry = try json(try cli.talkvault(["purge", "--dry-run", "--json"] + config, environment: later).stdout)
+        let dry = try json(try cli.talkvault(["purge", "--dry-run", "--json", "--metrics-file", "purge.prom"] + config, environment: later).stdout)
+        let metrics = try String(contentsOfFile: cli.dir.file("purge.prom"), encoding: .utf8)
+        #expect(metrics.contains("talkvault_held_messages 2.0") && metrics.contains("talkvault_purged_messages 0.0"), "\(metrics)")
+        #expect(!metrics.contains("talkvault_oldest_unpurged_due_age_seconds 0.0"), "a dry run tells how long the oldest due item waited")
         let due = dry["messages"] as! Int
         #expect(due > 0 && dry["dry_run"] as? Bool == true)
         #expect((dry["held_back"] as! [[String: Any]]).first?["hold"] as? String == "case-1")
         #expect(Int(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == all)
 
         #expect(try filesHolding("SECRET-0").count >= 2, "the ledger and the segment hold it before")
-        let purged = try cli.talkvault(["purge", "--json"] + config, environment: later)
+        let purged = try cli.talkvault(["purge", "--json", "--metrics-file", "purge.prom"] + config, environment: later)
         #expect(purged.status == 0, "\(purged.stderr)")
+        let after = try String(contentsOfFile: cli.dir.file("purge.prom"), encoding: .utf8)
+        #expect(after.contains("talkvault_purged_messages \(due).0") && after.contains("talkvault_oldest_unpurged_due_age_seconds 0.0"), "\(after)")
         #expect(try json(purged.stdout)["messages"] as? Int == due)
         let show = try cli.talkvault(["show", purgedId] + config, environment: later)
         #expect(show.status == 66 && show.stderr.contains("was purged on 2017-01-01 under keep.text"), "\(show.stderr)")
