@@ -71,11 +71,10 @@ public struct LedgerImport: ImportStore, LedgerPart {
         }
         try db.run("INSERT INTO chats(chat_id, chat_type, first_seen_ms, channel) VALUES (?1, 'user', ?2, ?3) ON CONFLICT DO NOTHING",
                    [.text(chatId), .integer(min(plan.new.first?.sentAt ?? plan.file.sentAt, plan.file.sentAt).milliseconds), .text(channel)])
-        for message in plan.new {
-            try insert(message, channel: channel, readAt: plan.readAt, stagedFile: nil, now: now)
-        }
-        try insert(plan.file, channel: channel, readAt: plan.readAt, stagedFile: plan.stagedFile, now: now,
-                   content: (plan.sha256, plan.size))
+        // Rows of messages a purge or an erasure took are not brought back, nor counted as new.
+        plan.new = try plan.new.filter { try insert($0, channel: channel, readAt: plan.readAt, stagedFile: nil, now: now) }
+        _ = try insert(plan.file, channel: channel, readAt: plan.readAt, stagedFile: plan.stagedFile, now: now,
+                       content: (plan.sha256, plan.size))
         try db.run("""
             INSERT INTO import_files(sha256, channel, name, chat_id, message_id, rows, imported_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
             ON CONFLICT DO NOTHING
@@ -204,7 +203,14 @@ public struct LedgerImport: ImportStore, LedgerPart {
     }
 
     private func insert(_ message: NewImportedMessage, channel: String, readAt: Instant, stagedFile: String?, now: Instant,
-                        content: (sha256: String, size: Int64)? = nil) throws {
+                        content: (sha256: String, size: Int64)? = nil) throws -> Bool {
+        // A row of a chat and second a purge or an erasure took is not brought back by an old
+        // backup imported again: its message went on purpose.
+        if message.lineType != BackupFileMessage.lineType, try db.scalar("""
+            SELECT EXISTS (SELECT 1 FROM tombstones WHERE chat_id = ?1 AND sent_at_ms >= ?2 AND sent_at_ms < ?2 + 1000 AND direction = ?3)
+            """, [.text(message.chat.id), .integer(message.sentAt.milliseconds / 1000 * 1000), .text(message.direction.rawValue)]) > 0 {
+            return false
+        }
         let eventId = "oa-import:" + message.id
         let inserted = try db.run("""
             INSERT INTO raw_events(event_id, type, timestamp_ms, received_at_ms, mode, chat_id, sender_id, destination,
@@ -215,7 +221,7 @@ public struct LedgerImport: ImportStore, LedgerPart {
                   .text(message.chat.id), .text(message.senderId), .text(message.fingerprint), .text(message.eventBody), .text(channel)])
         // The event is new exactly when the message is (its id is the message's): an existing one
         // means the message is stored already, and is left as it is.
-        guard inserted > 0 else { return }
+        guard inserted > 0 else { return true }
         let seq = db.lastInsertRowID
         try db.run("""
             INSERT INTO messages(id, kind, line_type, chat_type, chat_id, sender_id, sent_at_ms, deadline_ms, state, reason,
@@ -232,6 +238,7 @@ public struct LedgerImport: ImportStore, LedgerPart {
                   .text(message.senderName), .text(stagedFile), .text(content == nil ? nil : "text/csv; charset=utf-8"),
                   .integer(content?.size), .text(content?.sha256)])
         try history(message.id, at: now, "imported", detail: message.provenance)
+        return true
     }
 
     private func history(_ messageId: String, at: Instant, _ what: String, detail: String?) throws {

@@ -9,7 +9,7 @@ import TestSupport
 
     @Test func everyExecStartIsACommandTheBinaryAccepts() throws {
         let units = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { $0.hasSuffix(".service") }.sorted()
-        #expect(units == ["talkvault-export.service", "talkvault-serve.service", "talkvault-sweep.service", "talkvault-verify.service"])
+        #expect(units == ["talkvault-export.service", "talkvault-purge.service", "talkvault-serve.service", "talkvault-sweep.service", "talkvault-verify.service"])
         for unit in units {
             let text = try String(contentsOfFile: "\(Self.directory)/\(unit)", encoding: .utf8)
             let exec = try #require(text.split(separator: "\n").first { $0.hasPrefix("ExecStart=") }, "\(unit)")
@@ -32,7 +32,7 @@ import TestSupport
     }
 
     @Test func scheduledServicesHaveTimers() throws {
-        for name in ["sweep", "export", "verify"] {
+        for name in ["sweep", "export", "verify", "purge"] {
             let timer = try String(contentsOfFile: "\(Self.directory)/talkvault-\(name).timer", encoding: .utf8)
             #expect(timer.contains("OnCalendar=") && timer.contains("Persistent=true"), "\(name)")
             #expect(timer.contains("WantedBy=timers.target"))
