@@ -86,7 +86,7 @@ let package = Package(
         ]),
         // Purge and erasure: the keep rules, the unsent policy and the holds applied, every copy removed.
         .target(name: "Purging", dependencies: [
-            "Archive", "DurableFile", "InboxLog", "Packing", "Store", "TalkVaultDomain",
+            "Archive", "DurableFile", "Export", "InboxLog", "Packing", "Store", "TalkVaultDomain",
         ]),
         // Packing the ledger into segments, recovery, verify and reindex.
         .target(name: "Packing", dependencies: [
@@ -237,7 +237,7 @@ let package = Package(
             "Gzip", "TestSupport"
         ], path: "Tests/GzipTests"),
         .testTarget(name: "AuditTrailTests", dependencies: [
-            "AuditTrail", "TalkVaultDomain", "TestSupport"
+            "AuditTrail", "DurableFile", "TalkVaultDomain", "TestSupport", .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/AuditTrailTests"),
         .testTarget(name: "BackupImportTests", dependencies: [
             "BackupImport", "ChatBackup", "DurableFile", "Export", "Ledger", "LedgerTestSupport", "SQLiteDB", "Store", "TalkVaultDomain", "TestSupport",
@@ -275,7 +275,7 @@ let package = Package(
             "Archive", "Gzip", "Ledger", "LedgerTestSupport", "Packing", "PackingTestSupport", "Purging", "Store", "TalkVaultDomain", "TestSupport",
         ], path: "Tests/PurgingTests"),
         .testTarget(name: "PackingTests", dependencies: [
-            "ArchiveRecord", "JSON", "Archive", "DurableFile", "LINE", "Ledger", "Store", "LedgerTestSupport", "Packing", "PackingTestSupport", "SQLiteDB", "TalkVaultDomain", "TestSupport",
+            "ArchiveRecord", "AuditTrail", "JSON", "Archive", "DurableFile", "LINE", "Ledger", "Store", "LedgerTestSupport", "Packing", "PackingTestSupport", "SQLiteDB", "TalkVaultDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/PackingTests"),
         .testTarget(name: "LINESimulatorTests", dependencies: [

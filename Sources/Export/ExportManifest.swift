@@ -22,6 +22,15 @@ public struct ExportManifest: Codable, Sendable, Equatable {
     public var csv: File
     public var toolVersion: String
     public var forced: Forced?
+    /// Rows taken out after delivery (an erasure, an unsend): which message, why, when.
+    public var redacted: [Redacted]? = nil
+
+    public struct Redacted: Codable, Sendable, Equatable {
+        public var messageId: String
+        public var rule: String
+        public var at: String
+        enum CodingKeys: String, CodingKey { case rule, at, messageId = "message_id" }
+    }
 
     public struct Unread: Codable, Sendable, Equatable {
         public var total: Int
@@ -49,7 +58,7 @@ public struct ExportManifest: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case week, channel, profile, timezone, start, end, rows, unread, lost, csv, forced
+        case week, channel, profile, timezone, start, end, rows, unread, lost, csv, forced, redacted
         case readBy = "read_by", weekRows = "week_rows", lateRows = "late_rows", toolVersion = "tool_version"
     }
 

@@ -1,5 +1,6 @@
 import Archive
 import DurableFile
+import Export
 import Foundation
 import InboxLog
 import Packing
@@ -33,6 +34,7 @@ public enum PurgeStep: Sendable, Equatable {
     /// The tombstones are written: from here the purge is decided and the next run finishes it.
     case decided
     case stagedRemoved
+    case exportsRedacted
     case rewrite(RewriteStep)
     case scrubbed
     case inboxScrubbed
@@ -52,6 +54,8 @@ public struct PurgeReport: Sendable, Equatable {
     public var walTruncated = true
     /// What the inbox log's scrub did.
     public var inbox = InboxScrub.Report()
+    /// Rows taken out of delivered exports (erasures and unsends).
+    public var exports = ExportRedaction()
 
     public init() {}
 }
@@ -66,10 +70,14 @@ public final class Purger {
     let index: any ArchiveIndex
     let settings: PurgeSettings
     let disk: any DiskSpace
+    /// Delivered exports, whose rows of erased and unsent messages go too; nil leaves them.
+    let exportStore: (any ExportStore & ExportRedactionStore)?
     /// Called after each step; a test can throw from it to simulate a crash there.
     public var afterStep: (PurgeStep) throws -> Void = { _ in }
 
-    public init(purge: any PurgeStore, index: any ArchiveIndex, settings: PurgeSettings, disk: any DiskSpace = SystemDiskSpace()) {
+    public init(purge: any PurgeStore, index: any ArchiveIndex, settings: PurgeSettings, disk: any DiskSpace = SystemDiskSpace(),
+                exports: (any ExportStore & ExportRedactionStore)? = nil) {
+        exportStore = exports
         self.purge = purge
         self.index = index
         self.settings = settings
@@ -134,6 +142,15 @@ public final class Purger {
             try index.forgetStagedFile(id: staged.id)
         }
         try afterStep(.stagedRemoved)
+        // Before the rewrites: a `line` export's row names the segment that holds the content.
+        // A keep rule's purge leaves delivered exports to `keep.exports`; an erasure or an
+        // unsend takes the rows out of them too.
+        let redactions = pending.filter { !$0.value.hasPrefix("keep.") }
+        if let exportStore, !redactions.isEmpty {
+            report.exports = try ExportRedactor(store: exportStore, exportDir: settings.exportDir, timeZone: settings.timeZone,
+                                                toolVersion: settings.segment.toolVersion).redact(redactions, now: now)
+        }
+        try afterStep(.exportsRedacted)
         var rewriter = SegmentRewriter(index: index, archiveDir: settings.archiveDir, settings: settings.segment, disk: disk)
         rewriter.afterStep = { [afterStep] step in try afterStep(.rewrite(step)) }
         let wanted = Set(ids)

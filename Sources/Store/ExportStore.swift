@@ -39,6 +39,31 @@ public protocol ExportStore {
 
 /// How a channel's exports are keyed among the delivered weeks: the profile alone for the
 /// implicit channel (as before channels), `profile@channel` for the others.
+/// Where a message went out in a delivered export, for taking its row out again.
+public struct ExportedCopy: Sendable {
+    public var row: ExportRow
+    /// `ExportKey.profile`: the profile and channel.
+    public var key: String
+    public var week: String
+    /// The delivered CSV, as recorded.
+    public var path: String
+
+    public init(row: ExportRow, key: String, week: String, path: String) {
+        self.row = row
+        self.key = key
+        self.week = week
+        self.path = path
+    }
+}
+
+/// Delivered exports that must lose rows: an erased person's, a message its sender unsent.
+public protocol ExportRedactionStore {
+    /// The delivered exports that carried messages `ids`, with each message's row as it is now.
+    func exportedCopies(of ids: [String]) throws(LedgerError) -> [ExportedCopy]
+    /// Records a delivered export's new hash and row count after rows left it.
+    func recordRedaction(week: String, key: String, sha256: String, rows: Int) throws(LedgerError)
+}
+
 public enum ExportKey {
     public static func profile(_ profile: String, channel: String) -> String {
         channel == ChannelName.implicit ? profile : profile + "@" + channel

@@ -33,7 +33,8 @@ struct EraseCommand: ParsableCommand {
         defer { lock.release() }
         let ledger = try global.openLedgerForWriting(config, create: false)
         let now = try global.clock().now()
-        let purger = Purger(purge: ledger.purgeStore, index: ledger.archiveIndex, settings: try global.purgeSettings(config, ledger: ledger))
+        let purger = Purger(purge: ledger.purgeStore, index: ledger.archiveIndex, settings: try global.purgeSettings(config, ledger: ledger),
+                            exports: ledger.exportStore)
         let plan = try purger.planErasure(user: user, reason: reason, holds: try ledger.retentionStore.holds(), now: now)
         let known = try ledger.retentionStore.userExists(user)
         guard plan.messages > 0 || !plan.heldBack.isEmpty || known else {

@@ -33,7 +33,8 @@ struct PurgeCommand: ParsableCommand {
         defer { lock.release() }
         let ledger = try global.openLedgerForWriting(config, create: false)
         let now = try global.clock().now()
-        let purger = Purger(purge: ledger.purgeStore, index: ledger.archiveIndex, settings: try global.purgeSettings(config, ledger: ledger))
+        let purger = Purger(purge: ledger.purgeStore, index: ledger.archiveIndex, settings: try global.purgeSettings(config, ledger: ledger),
+                            exports: ledger.exportStore)
         let plan = try purger.plan(rules: config.keep, holds: try ledger.retentionStore.holds(), now: now)
         let unfinished = try ledger.purgeStore.pendingPurges().count
         if dryRun {

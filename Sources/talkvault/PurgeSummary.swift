@@ -41,6 +41,8 @@ struct PurgeSummary: Encodable {
     var stagedRemoved: Int
     var exportsRemoved: [String]
     var walTruncated: Bool?
+    var exportRowsRedacted: Int
+    var inboxBodiesCleared: Int
 
     init(plan: PurgePlan, unfinished: Int, report: PurgeReport?) {
         dryRun = report == nil
@@ -54,12 +56,14 @@ struct PurgeSummary: Encodable {
         stagedRemoved = report?.stagedRemoved ?? 0
         exportsRemoved = report?.exportsRemoved ?? []
         walTruncated = report?.walTruncated
+        exportRowsRedacted = report?.exports.rows ?? 0
+        inboxBodiesCleared = report?.inbox.records ?? 0
     }
 
     enum CodingKeys: String, CodingKey {
         case messages, bytes, rules, exports, unfinished, rewrites
         case dryRun = "dry_run", heldBack = "held_back", stagedRemoved = "staged_removed", exportsRemoved = "exports_removed",
-             walTruncated = "wal_truncated"
+             walTruncated = "wal_truncated", exportRowsRedacted = "export_rows_redacted", inboxBodiesCleared = "inbox_bodies_cleared"
     }
 
     var text: String {
@@ -81,6 +85,8 @@ struct PurgeSummary: Encodable {
             out += "rewrote \(rewrite.old) as \(rewrite.new): \(rewrite.removedItems) items out, \(rewrite.oldBytes) → \(rewrite.newBytes) bytes\n"
         }
         if stagedRemoved > 0 { out += "removed \(stagedRemoved) staged downloads\n" }
+        if exportRowsRedacted > 0 { out += "took \(exportRowsRedacted) rows out of delivered exports\n" }
+        if inboxBodiesCleared > 0 { out += "cleared \(inboxBodiesCleared) applied bodies from the inbox log\n" }
         return out
     }
 

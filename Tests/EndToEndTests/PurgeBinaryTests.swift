@@ -34,6 +34,13 @@ import TestSupport
         try Webhook.body(events).write(to: URL(fileURLWithPath: cli.dir.file("webhook.json")))
         #expect(try cli.talkvault(["ingest", "webhook.json"] + config).status == 0)
         #expect(try cli.talkvault(["pack"] + config).status == 0)
+        // Ub's two messages are read and go out in both export profiles of their week.
+        #expect(try cli.talkvault(["mark-read", "t4", "t5"] + config).status == 0)
+        for profile in ["full", "line"] {
+            let export = try cli.talkvault(["export", "--week", "2016-W17", "--profile", profile] + config)
+            #expect(export.status == 0, "\(export.stderr)")
+        }
+        #expect(try filesHolding("SECRET-4").filter { $0.hasPrefix("exports/") }.count == 2)
         let texts = try lines(try cli.talkvault(["find", "--kind", "text", "--json"] + config).stdout)
         let all = Int(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
         #expect(texts.count == 6)
@@ -85,6 +92,13 @@ import TestSupport
         #expect(try cli.talkvault(["find", "--chat", person, "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         #expect(try cli.talkvault(["verify", "--deep"] + config, environment: later).status == 0)
         for n in 0..<6 { #expect(try filesHolding("SECRET-\(n)").isEmpty, "SECRET-\(n) is nowhere under the data dir") }
+        // The delivered exports lost the erased rows, and still count as delivered.
+        let manifest = try json(String(contentsOfFile: cli.dir.file("data/exports/talkvault-2016-W17.manifest.json"), encoding: .utf8))
+        #expect((manifest["redacted"] as? [[String: Any]])?.count == 2 && manifest["rows"] as? Int == 0, "\(manifest)")
+        for profile in ["full", "line"] {
+            let again = try cli.talkvault(["export", "--week", "2016-W17", "--profile", profile] + config)
+            #expect(again.status == 0, "\(profile): \(again.stderr)")
+        }
 
         let audit = try lines(try cli.talkvault(["audit", "--json"] + config).stdout)
         let outcomes = audit.filter { ["purge", "erase"].contains($0["action"] as? String) }.map { "\($0["action"]!) \(($0["outcome"] as! String).prefix(6))" }

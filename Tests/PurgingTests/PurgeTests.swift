@@ -81,7 +81,7 @@ import TestSupport
         if policy != .keep { #expect(try h.pack.verify(deep: true).problems.isEmpty) }
     }
 
-    static let steps: [PurgeStep] = [.decided, .stagedRemoved] + RewriteStep.allCases.map { .rewrite($0) } + [.scrubbed, .compacted, .exportsRemoved]
+    static let steps: [PurgeStep] = [.decided, .stagedRemoved, .exportsRedacted] + RewriteStep.allCases.map { .rewrite($0) } + [.scrubbed, .inboxScrubbed, .compacted, .exportsRemoved]
 
     @Test(arguments: steps)
     func aPurgeStoppedAtAnyStepIsFinishedByTheNextRun(_ step: PurgeStep) throws {
@@ -94,7 +94,7 @@ import TestSupport
         #expect(reached)
         // Whatever the crash left, nothing is lost that was not due: every kept item still reads back.
         let report = try h.purge()
-        #expect(step == .scrubbed || step == .compacted || step == .exportsRemoved ? report.messages == 0 : report.messages == 6)
+        #expect(step == .scrubbed || step == .inboxScrubbed || step == .compacted || step == .exportsRemoved ? report.messages == 0 : report.messages == 6)
         for n in 0..<6 {
             #expect(try h.filesHolding("SECRET-old\(n)-").isEmpty)
             #expect(try h.ledger.purgeStore.tombstone(id: "old\(n)")?.done == true)
