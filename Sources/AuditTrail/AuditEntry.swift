@@ -58,6 +58,9 @@ public struct AuditEntry: Sendable, Equatable {
     /// This entry's hash, from its members and `previous`.
     var computedHash: String { AuditHash.of(previous: previous, body: JSONValue.object(members).canonicalJSON()) }
 
+    /// Reads a stored line (without its line feed); nil when it is not an entry.
+    public static func parse(_ line: String) -> AuditEntry? { AuditEntry(line: line) }
+
     /// Reads a line; nil when it is not an entry of this shape.
     init?(line: String) {
         guard case .object(let m)? = try? JSONValue.parse(Data(line.utf8)), case .int(let seq)? = m["seq"], case .int(let at)? = m["at_ms"],
@@ -74,6 +77,30 @@ public struct AuditEntry: Sendable, Equatable {
         guard targets.count == target.count else { return nil }
         self.init(seq: seq, at: Instant(milliseconds: at), action: action, who: who, target: targets, reason: reason, outcome: outcome,
                   previous: previous, hash: hash)
+    }
+}
+
+/// Checks entries, oldest first, against the chain: their numbering, their links and their
+/// hashes. `AuditLog.verify` checks the log with it, `audit --from-archives --verify` the copies
+/// packed into the archives.
+public struct AuditChain: Sendable {
+    /// The entries that checked out so far.
+    public private(set) var checked = 0
+    private var previous = AuditHash.genesis
+    private var expected: Int64 = 1
+
+    public init() {}
+
+    /// Checks the next entry: nil when it chains on, else what is wrong with it (and the chain
+    /// stays where it was).
+    public mutating func check(_ entry: AuditEntry) -> String? {
+        if entry.seq != expected { return "entry \(entry.seq) where \(expected) was due: an entry was removed, added or moved" }
+        if entry.previous != previous { return "it does not link to the entry before it" }
+        if entry.hash != entry.computedHash { return "its hash does not match its content: it was edited" }
+        previous = entry.hash
+        expected += 1
+        checked += 1
+        return nil
     }
 }
 

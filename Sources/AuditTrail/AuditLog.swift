@@ -39,7 +39,7 @@ public struct AuditLog: Sendable {
 
     /// Opens the log, locks it (two commands appending at once would both chain to the same
     /// last entry), cuts off an unfinished line, and hands `body` the file and its last entry.
-    private func withLastEntry<T>(_ body: (Int32, AuditEntry?) throws(AuditError) -> T) throws(AuditError) -> T {
+    func withLastEntry<T>(_ body: (Int32, AuditEntry?) throws(AuditError) -> T) throws(AuditError) -> T {
         let directory = (path as NSString).deletingLastPathComponent
         do { try Durable.makeDirectories(directory) } catch { throw .io(path: directory, reason: "\(error)") }
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
@@ -60,7 +60,7 @@ public struct AuditLog: Sendable {
         return try withLastEntry { fd, previous throws(AuditError) in try appendLine(record, at: now, after: previous, to: fd, isNew: isNew) }
     }
 
-    private func appendLine(_ record: Record, at now: Instant, after previous: AuditEntry?, to fd: Int32, isNew: Bool) throws(AuditError) -> AuditEntry {
+    func appendLine(_ record: Record, at now: Instant, after previous: AuditEntry?, to fd: Int32, isNew: Bool) throws(AuditError) -> AuditEntry {
         var entry = AuditEntry(seq: (previous?.seq ?? 0) + 1, at: now, action: record.action, who: record.who, target: record.target,
                                reason: record.reason, outcome: record.outcome, previous: previous?.hash ?? AuditHash.genesis)
         entry.hash = entry.computedHash
@@ -151,22 +151,12 @@ public struct AuditLog: Sendable {
     /// Checks the chain: numbering, links and hashes. The first bad entry is named by its line.
     public func verify() -> AuditVerification {
         var result = AuditVerification()
-        var previous = AuditHash.genesis, expected: Int64 = 1
+        var chain = AuditChain()
         do {
             try entries { entry in
                 guard result.problem == nil else { return }
-                let line = result.entries + 1
-                if entry.seq != expected {
-                    result.problem = .init(line: line, problem: "entry \(entry.seq) where \(expected) was due: an entry was removed, added or moved")
-                } else if entry.previous != previous {
-                    result.problem = .init(line: line, problem: "it does not link to the entry before it")
-                } else if entry.hash != entry.computedHash {
-                    result.problem = .init(line: line, problem: "its hash does not match its content: it was edited")
-                }
-                guard result.problem == nil else { return }
-                previous = entry.hash
-                expected += 1
-                result.entries += 1
+                if let problem = chain.check(entry) { result.problem = .init(line: chain.checked + 1, problem: problem) }
+                result.entries = chain.checked
             }
         } catch let error as AuditError {
             guard result.problem == nil else { return result }

@@ -61,9 +61,14 @@ extension LedgerArchiveIndex {
     /// and each message's new state. A message changed since it was packed keeps its newer
     /// state, so its record is packed again next time. Staged files of archived content are
     /// deleted by the caller after the commit, then forgotten with `forgetStagedFile`.
-    public func indexSegment(_ segment: SegmentRow, items: [ArchivedItem], states: [PackedState], at now: Instant) throws(LedgerError) {
+    /// `auditPacked` is kept as `meta.audit_packed_through` ("seq hash [end]").
+    public func indexSegment(_ segment: SegmentRow, items: [ArchivedItem], states: [PackedState], auditPacked: AuditPackMark?,
+                             at now: Instant) throws(LedgerError) {
         do {
             try db.transaction {
+                if let mark = auditPacked {
+                    try ledger.setMeta("audit_packed_through", ([String(mark.seq), mark.hash] + (mark.end.map { [String($0)] } ?? [])).joined(separator: " "))
+                }
                 try db.run("""
                     INSERT INTO segments(seq, path, created_at_ms, bytes, file_sha256, content_sha256, previous_sha256,
                                          entries, records, indexed_at_ms)
@@ -99,6 +104,19 @@ extension LedgerArchiveIndex {
                     }
                 }
             }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// The last audit-log entry a segment holds a copy of; nil before the first (or a value
+    /// this version cannot read, which makes the next pack copy the whole log again).
+    public func auditPackedThrough() throws(LedgerError) -> AuditPackMark? {
+        do {
+            guard let value = try db.first("SELECT value FROM meta WHERE key = 'audit_packed_through'", [], { $0.text(0) }) else { return nil }
+            let parts = value.split(separator: " ").map(String.init)
+            guard parts.count == 2 || parts.count == 3, let seq = Int64(parts[0]) else { return nil }
+            return AuditPackMark(seq: seq, hash: parts[1], end: parts.count == 3 ? UInt64(parts[2]) : nil)
         } catch {
             throw LedgerError.wrap(error, path: path)
         }

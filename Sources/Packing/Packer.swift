@@ -1,5 +1,6 @@
 import Archive
 import ArchiveRecord
+import AuditTrail
 import Foundation
 import Store
 import TalkVaultDomain
@@ -39,6 +40,11 @@ public struct PackReport: Sendable, Equatable {
     public var discarded: [String] = []
     /// Downloads left staged because they did not fit on the disk; a later pack takes them.
     public var leftForSpace: [String] = []
+    /// Audit-log entries copied into the segments (`audit/audit-F-L.jsonl`).
+    public var auditEntries = 0
+    /// Why the audit log's new entries were not copied (it could not be read); the next pack
+    /// copies them.
+    public var auditProblem: String?
     public var recovery = RecoveryReport()
 
     public init() {}
@@ -164,12 +170,14 @@ public final class Packer {
             writer.abort()
             return
         }
+        let audit = try addAuditCopy(to: writer, now: now, report: &report)
         let (manifest, records, fileSHA, bytes) = try writer.finish()
         try afterStep(.written)
         try Durable.publish(temporary: writer.temporaryPath, final: settings.archiveDir + "/" + relative)
         try afterStep(.published)
         try stores.archiveIndex.indexSegment(Self.segmentRow(manifest, fileSHA256: fileSHA, bytes: bytes),
-                                items: Self.items(manifest, records: records, versions: versions), states: states, at: now)
+                                items: Self.items(manifest, records: records, versions: versions), states: states,
+                                auditPacked: audit.map { AuditPackMark(seq: $0.mark.seq, hash: $0.mark.hash, end: $0.mark.end) }, at: now)
         try afterStep(.indexed)
         for item in staged {
             unlink(item.file)
@@ -181,6 +189,32 @@ public final class Packer {
         report.contentEntries += contentEntries
         report.contentBytes += contentBytes
         report.segmentBytes += bytes
+        report.auditEntries += audit?.entries ?? 0
+    }
+
+    /// Copies the audit log's entries appended since the last copy into the segment, as
+    /// `audit/audit-F-L.jsonl`, byte for byte: a copy of the log leaves the machine with the
+    /// archives. Only a segment with messages carries them. A log that cannot be read does not
+    /// hold up the messages: its entries wait for the next pack, and the report says why.
+    private func addAuditCopy(to writer: SegmentWriter, now: Instant, report: inout PackReport) throws -> AuditLog.Span? {
+        let log = AuditLog(dataDir: settings.dataDir)
+        let mark = try stores.archiveIndex.auditPackedThrough().map { AuditLog.Mark(seq: $0.seq, hash: $0.hash, end: $0.end) }
+        let span: AuditLog.Span
+        do {
+            guard let found = try log.unpacked(after: mark) else { return nil }
+            span = found
+        } catch {
+            report.auditProblem = "\(error)"
+            return nil
+        }
+        try writer.addContent(name: span.entryName, originalName: nil, messageId: nil, contentType: AuditCopies.contentType,
+                              size: span.length, stored: false, expectedSHA256: nil,
+                              mtime: now.milliseconds / 1000) { (sink) throws(ArchiveError) in
+            do { try log.copy(span) { try sink($0) } } catch let error as ArchiveError { throw error } catch {
+                throw .io(path: log.path, reason: "\(error)")
+            }
+        }
+        return span
     }
 
     /// `YYYY/MM/DD/talkvault-YYYY-MM-DD-NNNN.tar.gz`, dated in the configured zone, numbered

@@ -107,7 +107,10 @@ struct Recovery {
             states.append(PackedState(messageId: id, state: state, updatedAtMs: updated))
             versions[id] = updated
         }
+        // The audit entries it holds a copy of are copied: the next pack goes on after them. A
+        // copy that cannot be read only means the next pack copies those entries again.
         try index.indexSegment(Packer.segmentRow(manifest, fileSHA256: sha, bytes: bytes),
-                                items: Packer.items(manifest, records: records, versions: versions), states: states, at: now)
+                                items: Packer.items(manifest, records: records, versions: versions), states: states,
+                                auditPacked: try? AuditCopies.mark(in: manifest, archiveDir: archiveDir), at: now)
     }
 }

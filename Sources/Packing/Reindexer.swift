@@ -59,8 +59,11 @@ public struct Reindexer {
                 report.problems.append("\(error)")
                 continue
             }
+            // The last audit entry copied into the archives: a pack in the new data dir goes on
+            // after it when its log holds that entry, and copies the whole log when it does not.
             try index.indexSegment(Packer.segmentRow(manifest, fileSHA256: sha, bytes: bytes),
-                                    items: Packer.items(manifest, records: records, versions: versions), states: [], at: now)
+                                    items: Packer.items(manifest, records: records, versions: versions), states: [],
+                                    auditPacked: try? AuditCopies.mark(in: manifest, archiveDir: archiveDir), at: now)
             report.segments += 1
             report.contentEntries += manifest.entries.filter { $0.messageId != nil }.count
         }

@@ -76,13 +76,15 @@ public struct SegmentRewriter {
         var removed: [Manifest.Removed] = []
         do {
             for entry in manifest.entries {
-                guard let id = entry.messageId else { continue }
-                if let rule = rules[id] {
+                if let id = entry.messageId, let rule = rules[id] {
                     removed.append(Manifest.Removed(messageId: id, item: entry.name, rule: rule))
                     continue
                 }
+                // Content entries go across, and so do the copies of the audit log: nothing
+                // purges the audit trail. `messages.jsonl` is written anew from its records.
+                guard entry.messageId != nil || AuditCopies.holds(entry) else { continue }
                 let location = manifest.location(of: entry)
-                try writer.addContent(name: entry.name, originalName: entry.originalName, messageId: id, contentType: entry.contentType,
+                try writer.addContent(name: entry.name, originalName: entry.originalName, messageId: entry.messageId, contentType: entry.contentType,
                                       size: entry.size, stored: entry.stored, expectedSHA256: entry.sha256,
                                       mtime: manifest.createdAtMs / 1000) { (sink) throws(ArchiveError) in
                     try SegmentReader.read(location, archiveDir: archiveDir) { bytes in try sink(bytes) }

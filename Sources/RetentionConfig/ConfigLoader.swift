@@ -19,8 +19,10 @@ public enum ConfigLoader {
             let path = TalkVaultConfig.absolute(candidate, base: workingDirectory)
             if FileManager.default.fileExists(atPath: path) { return try load(path: path) }
         }
-        return try parse(yaml: embeddedDefaultYAML, file: "<built-in retention.yaml>", source: .embedded,
-                         baseDirectory: workingDirectory)
+        var config = try parse(yaml: embeddedDefaultYAML, file: "<built-in retention.yaml>", source: .embedded,
+                               baseDirectory: workingDirectory)
+        config.sourceBytes = Data(embeddedDefaultYAML.utf8)
+        return config
     }
 
     /// The largest config file read: the shipped one, fully commented, is about 5 KB. A larger
@@ -41,8 +43,10 @@ public enum ConfigLoader {
         guard let text = String(data: data, encoding: .utf8) else {
             throw .invalid([ConfigIssue(file: path, line: 1, column: 1, key: "", message: "the file is not valid UTF-8")])
         }
-        return try parse(yaml: text, file: path, source: .file(path),
-                         baseDirectory: (path as NSString).deletingLastPathComponent)
+        var config = try parse(yaml: text, file: path, source: .file(path),
+                               baseDirectory: (path as NSString).deletingLastPathComponent)
+        config.sourceBytes = data
+        return config
     }
 
     /// Parses and validates YAML text; `file` names it in errors.

@@ -96,6 +96,10 @@ public struct TalkVaultConfig: Sendable, Equatable {
     /// at `file:line:col`; the CLI prints them to standard error.
     public var warnings: [ConfigIssue] = []
 
+    /// The bytes the config was read from (the file's, or the built-in text's): the audit
+    /// trail records a change of them.
+    public var sourceBytes = Data()
+
     /// `read_state`: where read state comes from for messages nobody marked.
     public var readMode = ReadMode.line
 

@@ -126,7 +126,12 @@ public protocol ArchiveIndex: SegmentRewriteIndex {
     func allSegments() throws(LedgerError) -> [SegmentRow]
     /// Indexes a published segment in one transaction: the segment, where each item is, and
     /// each message's new state (a message changed since it was packed keeps its newer state).
-    func indexSegment(_ segment: SegmentRow, items: [ArchivedItem], states: [PackedState], at now: Instant) throws(LedgerError)
+    /// `auditPacked`, when given, is the last audit-log entry the segment holds a copy of: kept
+    /// in the same transaction, so the next pack copies the entries after it.
+    func indexSegment(_ segment: SegmentRow, items: [ArchivedItem], states: [PackedState], auditPacked: AuditPackMark?,
+                      at now: Instant) throws(LedgerError)
+    /// The last audit-log entry a segment holds a copy of; nil before the first.
+    func auditPackedThrough() throws(LedgerError) -> AuditPackMark?
     /// Every archived item, for checks against the manifests.
     func archivedItems(_ body: (ArchivedItem) throws -> Void) throws(LedgerError)
     /// Archived messages that lack a record or content location.
@@ -145,6 +150,27 @@ public protocol ArchiveIndex: SegmentRewriteIndex {
     func recordedRow(id: String) throws(LedgerError) -> RecordedRow?
     /// True when a message's text is neither its latest edit nor, without edits, its original.
     func textDisagreesWithEdits(id: String) throws(LedgerError) -> Bool
+}
+
+extension ArchiveIndex {
+    /// Indexes a segment that holds no copy of audit entries.
+    public func indexSegment(_ segment: SegmentRow, items: [ArchivedItem], states: [PackedState], at now: Instant) throws(LedgerError) {
+        try indexSegment(segment, items: items, states: states, auditPacked: nil, at: now)
+    }
+}
+
+/// The last audit-log entry packed into a segment: its number and hash, and where its line ends
+/// in the log (a hint for the next pack; nil when recovered from a segment).
+public struct AuditPackMark: Sendable, Equatable {
+    public var seq: Int64
+    public var hash: String
+    public var end: UInt64?
+
+    public init(seq: Int64, hash: String, end: UInt64?) {
+        self.seq = seq
+        self.hash = hash
+        self.end = end
+    }
 }
 
 /// A purge's rewrite of one segment: the file it replaced, the file that replaced it, and the

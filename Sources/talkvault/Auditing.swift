@@ -10,6 +10,25 @@ extension GlobalOptions {
         return [environment["SUDO_USER"], environment["USER"], environment["LOGNAME"]].compactMap { $0 }.first { !$0.isEmpty } ?? "uid \(getuid())"
     }
 
+    /// Records `config change` when the config's bytes differ from the last config this data
+    /// dir's commands ran with (`audit/config.sha256`), the built-in one included. Only in a data
+    /// dir that exists: a command that creates one (or `check` before there is one) records
+    /// nothing. A change that cannot be recorded (a log this user cannot write, or a damaged
+    /// one) is a warning, not a failure: the hash kept stays the old one, so the next command
+    /// that can write records it.
+    func recordConfigChange(_ config: TalkVaultConfig) {
+        let dataDir = paths(config).dataDir
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else { return }
+        let source = config.source == .embedded ? "<built-in retention.yaml>" : config.source.description
+        let now = (try? clock().now()) ?? SystemClock().now()
+        do {
+            try AuditLog(dataDir: dataDir).recordConfig(source: source, bytes: config.sourceBytes, who: Self.actor, at: now)
+        } catch {
+            FileHandle.standardError.write(Data("talkvault: warning: the config's change could not be recorded in the audit trail: \(error)\n".utf8))
+        }
+    }
+
     /// Runs `body` and records it in the audit trail with its outcome, failed or not. When the
     /// entry cannot be written the command fails with that error: a missing entry never goes
     /// unnoticed.

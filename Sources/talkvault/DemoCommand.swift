@@ -28,7 +28,8 @@ struct DemoCommand: AsyncParsableCommand {
         // The demo's --dir is its data dir; `--config=` takes any path, one starting with '-' included.
         var global = try GlobalOptions.parse(config.map { ["--config=\($0)"] } ?? [])
         global.dataDir = dir
-        let settings = try global.loadConfig()
+        // The demo's data dir is made afresh: no config change is recorded in it.
+        let settings = try global.loadConfig(auditingChange: false)
         let paths = global.paths(settings)
         let fm = FileManager.default
         if fm.fileExists(atPath: paths.dataDir) {

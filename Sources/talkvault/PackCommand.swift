@@ -25,6 +25,9 @@ struct PackCommand: ParsableCommand {
         let ledger = try global.openLedgerForWriting(config, create: true)
         let packer = Packer(stores: ledger.stores, settings: global.packSettings(config), clock: try global.clock())
         let report = try packer.pack()
+        if let problem = report.auditProblem {
+            FileHandle.standardError.write(Data("talkvault: warning: the audit log's new entries were not copied into the archives (the next pack copies them): \(problem)\n".utf8))
+        }
         if json {
             try printJSON(PackSummary(report, archiveDir: paths.archiveDir))
         } else {
@@ -44,6 +47,7 @@ struct PackCommand: ParsableCommand {
         guard !report.segments.isEmpty else { return out + "nothing to pack\n" }
         out += "packed \(report.records) records and \(report.contentEntries) content files (\(report.contentBytes) bytes) into \(report.segmentBytes) bytes:\n"
         for segment in report.segments { out += "  \(archiveDir)/\(segment)\n" }
+        if report.auditEntries > 0 { out += "with a copy of \(report.auditEntries) new audit-log entries\n" }
         return out
     }
 }
@@ -59,6 +63,7 @@ struct PackSummary: Encodable {
     var leftForSpace: [String]
     var recoveredTemporary: [String]
     var recoveredIndexed: [String]
+    var auditEntries: Int
 
     init(_ report: PackReport, archiveDir: String) {
         segments = report.segments.map { archiveDir + "/" + $0 }
@@ -70,11 +75,13 @@ struct PackSummary: Encodable {
         leftForSpace = report.leftForSpace
         recoveredTemporary = report.recovery.removedTemporary
         recoveredIndexed = report.recovery.indexed
+        auditEntries = report.auditEntries
     }
 
     enum CodingKeys: String, CodingKey {
         case segments, records, discarded
         case contentEntries = "content_entries", contentBytes = "content_bytes", segmentBytes = "segment_bytes"
         case recoveredTemporary = "recovered_temporary", recoveredIndexed = "recovered_indexed", leftForSpace = "left_for_space"
+        case auditEntries = "audit_entries"
     }
 }

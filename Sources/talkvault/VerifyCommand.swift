@@ -34,16 +34,20 @@ struct VerifyCommand: ParsableCommand {
         var report = try Verifier(archiveDir: paths.archiveDir, index: ledger?.archiveIndex, deep: deep).run()
         // The webhook inbox: acknowledged bodies lost to damage, or kept aside unapplied.
         if let ledger { report.problems += try InboxApplier(ledger).health().problems }
-        // The audit trail's chain.
-        let audit = AuditLog(dataDir: paths.dataDir).verify()
-        if let problem = audit.problem { report.problems.append("\(AuditLog(dataDir: paths.dataDir).path):\(problem.line): \(problem.problem)") }
+        // The audit trail's chain: an entry edited, removed, added or moved is named by its line.
+        let log = AuditLog(dataDir: paths.dataDir)
+        let audit = log.verify()
+        if let problem = audit.problem {
+            report.problems.append("\(log.path):\(problem.line): \(problem.problem) (\(audit.entries) entries before it check out)")
+        }
         if json {
-            try printJSON(VerifySummary(report, deep: deep))
+            try printJSON(VerifySummary(report, deep: deep, auditEntries: audit.entries))
         } else {
             print("\(report.segments) segments, \(report.bytes) bytes hashed; \(report.membersInflated) members inflated, "
                   + "\(report.entriesChecked) entries and \(report.recordsChecked) records checked"
                   + (deep && ledger != nil ? " (\(report.recordsCompared) compared with the ledger); " : "; ")
-                  + "\(report.ledgerItemsChecked) ledger locations checked" + (deep ? " (deep)" : " (sampled; --deep checks all)"))
+                  + "\(report.ledgerItemsChecked) ledger locations checked" + (deep ? " (deep)" : " (sampled; --deep checks all)")
+                  + "; \(audit.entries) audit-trail entries checked")
             for problem in report.problems { print("PROBLEM: \(problem)") }
             print(report.ok ? "OK" : "\(report.problems.count) problems")
         }
@@ -61,9 +65,10 @@ struct VerifySummary: Encodable {
     var recordsChecked: Int
     var recordsCompared: Int
     var ledgerItemsChecked: Int
+    var auditEntriesChecked: Int
     var problems: [String]
 
-    init(_ report: VerifyReport, deep: Bool) {
+    init(_ report: VerifyReport, deep: Bool, auditEntries: Int) {
         ok = report.ok
         self.deep = deep
         segments = report.segments
@@ -73,6 +78,7 @@ struct VerifySummary: Encodable {
         recordsChecked = report.recordsChecked
         recordsCompared = report.recordsCompared
         ledgerItemsChecked = report.ledgerItemsChecked
+        auditEntriesChecked = auditEntries
         problems = report.problems
     }
 
@@ -81,5 +87,6 @@ struct VerifySummary: Encodable {
         case membersInflated = "members_inflated", entriesChecked = "entries_checked", recordsChecked = "records_checked"
         case recordsCompared = "records_compared"
         case ledgerItemsChecked = "ledger_items_checked"
+        case auditEntriesChecked = "audit_entries_checked"
     }
 }

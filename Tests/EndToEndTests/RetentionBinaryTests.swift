@@ -34,6 +34,6 @@ extension SweepCLITests {
 
         let audit = try cli.talkvault(["audit", "--json"] + config)
         let actions = try audit.stdout.split(separator: "\n").map { (try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any])["action"] as! String }
-        #expect(actions == ["tag add", "tag add", "hold add", "hold add", "tag remove", "hold release", "hold release"], "\(actions)")
+        #expect(actions == ["config change", "tag add", "tag add", "hold add", "hold add", "tag remove", "hold release", "hold release"], "\(actions)")
     }
 }
