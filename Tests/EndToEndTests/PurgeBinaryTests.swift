@@ -105,4 +105,48 @@ import TestSupport
         #expect(outcomes.first == "purge ok" && outcomes.contains("erase failed") && outcomes.last == "erase ok", "\(outcomes)")
         #expect(audit.contains { $0["action"] as? String == "erase" && $0["reason"] as? String == "APPI request 7" })
     }
+
+    /// A purge killed with SIGKILL while it rewrites segments: the next run finishes it, with
+    /// nothing due left anywhere and nothing else lost.
+    @Test func aPurgeKilledMidwayIsFinishedByTheNextRun() throws {
+        let keep = cli.dir.write("keep.yaml", "keep:\n  text: 30d\n")
+        let config = ["--config", keep, "--data-dir", "data"]
+        // Twelve segments, each with old (due) and recent (kept) messages.
+        for batch in 0..<12 {
+            let events = (0..<60).map { n in
+                Webhook.text("b\(batch)m\(n)", (n % 3 == 0 ? "KEEP-" : "GONE-") + "\(batch)-\(n) " + String(repeating: "本文", count: 200),
+                             eventId: "b\(batch)e\(n)", at: n % 3 == 0 ? 1_482_500_000_000 + Int64(batch * 100 + n) : 1_462_000_000_000 + Int64(batch * 100 + n),
+                             source: Webhook.source(user: "U\(n % 5)"))
+            }
+            try Webhook.body(events).write(to: URL(fileURLWithPath: cli.dir.file("batch\(batch).json")))
+            #expect(try cli.talkvault(["ingest", "batch\(batch).json"] + config).status == 0)
+            #expect(try cli.talkvault(["pack"] + config).status == 0)
+        }
+        let due = try json(try cli.talkvault(["purge", "--dry-run", "--json"] + config, environment: later).stdout)["messages"] as! Int
+        #expect(due == 12 * 40)
+
+        let killed = Process()
+        killed.executableURL = URL(fileURLWithPath: CLITests.binary)
+        killed.arguments = ["purge"] + config
+        killed.currentDirectoryURL = URL(fileURLWithPath: cli.dir.path)
+        killed.environment = ProcessInfo.processInfo.environment.merging(later) { $1 }
+        killed.standardOutput = FileHandle.nullDevice
+        killed.standardError = FileHandle.nullDevice
+        try killed.run()
+        // Killed once a rewrite is published and before the last: in the middle, wherever that lands.
+        func rewritten() -> Int { (FileManager.default.enumerator(atPath: cli.dir.file("data/archive"))?.allObjects as? [String] ?? []).count { $0.contains(".r1.") } }
+        for _ in 0..<5_000 where rewritten() == 0 { usleep(1_000) }
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
+        #expect(killed.terminationReason == .uncaughtSignal, "the purge was still running when it was killed")
+
+        let resumed = try cli.talkvault(["purge", "--json"] + config, environment: later)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let verify = try cli.talkvault(["verify", "--deep"] + config, environment: later)
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(Int(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == 12 * 20)
+        #expect(try filesHolding("GONE-").isEmpty)
+        #expect(try filesHolding("KEEP-11-57").count >= 1)
+        #expect(try json(try cli.talkvault(["purge", "--dry-run", "--json"] + config, environment: later).stdout)["messages"] as? Int == 0)
+    }
 }
