@@ -123,8 +123,11 @@ public final class SegmentWriter {
         let headerOffset = tarOffset
         try emit(Tar.headers(name: name, size: size, mtime: mtime))
         let firstMember = currentMemberIndex, dataOffset = memberBytes
-        var hash = SHA256(), crc = CRC32(), seen: UInt64 = 0
-        try produce { (bytes: UnsafeRawBufferPointer) throws(ArchiveError) in
+        var hash = SHA256(), crc = CRC32(), seen: UInt64 = 0, overflow = false
+        try produce { (given: UnsafeRawBufferPointer) throws(ArchiveError) in
+            // Never more than the header's size: a file that grew is refused below, the tar intact.
+            let bytes = UnsafeRawBufferPointer(rebasing: given.prefix(Int(size - seen)))
+            if bytes.count < given.count { overflow = true }
             guard !bytes.isEmpty else { return }
             hash.update(bufferPointer: bytes)
             crc.update(bytes)
@@ -137,11 +140,14 @@ public final class SegmentWriter {
             }
         }
         let sha = Self.hex(hash.finalize())
-        guard seen == size else { throw .stagedFileMismatch(messageId: messageId ?? name, detail: "changed while packing") }
+        // The tar stream stays whole even when the entry is refused below: its bytes are out
+        // already, so they are padded (or cut to the header's size) and left out of the manifest.
+        if seen < size { try emit([UInt8](repeating: 0, count: Int(size - seen))) }
+        try emit([UInt8](repeating: 0, count: Tar.padding(after: size)))
+        guard seen == size, !overflow else { throw .stagedFileMismatch(messageId: messageId ?? name, detail: "changed while packing") }
         if let expectedSHA256, expectedSHA256 != sha {
             throw .stagedFileMismatch(messageId: messageId ?? name, detail: "SHA-256 differs from the download's")
         }
-        try emit([UInt8](repeating: 0, count: Tar.padding(after: size)))
         let entry = Manifest.Entry(name: name, originalName: originalName, messageId: messageId, contentType: contentType,
                                    member: firstMember, memberCount: currentMemberIndex - firstMember + 1, tarOffset: headerOffset, dataOffset: dataOffset, size: size,
                                    crc32: crc.value, sha256: sha, stored: store)
