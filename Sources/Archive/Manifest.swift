@@ -180,6 +180,14 @@ extension Manifest {
     /// True when `link` names a file this segment replaced: a later segment's link to it holds.
     public func replaced(_ link: ChainLink) -> Bool { rewrites?.contains { $0.replaced == link } ?? false }
 
+    /// True when no other entry has a byte in `entry`'s members: they can be copied whole.
+    public func ownsMembers(_ entry: Entry) -> Bool {
+        let range = entry.member..<(entry.member + max(1, entry.memberCount))
+        return !entries.contains { other in
+            other != entry && (other.member..<(other.member + max(1, other.memberCount))).overlaps(range)
+        }
+    }
+
     /// The `messages.jsonl` entry, when the segment has records.
     public var recordsEntry: Entry? { entries.first { $0.name == "messages.jsonl" && $0.messageId == nil } }
 

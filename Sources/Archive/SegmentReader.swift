@@ -134,7 +134,9 @@ extension SegmentReader {
     /// Every record of the segment with its bytes and location, found by scanning the members of
     /// `messages.jsonl` (each holds whole lines), inflating each member once. `messageId` is
     /// left empty: the archive does not read records; its callers do.
-    public static func records(_ manifest: Manifest, archiveDir: String,
+    /// - Parameter hashing: false leaves each `Record.sha256` empty, for a scan that needs only
+    ///   the lines (a purge's).
+    public static func records(_ manifest: Manifest, archiveDir: String, hashing: Bool = true,
                                _ body: (Manifest.Record, [UInt8]) throws -> Void) throws {
         guard let entry = manifest.recordsEntry else { return }
         var remaining = entry.size
@@ -145,7 +147,7 @@ extension SegmentReader {
                 guard let newline = bytes[cursor...].firstIndex(of: UInt8(ascii: "\n")) else { break }
                 let line = Array(bytes[cursor..<newline])
                 try body(Manifest.Record(messageId: "", member: index, offset: UInt64(cursor), length: UInt64(line.count),
-                                         sha256: SegmentWriter.hex(SHA256.hash(data: line))), line)
+                                         sha256: hashing ? SegmentWriter.hex(SHA256.hash(data: line)) : ""), line)
                 remaining -= UInt64(line.count + 1)
                 cursor = newline + 1
             }

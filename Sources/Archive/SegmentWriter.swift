@@ -156,6 +156,37 @@ public final class SegmentWriter {
         return entry
     }
 
+    /// Copies `entry` of the segment `source` (its file at `path`) byte for byte: its gzip
+    /// members hold nothing but it (tar header, data, padding), so they are copied as they are,
+    /// nothing inflated or compressed again. The caller checks `source.ownsMembers(entry)`.
+    /// The copy is as sound as the source: `verify` checks members against their CRC-32.
+    @discardableResult
+    public func copyMembers(of entry: Manifest.Entry, from source: Manifest, path: String) throws(ArchiveError) -> Manifest.Entry {
+        try endMember()
+        try flushPending()
+        guard let input = FileHandle(forReadingAtPath: path) else { throw .io(path: path, reason: "cannot open (\(Errno.text()))") }
+        defer { try? input.close() }
+        let first = members.count, headerOffset = tarOffset
+        for member in source.members[entry.member..<(entry.member + entry.memberCount)] {
+            let offset = out.offset
+            do { try input.seek(toOffset: member.offset) } catch { throw .io(path: path, reason: "cannot seek") }
+            var left = Int(member.length)
+            while left > 0 {
+                let chunk = Self.read(input, max: min(left, Self.chunkBytes))
+                guard !chunk.isEmpty else { throw .damaged(segment: source.segment, detail: "member at \(member.offset) ends early") }
+                try Self.io { () throws(DurableFileError) in try out.write(chunk) }
+                left -= chunk.count
+            }
+            members.append(Manifest.Member(offset: offset, length: member.length, uncompressedLength: member.uncompressedLength, crc32: member.crc32))
+            tarOffset += member.uncompressedLength
+        }
+        var copied = entry
+        copied.member = first
+        copied.tarOffset = headerOffset
+        entries.append(copied)
+        return copied
+    }
+
     /// Adds one message record: a line of `messages.jsonl` (without its newline).
     public func addRecord(messageId: String, json: [UInt8]) throws(ArchiveError) {
         precondition(!json.contains(UInt8(ascii: "\n")), "a record is one line")

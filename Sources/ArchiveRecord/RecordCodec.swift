@@ -291,3 +291,39 @@ struct Members {
         }
     }
 }
+
+extension RecordCodec {
+    /// The message id of an encoded record, found without decoding it: the `id` of the
+    /// top-level `message` object, which canonical JSON writes last but for scalars (after
+    /// `edits` and `event`, whose bodies may hold `"message":{` too), with only scalar fields
+    /// before its `id`. A string's quotes are escaped, so neither pattern can occur inside a
+    /// value. Nil when the bytes do not have that shape: decode them instead.
+    public static func messageId(in bytes: [UInt8]) -> String? {
+        let key = Array(#""message":{"#.utf8), idKey = Array(#""id":""#.utf8)
+        guard let object = lastIndex(of: key, in: bytes) else { return nil }
+        guard let id = firstIndex(of: idKey, in: bytes, from: object + key.count) else { return nil }
+        let start = id + idKey.count
+        guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\"")), !bytes[start..<end].contains(UInt8(ascii: "\\")) else { return nil }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+
+    private static func lastIndex(of needle: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard bytes.count >= needle.count else { return nil }
+        var index = bytes.count - needle.count
+        while index >= 0 {
+            if bytes[index] == needle[0] && bytes[index..<(index + needle.count)].elementsEqual(needle) { return index }
+            index -= 1
+        }
+        return nil
+    }
+
+    private static func firstIndex(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard bytes.count >= needle.count else { return nil }
+        var index = start
+        while index <= bytes.count - needle.count {
+            if bytes[index] == needle[0] && bytes[index..<(index + needle.count)].elementsEqual(needle) { return index }
+            index += 1
+        }
+        return nil
+    }
+}

@@ -131,6 +131,8 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
     public func compact() throws(LedgerError) -> Bool {
         do {
             if try db.first("SELECT value FROM meta WHERE key = 'purge_vacuumed'", [], { $0.text(0) }) == nil {
+                // VACUUM's temporary database takes the connection's cache size: kept small.
+                try db.execute("PRAGMA cache_size=-8192")
                 try db.execute("VACUUM")
                 try db.run("INSERT INTO meta(key, value) VALUES ('purge_vacuumed', '1') ON CONFLICT(key) DO NOTHING")
             }

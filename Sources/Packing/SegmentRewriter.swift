@@ -55,7 +55,7 @@ public struct SegmentRewriter {
     /// The messages among `ids` whose record (any version) or content `manifest`'s segment holds.
     public static func holdings(_ manifest: Manifest, of ids: Set<String>, archiveDir: String) throws -> Set<String> {
         var found = Set(manifest.entries.compactMap(\.messageId).filter(ids.contains))
-        try SegmentReader.records(manifest, archiveDir: archiveDir) { scanned, bytes in
+        try SegmentReader.records(manifest, archiveDir: archiveDir, hashing: false) { scanned, bytes in
             let id = try Self.messageId(bytes, manifest: manifest, scanned: scanned)
             if ids.contains(id) { found.insert(id) }
         }
@@ -83,6 +83,12 @@ public struct SegmentRewriter {
                 // Content entries go across, and so do the copies of the audit log: nothing
                 // purges the audit trail. `messages.jsonl` is written anew from its records.
                 guard entry.messageId != nil || AuditCopies.holds(entry) else { continue }
+                // An entry alone in its members goes across as compressed bytes; one sharing a
+                // member with others is streamed out of it and written again.
+                if manifest.ownsMembers(entry) {
+                    try writer.copyMembers(of: entry, from: manifest, path: archiveDir + "/" + row.path)
+                    continue
+                }
                 let location = manifest.location(of: entry)
                 try writer.addContent(name: entry.name, originalName: entry.originalName, messageId: entry.messageId, contentType: entry.contentType,
                                       size: entry.size, stored: entry.stored, expectedSHA256: entry.sha256,
@@ -90,7 +96,7 @@ public struct SegmentRewriter {
                     try SegmentReader.read(location, archiveDir: archiveDir) { bytes in try sink(bytes) }
                 }
             }
-            try SegmentReader.records(manifest, archiveDir: archiveDir) { scanned, bytes in
+            try SegmentReader.records(manifest, archiveDir: archiveDir, hashing: false) { scanned, bytes in
                 let id = try Self.messageId(bytes, manifest: manifest, scanned: scanned)
                 if let rule = rules[id] {
                     removed.append(Manifest.Removed(messageId: id, item: "record", rule: rule))
@@ -135,7 +141,9 @@ public struct SegmentRewriter {
         return "\(stem).r\(generation).tar.gz"
     }
 
+    /// The record's message id, read without decoding it where its shape allows.
     static func messageId(_ bytes: [UInt8], manifest: Manifest, scanned: Manifest.Record) throws -> String {
+        if let id = RecordCodec.messageId(in: bytes) { return id }
         do throws(RecordError) { return try RecordCodec.decode(bytes).message.id } catch {
             throw PackingError.badRecord(segment: manifest.segment, messageId: "at member \(scanned.member) offset \(scanned.offset)", problem: error)
         }

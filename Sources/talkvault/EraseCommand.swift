@@ -31,7 +31,8 @@ struct EraseCommand: ParsableCommand {
         let paths = global.paths(config)
         let lock = try PackLock.acquire(dataDir: paths.dataDir)
         defer { lock.release() }
-        let ledger = try global.openLedgerForWriting(config, create: false)
+        // A scan of every message needs no large page cache: memory stays flat on any ledger.
+        let ledger = try global.openLedgerForWriting(config, create: false, cacheKibibytes: 8 * 1024)
         let now = try global.clock().now()
         let purger = Purger(purge: ledger.purgeStore, index: ledger.archiveIndex, settings: try global.purgeSettings(config, ledger: ledger),
                             exports: ledger.exportStore)

@@ -109,21 +109,30 @@ import TestSupport
     /// A purge killed with SIGKILL while it rewrites segments: the next run finishes it, with
     /// nothing due left anywhere and nothing else lost.
     @Test func aPurgeKilledMidwayIsFinishedByTheNextRun() throws {
+        // Twelve segments, each with old (due) and recent (kept) messages of text that does not
+        // compress much, so the rewrites take long enough to be killed among them.
         let keep = cli.dir.write("keep.yaml", "keep:\n  text: 30d\n")
         let config = ["--config", keep, "--data-dir", "data"]
-        // Twelve segments, each with old (due) and recent (kept) messages.
+        var seed: UInt64 = 7
+        let pool = Array((0..<200_000).map { _ -> UInt8 in
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(97 + (seed >> 33) % 26)
+        })
         for batch in 0..<12 {
-            let events = (0..<60).map { n in
-                Webhook.text("b\(batch)m\(n)", (n % 3 == 0 ? "KEEP-" : "GONE-") + "\(batch)-\(n) " + String(repeating: "本文", count: 200),
-                             eventId: "b\(batch)e\(n)", at: n % 3 == 0 ? 1_482_500_000_000 + Int64(batch * 100 + n) : 1_462_000_000_000 + Int64(batch * 100 + n),
-                             source: Webhook.source(user: "U\(n % 5)"))
+            var events: [[String: Any]] = []
+            for n in 0..<300 {
+                let id = batch * 300 + n, kept = n % 3 == 0
+                let start = (id * 997) % (pool.count - 1_500)
+                let text = (kept ? "KEEP-" : "GONE-") + "\(id) " + String(decoding: pool[start..<(start + 1_500)], as: UTF8.self)
+                let sent: Int64 = (kept ? 1_482_500_000_000 : 1_462_000_000_000) + Int64(id)
+                events.append(Webhook.text("m\(id)", text, eventId: "e\(id)", at: sent, source: Webhook.source(user: "U\(n % 5)")))
             }
             try Webhook.body(events).write(to: URL(fileURLWithPath: cli.dir.file("batch\(batch).json")))
             #expect(try cli.talkvault(["ingest", "batch\(batch).json"] + config).status == 0)
             #expect(try cli.talkvault(["pack"] + config).status == 0)
         }
         let due = try json(try cli.talkvault(["purge", "--dry-run", "--json"] + config, environment: later).stdout)["messages"] as! Int
-        #expect(due == 12 * 40)
+        #expect(due == 12 * 200)
 
         let killed = Process()
         killed.executableURL = URL(fileURLWithPath: CLITests.binary)
@@ -144,9 +153,9 @@ import TestSupport
         #expect(resumed.status == 0, "\(resumed.stderr)")
         let verify = try cli.talkvault(["verify", "--deep"] + config, environment: later)
         #expect(verify.status == 0, "\(verify.stdout)")
-        #expect(Int(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == 12 * 20)
+        #expect(Int(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) == 12 * 100)
         #expect(try filesHolding("GONE-").isEmpty)
-        #expect(try filesHolding("KEEP-11-57").count >= 1)
+        #expect(try filesHolding("KEEP-3597 ").count >= 1)
         #expect(try json(try cli.talkvault(["purge", "--dry-run", "--json"] + config, environment: later).stdout)["messages"] as? Int == 0)
     }
 }

@@ -29,6 +29,10 @@ import TestSupport
         let records = try RecordFixture.records(archiveDir: RecordFixture.archiveDir, segment: RecordFixture.segment)
         let ids = try records.map { try RecordCodec.decode($0).message.id }
         #expect(ids.sorted() == RecordFixture.messageIds)
+        // A purge reads the id without decoding: the same ids, from the committed records.
+        #expect(records.map { RecordCodec.messageId(in: $0) } == ids.map { Optional($0) })
+        #expect(RecordCodec.messageId(in: Array(#"{"message":{"id":"a\"b"}}"#.utf8)) == nil, "an escaped id is left to decode")
+        #expect(RecordCodec.messageId(in: Array("{}".utf8)) == nil)
     }
 
     /// Packing the fixture's store today writes the fixture's records byte for byte: version 1
