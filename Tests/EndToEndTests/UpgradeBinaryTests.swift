@@ -54,6 +54,15 @@ import TestSupport
         #expect(try Data(contentsOf: URL(fileURLWithPath: dataDir + "/exports/talkvault-2026-W48.csv")) == csvBefore)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dataDir + "/exports").sorted() == exportsBefore)
 
+        // The upgrade's config has no keep rules: the first purge's dry run is empty, and a purge
+        // long after (a daily timer, years on) deletes nothing.
+        let years = ["TALKVAULT_NOW": "2040-01-01T00:00:00+09:00"]
+        let dry = try json(try cli.talkvault(["purge", "--dry-run", "--json"] + common, environment: years).stdout)
+        #expect(dry["messages"] as? Int == 0 && (dry["rules"] as? [Any])?.isEmpty == true && (dry["exports"] as? [Any])?.isEmpty == true)
+        #expect(try cli.talkvault(["purge"] + common, environment: years).status == 0)
+        #expect(try cli.talkvault(["find", "--count"] + common).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "40")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dataDir + "/exports").sorted() == exportsBefore)
+
         // Listing channels afterwards keeps the history reachable: the old week is still the
         // default channel's, beside the new channel's own file.
         let listed = cli.dir.write("listed.yaml", "timezone: Asia/Tokyo\nread_state: manual\nchannels:\n  - name: shop-a\n")
