@@ -49,7 +49,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// One item a rewrite left out: a message's record or content entry, and the rule.
     public struct Removed: Codable, Sendable, Equatable {
         public var messageId: String
-        /// `record` or the content entry's name.
+        /// `record` or `content`.
         public var item: String
         public var rule: String
 

@@ -239,6 +239,11 @@ extension LedgerCapture {
     private func storeEdit(_ message: CapturedMessage, event: CapturedEvent, channel: String, seq: Int64, receivedAt: Instant,
                            counts: inout CaptureCounts) throws {
         guard let chat = event.chat else { return }
+        // An edit of a message a purge or an erasure took does not bring its text back.
+        guard try db.scalar("SELECT EXISTS (SELECT 1 FROM tombstones WHERE message_id = ?1)", [.text(message.id)]) == 0 else {
+            try db.run("UPDATE raw_events SET body = '' WHERE seq = ?1", [.integer(seq)])
+            return
+        }
         counts.editsApplied += 1
         try db.run("INSERT INTO message_edits(message_id, edited_at_ms, text, event_seq) VALUES (?1, ?2, ?3, ?4)",
                    [.text(message.id), .integer(event.timestamp.milliseconds), .text(message.text), .integer(seq)])

@@ -9,7 +9,8 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
 
     static let candidateColumns = """
         m.id, m.kind, m.chat_type, m.chat_id, m.sender_id, m.channel, m.direction, m.sent_at_ms, m.state, m.unsent_at_ms,
-        coalesce(m.content_size, 0),
+        coalesce(m.content_size, 0), m.line_type = '\(BackupFileMessage.lineType)',
+
         (SELECT group_concat(tag, char(10)) FROM (SELECT tag FROM message_tags WHERE message_id = m.id
                                                   UNION SELECT tag FROM chat_tags WHERE chat_id = m.chat_id))
         """
@@ -32,13 +33,47 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
                     id: row.text(0), kind: kind, chat: ChatRef(type: chatType, id: row.text(3)), senderId: row.optionalText(4),
                     channel: row.text(5), direction: MessageDirection(rawValue: row.text(6)) ?? .incoming,
                     sentAt: Instant(milliseconds: row.int64(7)), state: state, unsentAt: row.optionalInt64(9).map(Instant.init(milliseconds:)),
-                    contentBytes: row.int64(10), tags: row.optionalText(11)?.split(separator: "\n").map(String.init) ?? []))
+                    contentBytes: row.int64(10), tags: row.optionalText(12)?.split(separator: "\n").map(String.init) ?? [],
+                    isBackupFile: row.int(11) != 0))
             }
         } catch let error as LedgerError {
             throw error
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
+    }
+
+    public func candidates(ids: [String], _ body: (PurgeCandidate) throws -> Void) throws(LedgerError) {
+        for chunk in Self.chunks(ids) {
+            try candidates(where: "m.id IN (\(Self.placeholders(chunk.count)))", chunk.map { .text($0) }, body)
+        }
+    }
+
+    public func cancelTombstones(_ ids: [String]) throws(LedgerError) {
+        do {
+            for chunk in Self.chunks(ids) {
+                try db.run("DELETE FROM tombstones WHERE done = 0 AND message_id IN (\(Self.placeholders(chunk.count)))", chunk.map { .text($0) })
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    public func scrubErasedPeople() throws(LedgerError) {
+        var people: [String] = []
+        do {
+            try db.query("""
+                SELECT DISTINCT person FROM (
+                    SELECT sender_id AS person FROM tombstones WHERE action = 'erase' AND sender_id IS NOT NULL
+                    UNION SELECT chat_id FROM tombstones WHERE action = 'erase' AND chat_type = 'user')
+                WHERE NOT EXISTS (SELECT 1 FROM messages WHERE sender_id = person OR chat_id = person)
+                  AND (EXISTS (SELECT 1 FROM profiles WHERE user_id = person) OR EXISTS (SELECT 1 FROM profile_names WHERE user_id = person)
+                       OR EXISTS (SELECT 1 FROM chats WHERE chat_id = person AND name IS NOT NULL))
+                """) { people.append($0.text(0)) }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+        for person in people { try scrubPerson(person) }
     }
 
     public func messageCount() throws(LedgerError) -> Int {

@@ -22,11 +22,15 @@ public struct RewriteOutcome: Sendable, Equatable {
 public enum RewriteError: Error, Equatable, CustomStringConvertible {
     /// The disk cannot hold the new segment beside the old one.
     case noSpace(segment: String, needed: Int64, available: Int64)
+    /// The file is not the one the ledger indexed: a rewrite would hide that, so it is left for `verify`.
+    case modified(segment: String)
 
     public var description: String {
         switch self {
         case .noSpace(let segment, let needed, let available):
             return "\(segment): not enough free space to rewrite it (needs \(needed) bytes beside it, \(available) free); nothing was changed"
+        case .modified(let segment):
+            return "\(segment): differs from the hash the ledger indexed, so it is not rewritten (that would hide the change); run `talkvault verify`"
         }
     }
 }
@@ -71,13 +75,18 @@ public struct SegmentRewriter {
         if let available = disk.availableBytes(at: directory), available < row.bytes {
             throw RewriteError.noSpace(segment: row.path, needed: row.bytes, available: available)
         }
+        // Only the file the chain knows is rewritten: the new one's hash would otherwise vouch for a change.
+        guard try SegmentReader.fileSHA256(archiveDir + "/" + row.path).sha256 == row.fileSHA256 else {
+            throw RewriteError.modified(segment: row.path)
+        }
         let writer = try SegmentWriter(directory: directory, relativePath: relative, sequence: manifest.sequence,
                                        createdAtMs: manifest.createdAtMs, previous: manifest.previous, settings: settings)
         var removed: [Manifest.Removed] = []
         do {
             for entry in manifest.entries {
                 if let id = entry.messageId, let rule = rules[id] {
-                    removed.append(Manifest.Removed(messageId: id, item: entry.name, rule: rule))
+                    // "content", not the entry's name: a file's name is the sender's, and goes with it.
+                    removed.append(Manifest.Removed(messageId: id, item: "content", rule: rule))
                     continue
                 }
                 // Content entries go across, and so do the copies of the audit log: nothing

@@ -34,8 +34,11 @@ public struct PurgePlan: Sendable {
     public var messages: Int { tombstones.count }
     /// Their content bytes.
     public var bytes: Int64 { tombstones.reduce(0) { $0 + $1.contentBytes } }
-    /// True when the plan would leave the ledger without a single message.
-    public var removesEverything: Bool { ledgerMessages > 0 && tombstones.count >= ledgerMessages }
+    /// True when the rules make every message in the ledger due at once (holds aside): a
+    /// `retention.yaml` mistake more likely than a wish.
+    public var removesEverything: Bool {
+        ledgerMessages > 0 && tombstones.count + heldBack.values.reduce(0) { $0 + $1.messages } >= ledgerMessages
+    }
 }
 
 /// The decisions, as pure functions of the message, the rules, the holds and the time.
@@ -50,7 +53,9 @@ public enum PurgePlanner {
             case .keep: break
             }
         }
-        let rule = rules.rule(kind: message.kind, chatType: message.chat.type, channel: message.channel, tags: message.tags)
+        // A chat backup's file holds its rows' text: text's rule keeps it, from its download.
+        let kind = message.isBackupFile ? MessageKind.text : message.kind
+        let rule = rules.rule(kind: kind, chatType: message.chat.type, channel: message.channel, tags: message.tags)
         guard let due = rule.duration.due(from: message.sentAt), due <= now else { return nil }
         return (.purge, rule.name, due)
     }

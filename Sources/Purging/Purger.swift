@@ -54,6 +54,8 @@ public struct PurgeReport: Sendable, Equatable {
     public var walTruncated = true
     /// What the inbox log's scrub did.
     public var inbox = InboxScrub.Report()
+    /// Decisions withdrawn because a hold placed since covers them.
+    public var withdrawnForHolds = 0
     /// Rows taken out of delivered exports (erasures and unsends).
     public var exports = ExportRedaction()
 
@@ -109,12 +111,24 @@ public final class Purger {
         return plan
     }
 
-    /// Carries out `plan` (and whatever an interrupted run left decided).
-    public func execute(_ plan: PurgePlan, now: Instant) throws -> PurgeReport {
+    /// Carries out `plan` (and whatever an interrupted run left decided). `holds` are read
+    /// again just before: a decision a hold placed since then covers is withdrawn (what an
+    /// interrupted run already removed of it cannot come back; the rest stays).
+    public func execute(_ plan: PurgePlan, holds: [LegalHold], now: Instant) throws -> PurgeReport {
         var report = PurgeReport()
         try purge.recordTombstones(plan.tombstones)
         try afterStep(.decided)
-        let pending = try purge.pendingPurges()
+        var pending = try purge.pendingPurges()
+        let active = holds.filter(\.isActive)
+        if !active.isEmpty && !pending.isEmpty {
+            var held: [String] = []
+            try purge.candidates(ids: pending.keys.sorted()) { message in
+                if active.contains(where: { $0.covers(message) }) { held.append(message.id) }
+            }
+            try purge.cancelTombstones(held)
+            for id in held { pending.removeValue(forKey: id) }
+            report.withdrawnForHolds = held.count
+        }
         if !pending.isEmpty {
             try removeCopies(pending, now: now, report: &report)
         } else if try purge.compactionOwed() {
@@ -123,7 +137,9 @@ public final class Purger {
         for (file, rule) in plan.exports {
             let name = (file.path as NSString).lastPathComponent
             let stem = name.hasSuffix(".csv") ? String(name.dropLast(4)) : name
-            for path in [settings.exportDir + "/" + name, settings.exportDir + "/" + stem + ".manifest.json"] where unlink(path) == 0 {
+            let superseded = ((try? FileManager.default.contentsOfDirectory(atPath: settings.exportDir)) ?? [])
+                .filter { $0.hasPrefix(name + ".superseded-") }.map { settings.exportDir + "/" + $0 }
+            for path in [settings.exportDir + "/" + name, settings.exportDir + "/" + stem + ".manifest.json"] + superseded where unlink(path) == 0 {
                 report.exportsRemoved.append(path)
             }
             try? Durable.syncDirectory(settings.exportDir)
@@ -178,6 +194,7 @@ public final class Purger {
             report.inbox = try InboxScrub.scrub(inbox.directory, through: inbox.through)
         }
         try afterStep(.inboxScrubbed)
+        try purge.scrubErasedPeople()
         report.walTruncated = try purge.compact()
         try afterStep(.compacted)
     }

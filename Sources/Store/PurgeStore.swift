@@ -15,9 +15,12 @@ public struct PurgeCandidate: Sendable, Equatable {
     public var contentBytes: Int64
     /// Tags on the message and on its chat.
     public var tags: [String]
+    /// A chat backup's own file (`oab-…`): its rows are text, so text's rule keeps it.
+    public var isBackupFile = false
 
     public init(id: String, kind: MessageKind, chat: ChatRef, senderId: String?, channel: String, direction: MessageDirection,
-                sentAt: Instant, state: MessageState, unsentAt: Instant?, contentBytes: Int64, tags: [String]) {
+                sentAt: Instant, state: MessageState, unsentAt: Instant?, contentBytes: Int64, tags: [String], isBackupFile: Bool = false) {
+        self.isBackupFile = isBackupFile
         self.id = id
         self.kind = kind
         self.chat = chat
@@ -117,6 +120,12 @@ public protocol PurgeStore {
     func purgeCandidates(_ body: (PurgeCandidate) throws -> Void) throws(LedgerError)
     /// The messages of one person: sent by them, or in their 1:1 chat (both sides).
     func candidates(ofUser user: String, _ body: (PurgeCandidate) throws -> Void) throws(LedgerError)
+    /// The messages among `ids` still in the ledger.
+    func candidates(ids: [String], _ body: (PurgeCandidate) throws -> Void) throws(LedgerError)
+    /// Withdraws decisions not carried out yet (a hold placed since covers the messages).
+    func cancelTombstones(_ ids: [String]) throws(LedgerError)
+    /// Takes the profiles and names of erased people out, once none of their messages is left.
+    func scrubErasedPeople() throws(LedgerError)
     /// How many messages the ledger holds.
     func messageCount() throws(LedgerError) -> Int
     /// Records decisions before anything is removed; a message already decided keeps its first.

@@ -52,9 +52,8 @@ struct EraseCommand: ParsableCommand {
                               + "release the hold first (hold release, with a reason)")
             }
             _ = try Packer(stores: ledger.stores, settings: global.packSettings(config), clock: try global.clock()).recover()
-            let report = try purger.execute(plan, now: now)
-            try ledger.purgeStore.scrubPerson(user)
-            return report
+            // Their profile and names go once their last message has (`scrubErasedPeople`).
+            return try purger.execute(plan, holds: try ledger.retentionStore.holds(), now: now)
         }
         try output(PurgeSummary(plan: plan, unfinished: 0, report: report))
     }

@@ -75,7 +75,8 @@ extension Failure {
             case .unknownMessage, .notArchived: self.init(.noInput, error.description)
             case .exists, .io: self.init(.ioError, error.description)
             }
-        case let error as RewriteError: self.init(.ioError, error.description)
+        case let error as RewriteError:
+            if case .modified = error { self.init(.dataError, error.description) } else { self.init(.ioError, error.description) }
         case let error as AuditError:
             if case .damaged = error { self.init(.dataError, error.description) } else { self.init(.ioError, error.description) }
         case let error as ImportError:

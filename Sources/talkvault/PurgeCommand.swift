@@ -47,7 +47,7 @@ struct PurgeCommand: ParsableCommand {
             throw Failure(.usage, "the keep rules would remove all \(plan.ledgerMessages) messages in the ledger at once; "
                           + "check retention.yaml, then pass --yes-delete-all if that is meant (nothing was changed)")
         }
-        guard plan.messages > 0 || unfinished > 0 || !plan.exports.isEmpty else {
+        guard try plan.messages > 0 || unfinished > 0 || !plan.exports.isEmpty || ledger.purgeStore.compactionOwed() else {
             try output(PurgeSummary(plan: plan, unfinished: 0, report: PurgeReport()))
             try writeMetrics(plan, purged: true, ledger: ledger, now: now)
             return
@@ -56,7 +56,7 @@ struct PurgeCommand: ParsableCommand {
             + plan.exports.map { "\($0.rule): \($0.file.path)" } + (unfinished > 0 ? ["finishing \(unfinished) messages an interrupted purge decided"] : [])
         let report = try global.audited(config, "purge", target: target) { () throws -> PurgeReport in
             _ = try Packer(stores: ledger.stores, settings: global.packSettings(config), clock: try global.clock()).recover()
-            return try purger.execute(plan, now: now)
+            return try purger.execute(plan, holds: try ledger.retentionStore.holds(), now: now)
         }
         try output(PurgeSummary(plan: plan, unfinished: unfinished, report: report))
         try writeMetrics(plan, purged: true, ledger: ledger, now: now)

@@ -28,9 +28,10 @@ import TestSupport
     @Test func purgeAndEraseFromTheCommandLine() throws {
         let keep = cli.dir.write("keep.yaml", "keep:\n  text: 30d\n")
         let config = ["--config", keep, "--data-dir", "data"]
+        // Ua's four and Ub's two are past a 30-day keep by then; Uc's is not.
         let events = (0..<6).map { n in
             Webhook.text("t\(n)", "SECRET-\(n) のご注文", eventId: "e\(n)", at: 1_462_000_000_000 + Int64(n), source: Webhook.source(user: n < 4 ? "Ua" : "Ub"))
-        }
+        } + [Webhook.text("t6", "最近のご注文", eventId: "e6", at: 1_482_500_000_000, source: Webhook.source(user: "Uc"))]
         try Webhook.body(events).write(to: URL(fileURLWithPath: cli.dir.file("webhook.json")))
         #expect(try cli.talkvault(["ingest", "webhook.json"] + config).status == 0)
         #expect(try cli.talkvault(["pack"] + config).status == 0)
@@ -43,7 +44,7 @@ import TestSupport
         #expect(try filesHolding("SECRET-4").filter { $0.hasPrefix("exports/") }.count == 2)
         let texts = try lines(try cli.talkvault(["find", "--kind", "text", "--json"] + config).stdout)
         let all = Int(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines))!
-        #expect(texts.count == 6)
+        #expect(texts.count == 7)
         let heldChat = "Ub"
         let purgedId = try #require(texts.first { $0["chat_id"] as? String != heldChat })["id"] as! String
 

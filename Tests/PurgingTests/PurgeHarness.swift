@@ -56,7 +56,7 @@ struct PurgeHarness {
         _ = try pack.packer(at: Self.now).recover()
         let purger = purger()
         purger.afterStep = afterStep
-        return try purger.execute(try purger.plan(rules: rules, holds: holds, now: Self.now), now: Self.now)
+        return try purger.execute(try purger.plan(rules: rules, holds: holds, now: Self.now), holds: holds, now: Self.now)
     }
 
     /// Every file under the data dir whose bytes (a segment's inflated, every member) contain `needle`.

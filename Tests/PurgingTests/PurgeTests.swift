@@ -31,6 +31,15 @@ import TestSupport
         let verified = try h.pack.verify(deep: true)
         #expect(verified.problems.isEmpty, "\(verified.problems)")
         #expect(h.pack.segmentPaths().allSatisfy { $0.contains(".r1.") }, "\(h.pack.segmentPaths())")
+        for path in h.pack.segmentPaths() {
+            let removed = try SegmentReader.manifest(segment: path, archiveDir: h.pack.archiveDir).rewrites?.flatMap(\.removed) ?? []
+            #expect(!removed.isEmpty && removed.allSatisfy { ["record", "content"].contains($0.item) && $0.rule == "keep.text" })
+        }
+        // A late edit of a purged message does not bring it back.
+        try h.pack.base.capture(Webhook.body([Webhook.edit("old2", "SECRET-old2-again", eventId: "late-edit", at: PurgeHarness.old + 20_000,
+                                                         source: Webhook.source(user: "Uold0"))]))
+        #expect(try h.ledger.searchStore.detail(id: "old2") == nil)
+        #expect(try h.filesHolding("SECRET-old2-again").isEmpty)
         // Restore still reads what stayed, from the rewritten segments.
         let restored = try Restorer(index: h.ledger.archiveIndex, archiveDir: h.pack.archiveDir).restore(id: "mi0", to: h.pack.base.dir.file("out"), force: false)
         #expect(try Data(contentsOf: URL(fileURLWithPath: restored[0].path)) == Data(h.pack.staged["mi0"]!))
@@ -53,6 +62,9 @@ import TestSupport
         let everything = KeepRules(kinds: Dictionary(uniqueKeysWithValues: MessageKind.allCases.map { ($0, KeepDuration.span(.days(1))) }))
         let plan = try h.purger().plan(rules: everything, holds: [], now: Instant(milliseconds: PurgeHarness.recent + 90 * 86_400_000))
         #expect(plan.removesEverything)
+        let hold = LegalHold(name: "h", reason: "r", users: ["Uold1"], createdAt: PurgeHarness.now, createdBy: "t")
+        let held = try h.purger().plan(rules: everything, holds: [hold], now: Instant(milliseconds: PurgeHarness.recent + 90 * 86_400_000))
+        #expect(held.removesEverything, "rules that make everything due are asked about, whatever holds keep")
         #expect(try !h.purger().plan(rules: PurgeHarness.rules, holds: [], now: PurgeHarness.now).removesEverything)
     }
 
@@ -62,6 +74,7 @@ import TestSupport
         try h.pack.base.capture(Webhook.body([Webhook.unsend("mt1", eventId: "unsend-1", at: PurgeHarness.recent + 50, source: Webhook.source(user: "U1"))]))
         _ = try h.pack.packer(at: PurgeHarness.now).pack()
         let rules = KeepRules(unsent: policy)
+        #expect(try !h.filesHolding("こんにちは 1 =SUM").isEmpty)
         let report = try h.purge(rules: rules)
         let tombstone = try h.ledger.purgeStore.tombstone(id: "mt1")
         switch policy {
@@ -108,13 +121,49 @@ import TestSupport
         }
     }
 
+    @Test func aHoldPlacedAfterAPurgeWasDecidedWins() throws {
+        let h = try PurgeHarness()
+        struct Crash: Error {}
+        #expect(throws: Crash.self) { _ = try h.purge { if $0 == .decided { throw Crash() } } }
+        let hold = LegalHold(name: "late", reason: "dispute", users: ["Uold0"], createdAt: PurgeHarness.now, createdBy: "t")
+        let report = try h.purge(holds: [hold])
+        #expect(report.withdrawnForHolds == 3 && report.messages == 3)
+        for n in [0, 2, 4] { #expect(try !h.filesHolding("SECRET-old\(n)-").isEmpty && h.ledger.purgeStore.tombstone(id: "old\(n)") == nil) }
+        for n in [1, 3, 5] { #expect(try h.filesHolding("SECRET-old\(n)-").isEmpty) }
+        #expect(try h.pack.verify(deep: true).problems.isEmpty)
+    }
+
+    @Test func aSegmentChangedSinceItWasIndexedIsNotRewritten() throws {
+        let h = try PurgeHarness()
+        let path = h.pack.archiveDir + "/" + h.pack.segmentPaths()[0]
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        try handle.seek(toOffset: 100)
+        let byte = try #require(try handle.read(upToCount: 1)).first!
+        try handle.seek(toOffset: 100)
+        try handle.write(contentsOf: Data([byte ^ 0xFF]))
+        try handle.close()
+        #expect(throws: RewriteError.modified(segment: h.pack.segmentPaths()[0])) { _ = try h.purge() }
+        #expect(h.pack.segmentPaths().count == 2 && !h.pack.segmentPaths().contains { $0.contains(".r1.") })
+    }
+
+    @Test func aChatBackupsFileIsKeptAsLongAsText() {
+        let file = PurgeCandidate(id: "oab-1", kind: .file, chat: ChatRef(type: .user, id: "U1"), senderId: nil, channel: "default",
+                                  direction: .incoming, sentAt: Instant(milliseconds: 0), state: .archived, unsentAt: nil, contentBytes: 10,
+                                  tags: [], isBackupFile: true)
+        let rules = KeepRules(kinds: [.text: .span(.days(3650)), .file: .span(.days(30))])
+        #expect(PurgePlanner.decision(for: file, rules: rules, now: Instant(milliseconds: 365 * 86_400_000)) == nil)
+        var plain = file
+        plain.isBackupFile = false
+        #expect(PurgePlanner.decision(for: plain, rules: rules, now: Instant(milliseconds: 365 * 86_400_000))?.rule == "keep.file")
+    }
+
     @Test func aFullDiskLeavesTheOldSegmentAndTheNextRunCompletes() throws {
         let h = try PurgeHarness()
         let before = h.pack.segmentPaths()
         _ = try h.pack.packer(at: PurgeHarness.now).recover()
         let full = h.purger(disk: FakeDisk(available: 1000))
         #expect(throws: RewriteError.self) {
-            _ = try full.execute(try full.plan(rules: PurgeHarness.rules, holds: [], now: PurgeHarness.now), now: PurgeHarness.now)
+            _ = try full.execute(try full.plan(rules: PurgeHarness.rules, holds: [], now: PurgeHarness.now), holds: [], now: PurgeHarness.now)
         }
         #expect(h.pack.segmentPaths() == before)
         #expect(try h.pack.verify(deep: true).problems.isEmpty, "the old segments are whole and indexed")
@@ -128,8 +177,7 @@ import TestSupport
         let purger = h.purger()
         let plan = try purger.planErasure(user: "Uold1", reason: "request 12", holds: [], now: PurgeHarness.now)
         #expect(Set(plan.tombstones.map(\.messageId)) == ["old1", "old3", "old5"])
-        _ = try purger.execute(plan, now: PurgeHarness.now)
-        try h.ledger.purgeStore.scrubPerson("Uold1")
+        _ = try purger.execute(plan, holds: [], now: PurgeHarness.now)
         #expect(try h.filesHolding("SECRET-old1-").isEmpty && h.filesHolding("SECRET-old5-").isEmpty)
         #expect(try h.ledger.purgeStore.tombstone(id: "old3")?.action == .erase)
         #expect(try h.ledger.purgeStore.purgeTotals().erasures == 3)
