@@ -75,10 +75,10 @@ public struct SegmentRewriter {
         if let available = disk.availableBytes(at: directory), available < row.bytes {
             throw RewriteError.noSpace(segment: row.path, needed: row.bytes, available: available)
         }
-        // Only the file the chain knows is rewritten: the new one's hash would otherwise vouch for a change.
-        guard try SegmentReader.fileSHA256(archiveDir + "/" + row.path).sha256 == row.fileSHA256 else {
-            throw RewriteError.modified(segment: row.path)
-        }
+        // Only the file the chain knows is rewritten: the new one's hash would otherwise vouch
+        // for a change. The old file is hashed on another core while the new one is written,
+        // and nothing is published before the two hashes agree.
+        let oldHash = BackgroundHash(path: archiveDir + "/" + row.path)
         let writer = try SegmentWriter(directory: directory, relativePath: relative, sequence: manifest.sequence,
                                        createdAtMs: manifest.createdAtMs, previous: manifest.previous, settings: settings)
         var removed: [Manifest.Removed] = []
@@ -123,6 +123,10 @@ public struct SegmentRewriter {
         }
         writer.rewrites = (manifest.rewrites ?? []) + [Manifest.Rewrite(replaced: Manifest.ChainLink(segment: row.path, sha256: row.fileSHA256),
                                                                          atMs: now.milliseconds, removed: removed)]
+        guard oldHash.wait() == row.fileSHA256 else {
+            writer.abort()
+            throw RewriteError.modified(segment: row.path)
+        }
         let (newManifest, records, fileSHA, bytes) = try writer.finish()
         try afterStep(.written)
         try Durable.publish(temporary: writer.temporaryPath, final: archiveDir + "/" + relative)
@@ -156,5 +160,24 @@ public struct SegmentRewriter {
         do throws(RecordError) { return try RecordCodec.decode(bytes).message.id } catch {
             throw PackingError.badRecord(segment: manifest.segment, messageId: "at member \(scanned.member) offset \(scanned.offset)", problem: error)
         }
+    }
+}
+
+/// A file's SHA-256, computed on a queue of its own; `wait` returns it (nil when unreadable).
+final class BackgroundHash: @unchecked Sendable {
+    private let done = DispatchGroup()
+    private var result: String?
+
+    init(path: String) {
+        done.enter()
+        DispatchQueue.global(qos: .utility).async { [self] in
+            result = try? SegmentReader.fileSHA256(path).sha256
+            done.leave()
+        }
+    }
+
+    func wait() -> String? {
+        done.wait()
+        return result
     }
 }
