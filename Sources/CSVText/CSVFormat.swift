@@ -33,4 +33,21 @@ public struct CSVFormat: Sendable {
     public func line(_ fields: [String]) -> String {
         fields.map(field).joined(separator: ",") + "\r\n"
     }
+
+    /// `name` with every control character, format character (bidi overrides and isolates
+    /// included) and line or paragraph separator written as `<U+XXXX>`: what `SafeName`
+    /// replaces, shown rather than hidden or obeyed (a file's name in a cell).
+    public static func visible(_ name: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in name.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator:
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                out.append(contentsOf: "<U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex)>".unicodeScalars)
+            default:
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
 }

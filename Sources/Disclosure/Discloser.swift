@@ -247,20 +247,7 @@ public struct Discloser {
         }
     }
 
-    /// `name` with every control and format character, and line or paragraph separator, as `<U+XXXX>`.
-    static func visible(_ name: String) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in name.unicodeScalars {
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator:
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                out.append(contentsOf: "<U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex)>".unicodeScalars)
-            default:
-                out.append(scalar)
-            }
-        }
-        return String(out)
-    }
+    static func visible(_ name: String) -> String { CSVFormat.visible(name) }
 
     /// `profile.json`'s names: the profiles' (current, then earlier), then names only their
     /// messages carry (a chat backup's rows name the sender as the backup did).

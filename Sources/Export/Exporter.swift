@@ -227,22 +227,7 @@ public struct Exporter {
     /// `User` for the customer's side, `Account` for the account's replies: as LINE's backup has it.
     static func senderType(_ row: ExportRow) -> BackupSender { row.direction == .outgoing ? .account : .user }
 
-    /// `name` with every control character, format character (bidi overrides and isolates
-    /// included) and line or paragraph separator written as `<U+XXXX>`: what `SafeName`
-    /// replaces, shown rather than hidden or obeyed.
-    static func visible(_ name: String) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in name.unicodeScalars {
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator:
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                out.append(contentsOf: "<U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex)>".unicodeScalars)
-            default:
-                out.append(scalar)
-            }
-        }
-        return String(out)
-    }
+    static func visible(_ name: String) -> String { CSVFormat.visible(name) }
 
     /// The `text` column: see `MessageText.summary`.
     static func text(_ row: ExportRow) -> String {

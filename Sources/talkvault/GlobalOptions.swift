@@ -1,9 +1,7 @@
 import ArgumentParser
 import Archive
 import Packing
-import Purging
 import Foundation
-import InboxLog
 import Intake
 import Ledger
 import Store
@@ -79,15 +77,6 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Segment settings from the config.
-    /// Where a purge works; `ledger`'s inbox position and relay targets say how far the inbox
-    /// log's bodies have been read by everything that reads them.
-    func purgeSettings(_ config: TalkVaultConfig, ledger: Ledger) throws -> PurgeSettings {
-        let pack = packSettings(config)
-        let through = try ([ledger.inboxStore.inboxPosition()] + ledger.relayStore.relayTargets().map(\.position)).min()!
-        return PurgeSettings(dataDir: pack.dataDir, archiveDir: pack.archiveDir, exportDir: paths(config).exportDir, timeZone: config.timeZone,
-                             segment: pack.segment, inbox: (SegmentDirectory(ledgerPath: paths(config).database), through))
-    }
-
     func packSettings(_ config: TalkVaultConfig) -> PackSettings {
         PackSettings(dataDir: paths(config).dataDir, archiveDir: paths(config).archiveDir, timeZone: config.timeZone,
                      segment: SegmentWriter.Settings(compression: CompressionPolicy(level: Int32(config.archive.compressionLevel)),

@@ -28,14 +28,9 @@ struct PurgeCommand: ParsableCommand {
 
     func run() throws {
         let config = try global.loadConfig()
-        let paths = global.paths(config)
-        let lock = try PackLock.acquire(dataDir: paths.dataDir)
+        let (lock, ledger, purger) = try global.openPurger(config)
         defer { lock.release() }
-        // A scan of every message needs no large page cache: memory stays flat on any ledger.
-        let ledger = try global.openLedgerForWriting(config, create: false, cacheKibibytes: 8 * 1024)
         let now = try global.clock().now()
-        let purger = Purger(purge: ledger.purgeStore, index: ledger.archiveIndex, settings: try global.purgeSettings(config, ledger: ledger),
-                            exports: ledger.exportStore)
         let plan = try purger.plan(rules: config.keep, holds: try ledger.retentionStore.holds(), now: now)
         let unfinished = try ledger.purgeStore.pendingPurges().count
         if dryRun {
