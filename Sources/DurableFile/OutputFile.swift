@@ -4,6 +4,8 @@ import Foundation
 /// A new file written through a buffer, hashed as it goes, and made durable with fsync. It is
 /// created exclusively, so two writers can never share a temporary file. Segments, exports and
 /// their manifests are all written through it, then published with `Durable.publish`.
+/// Each buffer is hashed on a queue of its own as it is written out, so hashing a large file
+/// takes the second core rather than the writer's.
 public final class OutputFile {
     public let path: String
     private let fd: Int32
@@ -11,8 +13,9 @@ public final class OutputFile {
     private let capacity = 1 << 20
     /// Bytes written so far.
     public private(set) var offset: UInt64 = 0
+    private let hashes = HashPipeline()
     /// SHA-256 of everything written so far.
-    public private(set) var hasher = SHA256()
+    public var hasher: SHA256 { hashes.current(adding: buffer) }
     private var closed = false
 
     /// Creates `path`, which must not exist.
@@ -26,10 +29,10 @@ public final class OutputFile {
     deinit { if !closed { Foundation.close(fd) } }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws(DurableFileError) {
-        hasher.update(bufferPointer: bytes)
         offset += UInt64(bytes.count)
         if buffer.count + bytes.count > capacity { try flush() }
         if bytes.count >= capacity {
+            hashes.update(Array(bytes))
             try writeAll(bytes)
         } else {
             buffer.append(contentsOf: bytes)
@@ -46,6 +49,7 @@ public final class OutputFile {
         guard !buffer.isEmpty else { return }
         let pending = buffer
         buffer.removeAll(keepingCapacity: true)
+        hashes.update(pending)
         do { try pending.withUnsafeBytes { try writeAll($0) } } catch let error as DurableFileError { throw error } catch {
             throw .io(path: path, reason: "\(error)")
         }
@@ -162,4 +166,26 @@ public enum DurableFileError: Error, Equatable, Sendable, CustomStringConvertibl
 /// The text of the current `errno`, for error reasons.
 public enum Errno {
     public static func text() -> String { String(cString: strerror(errno)) }
+}
+
+/// SHA-256 over buffers handed to it in order, computed on a serial queue; at most four wait.
+final class HashPipeline: @unchecked Sendable {
+    private var state = SHA256()
+    private let queue = DispatchQueue(label: "talkvault.output-hash")
+    private let slots = DispatchSemaphore(value: 4)
+
+    func update(_ bytes: [UInt8]) {
+        slots.wait()
+        queue.async { [self] in
+            state.update(data: bytes)
+            slots.signal()
+        }
+    }
+
+    /// The hash of everything handed over so far, then `tail`.
+    func current(adding tail: [UInt8]) -> SHA256 {
+        var copy = queue.sync { state }
+        copy.update(data: tail)
+        return copy
+    }
 }

@@ -513,6 +513,11 @@ enum Migrations {
                 removed    TEXT NOT NULL     -- JSON array of message ids
             ) STRICT;
             """)
+        // A ledger with nothing in it yet holds no bytes an earlier delete left behind (writers
+        // run with secure_delete from here on): its first purge need not VACUUM.
+        if try db.scalar("SELECT (SELECT count(*) FROM raw_events) + (SELECT count(*) FROM messages) + (SELECT freelist_count FROM pragma_freelist_count)") == 0 {
+            try db.run("INSERT INTO meta(key, value) VALUES ('purge_vacuumed', '1') ON CONFLICT(key) DO NOTHING")
+        }
         var columns: [String] = []
         try db.query("SELECT name FROM pragma_table_info('exports')") { columns.append($0.text(0)) }
         if !columns.contains("purged_at_ms") {
