@@ -127,7 +127,14 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
             for chunk in Self.chunks(ids) {
                 try db.transaction {
                     let list = Self.placeholders(chunk.count), values = chunk.map { SQLValue.text($0) }
-                    // The events keep their ids (a redelivery stays a duplicate), not their bodies.
+                    // The events keep their ids (a redelivery stays a duplicate), not their bodies;
+                    // nor do the conflicting copies kept beside them.
+                    try db.run("""
+                        UPDATE event_conflicts SET body = '' WHERE event_id IN (SELECT event_id FROM raw_events WHERE seq IN (
+                            SELECT event_seq FROM messages WHERE id IN (\(list))
+                            UNION SELECT event_seq FROM message_edits WHERE message_id IN (\(list))
+                            UNION SELECT event_seq FROM unsends WHERE message_id IN (\(list))))
+                        """, values)
                     try db.run("""
                         UPDATE raw_events SET body = '' WHERE seq IN (
                             SELECT event_seq FROM messages WHERE id IN (\(list))
