@@ -39,7 +39,7 @@ struct PurgeCommand: ParsableCommand {
             return
         }
         if plan.removesEverything && !yesDeleteAll {
-            throw Failure(.usage, "the keep rules would remove all \(plan.ledgerMessages) messages in the ledger at once; "
+            throw Failure(.usage, "the keep rules make all \(plan.ledgerMessages) messages in the ledger due at once; "
                           + "check retention.yaml, then pass --yes-delete-all if that is meant (nothing was changed)")
         }
         guard try plan.messages > 0 || unfinished > 0 || !plan.exports.isEmpty || ledger.purgeStore.compactionOwed() else {

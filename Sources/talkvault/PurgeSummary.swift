@@ -42,6 +42,10 @@ struct PurgeSummary: Encodable {
     var exportsRemoved: [String]
     var walTruncated: Bool?
     var exportRowsRedacted: Int
+    /// Messages whose delivered export row was not found as it would be written now.
+    var exportRowsNotFound: [String]
+    /// Decisions withdrawn because a hold placed since covers them.
+    var withdrawnForHolds: Int
     var inboxBodiesCleared: Int
 
     init(plan: PurgePlan, unfinished: Int, report: PurgeReport?) {
@@ -57,13 +61,16 @@ struct PurgeSummary: Encodable {
         exportsRemoved = report?.exportsRemoved ?? []
         walTruncated = report?.walTruncated
         exportRowsRedacted = report?.exports.rows ?? 0
+        exportRowsNotFound = report?.exports.notFound ?? []
+        withdrawnForHolds = report?.withdrawnForHolds ?? 0
         inboxBodiesCleared = report?.inbox.records ?? 0
     }
 
     enum CodingKeys: String, CodingKey {
         case messages, bytes, rules, exports, unfinished, rewrites
         case dryRun = "dry_run", heldBack = "held_back", stagedRemoved = "staged_removed", exportsRemoved = "exports_removed",
-             walTruncated = "wal_truncated", exportRowsRedacted = "export_rows_redacted", inboxBodiesCleared = "inbox_bodies_cleared"
+             walTruncated = "wal_truncated", exportRowsRedacted = "export_rows_redacted",
+             exportRowsNotFound = "export_rows_not_found", withdrawnForHolds = "withdrawn_for_holds", inboxBodiesCleared = "inbox_bodies_cleared"
     }
 
     var text: String {
@@ -86,6 +93,10 @@ struct PurgeSummary: Encodable {
         }
         if stagedRemoved > 0 { out += "removed \(stagedRemoved) staged downloads\n" }
         if exportRowsRedacted > 0 { out += "took \(exportRowsRedacted) rows out of delivered exports\n" }
+        if !exportRowsNotFound.isEmpty {
+            out += "not found in a delivered export as it would be written now (look at it): \(exportRowsNotFound.joined(separator: ", "))\n"
+        }
+        if withdrawnForHolds > 0 { out += "kept \(withdrawnForHolds) messages a hold placed since the decision covers\n" }
         if inboxBodiesCleared > 0 { out += "cleared \(inboxBodiesCleared) applied bodies from the inbox log\n" }
         return out
     }
