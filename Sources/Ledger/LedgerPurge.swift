@@ -123,6 +123,7 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
     }
 
     public func scrub(_ ids: [String]) throws(LedgerError) {
+        try scrubSetAside(Set(ids))
         do {
             for chunk in Self.chunks(ids) {
                 try db.transaction {
@@ -154,6 +155,46 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
+    }
+
+    /// Bodies kept aside whole, which hold whatever events they carried: a relay dead letter
+    /// that holds a purged message is dropped (its other events can no longer be relayed), and
+    /// a rejected body that names one loses its bytes and says why.
+    private func scrubSetAside(_ ids: Set<String>) throws(LedgerError) {
+        do {
+            for table in ["relay_dead", "inbox_rejected"] {
+                var hits: [Int64] = []
+                try db.query("SELECT seq, body FROM \(table)") { row in
+                    if Self.messageIds(in: row.blob(1) ?? []).contains(where: ids.contains) { hits.append(row.int64(0)) }
+                }
+                for seq in hits {
+                    if table == "relay_dead" {
+                        try db.run("DELETE FROM relay_dead WHERE seq = ?1", [.integer(seq)])
+                    } else {
+                        try db.run("UPDATE inbox_rejected SET body = X'', problem = problem || ' (body removed by a purge)' WHERE seq = ?1",
+                                   [.integer(seq)])
+                    }
+                }
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
+    /// Every `"id":"…"` value in a webhook body: message ids among them.
+    static func messageIds(in body: [UInt8]) -> [String] {
+        let key = Array(#""id":""#.utf8)
+        var ids: [String] = [], index = 0
+        while index + key.count <= body.count {
+            if body[index] == key[0] && body[index..<(index + key.count)].elementsEqual(key) {
+                let start = index + key.count
+                if let end = body[start...].firstIndex(of: UInt8(ascii: "\"")) { ids.append(String(decoding: body[start..<end], as: UTF8.self)) }
+                index = start
+            } else {
+                index += 1
+            }
+        }
+        return ids
     }
 
     public func scrubPerson(_ user: String) throws(LedgerError) {

@@ -15,8 +15,16 @@ import TestSupport
         let h = try PurgeHarness()
         #expect(try h.filesHolding("SECRET-old0-edited").count >= 2, "the ledger and the second segment hold it before")
         #expect(try h.filesHolding("SECRET-old0-本文").contains { $0.hasSuffix(".tar.gz") }, "the first segment holds the first version")
+        // Bodies kept aside whole: a dead letter holding old2 is dropped, a rejected one loses its bytes.
+        let body = Array(#"{"events":[{"message":{"id":"old2","text":"SECRET-old2-本文"}}]}"#.utf8)
+        try h.ledger.db.run("""
+            INSERT INTO relay_dead(target, received_at_ms, dead_at_ms, reason, attempts, refused, body) VALUES ('crm', 1, 2, 'down', 3, 0, ?1)
+            """, [.blob(body)])
+        try h.ledger.db.run("INSERT INTO inbox_rejected(received_at_ms, problem, body) VALUES (1, 'bad', ?1)", [.blob(body)])
         let hold = LegalHold(name: "case-1", reason: "dispute", users: ["Uold1"], createdAt: PurgeHarness.now, createdBy: "test")
         let report = try h.purge(holds: [hold])
+        #expect(try h.ledger.db.scalar("SELECT count(*) FROM relay_dead") == 0)
+        #expect(try h.ledger.db.scalar("SELECT count(*) FROM inbox_rejected WHERE length(body) = 0 AND problem LIKE '%removed by a purge%'") == 1)
         #expect(report.messages == 3, "old0, old2 and old4 are Uold0's; Uold1's are held")
         #expect(report.rewrites.count == 2, "both segments held a version of old0")
         for n in [0, 2, 4] {
