@@ -65,21 +65,25 @@ public struct ExportRedactor {
                 if removed > 0 { result.files.append(file) }
             }
             result.rows += removedHere
-            if removedHere < ids.count { result.notFound += ids.sorted().prefix(ids.count - removedHere) }
-            guard removedHere > 0 else { continue }
             let manifestPath = String(csv.dropLast(".csv".count)) + ".manifest.json"
-            var rows = 0
-            if var manifest = try? JSONDecoder().decode(ExportManifest.self, from: Data(contentsOf: URL(fileURLWithPath: manifestPath))) {
-                manifest.rows -= removedHere
-                manifest.lateRows.removeAll { ids.contains($0) }
-                manifest.csv = .init(file: manifest.csv.file, sha256: newSHA, bytes: newBytes)
-                manifest.redacted = (manifest.redacted ?? []) + group.map {
-                    .init(messageId: $0.row.id, rule: rules[$0.row.id] ?? "", at: now.rfc3339(in: timeZone))
-                }
-                rows = manifest.rows
-                try manifest.write(to: manifestPath)
+            guard var manifest = try? JSONDecoder().decode(ExportManifest.self, from: Data(contentsOf: URL(fileURLWithPath: manifestPath))) else {
+                if removedHere > 0 { try store.recordRedaction(week: first.week, key: first.key, sha256: newSHA, rows: 0) }
+                continue
             }
-            try store.recordRedaction(week: first.week, key: first.key, sha256: newSHA, rows: rows)
+            // The manifest and the ledger follow the file, also when a run cut short between
+            // them left the rows out already: those are counted once, by the redacted list.
+            let listed = Set((manifest.redacted ?? []).map(\.messageId))
+            let fresh = group.map(\.row.id).filter { !listed.contains($0) }
+            if removedHere < fresh.count { result.notFound += fresh.sorted().suffix(fresh.count - removedHere) }
+            guard manifest.csv.sha256 != newSHA else { continue }
+            manifest.rows = Self.dataRows(csv, profile: profile)
+            manifest.lateRows.removeAll { ids.contains($0) }
+            manifest.csv = .init(file: manifest.csv.file, sha256: newSHA, bytes: newBytes)
+            manifest.redacted = (manifest.redacted ?? []) + fresh.map {
+                .init(messageId: $0, rule: rules[$0] ?? "", at: now.rfc3339(in: timeZone))
+            }
+            try manifest.write(to: manifestPath)
+            try store.recordRedaction(week: first.week, key: first.key, sha256: newSHA, rows: manifest.rows)
         }
         return result
     }
@@ -119,6 +123,16 @@ public struct ExportRedactor {
         }
         try Durable.syncDirectory((path as NSString).deletingLastPathComponent)
         return (removed, sha, out.offset)
+    }
+
+    /// The data rows of a delivered CSV: its records less the header lines of its profile.
+    static func dataRows(_ csv: String, profile: ExportProfile) -> Int {
+        guard let input = FileHandle(forReadingAtPath: csv) else { return 0 }
+        defer { try? input.close() }
+        var records = CSVRecords(), count = 0
+        while let chunk = try? input.read(upToCount: 1 << 20), !chunk.isEmpty { count += records.feed(Array(chunk)).count }
+        if records.finish() != nil { count += 1 }
+        return max(0, count - (profile == .full ? 1 : 4))
     }
 
     /// The copies a forced export kept beside `csv` (`….csv.superseded-<hash>`).

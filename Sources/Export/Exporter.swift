@@ -46,12 +46,16 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
     case deliveredFileChanged(path: String)
     /// `--force` without a reason.
     case forceNeedsReason
+    /// The week was delivered, and a purge removed its files under a keep rule.
+    case purged(week: String, rule: String)
     case io(String)
 
     public var description: String {
         switch self {
         case .deliveredFileChanged(let path): return "\(path) was delivered but is missing or changed since; rewrite it only with --force --reason"
         case .forceNeedsReason: return "--force needs --reason, which the manifest records"
+        case .purged(let week, let rule):
+            return "\(week) was delivered, and its files were removed under \(rule) (talkvault purge); it is not made again"
         case .io(let detail): return detail
         }
     }
@@ -81,6 +85,7 @@ public struct Exporter {
         let csvPath = settings.exportDir + "/" + name + ".csv", manifestPath = settings.exportDir + "/" + name + ".manifest.json"
         let delivered = try store.deliveredWeeks(profile: key)
         var previousSHA: String?
+        if let earlier = delivered[week.description], let rule = earlier.purgedUnder { throw ExportError.purged(week: week.description, rule: rule) }
         if let earlier = delivered[week.description] {
             // The delivered file is looked for in this data dir's export dir, never at a path
             // recorded elsewhere (an older ledger recorded absolute paths; a copy would read the original's).

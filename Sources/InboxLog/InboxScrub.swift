@@ -24,7 +24,12 @@ public enum InboxScrub {
     /// as before. Segments wholly before `through` are zeroed whole when no writer holds the log.
     public static func scrub(_ directory: SegmentDirectory, through: InboxPosition) throws(InboxLogError) -> Report {
         var report = Report()
-        let writing = directory.writerHoldsLock()
+        // Without a writer, the scrub holds the writer's lock itself: a `serve` starting now
+        // waits its turn (it exits 4 and systemd starts it again) instead of reusing a segment
+        // while it is being zeroed.
+        let lock = open(directory.lockPath, O_RDWR | O_CLOEXEC)
+        let writing = lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) != 0
+        defer { if lock >= 0 { close(lock) } }
         for number in try directory.segments() where number <= through.segment {
             let path = directory.file(number)
             if number < through.segment {

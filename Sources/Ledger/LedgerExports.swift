@@ -20,7 +20,10 @@ extension LedgerExports {
     static let exportSelect = "SELECT " + messageRowColumns + "\n" + messageRowJoins + "\n"
     /// What an export never carries: a backup file's own message, and an unmatched chat's rows
     /// (they wait for `import --map`, and would otherwise be exported under a provisional chat).
+    /// Nor a message a purge or an erasure has decided to remove (its rows may already be gone
+    /// from the delivered weeks).
     static let notExported = "m.line_type != '\(BackupFileMessage.lineType)' AND \(LedgerImport.held("m")) = 0"
+        + " AND NOT EXISTS (SELECT 1 FROM tombstones t WHERE t.message_id = m.id)"
 
     static func exportRow(_ row: Row) -> ExportRow {
         var exported = ExportRow(id: row.text(0), sentAt: Instant(milliseconds: row.int64(1)), chatType: row.text(2), chatId: row.text(3),
@@ -120,8 +123,8 @@ extension LedgerExports {
     public func deliveredWeeks(profile: String) throws(LedgerError) -> [String: DeliveredExport] {
         do {
             var weeks: [String: DeliveredExport] = [:]
-            try db.query("SELECT week, path, sha256, rows FROM exports WHERE profile = ?1", [.text(profile)]) {
-                weeks[$0.text(0)] = DeliveredExport(path: $0.text(1), sha256: $0.text(2), rows: $0.int(3))
+            try db.query("SELECT week, path, sha256, rows, purge_rule FROM exports WHERE profile = ?1", [.text(profile)]) {
+                weeks[$0.text(0)] = DeliveredExport(path: $0.text(1), sha256: $0.text(2), rows: $0.int(3), purgedUnder: $0.optionalText(4))
             }
             return weeks
         } catch {

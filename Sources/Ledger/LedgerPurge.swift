@@ -264,6 +264,18 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
         }
     }
 
+    public func exportedMessageIds(week: String, profile: String) throws(LedgerError) -> [String] {
+        do {
+            var ids: [String] = []
+            try db.query("SELECT message_id FROM exported_messages WHERE week = ?1 AND profile = ?2", [.text(week), .text(profile)]) {
+                ids.append($0.text(0))
+            }
+            return ids
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
     public func deliveredFiles() throws(LedgerError) -> [DeliveredFile] {
         do {
             var files: [DeliveredFile] = []

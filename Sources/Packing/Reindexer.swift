@@ -37,6 +37,10 @@ public struct Reindexer {
                 report.problems.append("\(error)")
             }
         }
+        // A file a purge's rewrite replaced, still there (a crash before its removal, or a copy
+        // taken meanwhile), is not indexed: the rewrite that names it holds what stays of it.
+        let replaced = Set(manifests.flatMap { $0.0.rewrites?.map(\.replaced.segment) ?? [] })
+        manifests.removeAll { replaced.contains($0.0.segment) }
         for (manifest, sha, bytes) in manifests.sorted(by: { $0.0.sequence < $1.0.sequence }) {
             var versions: [String: Int64] = [:]
             var records: [Manifest.Record] = []

@@ -13,6 +13,8 @@ public struct PurgePlan: Sendable {
     public var tombstones: [Tombstone] = []
     /// Delivered exports whose keep rule ran out, and the rule.
     public var exports: [(file: DeliveredFile, rule: String)] = []
+    /// Delivered exports past their rule that carry a message an active hold covers: kept, and the hold.
+    public var exportsHeld: [(file: DeliveredFile, hold: String)] = []
     /// Messages the ledger holds in all.
     public var ledgerMessages = 0
     /// Messages an active hold covers, due or not.

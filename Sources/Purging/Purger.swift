@@ -96,7 +96,14 @@ public final class Purger {
             guard let decision = PurgePlanner.decision(for: message, rules: rules, now: now) else { return }
             PurgePlanner.add(message, action: decision.action, rule: decision.rule, due: decision.due, holds: holds, now: now, to: &plan)
         }
-        plan.exports = PurgePlanner.exportsDue(try purge.deliveredFiles(), rules: rules, zone: settings.timeZone, now: now)
+        // A delivered week that carries a held message is a record the hold keeps too.
+        for due in PurgePlanner.exportsDue(try purge.deliveredFiles(), rules: rules, zone: settings.timeZone, now: now) {
+            var hold: String?
+            try purge.candidates(ids: try purge.exportedMessageIds(week: due.file.week, profile: due.file.profile)) { message in
+                if hold == nil { hold = PurgePlanner.hold(covering: message, among: holds)?.name }
+            }
+            if let hold { plan.exportsHeld.append((due.file, hold)) } else { plan.exports.append(due) }
+        }
         return plan
     }
 
@@ -168,16 +175,31 @@ public final class Purger {
         }
         try afterStep(.exportsRedacted)
         var rewriter = SegmentRewriter(index: index, archiveDir: settings.archiveDir, settings: settings.segment, disk: disk)
-        rewriter.afterStep = { [afterStep] step in try afterStep(.rewrite(step)) }
+        // What `afterStep` throws stops the run at once, as a crash there would.
+        struct Stopped: Error { let error: any Error }
+        rewriter.afterStep = { [afterStep] step in
+            do { try afterStep(.rewrite(step)) } catch { throw Stopped(error: error) }
+        }
         let wanted = Set(ids)
+        // A segment that cannot be read or rewritten does not keep the others from being
+        // cleaned; but then nothing is scrubbed from the ledger (which of the decided messages it
+        // holds is unknown), and the error is the run's: the next run, after `verify`, goes on.
+        var failure: (any Error)?
         for row in try index.allSegments() {
-            let manifest = try SegmentReader.manifest(segment: row.path, archiveDir: settings.archiveDir)
-            let held = try SegmentRewriter.holdings(manifest, of: wanted, archiveDir: settings.archiveDir)
-            guard !held.isEmpty else { continue }
-            if let outcome = try rewriter.rewrite(row, dropping: pending.filter { held.contains($0.key) }, now: now) {
-                report.rewrites.append(outcome)
+            do {
+                let manifest = try SegmentReader.manifest(segment: row.path, archiveDir: settings.archiveDir)
+                let held = try SegmentRewriter.holdings(manifest, of: wanted, archiveDir: settings.archiveDir)
+                guard !held.isEmpty else { continue }
+                if let outcome = try rewriter.rewrite(row, dropping: pending.filter { held.contains($0.key) }, now: now) {
+                    report.rewrites.append(outcome)
+                }
+            } catch let stopped as Stopped {
+                throw stopped.error
+            } catch {
+                failure = failure ?? error
             }
         }
+        if let failure { throw failure }
         for id in ids {
             if let tombstone = try purge.tombstone(id: id) { report.contentBytes += tombstone.contentBytes }
         }

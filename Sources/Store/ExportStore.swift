@@ -6,8 +6,11 @@ public struct DeliveredExport: Sendable, Equatable {
     public var path: String
     public var sha256: String
     public var rows: Int
+    /// The keep rule that removed its files (`purge`), if one did.
+    public var purgedUnder: String?
 
-    public init(path: String, sha256: String, rows: Int) {
+    public init(path: String, sha256: String, rows: Int, purgedUnder: String? = nil) {
+        self.purgedUnder = purgedUnder
         self.path = path
         self.sha256 = sha256
         self.rows = rows

@@ -149,6 +149,8 @@ public protocol PurgeStore {
     func tombstone(id: String) throws(LedgerError) -> Tombstone?
     /// Purged messages, their content bytes, and erasures, done or not.
     func purgeTotals() throws(LedgerError) -> (messages: Int, bytes: Int64, erasures: Int)
+    /// The messages a delivered export carried.
+    func exportedMessageIds(week: String, profile: String) throws(LedgerError) -> [String]
     /// Every delivered export, for the export keep rule.
     func deliveredFiles() throws(LedgerError) -> [DeliveredFile]
     /// Records that a delivered export's files were deleted under `rule`; the week stays delivered.

@@ -98,6 +98,7 @@ extension Failure {
             switch error {
             case .forceNeedsReason: self.init(.usage, error.description)
             case .deliveredFileChanged: self.init(.dataError, error.description)
+            case .purged: self.init(.noInput, error.description)
             case .io: self.init(.ioError, error.description)
             }
         default: self.init(.internalError, "\(error)")

@@ -35,6 +35,13 @@ struct PurgeSummary: Encodable {
     var rules: [Rule]
     var heldBack: [Hold]
     var exports: [String]
+    /// Delivered exports past their rule that a hold keeps.
+    var exportsHeld: [HeldExport]
+
+    struct HeldExport: Encodable {
+        var hold: String
+        var export: String
+    }
     /// Messages an interrupted purge decided, finished by this run.
     var unfinished: Int
     var rewrites: [Rewrite]
@@ -55,6 +62,7 @@ struct PurgeSummary: Encodable {
         rules = plan.byRule.sorted { $0.key < $1.key }.map { Rule(rule: $0.key, messages: $0.value.messages, bytes: $0.value.bytes) }
         heldBack = plan.heldBack.sorted { $0.key < $1.key }.map { Hold(hold: $0.key, messages: $0.value.messages, bytes: $0.value.bytes) }
         exports = plan.exports.map(\.file.path)
+        exportsHeld = plan.exportsHeld.map { HeldExport(hold: $0.hold, export: $0.file.path) }
         self.unfinished = unfinished
         rewrites = report?.rewrites.map { Rewrite(old: $0.oldPath, new: $0.newPath, oldBytes: $0.oldBytes, newBytes: $0.newBytes, removedItems: $0.removed.count) } ?? []
         stagedRemoved = report?.stagedRemoved ?? 0
@@ -70,7 +78,7 @@ struct PurgeSummary: Encodable {
         case messages, bytes, rules, exports, unfinished, rewrites
         case dryRun = "dry_run", heldBack = "held_back", stagedRemoved = "staged_removed", exportsRemoved = "exports_removed",
              walTruncated = "wal_truncated", exportRowsRedacted = "export_rows_redacted",
-             exportRowsNotFound = "export_rows_not_found", withdrawnForHolds = "withdrawn_for_holds", inboxBodiesCleared = "inbox_bodies_cleared"
+             exportRowsNotFound = "export_rows_not_found", exportsHeld = "exports_held", withdrawnForHolds = "withdrawn_for_holds", inboxBodiesCleared = "inbox_bodies_cleared"
     }
 
     var text: String {
@@ -84,6 +92,7 @@ struct PurgeSummary: Encodable {
             out += "kept back by holds:\n"
             for hold in heldBack { out += "  \(pad(hold.hold)) \(hold.messages) messages, \(hold.bytes) bytes\n" }
         }
+        for held in exportsHeld { out += "delivered export \(held.export) kept by the hold \(held.hold)\n" }
         if !exports.isEmpty {
             out += "delivered exports past keep.exports (\(dryRun ? "would go" : "removed")):\n"
             for export in exports { out += "  \(export)\n" }

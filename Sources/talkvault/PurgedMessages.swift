@@ -18,7 +18,7 @@ extension Ledger {
             let when = tombstone.unsentAt.map { " at \(PurgedMessages.day($0, zone: zone))" } ?? ""
             return Failure(.noInput, "message \(id) (\(sent)) was unsent\(when)\(by); its text and content were redacted on \(day) under \(tombstone.rule)")
         case .erase:
-            return Failure(.noInput, "message \(id) (\(sent)) was erased on \(day) at its sender's request (see `talkvault audit --action erase`)")
+            return Failure(.noInput, "message \(id) (\(sent)) was erased on \(day) at a person's request (see `talkvault audit --action erase`)")
         }
     }
 }

@@ -159,4 +159,33 @@ import TestSupport
         #expect(try filesHolding("KEEP-3597 ").count >= 1)
         #expect(try json(try cli.talkvault(["purge", "--dry-run", "--json"] + config, environment: later).stdout)["messages"] as? Int == 0)
     }
+
+    /// `keep.exports`: a delivered week past its rule goes (and stays known as delivered), unless
+    /// it carries a message a hold covers.
+    @Test func deliveredExportsPastTheirRuleGoUnlessHeld() throws {
+        let keep = cli.dir.write("keep.yaml", "keep:\n  exports: 30d\n")
+        let config = ["--config", keep, "--data-dir", "data"]
+        let events = (0..<3).map { n in Webhook.text("x\(n)", "注文 \(n)", eventId: "xe\(n)", at: 1_462_000_000_000 + Int64(n), source: Webhook.source(user: "Ua")) }
+        try Webhook.body(events).write(to: URL(fileURLWithPath: cli.dir.file("week.json")))
+        #expect(try cli.talkvault(["ingest", "week.json"] + config).status == 0)
+        #expect(try cli.talkvault(["mark-read", "x0", "x1", "x2"] + config).status == 0)
+        #expect(try cli.talkvault(["export", "--week", "2016-W17"] + config).status == 0)
+        let csv = cli.dir.file("data/exports/talkvault-2016-W17.csv")
+        #expect(FileManager.default.fileExists(atPath: csv))
+
+        #expect(try cli.talkvault(["hold", "add", "--name", "case-2", "--reason", "監査", "--chat", "Ua"] + config).status == 0)
+        let held = try json(try cli.talkvault(["purge", "--dry-run", "--json"] + config, environment: later).stdout)
+        #expect((held["exports"] as? [Any])?.isEmpty == true)
+        #expect((held["exports_held"] as? [[String: Any]])?.first?["hold"] as? String == "case-2", "\(held)")
+        #expect(try cli.talkvault(["purge"] + config, environment: later).status == 0)
+        #expect(FileManager.default.fileExists(atPath: csv), "held: the week stays")
+
+        #expect(try cli.talkvault(["hold", "release", "case-2", "--reason", "終了"] + config).status == 0)
+        let purged = try json(try cli.talkvault(["purge", "--json"] + config, environment: later).stdout)
+        #expect((purged["exports_removed"] as? [String])?.count == 2, "\(purged)")
+        #expect(!FileManager.default.fileExists(atPath: csv))
+        let again = try cli.talkvault(["export", "--week", "2016-W17"] + config, environment: later)
+        #expect(again.status == 66 && again.stderr.contains("removed under keep.exports"), "\(again.stderr)")
+        #expect(try cli.talkvault(["find", "--count"] + config).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3", "the messages stay")
+    }
 }
