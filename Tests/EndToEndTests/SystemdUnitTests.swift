@@ -38,4 +38,26 @@ import TestSupport
             #expect(timer.contains("WantedBy=timers.target"))
         }
     }
+
+    /// `systemd-analyze verify` accepts every unit, and `security --offline=true` rates every
+    /// service at exposure 2.0 or lower. Skipped where systemd-analyze is not installed.
+    @Test(.enabled(if: which("systemd-analyze") != nil, "systemd-analyze is not installed"))
+    func everyUnitVerifiesAndEveryServiceIsHardened() throws {
+        let analyze = try #require(which("systemd-analyze"))
+        let dir = TempDir()
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.directory).sorted()
+        for name in names {
+            // verify checks that ExecStart's binary exists: the one just built stands in.
+            let text = try String(contentsOfFile: "\(Self.directory)/\(name)", encoding: .utf8)
+            _ = dir.write(name, text.replacingOccurrences(of: "/usr/local/bin/talkvault", with: CLITests.binary))
+        }
+        let verify = try run(analyze, ["verify"] + names.map { dir.file($0) })
+        #expect(verify.status == 0 && verify.stderr.isEmpty, "\(verify.stderr)")
+        for name in names where name.hasSuffix(".service") {
+            let security = try run(analyze, ["security", "--offline=true", dir.file(name)])
+            let line = try #require(security.stdout.split(separator: "\n").last { $0.contains("Overall exposure level") }, "\(security.stdout)")
+            let level = try #require(line.split(separator: ":").last?.split(separator: " ").first.flatMap { Double($0) }, "\(line)")
+            #expect(level <= 2.0, "\(name): exposure \(level)")
+        }
+    }
 }
