@@ -109,7 +109,7 @@ public final class Purger {
 
     /// The erasure of `user`'s data: every message they sent or of their 1:1 chat. Holds are
     /// reported in `heldBack`; the caller refuses when there are any.
-    public func planErasure(user: String, reason: String, holds: [LegalHold], now: Instant) throws -> PurgePlan {
+    public func planErasure(user: String, holds: [LegalHold], now: Instant) throws -> PurgePlan {
         var plan = PurgePlan()
         plan.ledgerMessages = try purge.messageCount()
         try purge.candidates(ofUser: user) { message in

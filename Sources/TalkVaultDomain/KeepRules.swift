@@ -26,7 +26,8 @@ public struct KeepRules: Sendable, Equatable {
         self.unsent = unsent
     }
 
-    /// Nothing is ever due: the default.
+    /// No keep rule ever runs out (every duration is forever), as by default; the unsent policy
+    /// may still make unsent messages due.
     public var keepsEverything: Bool {
         kinds.values.allSatisfy(\.isForever) && chatTypes.values.allSatisfy { $0.values.allSatisfy(\.isForever) }
             && channels.values.allSatisfy { $0.values.allSatisfy(\.isForever) } && exports.isForever

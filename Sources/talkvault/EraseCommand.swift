@@ -31,7 +31,7 @@ struct EraseCommand: ParsableCommand {
         let (lock, ledger, purger) = try global.openPurger(config)
         defer { lock.release() }
         let now = try global.clock().now()
-        let plan = try purger.planErasure(user: user, reason: reason, holds: try ledger.retentionStore.holds(), now: now)
+        let plan = try purger.planErasure(user: user, holds: try ledger.retentionStore.holds(), now: now)
         let known = try ledger.retentionStore.userExists(user)
         guard plan.messages > 0 || !plan.heldBack.isEmpty || known else {
             throw Failure(.noInput, "no user \(user) in the ledger: nothing to erase")

@@ -187,14 +187,14 @@ import TestSupport
     @Test func anErasureTakesEverythingOfOnePerson() throws {
         let h = try PurgeHarness()
         let purger = h.purger()
-        let plan = try purger.planErasure(user: "Uold1", reason: "request 12", holds: [], now: PurgeHarness.now)
+        let plan = try purger.planErasure(user: "Uold1", holds: [], now: PurgeHarness.now)
         #expect(Set(plan.tombstones.map(\.messageId)) == ["old1", "old3", "old5"])
         _ = try purger.execute(plan, holds: [], now: PurgeHarness.now)
         #expect(try h.filesHolding("SECRET-old1-").isEmpty && h.filesHolding("SECRET-old5-").isEmpty)
         #expect(try h.ledger.purgeStore.tombstone(id: "old3")?.action == .erase)
         #expect(try h.ledger.purgeStore.purgeTotals().erasures == 3)
         #expect(try !h.filesHolding("SECRET-old0-").isEmpty, "another person's messages stay")
-        let held = try purger.planErasure(user: "Uold0", reason: "r", holds: [LegalHold(name: "case-9", reason: "x", chats: ["Uold0"],
+        let held = try purger.planErasure(user: "Uold0", holds: [LegalHold(name: "case-9", reason: "x", chats: ["Uold0"],
                                                                                          createdAt: PurgeHarness.now, createdBy: "t")], now: PurgeHarness.now)
         #expect(held.heldBack["case-9"]?.messages == 3 && held.tombstones.isEmpty)
     }
