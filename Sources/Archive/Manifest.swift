@@ -180,12 +180,14 @@ extension Manifest {
     /// True when `link` names a file this segment replaced: a later segment's link to it holds.
     public func replaced(_ link: ChainLink) -> Bool { rewrites?.contains { $0.replaced == link } ?? false }
 
-    /// True when no other entry has a byte in `entry`'s members: they can be copied whole.
-    public func ownsMembers(_ entry: Entry) -> Bool {
-        let range = entry.member..<(entry.member + max(1, entry.memberCount))
-        return !entries.contains { other in
-            other != entry && (other.member..<(other.member + max(1, other.memberCount))).overlaps(range)
+    /// The entries that have bytes in each member: an entry alone in all of its members
+    /// (`owners[i] == 1` for each) can be copied as those members, whole.
+    public var memberOwners: [Int] {
+        var owners = [Int](repeating: 0, count: members.count)
+        for entry in entries {
+            for index in entry.member..<min(members.count, entry.member + max(1, entry.memberCount)) { owners[index] += 1 }
         }
+        return owners
     }
 
     /// The `messages.jsonl` entry, when the segment has records.

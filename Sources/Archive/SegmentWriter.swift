@@ -124,7 +124,8 @@ public final class SegmentWriter {
         try emit(Tar.headers(name: name, size: size, mtime: mtime))
         let firstMember = currentMemberIndex, dataOffset = memberBytes
         var hash = SHA256(), crc = CRC32(), seen: UInt64 = 0, overflow = false
-        try produce { (given: UnsafeRawBufferPointer) throws(ArchiveError) in
+        var produced: Result<Void, ArchiveError> = .success(())
+        do throws(ArchiveError) { try produce { (given: UnsafeRawBufferPointer) throws(ArchiveError) in
             // Never more than the header's size: a file that grew is refused below, the tar intact.
             let bytes = UnsafeRawBufferPointer(rebasing: given.prefix(Int(size - seen)))
             if bytes.count < given.count { overflow = true }
@@ -138,12 +139,13 @@ public final class SegmentWriter {
                 try endMember()
                 try beginMember(level: store ? 0 : settings.compression.level, shared: false)
             }
-        }
+        } } catch { produced = .failure(error) }
         let sha = Self.hex(hash.finalize())
         // The tar stream stays whole even when the entry is refused below: its bytes are out
         // already, so they are padded (or cut to the header's size) and left out of the manifest.
         if seen < size { try emit([UInt8](repeating: 0, count: Int(size - seen))) }
         try emit([UInt8](repeating: 0, count: Tar.padding(after: size)))
+        try produced.get()
         guard seen == size, !overflow else { throw .stagedFileMismatch(messageId: messageId ?? name, detail: "changed while packing") }
         if let expectedSHA256, expectedSHA256 != sha {
             throw .stagedFileMismatch(messageId: messageId ?? name, detail: "SHA-256 differs from the download's")
@@ -158,7 +160,7 @@ public final class SegmentWriter {
 
     /// Copies `entry` of the segment `source` (its file at `path`) byte for byte: its gzip
     /// members hold nothing but it (tar header, data, padding), so they are copied as they are,
-    /// nothing inflated or compressed again. The caller checks `source.ownsMembers(entry)`.
+    /// nothing inflated or compressed again. The caller checks `source.memberOwners` (1 for each of them).
     /// The copy is as sound as the source: `verify` checks members against their CRC-32.
     @discardableResult
     public func copyMembers(of entry: Manifest.Entry, from source: Manifest, path: String) throws(ArchiveError) -> Manifest.Entry {

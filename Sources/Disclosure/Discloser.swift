@@ -242,12 +242,11 @@ public struct Discloser {
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
         case .double(let d): return String(d)
-        case .string(let s): return column == "file_name" ? visible(s) : s
+        case .string(let s): return column == "file_name" ? CSVFormat.visible(s) : s
         case .array, .object: return value.canonicalJSON()
         }
     }
 
-    static func visible(_ name: String) -> String { CSVFormat.visible(name) }
 
     /// `profile.json`'s names: the profiles' (current, then earlier), then names only their
     /// messages carry (a chat backup's rows name the sender as the backup did).

@@ -59,9 +59,10 @@ public struct ExportRedactor {
             var removedHere = 0
             var newSHA = ""
             var newBytes: UInt64 = 0
+            var keptRecords = 0
             for file in [csv] + Self.superseded(of: csv) where FileManager.default.fileExists(atPath: file) {
-                let (removed, sha, bytes) = try rewrite(file, dropping: match)
-                if file == csv { removedHere = removed; newSHA = sha; newBytes = bytes }
+                let (removed, kept, sha, bytes) = try rewrite(file, dropping: match)
+                if file == csv { removedHere = removed; keptRecords = kept; newSHA = sha; newBytes = bytes }
                 if removed > 0 { result.files.append(file) }
             }
             result.rows += removedHere
@@ -76,7 +77,8 @@ public struct ExportRedactor {
             let fresh = group.map(\.row.id).filter { !listed.contains($0) }
             if removedHere < fresh.count { result.notFound += fresh.sorted().suffix(fresh.count - removedHere) }
             guard manifest.csv.sha256 != newSHA else { continue }
-            manifest.rows = Self.dataRows(csv, profile: profile)
+            // The file is the truth: its records less the profile's header lines.
+            manifest.rows = max(0, keptRecords - (profile == .full ? 1 : 4))
             manifest.lateRows.removeAll { ids.contains($0) }
             manifest.csv = .init(file: manifest.csv.file, sha256: newSHA, bytes: newBytes)
             manifest.redacted = (manifest.redacted ?? []) + fresh.map {
@@ -89,18 +91,18 @@ public struct ExportRedactor {
     }
 
     /// Streams `path` into a new file without the records `drop` matches; returns how many
-    /// went, and the new file's SHA-256 and size. A file losing nothing is left as it is.
-    func rewrite(_ path: String, dropping drop: ([UInt8]) -> Bool) throws -> (removed: Int, sha256: String, bytes: UInt64) {
+    /// went and stayed, and the new file's SHA-256 and size. A file losing nothing is left as it is.
+    func rewrite(_ path: String, dropping drop: ([UInt8]) -> Bool) throws -> (removed: Int, kept: Int, sha256: String, bytes: UInt64) {
         guard let input = FileHandle(forReadingAtPath: path) else { throw ExportError.io("cannot read \(path)") }
         defer { try? input.close() }
         let temporary = (path as NSString).deletingLastPathComponent + "/.\((path as NSString).lastPathComponent).redact-\(ProcessInfo.processInfo.processIdentifier)"
         unlink(temporary)
         let out = try OutputFile(path: temporary)
-        var removed = 0
+        var removed = 0, kept = 0
         do {
             var records = CSVRecords()
             func take(_ record: [UInt8]) throws {
-                if drop(record) { removed += 1 } else { try out.write(record) }
+                if drop(record) { removed += 1 } else { kept += 1; try out.write(record) }
             }
             while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
                 for record in records.feed(Array(chunk)) { try take(record) }
@@ -114,7 +116,7 @@ public struct ExportRedactor {
         guard removed > 0 else {
             unlink(temporary)
             let (sha, bytes) = try FileDigest.sha256(ofFile: path)
-            return (0, sha, bytes)
+            return (0, kept, sha, bytes)
         }
         let sha = FileDigest.hex(out.hasher.finalize())
         guard rename(temporary, path) == 0 else {
@@ -122,21 +124,11 @@ public struct ExportRedactor {
             throw ExportError.io("cannot replace \(path)")
         }
         try Durable.syncDirectory((path as NSString).deletingLastPathComponent)
-        return (removed, sha, out.offset)
-    }
-
-    /// The data rows of a delivered CSV: its records less the header lines of its profile.
-    static func dataRows(_ csv: String, profile: ExportProfile) -> Int {
-        guard let input = FileHandle(forReadingAtPath: csv) else { return 0 }
-        defer { try? input.close() }
-        var records = CSVRecords(), count = 0
-        while let chunk = try? input.read(upToCount: 1 << 20), !chunk.isEmpty { count += records.feed(Array(chunk)).count }
-        if records.finish() != nil { count += 1 }
-        return max(0, count - (profile == .full ? 1 : 4))
+        return (removed, kept, sha, out.offset)
     }
 
     /// The copies a forced export kept beside `csv` (`….csv.superseded-<hash>`).
-    static func superseded(of csv: String) -> [String] {
+    public static func superseded(of csv: String) -> [String] {
         let directory = (csv as NSString).deletingLastPathComponent, name = (csv as NSString).lastPathComponent
         return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .filter { $0.hasPrefix(name + ".superseded-") }.sorted().map { directory + "/" + $0 }

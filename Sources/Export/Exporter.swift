@@ -85,8 +85,8 @@ public struct Exporter {
         let csvPath = settings.exportDir + "/" + name + ".csv", manifestPath = settings.exportDir + "/" + name + ".manifest.json"
         let delivered = try store.deliveredWeeks(profile: key)
         var previousSHA: String?
-        if let earlier = delivered[week.description], let rule = earlier.purgedUnder { throw ExportError.purged(week: week.description, rule: rule) }
         if let earlier = delivered[week.description] {
+            if let rule = earlier.purgedUnder { throw ExportError.purged(week: week.description, rule: rule) }
             // The delivered file is looked for in this data dir's export dir, never at a path
             // recorded elsewhere (an older ledger recorded absolute paths; a copy would read the original's).
             let actual = try? FileDigest.sha256(ofFile: csvPath).sha256
@@ -223,7 +223,7 @@ public struct Exporter {
         // name as sent with such characters made visible.
         let isFile = row.kind == .file
         let text = isFile ? (row.fileName.flatMap(SafeName.make) ?? "") : Self.text(row)
-        let originalFileName = isFile ? (row.fileName.map(Self.visible) ?? "") : ""
+        let originalFileName = isFile ? (row.fileName.map(CSVFormat.visible) ?? "") : ""
         return [local, date, time, row.chatType, row.chatId, row.chatName ?? "", Self.senderType(row).rawValue, row.senderId ?? "",
                 row.senderName ?? "", row.id, row.kind.rawValue, text, contentFile, row.contentSHA256 ?? "", status,
                 row.readAt?.rfc3339(in: zone) ?? "", late ? "true" : "false", originalFileName, row.direction.rawValue, row.source.rawValue]
@@ -232,7 +232,6 @@ public struct Exporter {
     /// `User` for the customer's side, `Account` for the account's replies: as LINE's backup has it.
     static func senderType(_ row: ExportRow) -> BackupSender { row.direction == .outgoing ? .account : .user }
 
-    static func visible(_ name: String) -> String { CSVFormat.visible(name) }
 
     /// The `text` column: see `MessageText.summary`.
     static func text(_ row: ExportRow) -> String {

@@ -45,7 +45,8 @@ public enum InboxScrub {
             defer { close(fd) }
             var changed = false
             while let record = try reader.next(), record.end.segment == number, record.end.offset <= limit {
-                guard !record.damaged, record.storedLength > 0 else { continue }
+                // A damaged record's bytes go too: its length was sound enough to find the next one.
+                guard record.storedLength > 0 else { continue }
                 guard !record.body.allSatisfy({ $0 == 0 }) else { continue }
                 let start = record.end.offset - record.storedLength - RecordHeader.size
                 // The header and the channel's name stay; the body becomes zeros.

@@ -149,6 +149,18 @@ extension LedgerCapture {
                 }
             }
         }
+        // A message a purge or an erasure took is not brought back by a later copy, edit or
+        // unsend of it: the event keeps its id (a duplicate stays one), not its body.
+        let about: String?
+        switch event.payload {
+        case .message(let message), .edit(let message): about = message.id
+        case .unsend(let messageId): about = messageId
+        default: about = nil
+        }
+        if let about, try db.scalar("SELECT EXISTS (SELECT 1 FROM tombstones WHERE message_id = ?1)", [.text(about)]) != 0 {
+            try db.run("UPDATE raw_events SET body = '' WHERE seq = ?1", [.integer(seq)])
+            return
+        }
         if event.isRedelivery, case .message(let message) = event.payload {
             // The first copy we saw was already a retry: LINE's first attempt never arrived.
             try history(message.id, at: receivedAt, "redelivered", detail: event.eventId)
@@ -239,11 +251,6 @@ extension LedgerCapture {
     private func storeEdit(_ message: CapturedMessage, event: CapturedEvent, channel: String, seq: Int64, receivedAt: Instant,
                            counts: inout CaptureCounts) throws {
         guard let chat = event.chat else { return }
-        // An edit of a message a purge or an erasure took does not bring its text back.
-        guard try db.scalar("SELECT EXISTS (SELECT 1 FROM tombstones WHERE message_id = ?1)", [.text(message.id)]) == 0 else {
-            try db.run("UPDATE raw_events SET body = '' WHERE seq = ?1", [.integer(seq)])
-            return
-        }
         counts.editsApplied += 1
         try db.run("INSERT INTO message_edits(message_id, edited_at_ms, text, event_seq) VALUES (?1, ?2, ?3, ?4)",
                    [.text(message.id), .integer(event.timestamp.milliseconds), .text(message.text), .integer(seq)])

@@ -44,15 +44,15 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
     }
 
     public func candidates(ids: [String], _ body: (PurgeCandidate) throws -> Void) throws(LedgerError) {
-        for chunk in Self.chunks(ids) {
-            try candidates(where: "m.id IN (\(Self.placeholders(chunk.count)))", chunk.map { .text($0) }, body)
+        for chunk in SQLLists.chunks(ids) {
+            try candidates(where: "m.id IN (\(SQLLists.placeholders(chunk.count)))", chunk.map { .text($0) }, body)
         }
     }
 
     public func cancelTombstones(_ ids: [String]) throws(LedgerError) {
         do {
-            for chunk in Self.chunks(ids) {
-                try db.run("DELETE FROM tombstones WHERE done = 0 AND message_id IN (\(Self.placeholders(chunk.count)))", chunk.map { .text($0) })
+            for chunk in SQLLists.chunks(ids) {
+                try db.run("DELETE FROM tombstones WHERE done = 0 AND message_id IN (\(SQLLists.placeholders(chunk.count)))", chunk.map { .text($0) })
             }
         } catch {
             throw LedgerError.wrap(error, path: path)
@@ -66,9 +66,10 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
                 SELECT DISTINCT person FROM (
                     SELECT sender_id AS person FROM tombstones WHERE action = 'erase' AND sender_id IS NOT NULL
                     UNION SELECT chat_id FROM tombstones WHERE action = 'erase' AND chat_type = 'user')
-                WHERE NOT EXISTS (SELECT 1 FROM messages WHERE sender_id = person OR chat_id = person)
-                  AND (EXISTS (SELECT 1 FROM profiles WHERE user_id = person) OR EXISTS (SELECT 1 FROM profile_names WHERE user_id = person)
+                -- Only people with something left to take (cheap, indexed), then none of their messages left.
+                WHERE (EXISTS (SELECT 1 FROM profiles WHERE user_id = person) OR EXISTS (SELECT 1 FROM profile_names WHERE user_id = person)
                        OR EXISTS (SELECT 1 FROM chats WHERE chat_id = person AND name IS NOT NULL))
+                  AND NOT EXISTS (SELECT 1 FROM messages WHERE sender_id = person OR chat_id = person)
                 """) { people.append($0.text(0)) }
         } catch {
             throw LedgerError.wrap(error, path: path)
@@ -109,11 +110,17 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
         }
     }
 
+    public func pendingContentBytes() throws(LedgerError) -> Int64 {
+        do { return try db.scalar("SELECT coalesce(sum(content_bytes), 0) FROM tombstones WHERE done = 0") } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
+    }
+
     public func stagedFiles(of ids: [String]) throws(LedgerError) -> [(id: String, file: String)] {
         var files: [(id: String, file: String)] = []
         do {
-            for chunk in Self.chunks(ids) {
-                try db.query("SELECT id, staged_file FROM messages WHERE staged_file IS NOT NULL AND id IN (\(Self.placeholders(chunk.count)))",
+            for chunk in SQLLists.chunks(ids) {
+                try db.query("SELECT id, staged_file FROM messages WHERE staged_file IS NOT NULL AND id IN (\(SQLLists.placeholders(chunk.count)))",
                              chunk.map { .text($0) }) { files.append(($0.text(0), $0.text(1))) }
             }
         } catch {
@@ -125,9 +132,9 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
     public func scrub(_ ids: [String]) throws(LedgerError) {
         try scrubSetAside(Set(ids))
         do {
-            for chunk in Self.chunks(ids) {
+            for chunk in SQLLists.chunks(ids) {
                 try db.transaction {
-                    let list = Self.placeholders(chunk.count), values = chunk.map { SQLValue.text($0) }
+                    let list = SQLLists.placeholders(chunk.count), values = chunk.map { SQLValue.text($0) }
                     // The events keep their ids (a redelivery stays a duplicate), not their bodies;
                     // nor do the conflicting copies kept beside them.
                     try db.run("""
@@ -183,21 +190,13 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
 
     /// Every `"id":"…"` value in a webhook body: message ids among them.
     static func messageIds(in body: [UInt8]) -> [String] {
-        let key = Array(#""id":""#.utf8)
-        var ids: [String] = [], index = 0
-        while index + key.count <= body.count {
-            if body[index] == key[0] && body[index..<(index + key.count)].elementsEqual(key) {
-                let start = index + key.count
-                if let end = body[start...].firstIndex(of: UInt8(ascii: "\"")) { ids.append(String(decoding: body[start..<end], as: UTF8.self)) }
-                index = start
-            } else {
-                index += 1
-            }
+        body.ranges(of: Array(#""id":""#.utf8)).compactMap { key in
+            body[key.upperBound...].firstIndex(of: UInt8(ascii: "\"")).map { String(decoding: body[key.upperBound..<$0], as: UTF8.self) }
         }
-        return ids
     }
 
-    public func scrubPerson(_ user: String) throws(LedgerError) {
+    /// Takes a person's profile and names out of the ledger.
+    func scrubPerson(_ user: String) throws(LedgerError) {
         do {
             try db.transaction {
                 try db.run("DELETE FROM profiles WHERE user_id = ?1", [.text(user)])
@@ -297,11 +296,6 @@ public struct LedgerPurge: PurgeStore, LedgerPart {
         }
     }
 
-    static func chunks(_ ids: [String]) -> [ArraySlice<String>] {
-        stride(from: 0, to: ids.count, by: 400).map { ids[$0..<min($0 + 400, ids.count)] }
-    }
-
-    static func placeholders(_ count: Int) -> String { (1...max(1, count)).map { "?\($0)" }.joined(separator: ",") }
 }
 
 extension Ledger {

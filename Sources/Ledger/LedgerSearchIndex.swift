@@ -184,8 +184,8 @@ extension LedgerSearch {
     /// 500 at a time in one query each.
     private func entries(_ ids: [String], summary: (MessageKind, String?, String?, String) -> String) throws -> [String: Entry] {
         var found: [String: Entry] = [:]
-        for chunk in stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
-            let list = chunk.indices.map { "?\($0 - chunk.startIndex + 1)" }.joined(separator: ",")
+        for chunk in SQLLists.chunks(ids, size: 500) {
+            let list = SQLLists.placeholders(chunk.count)
             try db.query("""
                 SELECT m.id, m.kind, m.text, m.file_name, e.body, m.chat_id, m.sender_id, m.sent_at_ms
                 FROM messages m LEFT JOIN raw_events e ON e.seq = m.event_seq WHERE m.id IN (\(list))
@@ -209,8 +209,8 @@ extension LedgerSearch {
     /// the index holds none of them (a build from scratch), so there is nothing to look up.
     private func replace(_ ids: [String], with entries: [String: Entry], fresh: Bool = false) throws {
         var existing: [String: Int64?] = [:]
-        for chunk in fresh ? [] : stride(from: 0, to: ids.count, by: 500).map({ ids[$0..<min($0 + 500, ids.count)] }) {
-            let list = chunk.indices.map { "?\($0 - chunk.startIndex + 1)" }.joined(separator: ",")
+        for chunk in fresh ? [] : SQLLists.chunks(ids, size: 500) {
+            let list = SQLLists.placeholders(chunk.count)
             try db.query("SELECT message_id, search_rowid FROM search.message_lookup WHERE message_id IN (\(list))",
                          chunk.map { .text($0) }) { existing[$0.text(0)] = $0.optionalInt64(1) }
         }

@@ -49,18 +49,4 @@ extension LedgerArchiveIndex {
             throw LedgerError.wrap(error, path: path)
         }
     }
-
-    public func segmentRewrites() throws(LedgerError) -> [SegmentRewriteRow] {
-        do {
-            var rows: [SegmentRewriteRow] = []
-            try db.query("SELECT seq, at_ms, old_path, old_sha256, new_path, new_sha256, removed FROM segment_rewrites ORDER BY rowid") { row in
-                let removed = (try? JSONDecoder().decode([String].self, from: Data(row.text(6).utf8))) ?? []
-                rows.append(SegmentRewriteRow(seq: row.int(0), atMs: row.int64(1), oldPath: row.text(2), oldSHA256: row.text(3),
-                                              newPath: row.text(4), newSHA256: row.text(5), removedMessages: removed))
-            }
-            return rows
-        } catch {
-            throw LedgerError.wrap(error, path: path)
-        }
-    }
 }

@@ -503,6 +503,8 @@ enum Migrations {
                 done          INTEGER NOT NULL DEFAULT 0
             ) STRICT, WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS tombstones_pending ON tombstones(done) WHERE done = 0;
+            -- import's guard: a backup row of a chat and second a purge took
+            CREATE INDEX IF NOT EXISTS tombstones_by_chat_sent ON tombstones(chat_id, sent_at_ms);
             CREATE TABLE IF NOT EXISTS segment_rewrites (
                 seq        INTEGER NOT NULL,
                 at_ms      INTEGER NOT NULL,

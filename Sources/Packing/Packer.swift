@@ -207,12 +207,18 @@ public final class Packer {
             report.auditProblem = "\(error)"
             return nil
         }
-        try writer.addContent(name: span.entryName, originalName: nil, messageId: nil, contentType: AuditCopies.contentType,
-                              size: span.length, stored: false, expectedSHA256: nil,
-                              mtime: now.milliseconds / 1000) { (sink) throws(ArchiveError) in
-            do { try log.copy(span) { try sink($0) } } catch let error as ArchiveError { throw error } catch {
-                throw .io(path: log.path, reason: "\(error)")
+        do {
+            try writer.addContent(name: span.entryName, originalName: nil, messageId: nil, contentType: AuditCopies.contentType,
+                                  size: span.length, stored: false, expectedSHA256: nil,
+                                  mtime: now.milliseconds / 1000) { (sink) throws(ArchiveError) in
+                do { try log.copy(span) { try sink($0) } } catch let error as ArchiveError { throw error } catch {
+                    throw .io(path: log.path, reason: "\(error)")
+                }
             }
+        } catch {
+            // The writer kept the tar whole and left the entry out; the messages still go.
+            report.auditProblem = "\(error)"
+            return nil
         }
         return span
     }

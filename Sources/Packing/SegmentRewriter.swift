@@ -66,10 +66,11 @@ public struct SegmentRewriter {
         return found
     }
 
-    /// Rewrites `row`'s segment without the items of the messages in `rules` (message id to the
-    /// rule that removes it). Returns nil when the segment holds none of them.
-    public func rewrite(_ row: SegmentRow, dropping rules: [String: String], now: Instant) throws -> RewriteOutcome? {
-        let manifest = try SegmentReader.manifest(segment: row.path, archiveDir: archiveDir)
+    /// Rewrites `row`'s segment, whose manifest is `manifest`, without the items of the
+    /// messages in `rules` (message id to the rule that removes it). Returns nil when the
+    /// segment holds none of them.
+    public func rewrite(_ row: SegmentRow, manifest: Manifest, dropping rules: [String: String], now: Instant) throws -> RewriteOutcome? {
+        let owners = manifest.memberOwners
         let relative = Self.rewrittenPath(row.path, generation: (manifest.rewrites?.count ?? 0) + 1)
         let directory = archiveDir + "/" + (row.path as NSString).deletingLastPathComponent
         if let available = disk.availableBytes(at: directory), available < row.bytes {
@@ -94,7 +95,7 @@ public struct SegmentRewriter {
                 guard entry.messageId != nil || AuditCopies.holds(entry) else { continue }
                 // An entry alone in its members goes across as compressed bytes; one sharing a
                 // member with others is streamed out of it and written again.
-                if manifest.ownsMembers(entry) {
+                if owners[entry.member..<(entry.member + max(1, entry.memberCount))].allSatisfy({ $0 == 1 }) {
                     try writer.copyMembers(of: entry, from: manifest, path: archiveDir + "/" + row.path)
                     continue
                 }

@@ -144,8 +144,7 @@ public final class Purger {
         for (file, rule) in plan.exports {
             let name = (file.path as NSString).lastPathComponent
             let stem = name.hasSuffix(".csv") ? String(name.dropLast(4)) : name
-            let superseded = ((try? FileManager.default.contentsOfDirectory(atPath: settings.exportDir)) ?? [])
-                .filter { $0.hasPrefix(name + ".superseded-") }.map { settings.exportDir + "/" + $0 }
+            let superseded = ExportRedactor.superseded(of: settings.exportDir + "/" + name)
             for path in [settings.exportDir + "/" + name, settings.exportDir + "/" + stem + ".manifest.json"] + superseded where unlink(path) == 0 {
                 report.exportsRemoved.append(path)
             }
@@ -190,7 +189,7 @@ public final class Purger {
                 let manifest = try SegmentReader.manifest(segment: row.path, archiveDir: settings.archiveDir)
                 let held = try SegmentRewriter.holdings(manifest, of: wanted, archiveDir: settings.archiveDir)
                 guard !held.isEmpty else { continue }
-                if let outcome = try rewriter.rewrite(row, dropping: pending.filter { held.contains($0.key) }, now: now) {
+                if let outcome = try rewriter.rewrite(row, manifest: manifest, dropping: pending.filter { held.contains($0.key) }, now: now) {
                     report.rewrites.append(outcome)
                 }
             } catch let stopped as Stopped {
@@ -200,9 +199,7 @@ public final class Purger {
             }
         }
         if let failure { throw failure }
-        for id in ids {
-            if let tombstone = try purge.tombstone(id: id) { report.contentBytes += tombstone.contentBytes }
-        }
+        report.contentBytes = try purge.pendingContentBytes()
         try purge.scrub(ids)
         report.messages = ids.count
         try afterStep(.scrubbed)

@@ -203,6 +203,4 @@ public protocol SegmentRewriteIndex {
     func indexRewrite(_ segment: SegmentRow, kept: [ArchivedItem], rewrite: SegmentRewriteRow) throws(LedgerError)
     /// Paths of files a rewrite replaced: one still on disk is left over from a crash, and goes.
     func replacedSegmentPaths() throws(LedgerError) -> Set<String>
-    /// Every rewrite, oldest first.
-    func segmentRewrites() throws(LedgerError) -> [SegmentRewriteRow]
 }

@@ -132,13 +132,13 @@ public protocol PurgeStore {
     func recordTombstones(_ tombstones: [Tombstone]) throws(LedgerError)
     /// Decisions not carried out yet: message id to rule.
     func pendingPurges() throws(LedgerError) -> [String: String]
+    /// The content bytes of the decisions not carried out yet.
+    func pendingContentBytes() throws(LedgerError) -> Int64
     /// Staged downloads of these messages (relative to the data dir).
     func stagedFiles(of ids: [String]) throws(LedgerError) -> [(id: String, file: String)]
     /// Takes these decided messages out of the ledger (their rows, events' bodies, edits,
     /// history, tags, locations) and marks their tombstones done. Freed space is zeroed.
     func scrub(_ ids: [String]) throws(LedgerError)
-    /// Takes a person's profile and names out of the ledger.
-    func scrubPerson(_ user: String) throws(LedgerError)
     /// Rewrites the ledger without free space once (the first purge after an upgrade: rows
     /// deleted before `secure_delete` may have left bytes behind), then truncates the WAL.
     /// Returns false when readers kept the WAL from being truncated.

@@ -15,7 +15,7 @@ public protocol RetentionStore {
     func releaseHold(named name: String, release: LegalHold.Release) throws(LedgerError) -> Bool
     /// What a hold covers now.
     func coverage(of hold: LegalHold) throws(LedgerError) -> HoldCoverage
-    /// Whether the ledger knows the user (a sender of some message).
+    /// Whether the ledger knows the id as a user or a chat (a fetched profile, or a chat seen).
     func userExists(_ userId: String) throws(LedgerError) -> Bool
 }
 

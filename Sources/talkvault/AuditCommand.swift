@@ -10,8 +10,8 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "List the audit trail: who read or changed what, when, why, and how it ended.",
         discussion: """
-        Every show, restore, export (and export --force, with its reason), mark-read and import is \
-        recorded, with the OS user, what it acted on and its outcome, in the append-only, \
+        Every show, restore, export (and export --force, with its reason), mark-read, import, tag, \
+        hold, purge, erase and disclose is recorded, with the OS user, what it acted on and its outcome, in the append-only, \
         hash-chained log audit/audit.jsonl in the data dir. --verify checks the chain and names \
         the first entry that was edited, removed or moved (exit 65); `talkvault verify` checks it \
         too. A changed retention.yaml is recorded as a config change. Each pack copies the new \
@@ -91,9 +91,14 @@ struct AuditCommand: ParsableCommand {
         if verify { print("\(chain.checked) entries in the archives' copies; the chain checks out") }
     }
 
-    /// A field with its control characters shown as `\u{…}`: a tab or line feed in a name or
-    /// reason cannot forge a row of the listing.
+    /// A field with its control and format characters (bidi overrides included) and line or
+    /// paragraph separators shown as `\u{…}`: a name or reason cannot forge or disguise a row.
     static func visible(_ text: String) -> String {
-        String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined())
+        String(text.unicodeScalars.map { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator: return "\\u{\(String(scalar.value, radix: 16))}"
+            default: return String(scalar)
+            }
+        }.joined())
     }
 }

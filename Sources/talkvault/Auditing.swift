@@ -20,6 +20,10 @@ extension GlobalOptions {
         let dataDir = paths(config).dataDir
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else { return }
+        // Recorded by the data dir's owner (the service user): a command run as anyone else,
+        // root under sudo say, would leave audit files the services cannot append to.
+        var info = stat()
+        guard stat(dataDir, &info) == 0, info.st_uid == geteuid() else { return }
         let source = config.source == .embedded ? "<built-in retention.yaml>" : config.source.description
         let now = (try? clock().now()) ?? SystemClock().now()
         do {

@@ -15,7 +15,8 @@ struct CheckCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let config = try global.loadConfig()
+        // A candidate file checked is not a config anything ran with: no `config change`.
+        let config = try global.loadConfig(auditingChange: false)
         let report = PolicyReport(config: config, paths: global.paths(config))
         if json {
             try printJSON(report)

@@ -28,8 +28,8 @@ struct EraseCommand: ParsableCommand {
 
     func run() throws {
         let config = try global.loadConfig()
-        let (lock, ledger, purger) = try global.openPurger(config)
-        defer { lock.release() }
+        let (lock, ledger, purger) = try global.openPurger(config, dryRun: dryRun)
+        defer { lock?.release() }
         let now = try global.clock().now()
         let plan = try purger.planErasure(user: user, holds: try ledger.retentionStore.holds(), now: now)
         let known = try ledger.retentionStore.userExists(user)
@@ -37,7 +37,7 @@ struct EraseCommand: ParsableCommand {
             throw Failure(.noInput, "no user \(user) in the ledger: nothing to erase")
         }
         if dryRun {
-            try output(PurgeSummary(plan: plan, unfinished: 0, report: nil))
+            try PurgeSummary(plan: plan, unfinished: 0, report: nil).print(json: json)
             return
         }
         let report = try global.audited(config, "erase", target: ["user:" + user], reason: reason) { () throws -> PurgeReport in
@@ -50,10 +50,6 @@ struct EraseCommand: ParsableCommand {
             // Their profile and names go once their last message has (`scrubErasedPeople`).
             return try purger.execute(plan, holds: try ledger.retentionStore.holds(), now: now)
         }
-        try output(PurgeSummary(plan: plan, unfinished: 0, report: report))
-    }
-
-    private func output(_ summary: PurgeSummary) throws {
-        if json { try printJSON(summary) } else { print(summary.text, terminator: "") }
+        try PurgeSummary(plan: plan, unfinished: 0, report: report).print(json: json)
     }
 }

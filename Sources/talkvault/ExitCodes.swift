@@ -27,13 +27,13 @@ enum Exit: Int32 {
     case dataError = 65
     /// An input file, or the ledger a reading command needs, does not exist or cannot be read.
     case noInput = 66
-    /// An active legal hold covers what `erase` would remove, or the tag `tag remove` would take
-    /// off: nothing was changed; the message names the hold.
-    case held = 77
     /// Writing failed (disk full, permissions, a damaged ledger); nothing half-written was kept.
     case ioError = 74
     /// The ledger is locked by another process; try again.
     case busy = 75
+    /// An active legal hold covers what `erase` would remove, or the tag `tag remove` would take
+    /// off: nothing was changed; the message names the hold.
+    case held = 77
     /// The config file is invalid or unreadable.
     case config = 78
 }

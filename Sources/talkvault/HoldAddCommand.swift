@@ -32,15 +32,23 @@ struct HoldAddCommand: ParsableCommand {
         let config = try global.loadConfig()
         let scope = chat.map { "--chat \($0)" } + user.map { "--user \($0)" } + [channel.map { "--channel \($0)" }, since.map { "--since \($0)" },
                                                                                  until.map { "--until \($0)" }, tag.map { "--tag \($0)" }].compactMap { $0 }
+        // A time that does not parse is a usage error before anything, not a failed hold.
+        let sinceTime = try since.map { try TimeOption.since($0, in: config.timeZone) }
+        let untilTime = try until.map { try TimeOption.until($0, in: config.timeZone) }
         try global.audited(config, "hold add", target: [name] + scope, reason: reason) {
             let ledger = try global.openLedgerForWriting(config, create: false)
             let store = ledger.retentionStore
-            let hold = LegalHold(name: name, reason: reason, chats: chat, users: user, channel: channel,
-                                 since: try since.map { try TimeOption.since($0, in: config.timeZone) },
-                                 until: try until.map { try TimeOption.until($0, in: config.timeZone) }, tag: tag.map(TagName.normalized),
-                                 createdAt: try global.clock().now(), createdBy: GlobalOptions.actor)
+            let hold = LegalHold(name: name, reason: reason, chats: chat, users: user, channel: channel, since: sinceTime, until: untilTime,
+                                 tag: tag.map(TagName.normalized), createdAt: try global.clock().now(), createdBy: GlobalOptions.actor)
+            // Unknown names are kept (the hold covers what arrives later) but said: a typo would cover nothing.
             for id in user where try !store.userExists(id) {
                 FileHandle.standardError.write(Data("talkvault: warning: no user \(id) in the ledger yet; the hold covers their messages once they arrive\n".utf8))
+            }
+            for id in chat where try !store.userExists(id) {
+                FileHandle.standardError.write(Data("talkvault: warning: no chat \(id) in the ledger yet; the hold covers its messages once they arrive\n".utf8))
+            }
+            if let channel, try !GlobalOptions.knownChannels(config, ledger).contains(channel) {
+                FileHandle.standardError.write(Data("talkvault: warning: no channel \(channel) is configured or in the ledger; the hold covers nothing until it is\n".utf8))
             }
             guard try store.addHold(hold) else { throw Failure(.usage, "a hold named \(name) exists (released holds keep their name)") }
             let covered = try store.coverage(of: hold)

@@ -40,7 +40,7 @@ struct MarkReadCommand: AsyncParsableCommand {
         let what = ids.isEmpty ? [chat.map { "--chat \($0)" }, until.map { "--until \($0)" }, channel.map { "--channel \($0)" }].compactMap { $0 } : ids
         try await global.audited(config, "mark-read", target: what) {
             let ledger = try global.openLedgerForWriting(config, create: false)
-            let who = by ?? ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "talkvault"
+            let who = by ?? GlobalOptions.actor
             var target = MarkReadTarget.ids(ids)
             if let chat, let until { target = .chat(chat, until: try TimeOption.cutoff(until, in: config.timeZone), channel: channel) }
             let result = try MarkRead.mark(target, by: who, at: clock.now(), in: ledger.readState)

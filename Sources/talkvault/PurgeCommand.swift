@@ -28,13 +28,13 @@ struct PurgeCommand: ParsableCommand {
 
     func run() throws {
         let config = try global.loadConfig()
-        let (lock, ledger, purger) = try global.openPurger(config)
-        defer { lock.release() }
+        let (lock, ledger, purger) = try global.openPurger(config, dryRun: dryRun)
+        defer { lock?.release() }
         let now = try global.clock().now()
         let plan = try purger.plan(rules: config.keep, holds: try ledger.retentionStore.holds(), now: now)
         let unfinished = try ledger.purgeStore.pendingPurges().count
         if dryRun {
-            try output(PurgeSummary(plan: plan, unfinished: unfinished, report: nil))
+            try PurgeSummary(plan: plan, unfinished: unfinished, report: nil).print(json: json)
             try writeMetrics(plan, purged: false, ledger: ledger, now: now)
             return
         }
@@ -43,7 +43,7 @@ struct PurgeCommand: ParsableCommand {
                           + "check retention.yaml, then pass --yes-delete-all if that is meant (nothing was changed)")
         }
         guard try plan.messages > 0 || unfinished > 0 || !plan.exports.isEmpty || ledger.purgeStore.compactionOwed() else {
-            try output(PurgeSummary(plan: plan, unfinished: 0, report: PurgeReport()))
+            try PurgeSummary(plan: plan, unfinished: 0, report: PurgeReport()).print(json: json)
             try writeMetrics(plan, purged: true, ledger: ledger, now: now)
             return
         }
@@ -53,7 +53,7 @@ struct PurgeCommand: ParsableCommand {
             _ = try Packer(stores: ledger.stores, settings: global.packSettings(config), clock: try global.clock()).recover()
             return try purger.execute(plan, holds: try ledger.retentionStore.holds(), now: now)
         }
-        try output(PurgeSummary(plan: plan, unfinished: unfinished, report: report))
+        try PurgeSummary(plan: plan, unfinished: unfinished, report: report).print(json: json)
         try writeMetrics(plan, purged: true, ledger: ledger, now: now)
         if !report.walTruncated {
             FileHandle.standardError.write(Data("talkvault: warning: readers kept the ledger's WAL from being truncated; freed pages are zeroed, and the next purge truncates it\n".utf8))
@@ -64,9 +64,5 @@ struct PurgeCommand: ParsableCommand {
         guard let metricsFile else { return }
         let text = PurgeMetrics.render(plan: plan, purged: purged, totals: try ledger.purgeStore.purgeTotals(), now: now)
         do { try SweepMetricsFile.write(text, to: metricsFile) } catch { throw Failure(.ioError, "cannot write \(metricsFile)") }
-    }
-
-    private func output(_ summary: PurgeSummary) throws {
-        if json { try printJSON(summary) } else { print(summary.text, terminator: "") }
     }
 }

@@ -6,17 +6,19 @@ import RetentionConfig
 
 extension GlobalOptions {
     /// What `purge` and `erase` start with: the data dir's pack lock (no pack or sweep writes
-    /// segments meanwhile), the ledger, and a purger over it and the delivered exports.
-    func openPurger(_ config: TalkVaultConfig) throws -> (lock: PackLock, ledger: Ledger, purger: Purger) {
-        let lock = try PackLock.acquire(dataDir: paths(config).dataDir)
+    /// segments meanwhile), the ledger, and a purger over it and the delivered exports. A dry
+    /// run only reads: no lock, the ledger read-only, so it works beside a running sweep.
+    func openPurger(_ config: TalkVaultConfig, dryRun: Bool) throws -> (lock: PackLock?, ledger: Ledger, purger: Purger) {
+        let lock = dryRun ? nil : try PackLock.acquire(dataDir: paths(config).dataDir)
         do {
             // A scan of every message needs no large page cache: memory stays flat on any ledger.
-            let ledger = try openLedgerForWriting(config, create: false, cacheKibibytes: 8 * 1024)
+            let ledger = dryRun ? try openLedgerForReading(config)
+                                : try openLedgerForWriting(config, create: false, cacheKibibytes: 8 * 1024)
             let purger = Purger(purge: ledger.purgeStore, index: ledger.archiveIndex, settings: try purgeSettings(config, ledger: ledger),
                                 exports: ledger.exportStore)
             return (lock, ledger, purger)
         } catch {
-            lock.release()
+            lock?.release()
             throw error
         }
     }

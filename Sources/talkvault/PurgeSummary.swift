@@ -110,5 +110,10 @@ struct PurgeSummary: Encodable {
         return out
     }
 
+    /// To standard output, as JSON or as text.
+    func print(json: Bool) throws {
+        if json { try printJSON(self) } else { Swift.print(text, terminator: "") }
+    }
+
     private func pad(_ text: String) -> String { text.count >= 28 ? text : text + String(repeating: " ", count: 28 - text.count) }
 }

@@ -24,11 +24,5 @@ extension Ledger {
 }
 
 enum PurgedMessages {
-    static func day(_ instant: Instant, zone: TimeZone) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = zone
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(instant.milliseconds) / 1000))
-    }
+    static func day(_ instant: Instant, zone: TimeZone) -> String { String(instant.rfc3339(in: zone).prefix(10)) }
 }

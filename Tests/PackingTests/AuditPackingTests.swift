@@ -108,7 +108,7 @@ import TestSupport
         let before = try copies(h, segment)
         let row = try #require(try h.ledger.archiveIndex.allSegments().first)
         let rewriter = SegmentRewriter(index: h.ledger.archiveIndex, archiveDir: h.archiveDir, settings: .init(memberTarget: 32 * 1024, toolVersion: "test"))
-        let outcome = try #require(try rewriter.rewrite(row, dropping: ["mt0": "keep.text", "mi0": "keep.image"], now: LedgerHarness.now))
+        let outcome = try #require(try rewriter.rewrite(row, manifest: try SegmentReader.manifest(segment: row.path, archiveDir: h.archiveDir), dropping: ["mt0": "keep.text", "mi0": "keep.image"], now: LedgerHarness.now))
         #expect(Set(outcome.removed.map(\.messageId)) == ["mi0", "mt0"])
         #expect(!outcome.removed.contains { $0.item.hasPrefix("audit/") })
         #expect(try copies(h, outcome.newPath) == before, "the copy goes across as it was")
