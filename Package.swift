@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // C libraries, each behind a small Swift wrapper of its own.
@@ -153,6 +155,26 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 
+        // The console's users: names, roles and bcrypt password hashes in one file of the data dir.
+        .target(name: "Accounts", dependencies: [
+            "DurableFile", "TalkVaultDomain",
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+        ]),
+        // The last run of each scheduled command (sweep, pack, export, verify, purge) and its outcome.
+        .target(name: "LastRuns", dependencies: ["DurableFile", "TalkVaultDomain"]),
+        // `talkvault console`: the archive in a browser, for compliance managers and support staff.
+        .target(name: "Console", dependencies: [
+            "Accounts", "AuditTrail", "Export", "InboxLog", "LastRuns", "Ledger", "LINE", "Lookup", "Packing", "ReadReceipts", "Relay", "Store",
+            "TalkVaultDomain",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // The webhook receiver behind `talkvault serve`.
         .target(name: "Server", dependencies: [
             "AuditTrail",
@@ -195,7 +217,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "talkvault", dependencies: [
-            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Relay", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup", "BackupImport", "AuditTrail", "Disclosure", "Purging",
+            "TalkVaultDomain", "RetentionConfig", "InboxLog", "Ledger", "Store", "Intake", "LINE", "Server", "Archive", "Packing", "ReadReceipts", "Relay", "Sweep", "LINEClient", "Demo", "CSVText", "Export", "Lookup", "BackupImport", "AuditTrail", "Disclosure", "Purging", "Accounts", "Console", "LastRuns",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -294,6 +316,14 @@ let package = Package(
             "Archive", "ChatBackup", "Export", "Store", "Ledger", "LedgerTestSupport", "TalkVaultDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto")
         ], path: "Tests/ExportTests"),
+        .testTarget(name: "AccountsTests", dependencies: ["Accounts", "TestSupport"], path: "Tests/AccountsTests"),
+        .testTarget(name: "LastRunsTests", dependencies: ["LastRuns", "TalkVaultDomain", "TestSupport"], path: "Tests/LastRunsTests"),
+        .testTarget(name: "ConsoleTests", dependencies: [
+            "Accounts", "AuditTrail", "Console", "Export", "LastRuns", "Ledger", "LedgerTestSupport", "Packing", "PackingTestSupport", "Store", "TalkVaultDomain", "TestSupport",
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio")
+        ], path: "Tests/ConsoleTests"),
         .testTarget(name: "ChatBackupTests", dependencies: ["ChatBackup", "TalkVaultDomain", "TestSupport"], path: "Tests/ChatBackupTests"),
         .testTarget(name: "LookupTests", dependencies: [
             "Ledger", "Store", "LedgerTestSupport", "Lookup", "Packing", "PackingTestSupport", "TalkVaultDomain", "TestSupport"

@@ -4,36 +4,55 @@ import Store
 import TalkVaultDomain
 
 extension LedgerSearch {
-    /// The messages matching `query`, oldest first, streamed. `--chat`, `--user` and `--text`
-    /// see what `indexLookupBatch` has indexed: `Lookup.Finder` catches up first. Reads only:
-    /// the search index is a database of its own (see `LedgerSearchIndex.swift`).
+    /// The messages matching `query`, oldest first (newest first if asked), streamed. `after`
+    /// starts strictly past a place in that order: a keyset page, as cheap far in as at the
+    /// start. `--chat`, `--user` and `--text` see what `indexLookupBatch` has indexed:
+    /// `Lookup.Finder` catches up first. Reads only: the search index is a database of its own
+    /// (see `LedgerSearchIndex.swift`).
     public func find(_ query: FindQuery, _ body: (FoundMessage) throws -> Void) throws(LedgerError) {
         var (filter, values) = Self.filter(try resolved(query))
-        var sql = "SELECT " + LedgerExports.messageRowColumns + ", m.staged_file, m.content_size, rs.path, m.read_by\n" + LedgerExports.messageRowJoins + """
-
-            LEFT JOIN archived_items ra ON ra.message_id = m.id AND ra.part = 'record'
-            LEFT JOIN segments rs ON rs.seq = ra.segment_seq
-            """ + filter + "\nORDER BY m.sent_at_ms, m.id"
+        let order = query.newestFirst ? " DESC" : ""
+        if let after = query.after {
+            values += [.integer(after.sentAt.milliseconds), .text(after.id)]
+            filter += (filter.isEmpty ? "\nWHERE " : "\n  AND ")
+                + "(m.sent_at_ms, m.id) \(query.newestFirst ? "<" : ">") (?\(values.count - 1), ?\(values.count))"
+        }
+        var sql = Self.foundSelect + filter + "\nORDER BY m.sent_at_ms\(order), m.id\(order)"
         if let limit = query.limit {
             values.append(.integer(Int64(limit)))
             sql += "\nLIMIT ?\(values.count)"
         }
         do {
-            try db.query(sql, values) { row in
-                try body(FoundMessage(row: LedgerExports.exportRow(row), stagedFile: row.optionalText(21), contentSize: row.optionalInt64(22),
-                                      recordSegment: row.optionalText(23), readBy: row.optionalText(24)))
-            }
+            try db.query(sql, values) { try body(Self.found($0)) }
         } catch {
             throw LedgerError.wrap(error, path: path)
         }
     }
 
-    /// How many messages match `query` (its limit aside).
+    /// `find`'s SELECT up to its WHERE (alias `m` for messages): an export row, then where the
+    /// message's download waits and which segment holds its record. Shared with the console,
+    /// which lists messages exactly as `find` does.
+    static let foundSelect = "SELECT " + LedgerExports.messageRowColumns + ", m.staged_file, m.content_size, rs.path, m.read_by\n"
+        + LedgerExports.messageRowJoins + """
+
+        LEFT JOIN archived_items ra ON ra.message_id = m.id AND ra.part = 'record'
+        LEFT JOIN segments rs ON rs.seq = ra.segment_seq
+        """
+
+    /// A row of `foundSelect`.
+    static func found(_ row: Row) -> FoundMessage {
+        FoundMessage(row: LedgerExports.exportRow(row), stagedFile: row.optionalText(21), contentSize: row.optionalInt64(22),
+                     recordSegment: row.optionalText(23), readBy: row.optionalText(24))
+    }
+
+    /// How many messages match `query` (its limit, order and `after` aside).
     public func count(_ query: FindQuery) throws(LedgerError) -> Int {
         do {
             var onlyText = FindQuery()
             onlyText.text = query.text
             onlyText.limit = query.limit
+            onlyText.newestFirst = query.newestFirst
+            onlyText.after = query.after
             if let text = query.text, !text.isEmpty, query == onlyText {
                 // The index alone answers: a quarter of a million matches need not touch messages.
                 try attachSearchIndex()

@@ -5,7 +5,7 @@ import TalkVaultDomain
 /// The ledger's schema, as numbered migrations applied in order on open. A migration is never
 /// edited once shipped; changes go into a new one.
 enum Migrations {
-    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9), v10, v11, sql(v12), v13]
+    static let all: [@Sendable (Database) throws -> Void] = [sql(v1), sql(v2), sql(v3), sql(v4), sql(v5), v6, sql(v7), v8, sql(v9), v10, v11, sql(v12), v13, sql(v14)]
 
     private static func sql(_ text: String) -> @Sendable (Database) throws -> Void {
         { try $0.execute(text) }
@@ -526,6 +526,13 @@ enum Migrations {
             try db.execute("ALTER TABLE exports ADD COLUMN purged_at_ms INTEGER; ALTER TABLE exports ADD COLUMN purge_rule TEXT")
         }
     }
+
+    /// The console's count of the week's losses: lost messages by their last change, which is
+    /// never before the loss (see `LedgerConsole.lostCounts`). Partial, so it holds the lost rows
+    /// alone and writes to other messages never touch it; without it each count read every message.
+    static let v14 = """
+    CREATE INDEX IF NOT EXISTS messages_lost ON messages(updated_at_ms) WHERE state = 'lost';
+    """
 
     private static func orChain(_ column: String, _ values: [String]) -> String {
         values.map { "\(column) = '\($0)'" }.joined(separator: " OR ")

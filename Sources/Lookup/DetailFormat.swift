@@ -6,6 +6,22 @@ import TalkVaultDomain
 /// `talkvault show`: one message, everything known, as text for people or JSON.
 public enum DetailFormat {
     public static func text(_ d: MessageDetail, zone: TimeZone) -> String {
+        let lines = fields(d, zone: zone)
+        var out = lines.map { label, value in
+            label.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: 10))
+        }.joined(separator: "\n") + "\n"
+        out += "history\n"
+        for entry in d.history {
+            out += "  \(entry.at.rfc3339(in: zone))  \(entry.what)" + (entry.detail.map { "  \($0)" } ?? "") + "\n"
+        }
+        for edit in d.edits {
+            out += "  edit at \(edit.editedAt.rfc3339(in: zone)): " + (edit.text ?? "").replacingOccurrences(of: "\n", with: " ") + "\n"
+        }
+        return out
+    }
+
+    /// What `show` prints before the history, as (label, value): `text` and the console both show these.
+    public static func fields(_ d: MessageDetail, zone: TimeZone) -> [(String, String)] {
         let f = FoundFields(d.found, zone: zone)
         let r = d.record
         var lines: [(String, String)] = [
@@ -42,17 +58,7 @@ public enum DetailFormat {
             lines.append(("read", "no"))
         }
         for export in d.exports { lines.append(("exported", "\(export.week) (\(export.profile))" + (export.path.map { " \($0)" } ?? ""))) }
-        var out = lines.map { label, value in
-            label.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: 10))
-        }.joined(separator: "\n") + "\n"
-        out += "history\n"
-        for entry in d.history {
-            out += "  \(entry.at.rfc3339(in: zone))  \(entry.what)" + (entry.detail.map { "  \($0)" } ?? "") + "\n"
-        }
-        for edit in d.edits {
-            out += "  edit at \(edit.editedAt.rfc3339(in: zone)): " + (edit.text ?? "").replacingOccurrences(of: "\n", with: " ") + "\n"
-        }
-        return out
+        return lines
     }
 
     public static func json(_ d: MessageDetail, zone: TimeZone) -> String {

@@ -146,5 +146,12 @@ safety_margin: 2d
 # that respects the sender.
 unsent: keep
 
+# talkvault console (docs/console.md): sessions, and the proxies in front of it.
+# console:
+#   behind_proxy: true       # a TLS proxy sets X-Forwarded-Proto/-For: cookies become Secure
+#   trusted_header: X-Forwarded-User   # an SSO proxy's user header; only with --host on loopback
+#   session_idle: 30m        # a session ends after this long without a request (1m to 30d)
+#   session_max: 12h         # and after this long in any case
+
 """#
 }

@@ -86,6 +86,22 @@ public struct TalkVaultConfig: Sendable, Equatable {
     /// True when the file lists its channels: `capture.webhook_path` then routes by destination.
     public var listsChannels = false
 
+    /// `console:`: how `talkvault console` signs people in.
+    public var console = ConsoleSettings()
+
+    /// `console:`: sessions, the proxy in front, and the SSO header.
+    public struct ConsoleSettings: Sendable, Equatable {
+        /// `trusted_header`: the header an SSO proxy sets to the user's name; nil for the console's own sign-in.
+        public var trustedHeader: String?
+        /// `behind_proxy`: a proxy in front terminates TLS and sets X-Forwarded-Proto and X-Forwarded-For.
+        public var behindProxy = false
+        /// `session_idle` and `session_max`: a session ends after this long unused, and after the other in any case.
+        public var sessionIdle = RetentionDuration(seconds: 30 * 60)
+        public var sessionMax = RetentionDuration.hours(12)
+
+        public init() {}
+    }
+
     /// `relay:`: the tools that receive every acknowledged webhook body after TalkVault.
     public var relay: [RelayTarget] = []
 

@@ -11,8 +11,10 @@ struct Validator {
     /// keys must not print 100 MB of errors).
     var unlisted = 0
     static let maxIssues = 100
+    /// `console:`, read as the walk finds it.
+    var console = TalkVaultConfig.ConsoleSettings()
 
-    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "read_state", "line", "relay", "channels", "windows", "chat_overrides", "safety_margin", "keep", "unsent"]
+    static let topLevelKeys = ["timezone", "data_dir", "paths", "capture", "archive", "sweep", "read_state", "line", "relay", "channels", "windows", "chat_overrides", "safety_margin", "keep", "unsent", "console"]
     static let captureKeys = ["webhook_path", "max_body_bytes", "profile_refresh", "idle_timeout", "read_timeout"]
     static let archiveKeys = ["compression_level", "member_target_bytes", "segment_max_bytes"]
     static let sweepKeys = ["concurrency", "rate_limit", "burst", "max_attempts", "transcode_wait", "request_timeout", "disk_reserve_bytes"]
@@ -188,6 +190,8 @@ struct Validator {
                     keepNode = value
                 case "unsent":
                     unsentNode = value
+                case "console":
+                    consoleSettings(value)
                 case "relay":
                     // After the loop: a target may not point at the webhook path, wherever it is set.
                     relayNode = value
@@ -264,6 +268,7 @@ struct Validator {
         config.idleTimeout = idleTimeout
         config.readTimeout = readTimeout
         config.relay = relay
+        config.console = console
         config.channels = channels
         config.listsChannels = channelsNode != nil
         config.keep = keep.rules

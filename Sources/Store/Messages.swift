@@ -232,6 +232,10 @@ public struct FindQuery: Sendable, Equatable {
     /// A tag on the message or on its chat.
     public var tag: String?
     public var limit: Int?
+    /// Newest first instead of oldest first.
+    public var newestFirst = false
+    /// Only what comes after this place, in the order asked for: the next page.
+    public var after: PageCursor?
 
     public init() {}
 }

@@ -17,13 +17,7 @@ extension GlobalOptions {
     /// one) is a warning, not a failure: the hash kept stays the old one, so the next command
     /// that can write records it.
     func recordConfigChange(_ config: TalkVaultConfig) {
-        let dataDir = paths(config).dataDir
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else { return }
-        // Recorded by the data dir's owner (the service user): a command run as anyone else,
-        // root under sudo say, would leave audit files the services cannot append to.
-        var info = stat()
-        guard stat(dataDir, &info) == 0, info.st_uid == geteuid() else { return }
+        guard let dataDir = ownDataDir(config) else { return }
         let source = config.source == .embedded ? "<built-in retention.yaml>" : config.source.description
         let now = (try? clock().now()) ?? SystemClock().now()
         do {
@@ -31,6 +25,27 @@ extension GlobalOptions {
         } catch {
             FileHandle.standardError.write(Data("talkvault: warning: the config's change could not be recorded in the audit trail: \(error)\n".utf8))
         }
+    }
+
+    /// The data dir, when it exists and belongs to the user running this command; nil otherwise.
+    /// Bookkeeping a command keeps on the side (a config change, its last run) is written only
+    /// by the data dir's owner (the service user): a command run as anyone else, root under
+    /// sudo say, would leave files the services cannot replace or append to.
+    func ownDataDir(_ config: TalkVaultConfig) -> String? {
+        let dataDir = paths(config).dataDir
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dataDir, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        var info = stat()
+        guard stat(dataDir, &info) == 0, info.st_uid == geteuid() else { return nil }
+        return dataDir
+    }
+
+    /// How a command ended, as the audit trail and the last runs record it: `ok`, or
+    /// `failed (exit N): ` and the first line of the message its exit code is printed with.
+    static func outcome(_ result: Result<Void, any Error>) -> String {
+        guard case .failure(let error) = result else { return "ok" }
+        let failure = Failure(any: error)
+        return "failed (exit \(failure.exit.rawValue)): " + (failure.message.split(separator: "\n").first.map(String.init) ?? "")
     }
 
     /// Runs `body` and records it in the audit trail with its outcome, failed or not. When the
@@ -61,11 +76,7 @@ extension GlobalOptions {
     }
 
     private func record(_ config: TalkVaultConfig, _ action: String, target: [String], reason: String?, _ result: Result<Void, any Error>) throws {
-        var outcome = "ok"
-        if case .failure(let error) = result {
-            let failure = Failure(any: error)
-            outcome = "failed (exit \(failure.exit.rawValue)): " + (failure.message.split(separator: "\n").first.map(String.init) ?? "")
-        }
+        let outcome = Self.outcome(result)
         // A selection of thousands of files or ids is recorded by its first hundred and a count.
         let kept = target.count > 100 ? Array(target.prefix(100)) + ["… and \(target.count - 100) more"] : target
         do {

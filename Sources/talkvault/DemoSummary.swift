@@ -79,6 +79,7 @@ enum DemoSummary {
             out += "  tar -tzvf \(first) | head     the archives are standard tar.gz\n"
         }
         out += "  talkvault reindex --data-dir \(dataDir) --to /tmp/rebuilt   rebuild the ledger from the archives alone\n"
+        out += "  talkvault user add you --role manager --data-dir \(dataDir)   then `talkvault console --data-dir \(dataDir)`: the same in a browser\n"
         return out
     }
 }

@@ -1,3 +1,4 @@
+import Accounts
 import Archive
 import AuditTrail
 import BackupImport
@@ -99,6 +100,13 @@ extension Failure {
             case .forceNeedsReason: self.init(.usage, error.description)
             case .deliveredFileChanged: self.init(.dataError, error.description)
             case .purged: self.init(.noInput, error.description)
+            case .io: self.init(.ioError, error.description)
+            }
+        case let error as AccountsError:
+            switch error {
+            case .invalidName, .passwordTooShort, .passwordTooLong, .passwordHasControlCharacter, .duplicateUser: self.init(.usage, error.description)
+            case .unknownUser, .unreadable: self.init(.noInput, error.description)
+            case .damaged: self.init(.dataError, error.description)
             case .io: self.init(.ioError, error.description)
             }
         default: self.init(.internalError, "\(error)")

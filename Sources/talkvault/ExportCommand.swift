@@ -2,6 +2,7 @@ import ArgumentParser
 import CSVText
 import Export
 import Foundation
+import RetentionConfig
 import TalkVaultDomain
 
 struct ExportCommand: ParsableCommand {
@@ -41,6 +42,17 @@ struct ExportCommand: ParsableCommand {
         let config = try global.loadConfig()
         let target = week.flatMap(ISOWeek.init(parsing:)) ?? ISOWeek.lastComplete(before: now, in: config.timeZone)
         let what = [target.description] + (channel.map { ["--channel \($0)"] } ?? []) + ["--profile \(profile.rawValue)"]
+        try global.recordingLastRun(config, "export") { summary in try export(config, target, what, now: now, summary: &summary) }
+    }
+
+    private func export(_ config: TalkVaultConfig, _ target: ISOWeek, _ what: [String], now: Instant, summary: inout String?) throws {
+        var written = 0, rows = 0, lateRows = 0, delivered = 0
+        // Kept when the export stops part way too: the channels done by then.
+        defer {
+            if written + delivered > 0 {
+                summary = "\(target): \(written) files, \(rows) rows (\(lateRows) late)" + (delivered > 0 ? ", \(delivered) delivered before" : "")
+            }
+        }
         try global.audited(config, force ? "export --force" : "export", target: what, reason: reason) {
             let ledger = try global.openLedgerForWriting(config, create: false)
             let known = try GlobalOptions.knownChannels(config, ledger)
@@ -55,8 +67,10 @@ struct ExportCommand: ParsableCommand {
                 let result = try Exporter(store: ledger.exportStore, settings: settings).run(week: target, force: reason, forced: force, now: now)
                 let label = known.count > 1 ? "\(name) \(target)" : "\(target)"
                 if result.alreadyDelivered {
+                    delivered += 1
                     FileHandle.standardError.write(Data("talkvault: \(label) was delivered before and is unchanged; nothing written\n".utf8))
                 } else {
+                    (written, rows, lateRows) = (written + 1, rows + result.rows, lateRows + result.lateRows)
                     FileHandle.standardError.write(Data("talkvault: \(label): \(result.rows) rows (\(result.lateRows) late); manifest \(result.manifestPath)\n".utf8))
                 }
                 print(result.csvPath)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Packing
+import RetentionConfig
 
 struct PackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,12 +20,18 @@ struct PackCommand: ParsableCommand {
 
     func run() throws {
         let config = try global.loadConfig()
+        try global.recordingLastRun(config, "pack") { summary in try pack(config, summary: &summary) }
+    }
+
+    private func pack(_ config: TalkVaultConfig, summary: inout String?) throws {
         let paths = global.paths(config)
         let lock = try PackLock.acquire(dataDir: paths.dataDir)
         defer { lock.release() }
         let ledger = try global.openLedgerForWriting(config, create: true)
         let packer = Packer(stores: ledger.stores, settings: global.packSettings(config), clock: try global.clock())
         let report = try packer.pack()
+        summary = "\(report.records) records and \(report.contentEntries) content files packed into \(report.segments.count) segments"
+            + (report.leftForSpace.isEmpty ? "" : ", \(report.leftForSpace.count) left staged for space")
         if let problem = report.auditProblem {
             FileHandle.standardError.write(Data("talkvault: warning: the audit log's new entries were not copied into the archives (the next pack copies them): \(problem)\n".utf8))
         }

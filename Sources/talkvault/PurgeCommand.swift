@@ -3,6 +3,7 @@ import Foundation
 import Ledger
 import Packing
 import Purging
+import RetentionConfig
 import Sweep
 import TalkVaultDomain
 
@@ -28,6 +29,10 @@ struct PurgeCommand: ParsableCommand {
 
     func run() throws {
         let config = try global.loadConfig()
+        try global.recordingLastRun(config, "purge", dryRun: dryRun) { summary in try purge(config, summary: &summary) }
+    }
+
+    private func purge(_ config: TalkVaultConfig, summary: inout String?) throws {
         let (lock, ledger, purger) = try global.openPurger(config, dryRun: dryRun)
         defer { lock?.release() }
         let now = try global.clock().now()
@@ -43,6 +48,7 @@ struct PurgeCommand: ParsableCommand {
                           + "check retention.yaml, then pass --yes-delete-all if that is meant (nothing was changed)")
         }
         guard try plan.messages > 0 || unfinished > 0 || !plan.exports.isEmpty || ledger.purgeStore.compactionOwed() else {
+            summary = Self.summary(plan, PurgeReport())
             try PurgeSummary(plan: plan, unfinished: 0, report: PurgeReport()).print(json: json)
             try writeMetrics(plan, purged: true, ledger: ledger, now: now)
             return
@@ -53,11 +59,18 @@ struct PurgeCommand: ParsableCommand {
             _ = try Packer(stores: ledger.stores, settings: global.packSettings(config), clock: try global.clock()).recover()
             return try purger.execute(plan, holds: try ledger.retentionStore.holds(), now: now)
         }
+        summary = Self.summary(plan, report)
         try PurgeSummary(plan: plan, unfinished: unfinished, report: report).print(json: json)
         try writeMetrics(plan, purged: true, ledger: ledger, now: now)
         if !report.walTruncated {
             FileHandle.standardError.write(Data("talkvault: warning: readers kept the ledger's WAL from being truncated; freed pages are zeroed, and the next purge truncates it\n".utf8))
         }
+    }
+
+    /// The run's figures, for the console's dashboard.
+    static func summary(_ plan: PurgePlan, _ report: PurgeReport) -> String {
+        "\(report.messages) messages purged (\(report.contentBytes) content bytes), \(report.rewrites.count) segments rewritten, "
+            + "\(report.exportsRemoved.count) exports removed, \(plan.heldBack.values.reduce(0) { $0 + $1.messages }) held back"
     }
 
     private func writeMetrics(_ plan: PurgePlan, purged: Bool, ledger: Ledger, now: Instant) throws {

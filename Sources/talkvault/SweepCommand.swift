@@ -38,6 +38,12 @@ struct SweepCommand: AsyncParsableCommand {
     func run() async throws {
         let clock = try global.clock()
         let config = try global.loadConfig()
+        try await global.recordingLastRun(config, "sweep", dryRun: dryRun) { summary in
+            try await sweep(config, clock: clock, summary: &summary)
+        }
+    }
+
+    private func sweep(_ config: TalkVaultConfig, clock: any WallClock, summary: inout String?) async throws {
         let paths = global.paths(config)
         // A plan reads the ledger only: no network, so no token.
         let tokens = config.accessTokens()
@@ -79,6 +85,8 @@ struct SweepCommand: AsyncParsableCommand {
             report = try await Sweeper.plan(settings: settings, options: options, clock: clock)
         }
         bar.end()
+        summary = "\(report.downloaded) downloaded, \(report.lost.values.reduce(0, +)) lost, \(report.atRisk) at risk, "
+            + "\(report.leftForNextRun) left for the next run, \(report.packedRecords) records packed"
         if let metricsFile, !dryRun {
             let next = report.nextDeadline.flatMap { Instant(rfc3339: $0) }.map { Double($0.milliseconds) / 1000 }
             do {

@@ -15,7 +15,7 @@ struct TalkVault: AsyncParsableCommand {
         """,
         version: TalkVaultVersion.current,
         subcommands: [DemoCommand.self, CheckCommand.self, IngestCommand.self, ImportCommand.self, ServeCommand.self, RelayCommand.self, StatusCommand.self, PackCommand.self,
-                      SweepCommand.self, MarkReadCommand.self, ExportCommand.self, FindCommand.self, ThreadCommand.self, ShowCommand.self, RestoreCommand.self, DiscloseCommand.self, VerifyCommand.self, ReindexCommand.self, AuditCommand.self, TagCommand.self, HoldCommand.self, PurgeCommand.self, EraseCommand.self]
+                      SweepCommand.self, MarkReadCommand.self, ExportCommand.self, FindCommand.self, ThreadCommand.self, ShowCommand.self, RestoreCommand.self, DiscloseCommand.self, VerifyCommand.self, ReindexCommand.self, AuditCommand.self, TagCommand.self, HoldCommand.self, PurgeCommand.self, EraseCommand.self, UserCommand.self, ConsoleCommand.self]
     )
 
     /// Runs the command the arguments name. This is the one place an error becomes an exit code:

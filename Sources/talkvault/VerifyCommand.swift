@@ -4,6 +4,7 @@ import Intake
 import Ledger
 import Store
 import Packing
+import RetentionConfig
 import AuditTrail
 
 struct VerifyCommand: ParsableCommand {
@@ -29,6 +30,10 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let config = try global.loadConfig()
+        try global.recordingLastRun(config, "verify") { summary in try verify(config, summary: &summary) }
+    }
+
+    private func verify(_ config: TalkVaultConfig, summary: inout String?) throws {
         let paths = global.paths(config)
         let ledger = FileManager.default.fileExists(atPath: paths.database) ? try global.openLedgerForReading(config) : nil
         var report = try Verifier(archiveDir: paths.archiveDir, index: ledger?.archiveIndex, deep: deep).run()
@@ -40,6 +45,8 @@ struct VerifyCommand: ParsableCommand {
         if let problem = audit.problem {
             report.problems.append("\(log.path):\(problem.line): \(problem.problem) (\(audit.entries) entries before it check out)")
         }
+        summary = "\(report.segments) segments and \(report.entriesChecked) entries checked (\(deep ? "deep" : "sampled")), "
+            + "\(audit.entries) audit-trail entries; \(report.problems.count) problems"
         if json {
             try printJSON(VerifySummary(report, deep: deep, auditEntries: audit.entries))
         } else {

@@ -9,7 +9,7 @@ import TestSupport
 
     @Test func everyExecStartIsACommandTheBinaryAccepts() throws {
         let units = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { $0.hasSuffix(".service") }.sorted()
-        #expect(units == ["talkvault-export.service", "talkvault-purge.service", "talkvault-serve.service", "talkvault-sweep.service", "talkvault-verify.service"])
+        #expect(units == ["talkvault-console.service", "talkvault-export.service", "talkvault-purge.service", "talkvault-serve.service", "talkvault-sweep.service", "talkvault-verify.service"])
         for unit in units {
             let text = try String(contentsOfFile: "\(Self.directory)/\(unit)", encoding: .utf8)
             let exec = try #require(text.split(separator: "\n").first { $0.hasPrefix("ExecStart=") }, "\(unit)")

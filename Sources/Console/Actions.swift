@@ -1,0 +1,104 @@
+import Accounts
+import Export
+import Foundation
+import Hummingbird
+import Lookup
+import Store
+import TalkVaultDomain
+
+/// The console's only writes: read marks, tags, holds, and the last week's export, each for a
+/// manager, each behind the form's CSRF token, each in the audit trail as the CLI records it.
+extension Console {
+    func addActions(to router: Router<ConsoleContext>) {
+        router.post("/messages/:id/read") { request, context in
+            try await action(request, allowed: \.canMarkRead) { identity, _ in
+                guard let id = PathParameter.messageId(context.parameters.get("id")) else { return nil }
+                _ = try await recorded(identity, "mark-read", target: [id]) { try await data.markRead(ids: [id], by: identity.name, at: now) }
+                return "/messages/\(id)"
+            }
+        }
+        router.post("/messages/:id/tags") { request, context in
+            try await action(request, allowed: \.canTag) { identity, fields in
+                guard let id = PathParameter.messageId(context.parameters.get("id")), let tag = fields["tag"].map(TagName.normalized),
+                      TagName.isValid(tag) else { return nil }
+                _ = try await recorded(identity, "tag add", target: [tag, id]) { try await data.tag(tag, messages: [id], chats: [], by: identity.name, at: now) }
+                return "/messages/\(id)"
+            }
+        }
+        router.post("/holds") { request, _ in
+            try await action(request, allowed: \.canManageHolds) { identity, fields in
+                guard let name = fields["name"], TagName.isValid(name), let reason = fields["reason"], !reason.isEmpty, reason.count <= 500 else { return nil }
+                let chat = fields["chat"].flatMap { $0.isEmpty ? nil : $0 }, user = fields["user"].flatMap { $0.isEmpty ? nil : $0 }
+                if let chat, PathParameter.chat(chat) == nil { return nil }
+                if let user, PathParameter.chat(user) == nil { return nil }
+                var bounds: [Instant?] = []
+                for (key, edge) in [("since", TimeArgument.Edge.start), ("until", .end)] {
+                    guard let text = fields[key], !text.isEmpty else { bounds.append(nil); continue }
+                    guard let instant = TimeArgument.parse(text, edge: edge, in: settings.timeZone) else { return nil }
+                    bounds.append(instant)
+                }
+                let hold = LegalHold(name: name, reason: reason, chats: chat.map { [$0] } ?? [], users: user.map { [$0] } ?? [],
+                                     since: bounds[0], until: bounds[1], createdAt: now, createdBy: identity.name)
+                let added = try await recorded(identity, "hold add", target: [name], reason: reason) { try await data.addHold(hold) }
+                return added ? "/holds?done=added" : nil
+            }
+        }
+        router.post("/holds/:name/release") { request, context in
+            try await action(request, allowed: \.canManageHolds) { identity, fields in
+                guard let name = context.parameters.get("name"), TagName.isValid(name), let reason = fields["reason"], !reason.isEmpty,
+                      reason.count <= 500 else { return nil }
+                let released = try await recorded(identity, "hold release", target: [name], reason: reason) {
+                    try await data.releaseHold(named: name, release: .init(at: now, by: identity.name, reason: reason))
+                }
+                return released ? "/holds?done=released" : nil
+            }
+        }
+        router.post("/exports") { request, _ in
+            try await action(request, allowed: \.canExport) { identity, fields in
+                let week = ISOWeek.lastComplete(before: now, in: settings.timeZone)
+                guard fields["week"] == "\(week)" else { return nil }
+                let rows = try await recorded(identity, "export", target: ["\(week)", "--profile full"]) { try await makeExport(week) }
+                return Self.link("/exports", [("made", "\(week)"), ("rows", "\(rows)")])
+            }
+        }
+    }
+
+    /// A POST: the caller allowed, the form's CSRF token theirs, then `body`; it answers where to
+    /// go next (303), or nil for a form it refuses (400).
+    func action(_ request: Request, allowed: @escaping (ConsoleRole) -> Bool,
+                _ body: (Identity, [String: String]) async throws -> String?) async throws -> Response {
+        try await guarded(request, .page, allowed: allowed) { identity in
+            guard let fields = try await form(request, identity: identity) else {
+                return problem(.forbidden, "form_expired", identity: identity, request: request)
+            }
+            guard let next = try await body(identity, fields) else { return problem(.badRequest, "bad_request", identity: identity, request: request) }
+            return Self.redirect(next)
+        }
+    }
+
+    /// Runs `body` and records it in the audit trail under the CLI's action name, failed or not.
+    func recorded<T>(_ identity: Identity, _ action: String, target: [String], reason: String? = nil,
+                     _ body: () async throws -> T) async throws -> T {
+        do {
+            let result = try await body()
+            try await audit.log(action, who: identity.name, target: target, reason: reason, outcome: "ok")
+            return result
+        } catch {
+            try? await audit.log(action, who: identity.name, target: target, reason: reason, outcome: "failed: \(error)")
+            throw error
+        }
+    }
+
+    /// The export of `week` for every channel, as `talkvault export` makes it; the rows written.
+    func makeExport(_ week: ISOWeek) async throws -> Int {
+        var rows = 0
+        for channel in settings.channels.isEmpty ? [ChannelName.implicit] : settings.channels {
+            guard let exportSettings = settings.exportSettings[channel] else { continue }
+            let now = self.now
+            rows += try await data.withExportStore { store in
+                try Exporter(store: store, settings: exportSettings).run(week: week, force: nil, forced: false, now: now).rows
+            }
+        }
+        return rows
+    }
+}

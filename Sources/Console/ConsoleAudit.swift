@@ -1,0 +1,47 @@
+import AuditTrail
+import TalkVaultDomain
+
+/// The console's entries in the audit trail: every page that shows content and every download,
+/// with the user's name. Written before the content is sent: when the trail cannot be written,
+/// the page is refused rather than shown unrecorded.
+actor ConsoleAudit {
+    private let log: AuditLog
+    private let clock: any WallClock
+
+    init(log: AuditLog, clock: any WallClock) {
+        self.log = log
+        self.clock = clock
+    }
+
+    func record(_ action: String, who: String, target: [String], reason: String? = nil, outcome: String = "ok") throws(AuditError) {
+        try logEntry(.init(action: "console " + action, who: who, target: target, reason: reason, outcome: outcome))
+    }
+
+    func logEntry(_ record: AuditLog.Record) throws(AuditError) {
+        try log.append(record, at: clock.now())
+    }
+
+    /// The newest entries first, `limit` of them, before entry `before` (a seq) when given.
+    func entries(before: Int64?, limit: Int) throws -> (entries: [AuditEntry], more: Bool) {
+        // The log is read start to end; a bounded ring keeps the last page only.
+        var ring: [AuditEntry] = []
+        var olderExist = false
+        try log.entries { entry in
+            if let before, entry.seq >= before { return }
+            ring.append(entry)
+            if ring.count > limit {
+                ring.removeFirst()
+                olderExist = true
+            }
+        }
+        return (ring.reversed(), olderExist)
+    }
+}
+
+extension ConsoleAudit {
+    /// An entry under the CLI's own action name (`mark-read`, `hold add`, …): a change made in
+    /// the console reads in the trail as the same change made on the command line.
+    func log(_ action: String, who: String, target: [String], reason: String?, outcome: String) throws(AuditError) {
+        try logEntry(.init(action: action, who: who, target: target, reason: reason, outcome: outcome))
+    }
+}
