@@ -13,7 +13,11 @@ extension Console {
         router.post("/messages/:id/read") { request, context in
             try await action(request, allowed: \.canMarkRead) { identity, _ in
                 guard let id = PathParameter.messageId(context.parameters.get("id")) else { return nil }
-                _ = try await recorded(identity, "mark-read", target: [id]) { try await data.markRead(ids: [id], by: identity.name, at: now) }
+                _ = try await recorded(identity, "mark-read", target: [id]) {
+                    let result = try await data.markRead(ids: [id], by: identity.name, at: now)
+                    guard result.unknown.isEmpty else { throw ActionRefused("\(id) is not in the ledger") }
+                    return result
+                }
                 return "/messages/\(id)"
             }
         }
@@ -21,7 +25,11 @@ extension Console {
             try await action(request, allowed: \.canTag) { identity, fields in
                 guard let id = PathParameter.messageId(context.parameters.get("id")), let tag = fields["tag"].map(TagName.normalized),
                       TagName.isValid(tag) else { return nil }
-                _ = try await recorded(identity, "tag add", target: [tag, id]) { try await data.tag(tag, messages: [id], chats: [], by: identity.name, at: now) }
+                _ = try await recorded(identity, "tag add", target: [tag, id]) {
+                    let result = try await data.tag(tag, messages: [id], chats: [], by: identity.name, at: now)
+                    guard result.unknown.isEmpty else { throw ActionRefused("\(id) is not in the ledger") }
+                    return result
+                }
                 return "/messages/\(id)"
             }
         }
@@ -39,18 +47,23 @@ extension Console {
                 }
                 let hold = LegalHold(name: name, reason: reason, chats: chat.map { [$0] } ?? [], users: user.map { [$0] } ?? [],
                                      since: bounds[0], until: bounds[1], createdAt: now, createdBy: identity.name)
-                let added = try await recorded(identity, "hold add", target: [name], reason: reason) { try await data.addHold(hold) }
-                return added ? "/holds?done=added" : nil
+                try await recorded(identity, "hold add", target: [name], reason: reason) {
+                    guard try await data.addHold(hold) else { throw ActionRefused("a hold named \(name) exists (released holds keep their name)") }
+                }
+                return "/holds?done=added"
             }
         }
         router.post("/holds/:name/release") { request, context in
             try await action(request, allowed: \.canManageHolds) { identity, fields in
-                guard let name = context.parameters.get("name"), TagName.isValid(name), let reason = fields["reason"], !reason.isEmpty,
+                // The router leaves a path parameter percent-encoded: a hold named in Japanese arrives as %E4….
+                guard let name = context.parameters.get("name")?.removingPercentEncoding, TagName.isValid(name), let reason = fields["reason"], !reason.isEmpty,
                       reason.count <= 500 else { return nil }
-                let released = try await recorded(identity, "hold release", target: [name], reason: reason) {
-                    try await data.releaseHold(named: name, release: .init(at: now, by: identity.name, reason: reason))
+                try await recorded(identity, "hold release", target: [name], reason: reason) {
+                    guard try await data.releaseHold(named: name, release: .init(at: now, by: identity.name, reason: reason)) else {
+                        throw ActionRefused("no active hold named \(name)")
+                    }
                 }
-                return released ? "/holds?done=released" : nil
+                return "/holds?done=released"
             }
         }
         router.post("/exports") { request, _ in
@@ -71,14 +84,21 @@ extension Console {
             guard let fields = try await form(request, identity: identity) else {
                 return problem(.forbidden, "form_expired", identity: identity, request: request)
             }
-            guard let next = try await body(identity, fields) else { return problem(.badRequest, "bad_request", identity: identity, request: request) }
-            return Self.redirect(next)
+            do {
+                guard let next = try await body(identity, fields) else { return problem(.badRequest, "bad_request", identity: identity, request: request) }
+                return Self.redirect(next)
+            } catch is ActionRefused {
+                return problem(.badRequest, "bad_request", identity: identity, request: request)
+            }
         }
     }
 
     /// Runs `body` and records it in the audit trail under the CLI's action name, failed or not.
+    /// The trail is checked first, as the CLI does: a change it could not record is not made.
+    @discardableResult
     func recorded<T>(_ identity: Identity, _ action: String, target: [String], reason: String? = nil,
                      _ body: () async throws -> T) async throws -> T {
+        try await audit.checkWritable()
         do {
             let result = try await body()
             try await audit.log(action, who: identity.name, target: target, reason: reason, outcome: "ok")
@@ -101,4 +121,11 @@ extension Console {
         }
         return rows
     }
+}
+
+/// A change the console did not make (a hold of that name exists, an id the ledger does not
+/// know): recorded in the trail as failed, answered 400.
+struct ActionRefused: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -15,6 +15,7 @@ import TalkVaultDomain
 public struct Console: Sendable {
     let settings: ConsoleSettings
     let data: ConsoleData
+    let status: StatusCache
     let users: ConsoleUsers
     let sessions: SessionStore
     let limiter: SignInLimiter
@@ -32,6 +33,7 @@ public struct Console: Sendable {
         }
         self.settings = settings
         data = try ConsoleData(settings: settings)
+        status = StatusCache(settings: settings)
         users = ConsoleUsers(dataDir: settings.dataDir)
         sessions = SessionStore(clock: clock, idle: settings.sessionIdle, lifetime: settings.sessionLifetime)
         limiter = SignInLimiter(clock: clock, window: settings.signInWindow, perUser: settings.signInFailuresPerUser,
@@ -67,7 +69,10 @@ public struct Console: Sendable {
         -> some ApplicationProtocol {
         Application(router: router(),
                     configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: nil),
-                    onServerRunning: { await onServerRunning($0.localAddress?.port ?? 0) },
+                    onServerRunning: { [status, clock] channel in
+                        await status.warm(now: clock.now())
+                        await onServerRunning(channel.localAddress?.port ?? 0)
+                    },
                     logger: logger)
     }
 }

@@ -17,6 +17,10 @@ actor ConsoleAudit {
         try logEntry(.init(action: "console " + action, who: who, target: target, reason: reason, outcome: outcome))
     }
 
+    /// Throws unless an entry could be written now: a change checks it first, so none is made
+    /// that the trail could not record.
+    func checkWritable() throws(AuditError) { try log.checkWritable() }
+
     func logEntry(_ record: AuditLog.Record) throws(AuditError) {
         try log.append(record, at: clock.now())
     }

@@ -13,24 +13,11 @@ import TalkVaultDomain
 /// one query at a time. Downloads read segments on a connection of their own (see `ContentStream`).
 actor ConsoleData {
     let ledger: Ledger
-    private let timeZone: TimeZone
-    private var cachedStatus: (at: Instant, report: StatusReport)?
 
     init(settings: ConsoleSettings) throws(LedgerError) {
         // Read-write without create, and no migration: read marks, holds and tags are the only
         // writes, and a console on a copy of the data dir must not change its schema.
         ledger = try Ledger(path: settings.ledgerPath, policy: settings.policy, access: .readWrite(create: false))
-        timeZone = settings.timeZone
-    }
-
-    /// The status, counted again at most every ten seconds: it counts whole tables.
-    func status(now: Instant) throws(LedgerError) -> StatusReport {
-        if let cached = cachedStatus, now.milliseconds >= cached.at.milliseconds, now.milliseconds - cached.at.milliseconds < 10_000 {
-            return cached.report
-        }
-        let report = try ledger.statusStore.status(now: now, timeZone: timeZone, deadlineLimit: 10, riskLimit: 20)
-        cachedStatus = (now, report)
-        return report
     }
 
     func lostCounts(since: Instant) throws(LedgerError) -> [String: [String: Int]] { try ledger.consoleStore.lostCounts(since: since) }
@@ -90,6 +77,6 @@ actor ConsoleData {
 }
 
 extension ConsoleData {
-    /// How many messages match `query`, its limit and paging aside.
-    func count(_ query: FindQuery) throws(LedgerError) -> Int { try Finder.count(ledger.searchStore, query) }
+    /// How many messages match `query`, its limit and paging aside, up to `cap` plus one.
+    func count(_ query: FindQuery, atMost cap: Int) throws(LedgerError) -> Int { try Finder.count(ledger.searchStore, query, atMost: cap) }
 }

@@ -53,6 +53,9 @@ public struct ConsoleSettings: Sendable {
 
     /// Whether `host` is a loopback address: the only place a trusted header may be believed.
     public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        // An IPv4 address in 127/8, not a name that starts like one (127.0.0.1.example.com).
+        var address = in_addr()
+        return inet_pton(AF_INET, host, &address) == 1 && UInt32(bigEndian: address.s_addr) >> 24 == 127
     }
 }

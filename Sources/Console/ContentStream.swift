@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import NIOCore
@@ -47,16 +48,39 @@ enum ContentStream {
         }
     }
 
-    /// A file read in 64 KiB pieces.
-    static func file(_ path: String) -> @Sendable ((UnsafeRawBufferPointer) throws -> Void) throws -> Void {
+    /// A file read in 64 KiB pieces; with `sha256` (hex), hashed as it goes, and a mismatch
+    /// thrown after the last piece (which `body` holds back: the response ends short).
+    static func file(_ path: String, sha256 expected: String? = nil) -> @Sendable ((UnsafeRawBufferPointer) throws -> Void) throws -> Void {
         { sink in
             guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoSuchFile) }
             defer { try? handle.close() }
+            var hash = SHA256()
             while let data = try handle.read(upToCount: 64 * 1024), !data.isEmpty {
+                if expected != nil { hash.update(data: data) }
                 try data.withUnsafeBytes { try sink($0) }
             }
+            if let expected, hex(hash.finalize()) != expected.lowercased() { throw ContentMismatch(path: path) }
         }
     }
+
+    /// A file's SHA-256 in hex, read in 64 KiB pieces; nil when it cannot be read.
+    static func sha256(ofFile path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var hash = SHA256()
+        do {
+            while let data = try handle.read(upToCount: 64 * 1024), !data.isEmpty { hash.update(data: data) }
+        } catch { return nil }
+        return hex(hash.finalize())
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+}
+
+/// A file whose bytes are not the ones recorded when it was delivered.
+struct ContentMismatch: Error, CustomStringConvertible {
+    let path: String
+    var description: String { "\(path) does not match the SHA-256 recorded when it was delivered" }
 }
 
 /// A flag set once, read from any thread.

@@ -80,12 +80,17 @@ extension Console {
         guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int64 else {
             return Self.plain(.notFound, "\(stem)\(suffix) is missing from the export dir")
         }
+        // The CSV as delivered, or nothing: its SHA-256 is in the ledger (a manifest's is not).
+        let expected = suffix == ".csv" ? export.sha256 : nil
+        if let expected, ContentStream.sha256(ofFile: path) != expected.lowercased() {
+            return Self.plain(.conflict, "\(stem)\(suffix) is not the file delivered: its SHA-256 differs from the one recorded")
+        }
         try await audit.record("export download", who: identity.name, target: [stem + suffix])
         var response = Response(status: .ok)
         response.headers[.contentType] = suffix == ".csv" ? "text/csv; charset=utf-8" : "application/json"
         response.headers[.contentDisposition] = ContentHeaders.disposition(fileName: stem + suffix, inline: false)
         response.headers[.contentLength] = "\(size)"
-        response.body = ContentStream.body(contentLength: Int(size), ContentStream.file(path))
+        response.body = ContentStream.body(contentLength: Int(size), ContentStream.file(path, sha256: expected))
         return response
     }
 

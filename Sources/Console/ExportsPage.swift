@@ -29,8 +29,10 @@ extension Console {
         let missing = weeks.contains { $0["week"] as? String == dueKey } ? "" : dueKey
         try await audit.record("exports", who: identity.name, target: [])
         var notice: String?
+        // Only a week and a count: the notice must not say whatever a link someone sent puts in it.
         if let made = request.uri.queryParameters.get("made"), PathParameter.week(made) != nil {
-            notice = ViewFormat.fill(lang.text("export_made"), made, request.uri.queryParameters.get("rows") ?? "?")
+            let rows = request.uri.queryParameters.get("rows").flatMap { $0.utf8.count <= 12 ? Int($0) : nil }.map(String.init) ?? "?"
+            notice = ViewFormat.fill(lang.text("export_made"), made, rows)
         }
         return html("exports", title: "exports", view: [
             "weeks": weeks, "due": missing, "canExport": identity.role.canExport,

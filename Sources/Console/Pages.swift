@@ -44,7 +44,7 @@ extension Console {
     func dashboard(_ request: Request, _ identity: Identity) async throws -> Response {
         let f = format(request)
         let now = self.now
-        let status = try await data.status(now: now)
+        let status = try await self.status.status(now: now)
         let weekStart = ISOWeek.containing(now, in: settings.timeZone).bounds(in: settings.timeZone).start
         let lost = try await data.lostCounts(since: weekStart)
         let known = Set(status.channels.map(\.name))

@@ -60,10 +60,12 @@ extension Console {
         var items = URLComponents(string: request.uri.description)?.percentEncodedQueryItems ?? []
         items.removeAll { $0.name == name }
         items.append(URLQueryItem(name: name, value: value))
+        // One leading slash: `//chats` routes like `/chats`, but as a link it names a host.
+        let path = "/" + request.uri.path.drop { $0 == "/" }
         var components = URLComponents()
-        components.path = request.uri.path
+        components.path = path
         components.percentEncodedQueryItems = items
-        return components.url?.absoluteString ?? request.uri.path
+        return components.url?.absoluteString ?? path
     }
 
     /// `path` with `items` as its query (nil values left out).

@@ -45,24 +45,37 @@ extension Console {
         guard let token = fields["csrf"], let cookie = request.cookies["tv_login"]?.value, Token.equal(token, cookie) else {
             return loginPage(request, next: next, username: nil, error: lang.text("form_expired"), status: .forbidden)
         }
-        let name = String((fields["username"] ?? "").prefix(UserName.maximumLength))
+        // Cut by scalars, as names are counted: one "character" can carry thousands of combining marks.
+        let name = String(String.UnicodeScalarView((fields["username"] ?? "").unicodeScalars.prefix(UserName.maximumLength)))
         let password = fields["password"] ?? ""
         let address = address(request, context)
-        if let wait = await limiter.retryAfter(user: name, address: address) {
-            try await audit.record("sign in", who: name, target: [address], outcome: "refused: too many failed sign-ins")
+        // Counted as a failure before the password is checked (taken back when it is right).
+        let stamp: Int64
+        switch await limiter.begin(user: name, address: address) {
+        case .counted(let at): stamp = at
+        case .refused(let wait, let record):
+            if record { try await audit.record("sign in", who: name, target: [address], outcome: "refused: too many failed sign-ins (further refusals in this window are not recorded)") }
             var response = loginPage(request, next: next, username: name,
                                      error: lang.text("sign_in_limited").replacingOccurrences(of: "%@", with: "\(wait)"), status: .tooManyRequests)
             response.headers[.retryAfter] = "\(wait)"
             return response
         }
-        // bcrypt is slow on purpose: off the event loop.
-        let user = try await Task.detached { try self.users.authenticate(name: name, password: password) }.value
+        // bcrypt is slow on purpose: off the event loop, and off the cooperative pool every page
+        // runs on (a few sign-ins at once there would stall every page, /healthz included).
+        let users = self.users
+        guard let checked = try await PasswordChecks.shared.run({ try users.authenticate(name: name, password: password) }) else {
+            try await audit.record("sign in", who: name, target: [address], outcome: "refused: too many sign-ins at once")
+            var response = loginPage(request, next: next, username: name,
+                                     error: lang.text("sign_in_limited").replacingOccurrences(of: "%@", with: "1"), status: .serviceUnavailable)
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        let user = checked
         guard let user else {
-            await limiter.failed(user: name, address: address)
             try await audit.record("sign in", who: name, target: [address], outcome: "failed: wrong user name or password")
             return loginPage(request, next: next, username: name, error: lang.text("sign_in_failed"), status: .unauthorized)
         }
-        await limiter.succeeded(user: user.name)
+        await limiter.succeeded(user: name, address: address, stamp: stamp)
         let (sessionToken, _) = await sessions.create(user: user.name)
         try await audit.record("sign in", who: user.name, target: [address])
         var response = Self.redirect(Self.safeNext(next) ?? "/")

@@ -5,6 +5,9 @@ import TalkVaultDomain
 /// password, or many users' from one address, stays slow.
 actor SignInLimiter {
     private var failures: [String: [Int64]] = [:]
+    /// When a refusal by each key was last recorded: one audit entry per key and window, so a
+    /// flood of refused attempts cannot flood the audit trail.
+    private var recorded: [String: Int64] = [:]
     private let clock: any WallClock
     private let window: Int64
     private let perUser: Int
@@ -19,28 +22,51 @@ actor SignInLimiter {
         self.perAddress = perAddress
     }
 
-    /// Seconds to wait before `user` may try again from `address`; nil when a try is allowed.
-    func retryAfter(user: String, address: String) -> Int? {
-        let now = clock.now().milliseconds
-        let waits = [(Self.userKey(user), perUser), (Self.addressKey(address), perAddress)].compactMap { key, limit -> Int64? in
-            let recent = prune(key, now: now)
-            guard recent.count >= limit, let oldest = recent.first else { return nil }
-            return oldest + window - now
-        }
-        return waits.max().map { Int(max(1, ($0 + 999) / 1000)) }
+    /// What `begin` decided about one sign-in attempt.
+    enum Attempt: Equatable {
+        /// Refused: this many seconds to wait; `record` for the first refusal of a key in its window.
+        case refused(retryAfter: Int, record: Bool)
+        /// Allowed, and already counted as a failure at `stamp` until `succeeded` takes it back.
+        case counted(stamp: Int64)
     }
 
-    func failed(user: String, address: String) {
+    /// Checks both limits and, when the attempt is allowed, counts it as failed at once, before
+    /// the slow password check: attempts sent in parallel cannot all pass the check before any
+    /// of them is counted.
+    func begin(user: String, address: String) -> Attempt {
         let now = clock.now().milliseconds
+        let waits = [(Self.userKey(user), perUser), (Self.addressKey(address), perAddress)].compactMap { key, limit -> (String, Int64)? in
+            let recent = prune(key, now: now)
+            guard recent.count >= limit, let oldest = recent.first else { return nil }
+            return (key, oldest + window - now)
+        }
+        if let wait = waits.map(\.1).max() {
+            var record = false
+            for (key, _) in waits where recorded[key].map({ now - $0 >= window || $0 > now }) ?? true {
+                recorded[key] = now
+                record = true
+            }
+            if recorded.count > maxKeys { recorded = recorded.filter { now - $0.value < window } }
+            return .refused(retryAfter: Int(max(1, (wait + 999) / 1000)), record: record)
+        }
         if failures.count >= maxKeys { trim(now: now) }
         for key in [Self.userKey(user), Self.addressKey(address)] {
             failures[key, default: []].append(now)
         }
+        return .counted(stamp: now)
     }
 
-    /// A successful sign-in clears the user's count (not the address's: one good password
-    /// must not reset guessing at others).
-    func succeeded(user: String) { failures[Self.userKey(user)] = nil }
+    /// A successful sign-in clears the user's count, and takes back the attempt `begin` counted
+    /// for the address (not the address's earlier failures: one good password must not reset
+    /// guessing at others).
+    func succeeded(user: String, address: String, stamp: Int64) {
+        failures[Self.userKey(user)] = nil
+        let key = Self.addressKey(address)
+        if var list = failures[key], let index = list.lastIndex(of: stamp) {
+            list.remove(at: index)
+            failures[key] = list.isEmpty ? nil : list
+        }
+    }
 
     private func prune(_ key: String, now: Int64) -> [Int64] {
         let recent = (failures[key] ?? []).filter { now - $0 < window && $0 <= now }

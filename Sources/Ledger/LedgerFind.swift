@@ -10,6 +10,18 @@ extension LedgerSearch {
     /// `Lookup.Finder` catches up first. Reads only: the search index is a database of its own
     /// (see `LedgerSearchIndex.swift`).
     public func find(_ query: FindQuery, _ body: (FoundMessage) throws -> Void) throws(LedgerError) {
+        do {
+            if let ids = try newestCommonTextPage(query) {
+                guard !ids.isEmpty else { return }
+                let marks = ids.indices.map { "?\($0 + 1)" }.joined(separator: ",")
+                try db.query(Self.foundSelect + "\nWHERE m.id IN (\(marks))\nORDER BY m.sent_at_ms DESC, m.id DESC", ids.map { .text($0) }) {
+                    try body(Self.found($0))
+                }
+                return
+            }
+        } catch {
+            throw LedgerError.wrap(error, path: path)
+        }
         var (filter, values) = Self.filter(try resolved(query))
         let order = query.newestFirst ? " DESC" : ""
         if let after = query.after {
@@ -46,7 +58,12 @@ extension LedgerSearch {
     }
 
     /// How many messages match `query` (its limit, order and `after` aside).
-    public func count(_ query: FindQuery) throws(LedgerError) -> Int {
+    public func count(_ query: FindQuery) throws(LedgerError) -> Int { try count(query, atMost: nil) }
+
+    /// How many messages match `query`, counting no further than `cap` plus one: a page that
+    /// says "more than 10,000" need not count a quarter of a million.
+    public func count(_ query: FindQuery, atMost cap: Int?) throws(LedgerError) -> Int {
+        let limit = cap.map { " LIMIT \($0 + 1)" } ?? ""
         do {
             var onlyText = FindQuery()
             onlyText.text = query.text
@@ -57,10 +74,10 @@ extension LedgerSearch {
                 // The index alone answers: a quarter of a million matches need not touch messages.
                 try attachSearchIndex()
                 let (select, value) = Self.searchClause(text, parameter: "?1")
-                return Int(try db.scalar("SELECT count(*) FROM (\(select))", [value]))
+                return Int(try db.scalar("SELECT count(*) FROM (\(select)\(limit))", [value]))
             }
             let (filter, values) = Self.filter(try resolved(query))
-            return Int(try db.scalar("SELECT count(*) FROM messages m" + filter, values))
+            return Int(try db.scalar("SELECT count(*) FROM (SELECT 1 FROM messages m" + filter + limit + ")", values))
         } catch let error as LedgerError {
             throw error
         } catch {

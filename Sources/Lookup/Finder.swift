@@ -38,9 +38,10 @@ public enum Finder {
     }
 
     /// How many messages match `query`, after catching up.
-    public static func count(_ store: any SearchStore, _ query: FindQuery, progress: (Int, Int) -> Void = { _, _ in }) throws(LedgerError) -> Int {
+    public static func count(_ store: any SearchStore, _ query: FindQuery, atMost cap: Int? = nil,
+                             progress: (Int, Int) -> Void = { _, _ in }) throws(LedgerError) -> Int {
         if needsIndex(query) { try catchUp(store, progress: progress) }
-        return try store.count(query)
+        return try store.count(query, atMost: cap)
     }
 
     static func needsIndex(_ query: FindQuery) -> Bool { query.chat != nil || query.user != nil || query.text != nil }

@@ -9,6 +9,8 @@ public protocol SearchStore {
     func find(_ query: FindQuery, _ body: (FoundMessage) throws -> Void) throws(LedgerError)
     /// How many messages match `query` (its limit aside).
     func count(_ query: FindQuery) throws(LedgerError) -> Int
+    /// The same, counting no further than `cap` plus one (nil: all).
+    func count(_ query: FindQuery, atMost cap: Int?) throws(LedgerError) -> Int
     /// The detail of message `id`, or nil when the ledger has no such message.
     func detail(id: String) throws(LedgerError) -> MessageDetail?
     /// About how many messages the search index has yet to take in.

@@ -1,3 +1,4 @@
+import AuditTrail
 import HTTPTypes
 import Testing
 
@@ -50,5 +51,29 @@ import Testing
             // Another address is not limited.
             #expect(try await browser.fresh().signIn("ana", headers: [.forwardedForHeader: "198.51.100.7"]).status == .seeOther)
         }
+    }
+
+    /// Refused attempts are recorded once per key and window: a flood of them cannot flood the
+    /// audit trail (each would be an fsynced entry).
+    @Test func refusalsAreRecordedOncePerWindow() async throws {
+        let fixture = try ConsoleFixture()
+        try await fixture.test({
+            $0.behindProxy = true
+            $0.signInFailuresPerUser = 2
+            $0.signInFailuresPerAddress = 100
+        }) { (browser: Browser) async throws in
+            let here: HTTPFields = [.forwardedForHeader: "203.0.113.5"]
+            for _ in 0..<2 { #expect(try await browser.signIn("ana", password: "not the password", headers: here).status == .unauthorized) }
+            for _ in 0..<10 { #expect(try await browser.signIn("ana", password: "not the password", headers: here).status == .tooManyRequests) }
+            fixture.clock.advance(seconds: 60)
+            #expect(try await browser.signIn("ana", password: "not the password", headers: here).status == .tooManyRequests)
+        }
+        #expect(try Self.refusals(fixture.dataDir) == 1, "eleven refusals in one window, one entry")
+    }
+
+    static func refusals(_ dataDir: String) throws -> Int {
+        var count = 0
+        try AuditLog(dataDir: dataDir).entries { if $0.action == "console sign in" && $0.outcome.hasPrefix("refused") { count += 1 } }
+        return count
     }
 }

@@ -218,6 +218,41 @@ import TestSupport
         #expect(try search.count(after) == 7, "count takes the whole match")
     }
 
+    /// A common text's newest page is found by walking the messages newest first; it must be
+    /// the page the sorting plan gives, for trigram, short and ASCII needles, and from a cursor.
+    @Test func aCommonTextsNewestPageIsTheSortedPlansPage() throws {
+        for n in 0..<40 {
+            let words = ["駐車場はありますか", "予約できますか", "Parking OK?", "駐車場と予約", "ありがとう"][n % 5]
+            _ = try h.capturer.capture([Webhook.body([Webhook.text("c\(n)", "\(words) \(n)", eventId: "e-c\(n)", at: 1_000 * Int64(n % 13),
+                                                                  source: Webhook.source(user: "U\(n % 3)"))])], channel: ChannelName.implicit)
+        }
+        let search = h.ledger.searchStore
+        _ = try search.indexLookupBatch { _, text, _, _ in text ?? "" }
+        for needle in ["駐車場", "予約", "park", "駐"] {
+            for (limit, cursor) in [(5, nil), (3, PageCursor(sentAt: Instant(milliseconds: 6_000), id: "c19")), (50, nil)] as [(Int, PageCursor?)] {
+                var query = FindQuery()
+                query.text = needle
+                query.newestFirst = true
+                query.limit = limit
+                query.after = cursor
+                var sorted: [String] = []
+                try search.find(query) { sorted.append($0.row.id) }   // few matches: the sorting plan
+                let walked = try #require(try search.newestCommonTextPage(query, commonAt: 2), "\(needle) counts as common here")
+                #expect(walked == sorted, "\(needle), limit \(limit), after \(String(describing: cursor))")
+                #expect(!sorted.isEmpty || cursor != nil, "\(needle) matches")
+            }
+            var filtered = FindQuery()
+            filtered.text = needle
+            filtered.newestFirst = true
+            filtered.limit = 5
+            filtered.user = "U1"
+            #expect(try search.newestCommonTextPage(filtered, commonAt: 2) == nil, "another filter keeps the usual plan")
+        }
+        var capped = FindQuery()
+        capped.text = "駐車場"
+        #expect(try search.count(capped) == 16 && search.count(capped, atMost: 10) == 11)
+    }
+
     @Test func lostCountsTakeTheTimeOfTheLossPerChannelAndReason() throws {
         let day: Int64 = 86_400_000
         let base = now.milliseconds
