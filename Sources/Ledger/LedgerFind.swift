@@ -73,7 +73,7 @@ extension LedgerSearch {
             if let text = query.text, !text.isEmpty, query == onlyText {
                 // The index alone answers: a quarter of a million matches need not touch messages.
                 try attachSearchIndex()
-                let (select, value) = Self.searchClause(text, parameter: "?1")
+                let (select, value) = Self.searchRowids(text, parameter: "?1")
                 return Int(try db.scalar("SELECT count(*) FROM (\(select)\(limit))", [value]))
             }
             let (filter, values) = Self.filter(try resolved(query))
@@ -180,6 +180,13 @@ extension LedgerSearch {
             return ("SELECT c1 FROM search.message_search_content WHERE c0 LIKE \(parameter) ESCAPE '\\'", .text(likePattern(text)))
         }
         return ("SELECT c1 FROM search.message_search_content WHERE instr(c0, \(parameter)) > 0", .text(text))
+    }
+
+    /// `searchClause` selecting the index's row numbers: counting them reads no stored row.
+    static func searchRowids(_ text: String, parameter: String) -> (String, SQLValue) {
+        let (select, value) = searchClause(text, parameter: parameter)
+        return (select.replacingOccurrences(of: "SELECT message_id FROM", with: "SELECT rowid FROM")
+            .replacingOccurrences(of: "SELECT c1 FROM", with: "SELECT id FROM"), value)
     }
 
     /// `U`, `C` or `R` followed by 32 lowercase hex digits: how LINE spells user, group and room ids.

@@ -19,20 +19,25 @@ extension LedgerSearch {
         onlyText.after = query.after
         guard query == onlyText else { return nil }
         try attachSearchIndex()
-        let (select, value) = Self.searchClause(text, parameter: "?1")
-        guard try db.scalar("SELECT count(*) FROM (\(select) LIMIT \(threshold + 1))", [value]) > threshold else { return nil }
-        // The same test as `searchClause`, asked of each message the walk meets: the trigram
-        // index's matches as a set of rows (built once, from the index alone), or a short
-        // needle looked for in that message's indexed words.
+        let (rowids, value) = Self.searchRowids(text, parameter: "?1")
+        guard try db.scalar("SELECT count(*) FROM (\(rowids) LIMIT \(threshold + 1))", [value]) > threshold else { return nil }
+        // The same test as `searchClause`, asked of each message the walk meets, in its indexed
+        // words: a substring (LIKE where ASCII letters fold case, as the trigram index folds
+        // them). A needle with other letters that have case keeps the index's own folding: the
+        // matches as a set of rows, built once from the index alone.
+        let words = "(SELECT c0 FROM search.message_search_content WHERE id = l.search_rowid)"
         let probe: String
-        if text.count >= 3 {
-            probe = "l.search_rowid IN (SELECT rowid FROM search.message_search WHERE message_search MATCH ?1)"
-        } else if select.contains(" LIKE ") {
-            probe = "(SELECT c0 FROM search.message_search_content WHERE id = l.search_rowid) LIKE ?1 ESCAPE '\\'"
+        var values: [SQLValue]
+        if text.unicodeScalars.contains(where: { !$0.isASCII && $0.properties.changesWhenCaseMapped }) {
+            probe = "l.search_rowid IN (\(rowids))"
+            values = [value]
+        } else if text.unicodeScalars.contains(where: { $0.isASCII && $0.properties.isAlphabetic }) {
+            probe = "\(words) LIKE ?1 ESCAPE '\\'"
+            values = [.text(Self.likePattern(text))]
         } else {
-            probe = "instr((SELECT c0 FROM search.message_search_content WHERE id = l.search_rowid), ?1) > 0"
+            probe = "instr(\(words), ?1) > 0"
+            values = [.text(text)]
         }
-        var values: [SQLValue] = [value]
         var sql = "SELECT m.id FROM messages m JOIN search.message_lookup l ON l.message_id = m.id WHERE \(probe)"
         if let after = query.after {
             values += [.integer(after.sentAt.milliseconds), .text(after.id)]

@@ -222,13 +222,13 @@ import TestSupport
     /// the page the sorting plan gives, for trigram, short and ASCII needles, and from a cursor.
     @Test func aCommonTextsNewestPageIsTheSortedPlansPage() throws {
         for n in 0..<40 {
-            let words = ["駐車場はありますか", "予約できますか", "Parking OK?", "駐車場と予約", "ありがとう"][n % 5]
+            let words = ["駐車場はありますか", "予約できますか", "Parking OK?", "駐車場と予約", "Ärger ありがとう"][n % 5]
             _ = try h.capturer.capture([Webhook.body([Webhook.text("c\(n)", "\(words) \(n)", eventId: "e-c\(n)", at: 1_000 * Int64(n % 13),
                                                                   source: Webhook.source(user: "U\(n % 3)"))])], channel: ChannelName.implicit)
         }
         let search = h.ledger.searchStore
         _ = try search.indexLookupBatch { _, text, _, _ in text ?? "" }
-        for needle in ["駐車場", "予約", "park", "駐"] {
+        for needle in ["駐車場", "予約", "park", "駐", "ärger"] {
             for (limit, cursor) in [(5, nil), (3, PageCursor(sentAt: Instant(milliseconds: 6_000), id: "c19")), (50, nil)] as [(Int, PageCursor?)] {
                 var query = FindQuery()
                 query.text = needle
