@@ -22,16 +22,10 @@ extension Console {
             }
         }
         router.post("/messages/:id/tags") { request, context in
-            try await action(request, allowed: \.canTag) { identity, fields in
-                guard let id = PathParameter.messageId(context.parameters.get("id")), let tag = fields["tag"].map(TagName.normalized),
-                      TagName.isValid(tag) else { return nil }
-                _ = try await recorded(identity, "tag add", target: [tag, id]) {
-                    let result = try await data.tag(tag, messages: [id], chats: [], by: identity.name, at: now)
-                    guard result.unknown.isEmpty else { throw ActionRefused("\(id) is not in the ledger") }
-                    return result
-                }
-                return "/messages/\(id)"
-            }
+            try await tagAction(request, message: PathParameter.messageId(context.parameters.get("id")), chat: nil)
+        }
+        router.post("/chats/:chat/tags") { request, context in
+            try await tagAction(request, message: nil, chat: PathParameter.chat(context.parameters.get("chat")))
         }
         router.post("/holds") { request, _ in
             try await action(request, allowed: \.canManageHolds) { identity, fields in
@@ -73,6 +67,34 @@ extension Console {
                 let rows = try await recorded(identity, "export", target: ["\(week)", "--profile full"]) { try await makeExport(week) }
                 return Self.link("/exports", [("made", "\(week)"), ("rows", "\(rows)")])
             }
+        }
+    }
+
+    /// Adds (`action=add`, the default) or removes (`action=remove`) the form's tag on a message
+    /// or a chat, as `tag add` and `tag remove` do: a tag an active hold names is not taken off.
+    func tagAction(_ request: Request, message: String?, chat: String?) async throws -> Response {
+        try await action(request, allowed: \.canTag) { identity, fields in
+            guard message != nil || chat != nil, let tag = fields["tag"].map(TagName.normalized), TagName.isValid(tag) else { return nil }
+            let target = message ?? chat!
+            let back = message.map { "/messages/\($0)" } ?? "/chats/\(target)"
+            if fields["action"] == "remove" {
+                _ = try await recorded(identity, "tag remove", target: [tag, target]) {
+                    if let hold = try await data.holds().first(where: { $0.isActive && $0.tag == tag }) {
+                        throw ActionRefused("the active hold \(hold.name) covers the tag \(tag)")
+                    }
+                    guard try await data.untag(tag, messages: message.map { [$0] } ?? [], chats: chat.map { [$0] } ?? []) > 0 else {
+                        throw ActionRefused("\(target) has no tag \(tag)")
+                    }
+                    return true
+                }
+            } else {
+                _ = try await recorded(identity, "tag add", target: [tag, target]) {
+                    let result = try await data.tag(tag, messages: message.map { [$0] } ?? [], chats: chat.map { [$0] } ?? [], by: identity.name, at: now)
+                    guard result.unknown.isEmpty else { throw ActionRefused("\(target) is not in the ledger") }
+                    return result
+                }
+            }
+            return back
         }
     }
 

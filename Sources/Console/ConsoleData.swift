@@ -62,6 +62,9 @@ actor ConsoleData {
         try ledger.retentionStore.tag(tag, chats: chats, messages: messages, by: who, at: now)
     }
 
+    func tags(message id: String) throws(LedgerError) -> [String] { try ledger.retentionStore.tags(message: id) }
+    func tags(chat id: String) throws(LedgerError) -> [String] { try ledger.retentionStore.tags(chat: id) }
+
     func untag(_ tag: String, messages: [String], chats: [String]) throws(LedgerError) -> Int {
         try ledger.retentionStore.untag(tag, chats: chats, messages: messages)
     }

@@ -128,6 +128,7 @@ extension Console {
             "history": detail.history.map { ["at": f.time($0.at), "what": $0.what, "detail": $0.detail ?? ""] },
             "exports": detail.exports.map { "\($0.week) (\($0.profile))" },
             "canMarkRead": identity.role.canMarkRead && row.readAt == nil, "canTag": identity.role.canTag,
+            "tags": try await data.tags(message: id), "chatTags": try await data.tags(chat: row.chatId), "tagAction": "/messages/\(id)/tags",
         ], identity: identity, request: request)
     }
 }

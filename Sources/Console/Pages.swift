@@ -132,6 +132,7 @@ extension Console {
         return html("conversation", title: "chats", view: [
             "chat": ["chatId": chat.chatId, "name": Self.name(chat), "chatType": chat.chatType, "channel": chat.channel, "messages": chat.messages],
             "items": page.items.map { f.item($0, focus: focus) },
+            "tags": try await data.tags(chat: chatId), "canTag": identity.role.canTag, "tagAction": "/chats/\(chatId)/tags",
             "older": page.hasOlder ? page.items.first.map { Self.link(path, [("before", PathParameter.text($0.cursor))]) } ?? "" : "",
             "newer": page.hasNewer ? page.items.last.map { Self.link(path, [("after", PathParameter.text($0.cursor))]) } ?? "" : "",
         ], identity: identity, request: request)

@@ -12,7 +12,7 @@ enum Templates {
 
     static let all: [(String, String)] = [
         ("layout", layout), ("login", login), ("dashboard", dashboard), ("chats", chats), ("conversation", conversation),
-        ("item", item), ("search", search), ("message", message), ("exports", exports), ("lost", lost), ("holds", holds),
+        ("item", item), ("tags", tags), ("search", search), ("message", message), ("exports", exports), ("lost", lost), ("holds", holds),
         ("audit", audit), ("problem", problem),
     ]
 
@@ -87,6 +87,7 @@ enum Templates {
 
     static let conversation = #"""
     <h1>{{chat.name}} <small>{{chat.chatType}} · {{chat.channel}} · {{chat.messages}} {{t.messages}}</small></h1>
+    <div class="chat-tags">{{t.tags}}: {{> tags}}</div>
     <p class="pager">{{#older}}<a href="{{older}}">↑ {{t.older}}</a>{{/older}} <a href="/chats/{{chat.chatId}}">{{t.newest}}</a></p>
     <ol class="conversation">{{#items}}{{> item}}{{/items}}</ol>
     <p class="pager">{{#newer}}<a href="{{newer}}">↓ {{t.newer}}</a>{{/newer}}</p>
@@ -132,8 +133,16 @@ enum Templates {
     <h2>{{t.history}}</h2><ol class="history">{{#history}}<li><time>{{at}}</time> {{what}} {{detail}}</li>{{/history}}</ol>
     {{#has_exports}}<h2>{{t.exported_in}}</h2><ul>{{/has_exports}}{{#exports}}<li>{{.}}</li>{{/exports}}{{#has_exports}}</ul>{{/has_exports}}
     {{#canMarkRead}}<form method="post" action="/messages/{{id}}/read"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">{{t.mark_read}}</button></form>{{/canMarkRead}}
-    {{#canTag}}<form method="post" action="/messages/{{id}}/tags" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">
-    <input name="tag" required maxlength="64" pattern="[a-z0-9][a-z0-9_-]*"><button type="submit">{{t.add_tag}}</button></form>{{/canTag}}
+    <h2>{{t.tags}}</h2>{{> tags}}
+    {{#has_chatTags}}<p>{{t.chat}}: {{#chatTags}}<span class="state">{{.}}</span> {{/chatTags}}</p>{{/has_chatTags}}
+    """#
+
+    static let tags = #"""
+    <p class="tags">{{#tags}}<span class="state">{{.}}</span>{{#canTag}}<form method="post" action="{{tagAction}}" class="inline">
+    <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="action" value="remove"><input type="hidden" name="tag" value="{{.}}">
+    <button type="submit" title="{{t.remove_tag}}">×</button></form>{{/canTag}} {{/tags}}</p>
+    {{#canTag}}<form method="post" action="{{tagAction}}" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">
+    <input name="tag" required maxlength="40" pattern="[A-Za-z0-9_-]+"><button type="submit">{{t.add_tag}}</button></form>{{/canTag}}
     """#
 
     static let exports = #"""

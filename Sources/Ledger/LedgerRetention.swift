@@ -47,6 +47,20 @@ public struct LedgerRetention: RetentionStore, LedgerPart {
         }
     }
 
+    public func tags(message id: String) throws(LedgerError) -> [String] {
+        try tags("SELECT tag FROM message_tags WHERE message_id = ?1 ORDER BY tag", id)
+    }
+
+    public func tags(chat id: String) throws(LedgerError) -> [String] {
+        try tags("SELECT tag FROM chat_tags WHERE chat_id = ?1 ORDER BY tag", id)
+    }
+
+    private func tags(_ sql: String, _ id: String) throws(LedgerError) -> [String] {
+        var tags: [String] = []
+        do { try db.query(sql, [.text(id)]) { tags.append($0.text(0)) } } catch { throw LedgerError.wrap(error, path: path) }
+        return tags
+    }
+
     public func addHold(_ hold: LegalHold) throws(LedgerError) -> Bool {
         do {
             return try db.run("""

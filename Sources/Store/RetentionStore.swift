@@ -7,6 +7,9 @@ public protocol RetentionStore {
     func tag(_ tag: String, chats: [String], messages: [String], by who: String, at now: Instant) throws(LedgerError) -> TagResult
     /// Removes a tag; returns how many it was on.
     func untag(_ tag: String, chats: [String], messages: [String]) throws(LedgerError) -> Int
+    /// The tags on a message, and on a chat, sorted.
+    func tags(message id: String) throws(LedgerError) -> [String]
+    func tags(chat id: String) throws(LedgerError) -> [String]
     /// Adds a hold; false when a hold of that name exists (active or released).
     func addHold(_ hold: LegalHold) throws(LedgerError) -> Bool
     /// Every hold, active first, by name.
