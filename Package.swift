@@ -164,7 +164,7 @@ let package = Package(
         .target(name: "LastRuns", dependencies: ["DurableFile", "TalkVaultDomain"]),
         // `talkvault console`: the archive in a browser, for compliance managers and support staff.
         .target(name: "Console", dependencies: [
-            "Accounts", "AuditTrail", "Export", "InboxLog", "LastRuns", "Ledger", "LINE", "Lookup", "Packing", "ReadReceipts", "Relay", "Store",
+            "Accounts", "AuditTrail", "Export", "InboxLog", "Intake", "LastRuns", "Ledger", "LINE", "Lookup", "Packing", "ReadReceipts", "Relay", "Store",
             "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -20,10 +20,11 @@ public enum ConsoleRole: String, CaseIterable, Sendable, Codable {
     /// Download an archived item, checked against its hash: reading, so every role.
     public var canRestore: Bool { true }
 
-    /// Read the audit trail: managers and auditors, not support.
+    /// Read the audit trail, and see the weekly exports (and download them) and the holds:
+    /// managers and auditors, not support.
     public var canReadAudit: Bool { self != .support }
 
-    /// Run or download the weekly compliance export (managers only).
+    /// Make the weekly compliance export (managers only).
     public var canExport: Bool { self == .manager }
 
     /// Mark messages read (managers only).

@@ -2,6 +2,7 @@ import Accounts
 import Export
 import Foundation
 import Hummingbird
+import LastRuns
 import Lookup
 import Store
 import TalkVaultDomain
@@ -77,9 +78,10 @@ extension Console {
             guard message != nil || chat != nil, let tag = fields["tag"].map(TagName.normalized), TagName.isValid(tag) else { return nil }
             let target = message ?? chat!
             let back = message.map { "/messages/\($0)" } ?? "/chats/\(target)"
+            guard [nil, "add", "remove"].contains(fields["action"]) else { return nil }
             if fields["action"] == "remove" {
                 _ = try await recorded(identity, "tag remove", target: [tag, target]) {
-                    if let hold = try await data.holds().first(where: { $0.isActive && $0.tag == tag }) {
+                    if let hold = try await data.holds().activeHold(namingTag: tag) {
                         throw ActionRefused("the active hold \(hold.name) covers the tag \(tag)")
                     }
                     guard try await data.untag(tag, messages: message.map { [$0] } ?? [], chats: chat.map { [$0] } ?? []) > 0 else {
@@ -133,16 +135,28 @@ extension Console {
 
     /// The export of `week` for every channel, as `talkvault export` makes it; the rows written.
     func makeExport(_ week: ISOWeek) async throws -> Int {
-        var rows = 0
-        for channel in settings.channels.isEmpty ? [ChannelName.implicit] : settings.channels {
-            guard let exportSettings = settings.exportSettings[channel] else { continue }
-            let now = self.now
-            rows += try await data.withExportStore { store in
-                try Exporter(store: store, settings: exportSettings).run(week: week, force: nil, forced: false, now: now).rows
+        let started = now
+        do {
+            var rows = 0, made = 0
+            for channel in exportChannels {
+                guard let exportSettings = settings.exportSettings[channel] else { continue }
+                let now = self.now
+                let result = try await data.export(week, settings: exportSettings, now: now)
+                rows += result.rows
+                if !result.alreadyDelivered { made += 1 }
             }
+            try? LastRunLog(dataDir: settings.dataDir).record(LastRun(command: "export", startedAt: started, finishedAt: now, outcome: "ok",
+                                                                      summary: "\(week): \(made) files, \(rows) rows (from the console)"))
+            return rows
+        } catch {
+            try? LastRunLog(dataDir: settings.dataDir).record(LastRun(command: "export", startedAt: started, finishedAt: now,
+                                                                      outcome: "failed: \(error)"))
+            throw error
         }
-        return rows
     }
+
+    /// The channels whose weekly export the console makes and lists.
+    var exportChannels: [String] { settings.channels.isEmpty ? [ChannelName.implicit] : settings.channels }
 }
 
 /// A change the console did not make (a hold of that name exists, an id the ledger does not

@@ -1,5 +1,7 @@
 import Foundation
+import Export
 import InboxLog
+import Intake
 import Ledger
 import Lookup
 import ReadReceipts
@@ -9,8 +11,9 @@ import TalkVaultDomain
 
 /// The console's connection to the ledger. Capture never waits for it: the ledger is in WAL
 /// mode, so these reads run beside `serve`'s writer and `sweep`; the few writes (read marks,
-/// holds, tags) wait on the busy timeout like any other command's. An actor: one connection,
-/// one query at a time. Downloads read segments on a connection of their own (see `ContentStream`).
+/// holds, tags, a manager's export) wait on the busy timeout like any other command's. An
+/// actor: one connection, one query at a time. Downloads read segments on a connection of their
+/// own (see `Downloads.swift`), and the dashboard's status is counted on another (`StatusCache`).
 actor ConsoleData {
     let ledger: Ledger
 
@@ -75,8 +78,12 @@ actor ConsoleData {
         try ledger.retentionStore.releaseHold(named: name, release: release)
     }
 
-    /// Runs `body` with the export store: the export of the last week, asked for by a manager.
-    func withExportStore<T>(_ body: (any ExportStore) throws -> T) throws -> T { try body(ledger.exportStore) }
+    /// The export of `week` with `settings`, as `talkvault export` makes it: the bodies `serve`
+    /// acknowledged and has not applied yet are applied first, so the week is whole.
+    func export(_ week: ISOWeek, settings: ExportSettings, now: Instant) throws -> ExportResult {
+        try InboxApplier(ledger).applyAll()
+        return try Exporter(store: ledger.exportStore, settings: settings).run(week: week, force: nil, forced: false, now: now)
+    }
 }
 
 extension ConsoleData {

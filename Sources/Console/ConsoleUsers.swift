@@ -19,21 +19,13 @@ actor ConsoleUsers {
         return snapshot.user(named: name)
     }
 
-    /// The names of every user, after reading the file again if it changed.
-    func names() throws -> Set<String> {
-        try refresh()
-        return Set(snapshot.users.map(\.name))
-    }
-
     /// The user when `password` is theirs; bcrypt takes as long for an unknown name.
     nonisolated func authenticate(name: String, password: String) throws -> ConsoleUser? {
         try directory.authenticate(name: name, password: password)
     }
 
     private func refresh() throws {
-        let stamp = try directory.stamp()
-        if loaded && stamp == snapshot.stamp { return }
-        snapshot = try directory.snapshot()
+        snapshot = loaded ? try directory.refreshed(snapshot) : try directory.snapshot()
         loaded = true
     }
 }

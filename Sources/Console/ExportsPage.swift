@@ -10,7 +10,7 @@ extension Console {
         guard let (_, profile) = exportSelection(request) else { return problem(.badRequest, "bad_request", identity: identity, request: request) }
         let lang = language(request)
         var weeks: [[String: Any]] = []
-        for channel in settings.channels.isEmpty ? [ChannelName.implicit] : settings.channels {
+        for channel in exportChannels {
             let delivered = try await data.deliveredWeeks(profile: ExportKey.profile(profile.rawValue, channel: channel))
             for (week, export) in delivered.sorted(by: { $0.key > $1.key }).prefix(104) {
                 guard let parsed = ISOWeek(parsing: week) else { continue }
@@ -26,7 +26,11 @@ extension Console {
         weeks.sort { ($0["week"] as? String ?? "") > ($1["week"] as? String ?? "") }
         let due = ISOWeek.lastComplete(before: now, in: settings.timeZone)
         let dueKey = "\(due)"
-        let missing = weeks.contains { $0["week"] as? String == dueKey } ? "" : dueKey
+        // The button makes the full profile's export: it shows while any channel lacks that week.
+        var missing = ""
+        for channel in exportChannels where try await data.deliveredWeeks(profile: ExportKey.profile(ExportProfile.full.rawValue, channel: channel))[dueKey] == nil {
+            missing = dueKey
+        }
         try await audit.record("exports", who: identity.name, target: [])
         var notice: String?
         // Only a week and a count: the notice must not say whatever a link someone sent puts in it.

@@ -4,8 +4,8 @@ import Accounts
 struct Identity: Sendable {
     var name: String
     var role: ConsoleRole
-    /// The session's CSRF token, which every form carries; nil under a trusted header, where
-    /// the proxy's own session stands and forms carry the per-user token instead.
+    /// The token every form carries: the session's own, or under a trusted header (no session
+    /// of ours) a per-user token keyed by the process.
     var csrf: String
 }
 

@@ -78,7 +78,7 @@ extension Console {
         var query = FindQuery()
         let reason = request.uri.queryParameters.get("reason")
         if let reason {
-            guard PathParameter.messageId(reason) != nil else { return problem(.badRequest, "bad_request", identity: identity, request: request) }
+            guard LossReason(rawValue: reason) != nil else { return problem(.badRequest, "bad_request", identity: identity, request: request) }
             query.states = ["lost:" + reason]
         } else {
             query.states = ["lost"]

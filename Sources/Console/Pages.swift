@@ -65,7 +65,7 @@ extension Console {
         let runs = LastRunLog(dataDir: settings.dataDir).all()
         let runRows: [[String: Any]] = ["sweep", "pack", "export", "verify", "purge"].map { command in
             guard let run = runs[command] else { return ["command": command, "finished": "-", "outcome": f.lang.text("never"), "failed": false] }
-            return ["command": command, "finished": f.time(run.finishedAt), "outcome": run.outcome, "failed": run.outcome != "ok",
+            return ["command": command, "finished": f.time(run.finishedAt), "outcome": run.outcome, "failed": !run.succeeded,
                     "summary": run.summary ?? ""]
         }
         var relay: [[String: Any]] = []

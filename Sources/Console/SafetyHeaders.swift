@@ -15,6 +15,11 @@ struct SafetyHeaders: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as HTTPError {
             response = Response(status: error.status)
+        } catch {
+            // Any other failure (an audit trail that cannot be written, a ledger busy past its
+            // timeout) is a 500 with these headers too; what failed goes to the log, not the page.
+            context.logger.error("console: \(request.method) \(request.uri.path): \(error)")
+            response = Response(status: .internalServerError)
         }
         response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"

@@ -56,7 +56,7 @@ extension Console {
         case .refused(let wait, let record):
             if record { try await audit.record("sign in", who: name, target: [address], outcome: "refused: too many failed sign-ins (further refusals in this window are not recorded)") }
             var response = loginPage(request, next: next, username: name,
-                                     error: lang.text("sign_in_limited").replacingOccurrences(of: "%@", with: "\(wait)"), status: .tooManyRequests)
+                                     error: ViewFormat.fill(lang.text("sign_in_limited"), "\(wait)"), status: .tooManyRequests)
             response.headers[.retryAfter] = "\(wait)"
             return response
         }
@@ -64,14 +64,14 @@ extension Console {
         // runs on (a few sign-ins at once there would stall every page, /healthz included).
         let users = self.users
         guard let checked = try await PasswordChecks.shared.run({ try users.authenticate(name: name, password: password) }) else {
-            try await audit.record("sign in", who: name, target: [address], outcome: "refused: too many sign-ins at once")
-            var response = loginPage(request, next: next, username: name,
-                                     error: lang.text("sign_in_limited").replacingOccurrences(of: "%@", with: "1"), status: .serviceUnavailable)
+            // The server is busy, not the password wrong: the attempt is given back, and a load
+            // refusal is not an event of the trail (only sign-ins and refused guesses are).
+            await limiter.giveBack(user: name, address: address, stamp: stamp)
+            var response = loginPage(request, next: next, username: name, error: lang.text("sign_in_busy"), status: .serviceUnavailable)
             response.headers[.retryAfter] = "1"
             return response
         }
-        let user = checked
-        guard let user else {
+        guard let user = checked else {
             try await audit.record("sign in", who: name, target: [address], outcome: "failed: wrong user name or password")
             return loginPage(request, next: next, username: name, error: lang.text("sign_in_failed"), status: .unauthorized)
         }

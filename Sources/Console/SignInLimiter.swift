@@ -68,6 +68,15 @@ actor SignInLimiter {
         }
     }
 
+    /// Takes back the attempt `begin` counted, for both keys: it was never tried (the server was busy).
+    func giveBack(user: String, address: String, stamp: Int64) {
+        for key in [Self.userKey(user), Self.addressKey(address)] {
+            guard var list = failures[key], let index = list.lastIndex(of: stamp) else { continue }
+            list.remove(at: index)
+            failures[key] = list.isEmpty ? nil : list
+        }
+    }
+
     private func prune(_ key: String, now: Int64) -> [Int64] {
         let recent = (failures[key] ?? []).filter { now - $0 < window && $0 <= now }
         failures[key] = recent.isEmpty ? nil : recent

@@ -126,7 +126,6 @@ enum Templates {
     <h1>{{t.message}} {{id}}</h1>
     <p><a href="/chats/{{chatId}}?around={{id}}#m-{{id}}">{{t.open_in_chat}}</a></p>
     <dl class="detail">{{#fields}}<dt>{{label}}</dt><dd>{{value}}</dd>{{/fields}}</dl>
-    {{#text}}<h2>{{t.message}}</h2><p class="text">{{text}}</p>{{/text}}
     {{#image}}<p><img class="full" src="/messages/{{id}}/content?inline=1" alt="{{fileName}}"></p>{{/image}}
     {{#restorable}}<p><a class="button" href="/messages/{{id}}/content">⤓ {{t.restore}}</a></p>{{/restorable}}
     {{#has_edits}}<h2>{{t.edits}}</h2><ol>{{/has_edits}}{{#edits}}<li><time>{{at}}</time> <span class="text">{{text}}</span></li>{{/edits}}{{#has_edits}}</ol>{{/has_edits}}
@@ -142,7 +141,7 @@ enum Templates {
     <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="action" value="remove"><input type="hidden" name="tag" value="{{.}}">
     <button type="submit" title="{{t.remove_tag}}">×</button></form>{{/canTag}} {{/tags}}</p>
     {{#canTag}}<form method="post" action="{{tagAction}}" class="inline"><input type="hidden" name="csrf" value="{{csrf}}">
-    <input name="tag" required maxlength="40" pattern="[A-Za-z0-9_-]+"><button type="submit">{{t.add_tag}}</button></form>{{/canTag}}
+    <input name="tag" required maxlength="40"><button type="submit">{{t.add_tag}}</button></form>{{/canTag}}
     """#
 
     static let exports = #"""
@@ -175,7 +174,7 @@ enum Templates {
     <input name="reason" required maxlength="500" placeholder="{{t.reason}}"><button type="submit">{{t.release}}</button></form>{{/canRelease}}</td></tr>{{/holds}}
     {{#has_holds}}</tbody></table>{{/has_holds}}
     {{#canManage}}<h2>{{t.add_hold}}</h2><form method="post" action="/holds" class="search"><input type="hidden" name="csrf" value="{{csrf}}">
-    <label>{{t.name}} <input name="name" required maxlength="64" pattern="[A-Za-z0-9][A-Za-z0-9._-]*"></label>
+    <label>{{t.name}} <input name="name" required maxlength="40"></label>
     <label>{{t.reason}} <input name="reason" required maxlength="500"></label>
     <label>{{t.chat}} <input name="chat" maxlength="80"></label><label>{{t.user}} <input name="user" maxlength="80"></label>
     <label>{{t.since}} <input name="since" type="date"></label><label>{{t.until}} <input name="until" type="date"></label>

@@ -13,13 +13,13 @@ extension Ledger {
 extension LedgerConsole {
     /// Chats, the one with the newest message first (chats without messages last, the most
     /// recently seen first), ties by id. `nameContaining` (nil or empty for all) is a substring of
-    /// the name or the id, ASCII case folded.
+    /// the name (a group's, or a 1:1 chat's customer's display name) or the id, ASCII case folded.
     public func chats(nameContaining: String?, limit: Int, offset: Int) throws(LedgerError) -> [ChatSummary] {
         var condition = "1"
         var values: [SQLValue] = [.int(max(0, limit)), .int(max(0, offset))]
         if let needle = nameContaining, !needle.isEmpty {
             values.append(.text(LedgerSearch.likePattern(needle)))
-            condition = "c.name LIKE ?3 ESCAPE '\\' OR c.chat_id LIKE ?3 ESCAPE '\\'"
+            condition = "coalesce(c.name, p.display_name) LIKE ?3 ESCAPE '\\' OR c.chat_id LIKE ?3 ESCAPE '\\'"
         }
         return try read { try summaries(where: condition, values) }
     }
@@ -132,8 +132,12 @@ extension LedgerConsole {
     /// each), in the list's order; ?1 limit, ?2 offset, ?3 free for `condition`.
     static func chatsSQL(where condition: String) -> String {
         """
-        SELECT c.chat_id, c.chat_type, c.name, c.channel, (SELECT max(sent_at_ms) FROM messages WHERE chat_id = c.chat_id) AS last_ms
-        FROM chats c WHERE \(condition)
+        SELECT c.chat_id, c.chat_type, coalesce(c.name, p.display_name), c.channel,
+               (SELECT max(sent_at_ms) FROM messages WHERE chat_id = c.chat_id) AS last_ms
+        FROM chats c
+        -- A 1:1 chat is named for its customer: LINE gives a group a name, a user a display name.
+        LEFT JOIN profiles p ON p.user_id = c.chat_id AND p.chat_id = ''
+        WHERE \(condition)
         ORDER BY last_ms DESC NULLS LAST, CASE WHEN last_ms IS NULL THEN c.first_seen_ms END DESC, c.chat_id
         LIMIT ?1 OFFSET ?2
         """

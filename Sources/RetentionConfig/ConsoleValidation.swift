@@ -6,12 +6,14 @@ extension Validator {
     /// `console:`: each key checked where it stands.
     mutating func consoleSettings(_ node: Node) {
         guard let entries = mapping(node, key: "console") else { return }
+        var sessionNode: (Node, String)?
         for entry in entries {
             let path = "console.\(entry.name)"
             switch entry.name {
             case "trusted_header":
                 guard let text = string(entry.value, key: path) else { continue }
-                // An HTTP field name (RFC 9110 token), and not one a browser or the proxy sets for itself.
+                // A plain HTTP field name (letters, digits, - and _), and not one a browser or the
+                // proxy sets for itself.
                 let token = !text.isEmpty && text.utf8.count <= 64 && text.utf8.allSatisfy { byte in
                     (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F
                 }
@@ -34,9 +36,13 @@ extension Validator {
                     report(entry.value, key: path, "must be from 1m to 30d"); continue
                 }
                 if entry.name == "session_idle" { console.sessionIdle = duration } else { console.sessionMax = duration }
+                sessionNode = (entry.value, path)
             default:
                 unknownKey(entry, key: path, expected: Self.consoleKeys)
             }
+        }
+        if let (node, path) = sessionNode, console.sessionIdle > console.sessionMax {
+            report(node, key: path, "session_idle (\(console.sessionIdle)) must not be longer than session_max (\(console.sessionMax))")
         }
     }
 }

@@ -50,6 +50,11 @@ public struct LegalHold: Sendable, Equatable {
 /// A tag's spelling: 1 to 40 letters, digits, `-` or `_` (Japanese letters included), at least
 /// one a letter (so `tag add 1111 2222` with the tag forgotten is refused, not a tag `2222`), not
 /// starting with `-`; compared in lower case (`Invoice` is `invoice`).
+extension Array where Element == LegalHold {
+    /// The first active hold that names `tag`: taking that tag off would release what it holds.
+    public func activeHold(namingTag tag: String) -> LegalHold? { first { $0.isActive && $0.tag == tag } }
+}
+
 public enum TagName {
     public static func isValid(_ tag: String) -> Bool {
         (1...40).contains(tag.count) && !tag.hasPrefix("-") && tag.unicodeScalars.contains { $0.properties.isAlphabetic }

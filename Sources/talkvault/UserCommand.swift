@@ -10,7 +10,7 @@ struct UserCommand: ParsableCommand {
         abstract: "The console's users: who may sign in to `talkvault console`, and as what.",
         discussion: """
         Roles: manager (everything: reads, restores, the audit trail, exports, marking read, \
-        holds and tags), support (reads and restores; no audit trail, changes nothing), auditor \
+        holds and tags), support (reads and restores; no audit trail, exports or holds; changes nothing), auditor \
         (reads, restores and reads the audit trail; changes nothing). Users are kept in \
         console/users.json in the data dir, with bcrypt hashes of their passwords, never the \
         passwords. A password is 12 characters or more, at most 72 bytes in UTF-8, with no \

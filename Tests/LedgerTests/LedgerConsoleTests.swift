@@ -253,6 +253,16 @@ import TestSupport
         #expect(try search.count(capped) == 16 && search.count(capped, atMost: 10) == 11)
     }
 
+    /// A 1:1 chat has no name of its own: it is named, and found, by its customer's display name.
+    @Test func aOneToOneChatIsNamedAndFoundByItsCustomersDisplayName() throws {
+        try text("n1", at: 1_000, user: "Ucustomer")
+        try text("n2", at: 2_000, user: "Uother")
+        try h.ledger.db.run("UPDATE profiles SET display_name = '中村 蓮' WHERE user_id = 'Ucustomer' AND chat_id = ''")
+        let found = try console.chats(nameContaining: "中村", limit: 10, offset: 0)
+        #expect(found.map(\.chatId) == ["Ucustomer"] && found.first?.name == "中村 蓮")
+        #expect(try console.chat(id: "Uother")?.name == nil)
+    }
+
     @Test func lostCountsTakeTheTimeOfTheLossPerChannelAndReason() throws {
         let day: Int64 = 86_400_000
         let base = now.milliseconds

@@ -12,11 +12,11 @@ import TestSupport
             console:
               behind_proxy: true
               trusted_header: X-Forwarded-User
-              session_idle: 20m
-              session_max: 8h
+              session_idle: 20h
+              session_max: 1d
             """)
         #expect(loaded.console.behindProxy && loaded.console.trustedHeader == "X-Forwarded-User")
-        #expect(loaded.console.sessionIdle == RetentionDuration(seconds: 20 * 60) && loaded.console.sessionMax == .hours(8))
+        #expect(loaded.console.sessionIdle == .hours(20) && loaded.console.sessionMax == .days(1), "idle first, then a longer max")
     }
 
     @Test func theDefaultsSignInWithTheConsolesOwnForm() throws {
@@ -32,6 +32,7 @@ import TestSupport
         ("console:\n  session_idle: 10s\n", 2, 17, "console.session_idle", "from 1m to 30d"),
         ("console:\n  session_max: 90d\n", 2, 16, "console.session_max", "from 1m to 30d"),
         ("console:\n  password: hunter2\n", 2, 3, "console.password", "unknown key"),
+        ("console:\n  session_max: 1h\n  session_idle: 2h\n", 3, 17, "console.session_idle", "not be longer than session_max"),
     ])
     func eachProblemIsNamedAtItsPosition(_ yaml: String, _ line: Int, _ column: Int, _ key: String, _ words: String) throws {
         let issue = try config.issue(yaml)
