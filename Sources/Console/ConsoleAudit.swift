@@ -25,20 +25,10 @@ actor ConsoleAudit {
         try log.append(record, at: clock.now())
     }
 
-    /// The newest entries first, `limit` of them, before entry `before` (a seq) when given.
+    /// The newest entries first, `limit` of them, before entry `before` (a seq) when given:
+    /// read from the end of the trail, which every page view lengthens.
     func entries(before: Int64?, limit: Int) throws -> (entries: [AuditEntry], more: Bool) {
-        // The log is read start to end; a bounded ring keeps the last page only.
-        var ring: [AuditEntry] = []
-        var olderExist = false
-        try log.entries { entry in
-            if let before, entry.seq >= before { return }
-            ring.append(entry)
-            if ring.count > limit {
-                ring.removeFirst()
-                olderExist = true
-            }
-        }
-        return (ring.reversed(), olderExist)
+        try log.newestEntries(before: before, limit: limit)
     }
 }
 

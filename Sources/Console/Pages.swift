@@ -57,7 +57,7 @@ extension Console {
         }
         let risk: [[String: Any]] = status.atRisk.items.map {
             ["due": Instant(rfc3339: $0.deadline).map(f.time) ?? $0.deadline, "kind": f.kind(MessageKind(rawValue: $0.kind) ?? .unknown),
-             "chat": $0.chatId, "id": $0.messageId]
+             "chat": $0.chatId, "id": $0.messageId, "channel": $0.channel]
         }
         let lostWeek: [[String: Any]] = lost.sorted { $0.key < $1.key }.flatMap { channel, reasons in
             reasons.sorted { $0.key < $1.key }.map { ["channel": channel, "reason": $0.key, "count": $0.value] as [String: Any] }

@@ -59,8 +59,8 @@ enum Templates {
     <td class="{{#overdue}}bad{{/overdue}}">{{overdue}}</td><td>{{archived}}</td><td>{{lost}}</td><td>{{unread}}</td><td>{{lastMessageAt}}</td></tr>{{/channels}}
     </tbody></table>
     <h2>{{t.at_risk}}</h2>
-    {{^risk}}<p>{{t.nothing}}</p>{{/risk}}{{#has_risk}}<table><thead><tr><th>{{t.due}}</th><th>{{t.kind}}</th><th>{{t.chat}}</th><th>{{t.id}}</th></tr></thead><tbody>{{/has_risk}}
-    {{#risk}}<tr><td>{{due}}</td><td>{{kind}}</td><td>{{chat}}</td><td><a href="/messages/{{id}}">{{id}}</a></td></tr>{{/risk}}
+    {{^risk}}<p>{{t.nothing}}</p>{{/risk}}{{#has_risk}}<table><thead><tr><th>{{t.due}}</th><th>{{t.channel}}</th><th>{{t.kind}}</th><th>{{t.chat}}</th><th>{{t.id}}</th></tr></thead><tbody>{{/has_risk}}
+    {{#risk}}<tr><td>{{due}}</td><td>{{channel}}</td><td>{{kind}}</td><td>{{chat}}</td><td><a href="/messages/{{id}}">{{id}}</a></td></tr>{{/risk}}
     {{#has_risk}}</tbody></table>{{/has_risk}}
     <h2>{{t.lost_this_week}} <small>({{weekStart}} –)</small></h2>
     {{^lostWeek}}<p>{{t.nothing}}</p>{{/lostWeek}}{{#has_lostWeek}}<table><thead><tr><th>{{t.channel}}</th><th>{{t.reason}}</th><th>{{t.count}}</th></tr></thead><tbody>{{/has_lostWeek}}

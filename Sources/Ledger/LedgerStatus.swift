@@ -39,11 +39,11 @@ extension LedgerStatus {
                     messageId: row.text(0), kind: row.text(1), chatType: row.text(2), chatId: row.text(3),
                     state: row.text(4), sentAt: Instant(milliseconds: row.int64(5)).rfc3339(in: timeZone),
                     deadline: deadline.rfc3339(in: timeZone), secondsLeft: deadline.seconds(since: now),
-                    risk: risk.rawValue))
+                    risk: risk.rawValue, channel: row.text(7)))
             }
             return result
         }
-        let columns = "id, kind, chat_type, chat_id, state, sent_at_ms, deadline_ms"
+        let columns = "id, kind, chat_type, chat_id, state, sent_at_ms, deadline_ms, channel"
         let next = try items("SELECT \(columns) FROM messages WHERE \(pending) ORDER BY deadline_ms, id LIMIT ?1",
                              [.int(deadlineLimit)])
         let riskLine = now.adding(policy.safetyMargin).milliseconds

@@ -113,14 +113,17 @@ public struct StatusReport: Codable, Sendable, Equatable {
         /// Seconds from now to the deadline; negative once it has passed.
         public var secondsLeft: Int64
         public var risk: String
+        /// The channel (Official Account) the message came to.
+        public var channel: String
 
         enum CodingKeys: String, CodingKey {
             case messageId = "message_id", kind, chatType = "chat_type", chatId = "chat_id", state
-            case sentAt = "sent_at", deadline, secondsLeft = "seconds_left", risk
+            case sentAt = "sent_at", deadline, secondsLeft = "seconds_left", risk, channel
         }
 
         public init(messageId: String, kind: String, chatType: String, chatId: String, state: String,
-                    sentAt: String, deadline: String, secondsLeft: Int64, risk: String) {
+                    sentAt: String, deadline: String, secondsLeft: Int64, risk: String, channel: String = ChannelName.implicit) {
+            self.channel = channel
             self.messageId = messageId
             self.kind = kind
             self.chatType = chatType

@@ -263,6 +263,14 @@ import TestSupport
         #expect(try console.chat(id: "Uother")?.name == nil)
     }
 
+    /// The dashboard lists what is at risk per channel: each deadline item names its channel.
+    @Test func aDeadlineItemNamesItsChannel() throws {
+        _ = try h.capturer.capture([Webhook.body([Webhook.media("img-b", type: "image", eventId: "e-img-b", at: now.milliseconds - 1_000)])],
+                                   channel: "shop-b")
+        let status = try h.ledger.statusStore.status(now: now, timeZone: TimeZone(identifier: "Asia/Tokyo")!)
+        #expect(status.nextDeadlines.map(\.channel) == ["shop-b"] && status.nextDeadlines.first?.messageId == "img-b")
+    }
+
     @Test func lostCountsTakeTheTimeOfTheLossPerChannelAndReason() throws {
         let day: Int64 = 86_400_000
         let base = now.milliseconds
