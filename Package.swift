@@ -164,7 +164,7 @@ let package = Package(
         .target(name: "LastRuns", dependencies: ["DurableFile", "TalkVaultDomain"]),
         // `talkvault console`: the archive in a browser, for compliance managers and support staff.
         .target(name: "Console", dependencies: [
-            "Accounts", "AuditTrail", "Export", "InboxLog", "Intake", "LastRuns", "Ledger", "LINE", "Lookup", "Packing", "ReadReceipts", "Relay", "Store",
+            "Accounts", "AuditTrail", "DurableFile", "Export", "InboxLog", "Intake", "LastRuns", "Ledger", "LINE", "Lookup", "Packing", "ReadReceipts", "Relay", "Store",
             "TalkVaultDomain",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -319,7 +319,7 @@ let package = Package(
         .testTarget(name: "AccountsTests", dependencies: ["Accounts", "TestSupport"], path: "Tests/AccountsTests"),
         .testTarget(name: "LastRunsTests", dependencies: ["LastRuns", "TalkVaultDomain", "TestSupport"], path: "Tests/LastRunsTests"),
         .testTarget(name: "ConsoleTests", dependencies: [
-            "Accounts", "AuditTrail", "Console", "Export", "LastRuns", "Ledger", "LedgerTestSupport", "Packing", "PackingTestSupport", "Store", "TalkVaultDomain", "TestSupport",
+            "Accounts", "AuditTrail", "Console", "DurableFile", "Export", "LastRuns", "Ledger", "LedgerTestSupport", "Packing", "PackingTestSupport", "Store", "TalkVaultDomain", "TestSupport",
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio")

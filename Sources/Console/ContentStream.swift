@@ -1,3 +1,4 @@
+import DurableFile
 import Crypto
 import Foundation
 import Hummingbird
@@ -59,22 +60,10 @@ enum ContentStream {
                 if expected != nil { hash.update(data: data) }
                 try data.withUnsafeBytes { try sink($0) }
             }
-            if let expected, hex(hash.finalize()) != expected.lowercased() { throw ContentMismatch(path: path) }
+            if let expected, FileDigest.hex(hash.finalize()) != expected.lowercased() { throw ContentMismatch(path: path) }
         }
     }
 
-    /// A file's SHA-256 in hex, read in 64 KiB pieces; nil when it cannot be read.
-    static func sha256(ofFile path: String) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        var hash = SHA256()
-        do {
-            while let data = try handle.read(upToCount: 64 * 1024), !data.isEmpty { hash.update(data: data) }
-        } catch { return nil }
-        return hex(hash.finalize())
-    }
-
-    static func hex(_ digest: SHA256.Digest) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 }
 
 /// A file whose bytes are not the ones recorded when it was delivered.

@@ -1,3 +1,4 @@
+import DurableFile
 import Export
 import Foundation
 import HTTPTypes
@@ -82,7 +83,7 @@ extension Console {
         }
         // The CSV as delivered, or nothing: its SHA-256 is in the ledger (a manifest's is not).
         let expected = suffix == ".csv" ? export.sha256 : nil
-        if let expected, ContentStream.sha256(ofFile: path) != expected.lowercased() {
+        if let expected, (try? FileDigest.sha256(ofFile: path))?.sha256 != expected.lowercased() {
             return Self.plain(.conflict, "\(stem)\(suffix) is not the file delivered: its SHA-256 differs from the one recorded")
         }
         try await audit.record("export download", who: identity.name, target: [stem + suffix])
@@ -98,7 +99,7 @@ extension Console {
     func exportSelection(_ request: Request) -> (String, ExportProfile)? {
         let parameters = request.uri.queryParameters
         let channel = parameters.get("channel") ?? settings.channels.first ?? ChannelName.implicit
-        guard PathParameter.channel(channel) != nil || channel == ChannelName.implicit,
+        guard PathParameter.channel(channel) != nil,
               settings.channels.isEmpty || settings.channels.contains(channel),
               let profile = ExportProfile(rawValue: parameters.get("profile") ?? "full") else { return nil }
         return (channel, profile)

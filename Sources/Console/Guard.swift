@@ -1,3 +1,4 @@
+import DurableFile
 import Accounts
 import Crypto
 import Foundation
@@ -12,7 +13,7 @@ extension Console {
             guard let field = HTTPField.Name(header), let name = request.headers[field], !name.isEmpty,
                   let user = try await users.user(named: name) else { return nil }
             let mac = HMAC<SHA256>.authenticationCode(for: Data(("csrf:" + user.name).utf8), using: formKey)
-            return Identity(name: user.name, role: user.role, csrf: Data(mac).map { String(format: "%02x", $0) }.joined())
+            return Identity(name: user.name, role: user.role, csrf: FileDigest.hex(mac))
         }
         guard let token = request.cookies["tv_session"]?.value, let session = await sessions.session(token) else { return nil }
         // A user removed, or whose password changed since this session began, is signed out.

@@ -15,6 +15,9 @@ final class PasswordChecks: @unchecked Sendable {
         self.limit = limit
     }
 
+    /// Checks running or waiting now.
+    var inHandCount: Int { lock.withLock { inHand } }
+
     /// The console's: as many at once as there are processors, 64 in hand at most.
     static let shared = PasswordChecks(parallel: ProcessInfo.processInfo.activeProcessorCount, limit: 64)
 
